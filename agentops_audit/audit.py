@@ -1,0 +1,178 @@
+"""Audit an audit database: evaluate every catalog item, decide the verdict, write ``audit.json``.
+
+``audit.json`` is the one result object: the report renders from it alone. It records what produced
+it: thresholds, the config hash, the input files' sha256 and the toolkit version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+
+from agentops_audit import __version__, catalog, db, pii
+from agentops_audit.evaluators import AuditContext, evaluate
+from agentops_audit.expectations import Validator
+from agentops_audit.verdict import decide
+
+SCHEMA_VERSION = "1"
+EXAMPLE_TRACES = 3
+EXAMPLE_TEXT_CHARS = 160
+
+
+def config_hash(config: dict, cat: catalog.Catalog) -> str:
+    thresholds = {i.id: [i.threshold.op, i.threshold.value] for i in cat.items if i.threshold}
+    blob = json.dumps({"config": config, "thresholds": thresholds}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _rows(df: pl.DataFrame) -> list[dict]:
+    return [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()}
+            for r in df.iter_rows(named=True)]
+
+
+def _examples(ctx: AuditContext) -> list[dict]:
+    """Masked span trees of the earliest sessions with a failed tool call, for the report."""
+    sessions = db.frame(ctx.con, f"""
+        SELECT session_key AS session_id, any_value(trace_id) AS trace_id,
+               string_agg(DISTINCT tool_name, ', ') AS tools, min(start_time) AS first_failure
+        FROM tool_calls WHERE failed_status OR failed_payload
+        GROUP BY session_key ORDER BY first_failure, session_key LIMIT {EXAMPLE_TRACES}""")
+    examples = []
+    for s in sessions.iter_rows(named=True):
+        spans = db.frame(ctx.con, """
+            WITH RECURSIVE tree AS (
+                SELECT span_id, 0 AS depth, [start_time] AS path FROM spans
+                WHERE trace_id = ? AND parent_span_id IS NULL
+                UNION ALL
+                SELECT c.span_id, t.depth + 1, list_append(t.path, c.start_time) FROM spans c
+                JOIN tree t ON c.parent_span_id = t.span_id WHERE c.trace_id = ?)
+            SELECT t.depth, s.name, s.span_type, s.status_code, round(s.duration_ms, 1) AS duration_ms,
+                   s.tool_name, s.error_type, s.tool_args, s.tool_result
+            FROM tree t JOIN spans s ON s.trace_id = ? AND s.span_id = t.span_id
+            ORDER BY t.path""", [s["trace_id"]] * 3)
+        rows = []
+        for r in spans.iter_rows(named=True):
+            for key in ("tool_args", "tool_result"):
+                text = pii.mask(r[key]) if r[key] else r[key]
+                r[key] = text[:EXAMPLE_TEXT_CHARS] + ("…" if len(text) > EXAMPLE_TEXT_CHARS else "") if text else text
+            rows.append(r)
+        examples.append({"session_id": s["session_id"], "trace_id": s["trace_id"],
+                         "failed_tools": s["tools"], "spans": rows})
+    return examples
+
+
+def _metrics(ctx: AuditContext) -> dict:
+    volume = ctx.metric("volume").row(0, named=True)
+    coverage = ctx.metric("trace_coverage").row(0, named=True)
+    propagation = {r["defect"]: r["count"] for r in ctx.metric("trace_propagation").iter_rows(named=True)}
+    by_field, by_entity = ctx.pii_frames()
+    return {
+        "sessions": volume["sessions"],
+        "traces": volume["traces"],
+        "spans": volume["spans"],
+        "llm_calls": volume["llm_calls"],
+        "tool_calls": volume["tool_calls"],
+        "trace_coverage": coverage["coverage"],
+        "trace_coverage_method": coverage["method"],
+        "orphan_spans": propagation["orphan_spans"],
+        "propagation_defects": propagation,
+        "tool_success": {r.pop("tool"): r for r in _rows(ctx.metric("tool_success"))},
+        "pii_leaks": {
+            "by_field": _rows(by_field),
+            "by_entity": _rows(by_entity),
+        },
+    }
+
+
+def _provenance(con) -> dict:
+    sources = db.frame(con, "SELECT * EXCLUDE (source_id) FROM sources ORDER BY source_id")
+    reasons = db.frame(con, "SELECT reason, count(*) AS rows FROM quarantine GROUP BY reason ORDER BY rows DESC")
+    return {"inputs": _rows(sources), "quarantine_by_reason": _rows(reasons)}
+
+
+def run(db_path: str | Path, config: dict | None = None, validator: Validator | None = None) -> dict:
+    """Audit ``db_path`` and return the audit document (see ``write``)."""
+    config = config or {}
+    cat = catalog.load(overrides=config.get("thresholds"))
+    con = db.connect(db_path, read_only=True)
+    try:
+        ctx = AuditContext(con=con, catalog=cat, validator=validator or Validator(), config=config)
+        results = {item.id: evaluate(ctx, item) for item in cat.items}
+        verdict = decide(cat, {k: r.status for k, r in results.items()})
+        volume = ctx.metric("volume").row(0, named=True)
+        doc = {
+            "schema_version": SCHEMA_VERSION,
+            "toolkit_version": __version__,
+            "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "database": str(db_path),
+            "config_hash": config_hash(config, cat),
+            "config": config,
+            "window": {"start": str(volume["window_start"]), "end": str(volume["window_end"])},
+            "verdict": verdict.overall,
+            "recommended_phase": verdict.recommended_phase,
+            "declared_phase": config.get("declared_phase"),
+            "phases": cat.phases,
+            "next_phase_blockers": verdict.next_phase_blockers,
+            "blockers": [_blocker(cat, results[i], verdict) for i in verdict.blockers],
+            "sections": [_section(cat, sid, title, results, verdict) for sid, title in cat.sections.items()],
+            "metrics": _metrics(ctx),
+            "examples": _examples(ctx),
+            "provenance": _provenance(con),
+        }
+    finally:
+        con.close()
+    return doc
+
+
+def _item(cat: catalog.Catalog, result) -> dict:
+    item = cat.item(result.item_id)
+    doc = result.to_dict()
+    doc.pop("item_id")
+    return {
+        "id": item.id, "title": item.title, "severity": item.severity, "phase": item.phase,
+        "evidence_kind": item.evidence, "check": item.check, "explain": item.explain,
+        "source": {"document": item.source, "title": cat.documents[item.source]["title"],
+                   "text": item.source_text},
+        "threshold": None if item.threshold is None else {
+            "metric": item.threshold.metric, "op": item.threshold.op, "value": item.threshold.value,
+            "unit": item.threshold.unit, "note": item.threshold.note},
+        **doc,
+    }
+
+
+def _section(cat, sid: int, title: str, results: dict, verdict) -> dict:
+    items = [_item(cat, results[i.id]) for i in cat.by_section(sid)]
+    counts = {}
+    for it in items:
+        counts[it["status"]] = counts.get(it["status"], 0) + 1
+    return {"id": sid, "title": title, "status": verdict.sections[sid], "counts": counts, "items": items}
+
+
+def _blocker(cat: catalog.Catalog, result, verdict) -> dict:
+    item = cat.item(result.item_id)
+    return {"item": item.id, "title": item.title, "section": item.section,
+            "section_title": cat.sections[item.section], "severity": item.severity, "phase": item.phase,
+            "status": result.status, "value": result.value, "display": result.display or result.reason,
+            "threshold": item.threshold.describe() if item.threshold else None,
+            "at_fault": result.at_fault, "owner": None}
+
+
+def write(doc: dict, out_dir: str | Path) -> Path:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "audit.json"
+    path.write_text(json.dumps(doc, indent=2, default=str))
+    return path
+
+
+def summary(doc: dict) -> pl.DataFrame:
+    """One row per section: its status and how many items have each status."""
+    return pl.DataFrame([
+        {"section": s["id"], "title": s["title"], "status": s["status"],
+         **{k.lower(): s["counts"].get(k, 0) for k in ("PASS", "WARN", "FAIL", "NO_DATA", "ERROR")}}
+        for s in doc["sections"]
+    ])

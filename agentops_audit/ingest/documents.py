@@ -1,0 +1,41 @@
+"""Split a JSON input into documents: JSON Lines, or one JSON document (object or list)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+
+from agentops_audit.ingest.canonical import Quarantined
+
+
+def _bad_line(locator: str, line: bytes, exc: Exception) -> Quarantined:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as err:
+        reason = f"non-UTF-8 bytes at column {err.start + 1}"
+    else:
+        reason = "invalid JSON (truncated or malformed line)" if isinstance(exc, orjson.JSONDecodeError) else str(exc)
+    return Quarantined(locator, reason, line[:300].decode("utf-8", errors="replace"))
+
+
+def json_documents(path: Path, data: bytes) -> Iterator[tuple[str, object | Quarantined]]:
+    """(locator, document) pairs. A whole-file JSON value is one document at line 1; otherwise each
+    non-blank line is a document and a line that does not parse is quarantined, not fatal."""
+    name = path.name
+    try:
+        whole = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        whole = None
+    else:
+        yield f"{name}:1", whole
+        return
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        locator = f"{name}:{number}"
+        try:
+            yield locator, orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            yield locator, _bad_line(locator, line, exc)

@@ -1,0 +1,57 @@
+"""Metrics: one SQL file per metric in this folder, each opening with a header that names it.
+
+Header lines (SQL comments) at the top of every file::
+
+    -- name: tool_success
+    -- grain: tool
+    -- unit: ratio
+    -- description: one line on what it measures
+
+``METRICS`` is the registry, read from the files. ``run`` executes one against an audit database and
+returns a polars frame. Metrics are set-based SQL over the canonical tables and views.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from agentops_audit.db import frame
+
+_HEADER = re.compile(r"^--\s*(name|grain|unit|description):\s*(.+)$")
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    grain: str
+    unit: str
+    description: str
+    sql: str
+
+
+def _parse(path: Path) -> Metric:
+    sql = path.read_text()
+    header = {}
+    for line in sql.splitlines():
+        m = _HEADER.match(line.strip())
+        if not m:
+            break
+        header[m.group(1)] = m.group(2).strip()
+    missing = {"name", "grain", "unit", "description"} - set(header)
+    if missing:
+        raise ValueError(f"{path.name}: metric header lacks {', '.join(sorted(missing))}")
+    if header["name"] != path.stem:
+        raise ValueError(f"{path.name}: header name {header['name']!r} differs from the file name")
+    return Metric(sql=sql, **header)
+
+
+METRICS: dict[str, Metric] = {p.stem: _parse(p) for p in sorted(Path(__file__).parent.glob("*.sql"))}
+
+
+def run(con: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame:
+    return frame(con, METRICS[name].sql)

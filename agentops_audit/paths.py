@@ -1,0 +1,23 @@
+"""Where the toolkit's bundled files live.
+
+In a source checkout (editable install) they sit at the repository's top level; in a wheel they are
+bundled under ``agentops_audit/_bundled``.
+"""
+
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def bundled(name: str) -> Path:
+    """Return the directory ``checks`` or ``notebooks`` for this installation."""
+    inside = PACKAGE_DIR / "_bundled" / name
+    return inside if inside.exists() else PACKAGE_DIR.parent / name
+
+
+def checks_dir() -> Path:
+    return bundled("checks")
+
+
+def notebooks_dir() -> Path:
+    return bundled("notebooks")

@@ -1,0 +1,36 @@
+"""Run the audit and report notebooks with papermill; the executed notebooks are kept for operators."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import papermill as pm
+
+from agentops_audit.paths import notebooks_dir
+
+REPORT_NAME = "readiness-report.html"
+
+
+def run_notebook(name: str, out_dir: Path, parameters: dict) -> Path:
+    executed = out_dir / "notebooks" / name
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    pm.execute_notebook(
+        str(notebooks_dir() / name), str(executed), parameters=parameters,
+        kernel_name="python3", progress_bar=False, log_output=False, cwd=str(out_dir),
+    )
+    return executed
+
+
+def audit_and_report(db_path: str | Path, out_dir: str | Path, config_path: str | Path | None = None) -> dict:
+    """Audit ``db_path`` into ``out_dir``: audit.json, readiness-report.html and the executed notebooks."""
+    out = Path(out_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    run_notebook("audit.ipynb", out, {
+        "db": str(Path(db_path).resolve()), "out_dir": str(out),
+        "config": str(Path(config_path).resolve()) if config_path else "",
+    })
+    run_notebook("report.ipynb", out, {
+        "audit_json": str(out / "audit.json"), "out_html": str(out / REPORT_NAME),
+    })
+    return json.loads((out / "audit.json").read_text())

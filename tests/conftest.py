@@ -1,0 +1,34 @@
+"""Shared fixtures: the demo pipeline runs once per test session, for real (DuckDB, GX, papermill)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from agentops_audit import cli, synth
+
+SEED = 7
+SESSIONS = 400
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory) -> dict:
+    """Run `agentops-audit demo` once: generated traces, audit database, audit.json, report, notebooks."""
+    out = tmp_path_factory.mktemp("demo")
+    assert cli.main(["demo", "--out", str(out), "--sessions", str(SESSIONS), "--seed", str(SEED)]) == 0
+    return {
+        "out": out,
+        "db": out / "audit.duckdb",
+        "truth": json.loads((out / "data" / "truth.json").read_text()),
+        "audit": json.loads((out / "audit.json").read_text()),
+        "html": (out / "readiness-report.html").read_text(encoding="utf-8"),
+    }
+
+
+@pytest.fixture()
+def traces(tmp_path) -> tuple[Path, dict]:
+    """A small freshly generated OTLP export and its truth."""
+    truth = synth.generate(tmp_path / "gen", sessions=60, seed=11)
+    return tmp_path / "gen" / "traces.otlp.jsonl", truth

@@ -1,0 +1,127 @@
+"""Ingest of OTLP JSON into the canonical DuckDB schema: counts, ledger, quarantine, idempotence."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+
+from agentops_audit import db, ingest
+from agentops_audit.db import scalar
+from agentops_audit.ingest.reader import InputError
+
+
+def _ledger_holds(con) -> bool:
+    return scalar(con, "SELECT bool_and(rows_read = rows_loaded + rows_duplicate + rows_quarantined) FROM sources")
+
+
+def test_demo_counts_match_truth(demo):
+    con = db.connect(demo["db"], read_only=True)
+    truth = demo["truth"]
+    assert scalar(con, "SELECT count(*) FROM spans") == truth["spans"]
+    assert scalar(con, "SELECT count(*) FROM sessions") == truth["sessions"]
+    assert scalar(con, "SELECT count(*) FROM tool_calls") == truth["tool_calls"]
+    assert scalar(con, "SELECT rows_read FROM sources") == truth["spans"]
+    assert scalar(con, "SELECT sha256 FROM sources") == truth["sha256"]
+    assert scalar(con, "SELECT value FROM meta WHERE key = 'schema_version'") == db.SCHEMA_VERSION
+    assert _ledger_holds(con)
+
+
+def test_deprecated_aliases_are_mapped(traces, tmp_path):
+    path, truth = traces
+    con = db.connect(tmp_path / "a.duckdb")
+    ingest.ingest(con, [str(path)])
+    # every LLM span has token counts, whether exported under the current or the deprecated names
+    assert scalar(con, "SELECT count(*) FROM spans WHERE span_type = 'llm' AND input_tokens IS NULL") == 0
+    assert scalar(con, "SELECT count(*) FROM spans WHERE attributes->>'$.\"gen_ai.usage.prompt_tokens\"' "
+                       "IS NOT NULL") > 0
+
+
+def test_reingest_changes_nothing(traces, tmp_path):
+    path, truth = traces
+    con = db.connect(tmp_path / "a.duckdb")
+    first = ingest.ingest(con, [str(path)])
+    assert first[0].rows_loaded == truth["spans"]
+    before = scalar(con, "SELECT count(*) FROM spans"), scalar(con, "SELECT count(*) FROM sources")
+    again = ingest.ingest(con, [str(path)])
+    assert again[0].skipped
+    assert (scalar(con, "SELECT count(*) FROM spans"), scalar(con, "SELECT count(*) FROM sources")) == before
+
+
+def test_overlapping_export_is_deduplicated(traces, tmp_path):
+    path, truth = traces
+    lines = path.read_bytes().splitlines()
+    overlap = tmp_path / "overlap.jsonl"
+    overlap.write_bytes(b"\n".join(lines[:2] + lines[:1]) + b"\n")  # two batches, the first one twice
+    gz = tmp_path / "all.jsonl.gz"
+    gz.write_bytes(gzip.compress(path.read_bytes()))
+    con = db.connect(tmp_path / "a.duckdb")
+    s1 = ingest.ingest(con, [str(overlap)])[0]
+    assert s1.rows_duplicate == s1.rows_read - s1.rows_loaded > 0
+    s2 = ingest.ingest(con, [str(gz)])[0]
+    assert s2.rows_loaded == truth["spans"] - s1.rows_loaded
+    assert s2.rows_duplicate == s1.rows_loaded
+    assert scalar(con, "SELECT count(*) FROM spans") == truth["spans"]
+    assert _ledger_holds(con)
+
+
+def test_broken_lines_are_quarantined_and_the_rest_loads(traces, tmp_path):
+    path, truth = traces
+    lines = path.read_bytes().splitlines()
+    broken = tmp_path / "broken.jsonl"
+    bad_span = (b'{"resourceSpans":[{"scopeSpans":[{"spans":['
+                b'{"traceId":"","spanId":"00f067aa0ba902b7","startTimeUnixNano":"1794182400000000000"},'
+                b'{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7",'
+                b'"startTimeUnixNano":"1794182400000000000","endTimeUnixNano":"1794182300000000000"},'
+                b'{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b8",'
+                b'"startTimeUnixNano":"0"}]}]}]}')
+    broken.write_bytes(b"\n".join([
+        lines[0], b'{"resourceSpans": [', b"\xff\xfe not utf-8", bad_span, b'{"metrics": []}', lines[1][:-40],
+    ]) + b"\n")
+    con = db.connect(tmp_path / "a.duckdb")
+    summary = ingest.ingest(con, [str(broken)])[0]
+    assert summary.error is None
+    reasons = dict(con.execute("SELECT reason, count(*) FROM quarantine GROUP BY 1").fetchall())
+    assert reasons == {
+        "invalid JSON (truncated or malformed line)": 2,
+        "non-UTF-8 bytes at column 1": 1,
+        "span without a valid trace id": 1,
+        "impossible timestamps: end before start": 1,
+        "impossible start timestamp (missing, or before 2000)": 1,
+        "not an OTLP trace request (no resourceSpans)": 1,
+    }
+    assert summary.rows_quarantined == 7
+    assert summary.rows_loaded == scalar(con, "SELECT count(*) FROM spans") > 0
+    assert _ledger_holds(con)
+    locators = [r[0] for r in con.execute("SELECT locator FROM quarantine ORDER BY locator").fetchall()]
+    assert "broken.jsonl:2" in locators and "broken.jsonl:4#1" in locators
+
+
+def test_base64_ids_are_normalised(tmp_path):
+    import base64
+
+    tid, sid = bytes.fromhex("4bf92f3577b34da6a3ce929d0e0e4736"), bytes.fromhex("00f067aa0ba902b7")
+    span = {"traceId": base64.b64encode(tid).decode(), "spanId": base64.b64encode(sid).decode(), "name": "x",
+            "startTimeUnixNano": "1794182400000000000", "endTimeUnixNano": "1794182401000000000",
+            "status": {"code": 2}}
+    doc = json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]})
+    f = tmp_path / "one.json"
+    f.write_text(doc)
+    con = db.connect(tmp_path / "a.duckdb")
+    ingest.ingest(con, [str(f)])
+    assert con.execute("SELECT trace_id, span_id, status_code, duration_ms FROM spans").fetchall() == [
+        ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", "ERROR", 1000.0)]
+
+
+def test_bad_paths_and_formats_are_clear_errors(tmp_path):
+    con = db.connect(tmp_path / "a.duckdb")
+    with pytest.raises(InputError, match="no such file"):
+        ingest.ingest(con, [str(tmp_path / "missing.jsonl")])
+    with pytest.raises(InputError, match="unknown format 'nope'"):
+        ingest.ingest(con, [str(tmp_path)], fmt="nope")
+    other = tmp_path / "notes.txt"
+    other.write_text("hello")
+    summary = ingest.ingest(con, [str(other)])[0]
+    assert summary.error and "format not recognised" in summary.error
+    assert scalar(con, "SELECT count(*) FROM sources") == 0
