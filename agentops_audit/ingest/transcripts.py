@@ -1,0 +1,313 @@
+"""Chat transcripts: one conversation per record, as a JSON list, JSON Lines, or a list under a key.
+
+Each conversation becomes an agent root span, one llm span per assistant message and one tool span per
+tool call. Tool calls may be OpenAI style (``tool_calls[].function {name, arguments}``), flat
+(``tool_calls[] {id, name, arguments}``) or Anthropic ``tool_use`` content blocks; results (``role: tool``
+messages or ``tool_result`` blocks) are joined to their call by id. A call without a result keeps
+``tool_result`` NULL and carries ``agentops.tool.result_missing``. Where a record keeps its fields is
+the ``transcript`` section of the mapping file (``mapping.TranscriptSpec``). Ids are derived from the
+session id and the message index, so re-ingesting an overlapping export de-duplicates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+
+from agentops_audit.ingest.canonical import Quarantined, fill_from_attributes
+from agentops_audit.ingest.convert import MIN_MICROS, dig, excerpt, text_of, to_micros
+from agentops_audit.ingest.documents import json_documents
+from agentops_audit.ingest.mapping import TranscriptSpec, transcript_spec
+
+NAME = "transcript"
+SYNTHETIC_BASE = MIN_MICROS  # 2000-01-01T00:00:00Z: synthetic clocks are visibly not real dates
+STEP = 1_000_000  # one second per message on a synthetic clock
+_CONTAINERS = ("conversations", "records", "data", "results", "items", "sessions")
+_SESSION_KEYS = ("session_id", "sessionId", "conversation_id", "thread_id", "id")
+_MESSAGE_KEYS = ("messages", "conversation", "traj", "trajectory")
+_ASSISTANT = {"assistant", "model", "ai"}
+
+
+def sniff(head: bytes) -> bool:
+    return b'"role"' in head and any(k in head for k in (b'"assistant"', b'"tool_calls"', b'"tool_use"'))
+
+
+def _id(*parts) -> str:
+    return hashlib.sha256("\x00".join(str(p) for p in parts).encode()).hexdigest()
+
+
+def _text(content) -> str | None:
+    """A message's text: a string as is, the text blocks of a block list joined, anything else as JSON."""
+    if content is None or isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        texts = [b.get("text") for b in content if isinstance(b, dict) and b.get("type") == "text"]
+        others = [b for b in content if not (isinstance(b, dict) and b.get("type") in ("text", "tool_use",
+                                                                                         "tool_result"))]
+        if texts and not others:
+            return "\n".join(t for t in texts if t) or None
+        if not texts and not others:
+            return None
+    return text_of(content)
+
+
+def _calls(message: dict, names: dict) -> list[dict]:
+    """The tool calls an assistant message makes: (id, name, args) in message order."""
+    out = []
+    for item in dig(message, names["tool_calls"]) or ():
+        if not isinstance(item, dict):
+            continue
+        function = item.get("function") if isinstance(item.get("function"), dict) else None
+        if function is not None:  # OpenAI: {id, type, function: {name, arguments}}
+            out.append({"id": item.get("id"), "name": function.get("name"), "args": function.get("arguments"),
+                        "style": "openai"})
+        else:  # flat: {id, name, arguments}
+            args = next((item[k] for k in ("arguments", "args", "input", "parameters") if k in item), None)
+            out.append({"id": item.get("id"), "name": item.get("name"), "args": args, "style": "flat"})
+    content = dig(message, names["content"])
+    for block in content if isinstance(content, list) else ():
+        if isinstance(block, dict) and block.get("type") == "tool_use":  # Anthropic content block
+            out.append({"id": block.get("id"), "name": block.get("name"), "args": block.get("input"),
+                        "style": "anthropic"})
+    return out
+
+
+def _results(message: dict, names: dict, role: str) -> list[dict]:
+    """The tool results a message carries: a ``role: tool`` message, or ``tool_result`` blocks."""
+    out = []
+    content = dig(message, names["content"])
+    if role in ("tool", "function"):
+        call_id = dig(message, names["tool_call_id"]) or message.get("tool_use_id")
+        out.append({"id": call_id, "result": _text(content) if isinstance(content, list) else text_of(content),
+                    "is_error": bool(message.get("is_error"))})
+    for block in content if isinstance(content, list) else ():
+        if isinstance(block, dict) and block.get("type") == "tool_result":
+            inner = block.get("content")
+            out.append({"id": block.get("tool_use_id"), "result": _text(inner) if isinstance(inner, list)
+                        else text_of(inner), "is_error": bool(block.get("is_error"))})
+    return out
+
+
+def _first_int(mapping: dict, *keys) -> int | None:
+    return next((int(mapping[k]) for k in keys if isinstance(mapping.get(k), int | float)
+                 and not isinstance(mapping.get(k), bool)), None)
+
+
+def _usage(usage) -> tuple[int | None, int | None, int | None]:
+    """(input, output, cache-read) tokens from OpenAI or Anthropic style usage."""
+    if not isinstance(usage, dict):
+        return None, None, None
+    cached = _first_int(usage, "cache_read_input_tokens", "cache_read_tokens")
+    details = usage.get("prompt_tokens_details")
+    if cached is None and isinstance(details, dict):
+        cached = _first_int(details, "cached_tokens")
+    return (_first_int(usage, "input_tokens", "prompt_tokens", "input"),
+            _first_int(usage, "output_tokens", "completion_tokens", "output"), cached)
+
+
+def _number(value) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _records(locator: str, doc, spec: TranscriptSpec) -> Iterator[tuple[str, object]]:
+    """(locator, conversation record) pairs of one JSON document."""
+    if spec.records:
+        found = dig(doc, spec.records)
+        if not isinstance(found, list):
+            yield locator, Quarantined(locator, f"no list of conversations at '{spec.records}'", excerpt(doc))
+            return
+        doc = found
+    elif isinstance(doc, dict) and not _messages_path(doc, spec):
+        key = next((k for k in _CONTAINERS if isinstance(doc.get(k), list)), None)
+        if key is not None:
+            doc = doc[key]
+    if isinstance(doc, list):
+        for index, record in enumerate(doc):
+            yield f"{locator}#{index}", record
+    else:
+        yield locator, doc
+
+
+def _messages_path(record: dict, spec: TranscriptSpec) -> str | None:
+    if spec.messages:
+        return spec.messages
+    return next((k for k in _MESSAGE_KEYS if isinstance(record.get(k), list)), None)
+
+
+def _session_id(record: dict, spec: TranscriptSpec) -> tuple[str | None, bool]:
+    """(session id, derived?). Without a mapped or conventional field, the id is a hash of the record."""
+    if spec.session_id is not None:
+        return spec.session_id.resolve(record), False
+    for key in _SESSION_KEYS:
+        value = record.get(key)
+        if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
+            return str(value), False
+    return "sha256:" + hashlib.sha256(orjson.dumps(record, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32], True
+
+
+def _clock(record: dict, messages: list, spec: TranscriptSpec) -> tuple[list[int], bool]:
+    """Per-message times in microseconds, and whether they are synthetic. Raises ValueError."""
+    stamps = [to_micros(dig(m, spec.message["timestamp"])) for m in messages]
+    if messages and all(s is not None for s in stamps):
+        for index in range(1, len(stamps)):
+            if stamps[index] < stamps[index - 1]:
+                raise ValueError("impossible timestamps: a message is earlier than the one before it")
+        return stamps, False
+    base = to_micros(dig(record, spec.started_at)) if spec.started_at else None
+    if base is None:
+        base = next((s for s in stamps if s is not None), SYNTHETIC_BASE)
+    return [base + index * STEP for index in range(len(messages))], True
+
+
+def conversation_rows(record, locator: str, spec: TranscriptSpec) -> Iterator[dict | Quarantined]:
+    """The spans of one conversation record, or one quarantine record when it cannot be read."""
+    if not isinstance(record, dict):
+        yield Quarantined(locator, "conversation record is not a JSON object", excerpt(record))
+        return
+    where = _messages_path(record, spec)
+    messages = dig(record, where) if where else None
+    if not isinstance(messages, list):
+        yield Quarantined(locator, f"conversation without a message list at '{where or '|'.join(_MESSAGE_KEYS)}'",
+                          excerpt(record))
+        return
+    bad = next((i for i, m in enumerate(messages) if not isinstance(m, dict)), None)
+    if bad is not None:
+        yield Quarantined(locator, "message is not a JSON object", excerpt(messages[bad]))
+        return
+    session, derived = _session_id(record, spec)
+    if session is None:
+        yield Quarantined(locator, f"conversation without a session id at '{spec.session_id.describe()}'",
+                          excerpt(record))
+        return
+    try:
+        times, synthetic = _clock(record, messages, spec)
+        if messages and times[0] < MIN_MICROS:
+            raise ValueError("impossible start timestamp (missing, or before 2000)")
+    except ValueError as exc:
+        reason = str(exc) if str(exc).startswith("impossible") else f"unreadable timestamp ({exc})"
+        yield Quarantined(locator, reason, excerpt(record))
+        return
+    yield from _spans(record, messages, session, derived, times, synthetic, spec)
+
+
+def _spans(record: dict, messages: list, session: str, derived: bool, times: list[int], synthetic: bool,
+           spec: TranscriptSpec) -> Iterator[dict]:
+    names = spec.message
+    trace_id = _id("transcript", session)[:32]
+    root_id = _id(session, "root")[:16]
+    workflow = spec.workflow.resolve(record) if spec.workflow else None
+    model = spec.model.resolve(record) if spec.model else None
+    agent = spec.agent_name.resolve(record) if spec.agent_name else None
+    common = {"trace_id": trace_id, "session_id": session, "workflow": workflow, "agent_name": agent,
+              "span_kind": "INTERNAL", "status_code": "UNSET"}
+    flags = {"gen_ai.conversation.id": session}
+    if synthetic:
+        flags["agentops.synthetic_time"] = True
+
+    calls: list[dict] = []  # every tool call, in order, with its result once joined
+    pending: dict[str, list[dict]] = {}
+    llm_rows: list[dict] = []
+    orphan_results = 0
+    inputs: list[str] = []
+    for index, message in enumerate(messages):
+        role = str(dig(message, names["role"]) or "").lower()
+        for result in _results(message, names, role):
+            waiting = pending.get(str(result["id"])) if result["id"] is not None else None
+            if waiting:
+                call = waiting.pop(0)
+                call.update(result=result["result"], is_error=result["is_error"], result_index=index)
+            else:
+                orphan_results += 1
+        if role not in _ASSISTANT:
+            if role in ("system", "developer", "user") and (text := _text(dig(message, names["content"]))):
+                inputs.append(text)
+            continue
+        tokens_in, tokens_out, cached = _usage(dig(message, names["usage"]))
+        message_calls = _calls(message, names)
+        msg_model = dig(message, names["model"])
+        attrs = {**flags, "gen_ai.operation.name": "chat", "agentops.transcript.message_index": index}
+        if message_calls:
+            attrs["agentops.transcript.tool_calls"] = len(message_calls)
+        llm_rows.append({
+            **common, "span_id": _id(session, index)[:16], "parent_span_id": root_id,
+            "name": f"chat {msg_model or model}" if (msg_model or model) else "chat", "operation": "chat",
+            "span_type": "llm", "start_time": times[index - 1] if index else times[index], "end_time": times[index],
+            "request_model": text_of(msg_model) or model, "input_tokens": tokens_in, "output_tokens": tokens_out,
+            "cache_read_tokens": cached, "cost_usd": _number(dig(message, names["cost"])),
+            "input_text": "\n\n".join(inputs) or None, "output_text": _text(dig(message, names["content"])),
+            "_attrs": attrs,
+        })
+        inputs = []
+        for number, call in enumerate(message_calls):
+            call.update(index=index, number=number, result=None, is_error=False, result_index=None)
+            calls.append(call)
+            if call["id"] is not None:
+                pending.setdefault(str(call["id"]), []).append(call)
+
+    start, end = (times[0], times[-1]) if times else (SYNTHETIC_BASE, SYNTHETIC_BASE)
+    raw_outcome = dig(record, spec.outcome.path) if spec.outcome else record.get("outcome")
+    outcome = (spec.outcome.resolve(raw_outcome) if spec.outcome
+               else raw_outcome.lower() if isinstance(raw_outcome, str) and raw_outcome.lower() in
+               ("success", "failure", "escalated") else None)
+    root_attrs = {**flags, "gen_ai.operation.name": "invoke_agent", "agentops.transcript.messages": len(messages)}
+    if outcome:
+        root_attrs["agentops.session.outcome"] = outcome
+    if raw_outcome is not None:
+        root_attrs["agentops.transcript.outcome_raw"] = raw_outcome
+    if derived:
+        root_attrs["agentops.transcript.derived_session_id"] = True
+    if orphan_results:
+        root_attrs["agentops.transcript.results_without_call"] = orphan_results
+    yield _finish({
+        **common, "span_id": root_id, "parent_span_id": None, "name": f"invoke_agent {agent or workflow or ''}".strip(),
+        "operation": "invoke_agent", "span_type": "agent", "start_time": start, "end_time": end,
+        "session_outcome": outcome, "request_model": model,
+        "cost_usd": _number(dig(record, spec.cost)) if spec.cost else None, "_attrs": root_attrs,
+    })
+    yield from (_finish(row) for row in llm_rows)
+    for call in calls:
+        attrs = {**flags, "gen_ai.operation.name": "execute_tool", "agentops.transcript.message_index": call["index"],
+                 "agentops.transcript.tool_call_style": call["style"]}
+        if call["result_index"] is None:
+            attrs["agentops.tool.result_missing"] = True
+        failed = call["is_error"]
+        yield _finish({
+            **common, "span_id": _id(session, call["index"], call["number"])[:16], "parent_span_id": root_id,
+            "name": f"execute_tool {call['name']}" if call["name"] else "execute_tool", "operation": "execute_tool",
+            "span_type": "tool", "start_time": times[call["index"]],
+            "end_time": times[call["result_index"]] if call["result_index"] is not None else None,
+            "tool_name": text_of(call["name"]), "tool_call_id": text_of(call["id"]),
+            "tool_args": text_of(call["args"]), "tool_result": call["result"],
+            "status_code": "ERROR" if failed else "UNSET", "_attrs": attrs,
+        })
+
+
+def _finish(row: dict) -> dict:
+    attrs = row.pop("_attrs")
+    if row.get("end_time") is not None:
+        row["duration_ms"] = (row["end_time"] - row["start_time"]) / 1000
+    fill_from_attributes(row, attrs)
+    return row
+
+
+def read(path: Path, data: bytes, options: dict) -> Iterator[dict | Quarantined]:
+    spec = transcript_spec(options)
+    for locator, doc in json_documents(path, data):
+        if isinstance(doc, Quarantined):
+            yield doc
+            continue
+        for where, record in _records(locator, doc, spec):
+            if isinstance(record, Quarantined):
+                yield record
+            else:
+                yield from conversation_rows(record, where, spec)
