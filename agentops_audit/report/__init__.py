@@ -1,15 +1,23 @@
 """Render the readiness report: one self-contained HTML file from one audit document.
 
-The template autoescapes every value, so trace text is shown as text. Charts are inline SVG. The page
-carries no script and loads nothing: it opens offline and makes no network request.
+The template autoescapes every value, so trace text is shown as text; example trace text is masked again
+with ``pii.mask`` at render time. Charts are inline SVG rendered offline. The page carries no script, a
+Content-Security-Policy that forbids scripts and remote loads, and a print stylesheet: it opens offline,
+makes no network request and prints on A4 or Letter.
+
+Optional parts of the audit document degrade gracefully: a dashboard whose data is missing or empty is a
+"No data" panel, the trends section appears only when ``trends`` holds history.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import jinja2
 
+from agentops_audit import pii
 from agentops_audit.report import charts
 
 STATUS_TEXT = {
@@ -22,6 +30,245 @@ VERDICT_TEXT = {
     "NO-GO": "At least one blocking or major item fails: do not expand the agent's autonomy.",
     "INCONCLUSIVE": "A blocking or major item has no data: the evidence cannot support a decision yet.",
 }
+OPS = {">": ">", ">=": "≥", "<": "<", "<=": "≤", "==": "="}
+TOP_BLOCKERS = 5
+LIST_ITEMS = 5  # evidence lists show this many values, then "and N more"
+EVIDENCE_INLINE = 4  # a mapping with at most this many plain values is shown inline
+EVIDENCE_CHARS = 90  # longer evidence texts are cut
+OVERRIDDEN = "overridden by config"
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """One dashboard panel: where its data sits in the audit document and how it is drawn."""
+
+    key: str
+    title: str
+    caption: str
+    no_data: str  # shown after "No data:" when the list is missing or empty
+
+
+# The panels in report order: the three the second checklist asks for first, then the others.
+DASHBOARDS = (
+    Dashboard("cost_per_task", "Cost per task, P50 and P95",
+              "Cost of one task per workflow, in USD.",
+              "no task in the window has a recorded or priced cost."),
+    Dashboard("tool_success", "Tool success rate per tool",
+              "Filled dot: share of logical calls that succeed after retries (red when under the threshold); "
+              "hollow dot: share of raw attempts; dashed line: the go/no-go threshold.",
+              "no tool call in the window."),
+    Dashboard("failure_reasons", "Top failure reasons",
+              "Failed sessions by failure category; example traces follow below.",
+              "no failed session in the window carries a failure category."),
+    Dashboard("latency_per_step", "Latency per step, P50 and P95",
+              "Duration of each kind of step (model call, retrieval, tool call, ...).",
+              "no step with a duration in the window."),
+    Dashboard("tokens_per_task", "Tokens per task",
+              "Model tokens (input and output) used by one task, per workflow.",
+              "no model call in the window records token usage."),
+    Dashboard("escalation", "Escalation rate",
+              "Share of sessions handed off to a person, per workflow.",
+              "no session in the window records an outcome (success, failure or escalated)."),
+    Dashboard("policy_decisions", "Policy decisions by rule",
+              "Gateway decisions per policy rule: allow, require approval, deny.",
+              "no policy decision was recorded in the window."),
+    Dashboard("pii_by_field", "PII and secret leaks per field",
+              "Share of stored records per field with personal data or a secret; labels give the counts.",
+              "no stored text field was scanned."),
+)
+
+
+def _threshold_value(doc: dict, *, check: str | None = None, metric: str | None = None) -> float | None:
+    for section in doc.get("sections", []):
+        for item in section["items"]:
+            t = item.get("threshold")
+            if t and ((check and item.get("check") == check) or (metric and t.get("metric") == metric)):
+                return t["value"]
+    return None
+
+
+def _dashboard_data(doc: dict) -> dict[str, list | dict | None]:
+    m = doc.get("metrics", {})
+    extra = m.get("dashboards") or {}
+    return {
+        **{d.key: extra.get(d.key) for d in DASHBOARDS},
+        "tool_success": m.get("tool_success"),
+        "pii_by_field": (m.get("pii_leaks") or {}).get("by_field"),
+    }
+
+
+def _notes(doc: dict, data: dict) -> dict[str, str]:
+    """Sentences that depend on the data, shown after a panel's caption."""
+    notes = {}
+    budget = _threshold_value(doc, metric="cost_per_successful_task")
+    if budget is not None and data.get("cost_per_task"):
+        where = "the dashed line" if charts.budget_in_view(data["cost_per_task"], budget) else "off the scale"
+        notes["cost_per_task"] = f"Budget per successful task: ${budget:,.2f} ({where})."
+    return notes
+
+
+def build_charts(doc: dict) -> dict[str, str | None]:
+    """Each dashboard's SVG (None when its data is missing or empty), plus ``trends`` when history exists."""
+    data = _dashboard_data(doc)
+    made = {
+        "cost_per_task": charts.cost_per_task(data["cost_per_task"] or [],
+                                              _threshold_value(doc, metric="cost_per_successful_task")),
+        "tool_success": charts.tool_success(data["tool_success"] or {}, _threshold_value(doc, check="tool_success")),
+        "failure_reasons": charts.failure_reasons(data["failure_reasons"] or []),
+        "latency_per_step": charts.latency_per_step(data["latency_per_step"] or []),
+        "tokens_per_task": charts.tokens_per_task(data["tokens_per_task"] or []),
+        "escalation": charts.escalation(data["escalation"] or []),
+        "policy_decisions": charts.policy_decisions(data["policy_decisions"] or []),
+        "pii_by_field": charts.pii_by_field(data["pii_by_field"] or []),
+        "trends": charts.trends(doc.get("trends") or []),
+    }
+    return {key: charts.to_svg(chart) for key, chart in made.items()}
+
+
+# ---- formatting filters -------------------------------------------------------------------------------
+
+def _fmt(value, unit: str | None = None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_fmt(v, unit)}" for k, v in value.items()) or "—"
+    if isinstance(value, list | tuple):
+        shown = ", ".join(_fmt(v, unit) for v in value[:LIST_ITEMS])
+        return shown + (f" and {len(value) - LIST_ITEMS} more" if len(value) > LIST_ITEMS else "") or "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if unit == "ratio":
+            return f"{value:.2%}" if value < 0.01 or value > 0.99 else f"{value:.1%}"
+        if unit == "usd":
+            return f"${value:,.2f}" if value >= 1 else f"${value:.3f}"
+        if value.is_integer():
+            return f"{int(value):,}"
+        return f"{value:,.4g}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _fmt_threshold(t: dict | None) -> str:
+    """A threshold as a reader says it: ``> 99.5%``, ``≤ $0.25``, ``= 0``, ``≥ 200``."""
+    if not t:
+        return "—"
+    value, unit = t["value"], t.get("unit") or ""
+    op = OPS.get(t["op"], t["op"])
+    if unit == "ratio":
+        shown = f"{value * 100:.4g}%"
+    elif unit == "usd":
+        shown = f"${value:,.2f}"
+    elif unit == "percent_change":
+        shown = f"+{value:g}% week over week"
+    elif unit in ("count", ""):
+        shown = f"{value:,g}"
+    else:
+        shown = f"{value:,g} {unit}"
+    return f"{op} {shown}"
+
+
+def _fmt_time(value: str | None) -> str | None:
+    if not value or value == "None":
+        return None
+    try:
+        t = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    t = (t + timedelta(seconds=30)).replace(second=0, microsecond=0)  # to the nearest minute
+    return t.strftime("%Y-%m-%d %H:%M")
+
+
+def _window(doc: dict) -> str:
+    """``2026-11-09 00:00 – 2026-11-15 23:35 UTC (7 days)``; timestamps are stored in UTC."""
+    w = doc.get("window") or {}
+    start, end = _fmt_time(w.get("start")), _fmt_time(w.get("end"))
+    if not start or not end:
+        return "no timestamped data"
+    try:
+        days = (datetime.fromisoformat(str(w["end"])) - datetime.fromisoformat(str(w["start"]))).total_seconds()
+        span = f" ({days / 86400:.0f} days)" if days >= 86400 * 1.5 else f" ({days / 3600:.0f} hours)"
+    except ValueError:
+        span = ""
+    return f"{start} – {end} UTC{span}"
+
+
+def _mask(text, config: dict):
+    return pii.mask(str(text), (config or {}).get("pii_patterns")) if text not in (None, "") else text
+
+
+def _items(doc: dict) -> dict[str, dict]:
+    return {it["id"]: it for s in doc.get("sections", []) for it in s["items"]}
+
+
+def evidence_of(item: dict) -> tuple[list[tuple[str, str]], bool]:
+    """The item's evidence as short (label, text) lines, and whether any value was shortened.
+
+    Counts and short values are shown as they are; a long text is cut, a small mapping is inlined, a
+    larger mapping or a list of records is counted. The full evidence stays in audit.json.
+    """
+    lines, shortened = [], False
+    for key, value in (item.get("evidence") or {}).items():
+        if key in ("query", "threshold"):
+            continue
+        label = str(key).replace("_", " ")
+        if isinstance(value, dict):
+            if len(value) <= EVIDENCE_INLINE and all(not isinstance(v, dict | list) for v in value.values()):
+                text = _fmt(value)
+            else:
+                text, shortened = f"{len(value)} entries", True
+        elif isinstance(value, list):
+            if all(not isinstance(v, dict | list) for v in value):
+                text = _fmt(value)
+                shortened = shortened or len(value) > LIST_ITEMS
+            else:
+                text, shortened = f"{len(value)} listed", True
+        else:
+            text = _fmt(value)
+        if len(text) > EVIDENCE_CHARS:
+            text, shortened = text[:EVIDENCE_CHARS].rstrip() + "…", True
+        lines.append((label, text))
+    return lines, shortened
+
+
+def threshold_of(item: dict) -> dict | None:
+    """The item's catalog threshold, or else the fixed threshold its check recorded in the evidence."""
+    if item.get("threshold"):
+        return item["threshold"]
+    recorded = (item.get("evidence") or {}).get("threshold")
+    return recorded if isinstance(recorded, dict) and "op" in recorded and "value" in recorded else None
+
+
+def _examples(doc: dict) -> list[dict]:
+    """Example traces with their text masked again (defence in depth) and their failure reason, if known."""
+    config = doc.get("config") or {}
+    out = []
+    for n, ex in enumerate(doc.get("examples") or [], start=1):
+        spans = []
+        for sp in ex.get("spans") or []:
+            failed = sp.get("failed")
+            if failed is None:
+                failed = sp.get("status_code") == "ERROR" or bool(sp.get("error_type"))
+            spans.append({**sp, "failed": failed, "tool_args": _mask(sp.get("tool_args"), config),
+                          "tool_result": _mask(sp.get("tool_result"), config)})
+        out.append({**ex, "anchor": f"example-{n}", "n": n, "spans": spans,
+                    "reason": ex.get("failure_category") or ex.get("failure_reason")})
+    return out
+
+
+def _provenance(doc: dict) -> dict:
+    prov = doc.get("provenance") or {}
+    inputs = prov.get("inputs") or []
+    totals = {k: sum(int(s.get(k) or 0) for s in inputs)
+              for k in ("rows_read", "rows_loaded", "rows_duplicate", "rows_quarantined", "rows_filtered")}
+    balanced = totals["rows_read"] == (totals["rows_loaded"] + totals["rows_duplicate"] + totals["rows_quarantined"]
+                                       + totals["rows_filtered"])  # rows_filtered: left out by ingest filters
+    thresholds = [{"item": it, "section": s["id"], "threshold": threshold_of(it),
+                   "shown": _fmt_threshold(threshold_of(it)), "from_catalog": bool(it.get("threshold")),
+                   "overridden": OVERRIDDEN in ((it.get("threshold") or {}).get("note") or "")}
+                  for s in doc.get("sections", []) for it in s["items"] if threshold_of(it)]
+    return {"inputs": inputs, "totals": totals, "balanced": balanced, "thresholds": thresholds,
+            "quarantine": prov.get("quarantine_by_reason") or []}
+
 
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
@@ -30,43 +277,33 @@ _env = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-
-
-def _fmt(value, unit: str | None = None) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        if unit == "ratio":
-            return f"{value:.2%}"
-        return f"{value:,.4g}"
-    return f"{value:,}" if isinstance(value, int) else str(value)
-
-
 _env.filters["fmt"] = _fmt
-
-
-def _tool_threshold(doc: dict) -> float | None:
-    for section in doc["sections"]:
-        for item in section["items"]:
-            if item["check"] == "tool_success" and item["threshold"]:
-                return item["threshold"]["value"]
-    return None
+_env.filters["threshold"] = _fmt_threshold
+_env.globals["threshold_of"] = threshold_of
+_env.globals["evidence_of"] = evidence_of
 
 
 def render(doc: dict) -> str:
     """The report's HTML for one audit document."""
-    m = doc["metrics"]
-    svgs = {
-        "tool_success": charts.to_svg(charts.tool_success(m["tool_success"], _tool_threshold(doc))),
-        "pii_by_field": charts.to_svg(charts.pii_by_field(m["pii_leaks"]["by_field"])),
-    }
+    items = _items(doc)
+    blockers = [{**b, "threshold_shown": _fmt_threshold(threshold_of(items.get(b["item"]) or {}))}
+                for b in doc.get("blockers", [])]
+    examples = _examples(doc)
+    data = _dashboard_data(doc)
     return _env.get_template("report.html.j2").render(
-        doc=doc, m=m, charts=svgs, status_text=STATUS_TEXT, verdict_text=VERDICT_TEXT[doc["verdict"]],
-        top_blockers=doc["blockers"][:5],
+        doc=doc, m=doc.get("metrics", {}), charts=build_charts(doc), dashboards=DASHBOARDS, data=data,
+        notes=_notes(doc, data),
+        status_text=STATUS_TEXT, verdict_text=VERDICT_TEXT[doc["verdict"]], window=_window(doc),
+        top_blockers=blockers[:TOP_BLOCKERS], more_blockers=max(0, len(blockers) - TOP_BLOCKERS),
+        examples=examples, reasons_with_examples={e["reason"] for e in examples if e["reason"]},
+        prov=_provenance(doc), trends=doc.get("trends") or [],
+        next_phase=(doc.get("recommended_phase") or 0) + 1,
+        phases={str(k): v for k, v in (doc.get("phases") or {}).items()},  # int keys before a JSON round trip
     )
 
 
 def write(doc: dict, path: str | Path) -> Path:
+    """Render ``doc`` into ``path`` (one self-contained HTML file) and return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render(doc), encoding="utf-8")
