@@ -1,0 +1,269 @@
+"""Weekly audits over a generated multi-week history: alerts on exactly the injected drift, streaks across
+a failing week, trends, the week window, and the multi-week demo. Ground truth comes from the
+generator's tallies (``weeks.json`` and each week's ``truth.json``), never from a run's output."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from datetime import timedelta
+from itertools import pairwise
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from agentops_audit import audit, catalog, cli, db, ingest, pipeline, synth_weeks, trends, windows
+from agentops_audit.results import FAIL, NO_DATA, PASS
+from agentops_audit.windows import Week
+
+SEED = 21
+SESSIONS = 84              # 12 a day: enough for the daily P95 cost check
+SCALES = [1.0, 1.45, 1.45, 1.0, 1.5]   # token jumps in weeks 2 and 5; week 4 drops
+LAST = Week.parse("2026-W46")
+UNTRACED = 10              # sessions the application registered in week 3 that were never traced
+
+
+def _items(doc: dict) -> dict:
+    return {i["id"]: i for s in doc["sections"] for i in s["items"]}
+
+
+def _register_untraced(db_path: Path, week: Week, path: Path) -> int:
+    """A session registry for ``week``: every traced session of it plus UNTRACED that never were."""
+    con = db.connect(db_path, read_only=True)
+    try:
+        traced = con.execute("SELECT session_key, min(start_time) FROM span_sessions GROUP BY 1 "
+                             "HAVING min(start_time) >= ? AND min(start_time) < ?", [week.start, week.end]).fetchall()
+    finally:
+        con.close()
+    with path.open("w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["session_id", "started_at"])
+        out.writerows((s, t.isoformat()) for s, t in traced)
+        out.writerows((f"untraced-{k}", (week.start + timedelta(hours=5 + k)).isoformat()) for k in range(UNTRACED))
+    return len(traced)
+
+
+@pytest.fixture(scope="module")
+def backfill(tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp("weekly")
+    drift = synth_weeks.generate(root / "data" / "traces", LAST, weeks=len(SCALES), sessions=SESSIONS, seed=SEED,
+                                 scales=SCALES)
+    weeks = [Week.parse(w["week"]) for w in drift["weeks"]]
+    db_path = root / "audit.duckdb"
+    con = db.connect(db_path)
+    try:
+        ingest.ingest(con, [str(root / "data" / "traces")])
+    finally:
+        con.close()
+    traced = _register_untraced(db_path, weeks[2], root / "registry.csv")
+    con = db.connect(db_path)
+    try:
+        [summary] = ingest.ingest(con, [str(root / "registry.csv")], fmt="session-registry")
+        assert summary.error is None
+    finally:
+        con.close()
+    history = root / "history.duckdb"
+    code = cli.main(["weekly", "--db", str(db_path), "--history", str(history), "--from", str(weeks[0]),
+                     "--to", str(weeks[-1]), "--out-root", str(root / "reports"), "--no-report"])
+    docs = {w.label: json.loads((root / "reports" / w.label / "audit.json").read_text()) for w in weeks}
+    return {"root": root, "db": db_path, "history": history, "weeks": weeks, "drift": drift, "docs": docs,
+            "code": code, "traced_in_week3": traced,
+            "truth": {w.label: json.loads((root / "data" / "truth" / f"{w.label}.json").read_text()) for w in weeks}}
+
+
+def _history_rows(path: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_exit_code_follows_the_last_weeks_verdict(backfill):
+    last = backfill["docs"][backfill["weeks"][-1].label]
+    assert backfill["code"] == cli.EXIT_CODES[last["verdict"]]
+
+
+def test_cost_and_token_alerts_fire_on_exactly_the_drift_weeks(backfill):
+    drift = backfill["drift"]
+    assert drift["drift_weeks"] == [str(backfill["weeks"][1]), str(backfill["weeks"][4])]  # the injected jumps
+    for metric in ("cost_per_task", "tokens_per_task"):
+        fired = [w for w, doc in backfill["docs"].items() if any(a["metric"] == metric for a in doc["alerts"])]
+        assert fired == drift["expected_alerts"][metric] == drift["drift_weeks"], metric
+    for week, doc in backfill["docs"].items():
+        for a in doc["alerts"]:
+            assert set(a) >= {"metric", "week", "previous", "current", "change", "threshold", "message"}
+            assert a["week"] == week
+        items = _items(doc)
+        for item_id in ("cost.weekly-alerts", "cost.token-growth"):
+            expected = (NO_DATA if week == str(backfill["weeks"][0]) else
+                        FAIL if week in drift["drift_weeks"] else PASS)
+            assert items[item_id]["status"] == expected, (week, item_id, items[item_id]["display"])
+
+
+def test_weekly_numbers_equal_the_generated_truth(backfill):
+    rows = _history_rows(backfill["history"], "SELECT week, metric, value FROM week_metrics")
+    recorded = {(w, m): v for w, m, v in rows}
+    for tally in backfill["drift"]["weeks"]:
+        week = tally["week"]
+        assert recorded[(week, "sessions")] == tally["sessions"] == SESSIONS
+        assert recorded[(week, "cost_per_task")] == pytest.approx(tally["cost_per_task"], rel=1e-9)
+        assert recorded[(week, "tokens_per_task")] == pytest.approx(tally["tokens_per_task"], rel=1e-9)
+        assert recorded[(week, "policy_violation_rate")] == pytest.approx(tally["policy_violation_rate"], rel=1e-9)
+        for tool, rate in tally["tool_success"].items():
+            assert recorded[(week, f"tool_success:{tool}")] == pytest.approx(rate, rel=1e-9)
+
+
+def test_policy_and_tool_alerts_follow_the_truth(backfill):
+    """The other alert rules, checked against the generator's per-week truth."""
+    cat = catalog.load()
+    target = cat.item(trends.TOOLS_ITEM).threshold
+    rise = trends.ALERT_DEFAULTS["policy_violation_rate_rise"]
+    tallies = backfill["drift"]["weeks"]
+    expected_policy = [b["week"] for a, b in pairwise(tallies)
+                       if b["policy_violation_rate"] - a["policy_violation_rate"] > rise]
+    expected_tools = sorted((b["week"], t) for a, b in pairwise(tallies) for t in b["tool_success"]
+                            if t in a["tool_success"] and target.holds(a["tool_success"][t])
+                            and not target.holds(b["tool_success"][t]))
+    assert expected_policy and expected_tools  # this seed exercises both rules
+    alerts = [a for doc in backfill["docs"].values() for a in doc["alerts"]]
+    assert [a["week"] for a in alerts if a["metric"] == "policy_violation_rate"] == expected_policy
+    assert sorted((a["week"], a["metric"].split(":", 1)[1]) for a in alerts
+                  if a["metric"].startswith("tool_success:")) == expected_tools
+
+
+def test_streak_counts_across_a_failing_week(backfill):
+    weeks, docs = backfill["weeks"], backfill["docs"]
+    for week in weeks:  # without the registry, coverage is estimated; the truth bounds it above the target
+        truth = backfill["truth"][week.label]
+        if week != weeks[2]:
+            assert 1 - truth["orphan_spans"] / truth["sessions"] > 0.95
+    week3 = _items(docs[weeks[2].label])["observe.trace-coverage"]
+    assert week3["status"] == FAIL
+    assert week3["value"] == pytest.approx(backfill["traced_in_week3"] / (backfill["traced_in_week3"] + UNTRACED))
+    expected_coverage = [1, 2, 0, 1, 2]  # PASS, PASS, FAIL (week 3), PASS, PASS
+    got = [{c["item"]: c["streak"] for c in docs[w.label]["streaks"]["criteria"]} for w in weeks]
+    assert [g["observe.trace-coverage"] for g in got] == expected_coverage
+    statuses = _history_rows(backfill["history"], "SELECT week, status FROM week_items "
+                                                  "WHERE item_id = 'observe.trace-coverage' ORDER BY week")
+    assert [s for _, s in statuses] == [PASS, PASS, FAIL, PASS, PASS]
+    # the synthetic agent breaks policy above the 0.1% target every week, so no week reaches the bar of 4
+    assert all(t["policy_violation_rate"] > 0.001 for t in backfill["drift"]["weeks"])
+    for week, g in zip(weeks, got, strict=True):
+        item = _items(docs[week.label])["rollout.consecutive-weeks"]
+        assert item["evidence"]["streaks"] == g
+        assert g["security.policy-violation-rate"] == 0
+        assert item["value"] == min(g.values()) == 0
+        assert item["status"] == FAIL and item["at_fault"] == [i for i, n in g.items() if n < 4]
+
+
+def test_trends_hold_the_go_no_go_series(backfill):
+    last = backfill["docs"][backfill["weeks"][-1].label]
+    rows = last["trends"]
+    assert {r["key"] for r in rows} >= {"trace_coverage", "tool_success_min", "policy_violation_rate",
+                                        "cost_per_task_p95", "cost_per_task", "tokens_per_task"}
+    recorded = {(w, m): v for w, m, v in _history_rows(backfill["history"],
+                                                       "SELECT week, metric, value FROM week_metrics")}
+    for r in rows:
+        assert set(r) >= {"metric", "week", "value"} and isinstance(r["value"], float)
+        assert r["value"] == pytest.approx(recorded[(r["week"], r["key"])])
+    weeks = sorted({r["week"] for r in rows})
+    assert weeks == [w.label for w in backfill["weeks"]]  # every week so far (at most trends.TREND_WEEKS)
+
+
+def test_ledger_records_inputs_and_config(backfill):
+    runs = _history_rows(backfill["history"], "SELECT week, inputs, inputs_sha256, config_hash, verdict FROM runs "
+                                              "ORDER BY run_id")
+    assert [r[0] for r in runs] == [w.label for w in backfill["weeks"]]
+    for week, inputs, digest, config_hash, verdict in runs:
+        doc = backfill["docs"][week]
+        assert {i["sha256"] for i in json.loads(inputs)} == {i["sha256"] for i in doc["provenance"]["inputs"]}
+        assert len(digest) == 64 and config_hash == doc["config_hash"] and verdict == doc["verdict"]
+
+
+def test_the_week_window_shows_only_that_week(backfill):
+    week = backfill["weeks"][1]
+    truth = backfill["truth"][week.label]
+    con = db.connect(backfill["db"], read_only=True)
+    try:
+        windows.restrict(con, week)
+        assert db.scalar(con, "SELECT count(*) FROM sessions") == truth["sessions"]
+        assert db.scalar(con, "SELECT count(*) FROM tool_calls") == truth["tool_calls"]
+        assert db.scalar(con, "SELECT count(*) FROM spans") == truth["spans"]
+        assert db.scalar(con, "SELECT count(*) FROM session_registry") == 0  # the registry covers week 3 only
+        with pytest.raises(RuntimeError, match="already restricted"):
+            windows.restrict(con, week)
+    finally:
+        con.close()
+
+
+def test_a_plain_audit_has_no_weekly_history(backfill):
+    doc = audit.run(backfill["db"])
+    items = _items(doc)
+    for item_id in ("cost.weekly-alerts", "cost.token-growth", "rollout.consecutive-weeks"):
+        assert items[item_id]["status"] == NO_DATA
+        assert "needs weekly history" in items[item_id]["reason"]
+    assert "alerts" not in doc and "trends" not in doc
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--week", "2026-W60"], "has no ISO week 60"),
+    (["--week", "46"], "expected an ISO week"),
+    (["--week", "2026-W46", "--from", "2026-W40"], "exclude each other"),
+    (["--from", "2026-W40"], "go together"),
+    (["--from", "2026-W46", "--to", "2026-W40"], "is after"),
+    (["--week", "2026-W01"], "no session in the audit database started in 2026-W01"),
+])
+def test_weekly_usage_errors_are_one_line(backfill, tmp_path, capsys, args, message):
+    code = cli.main(["weekly", "--db", str(backfill["db"]), "--history", str(tmp_path / "h.duckdb"),
+                     "--out-root", str(tmp_path), "--no-report", *args])
+    err = capsys.readouterr().err
+    assert code == cli.EXIT_USAGE
+    assert message in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_a_file_that_is_not_a_history_is_refused(backfill, tmp_path, capsys):
+    code = cli.main(["weekly", "--db", str(backfill["db"]), "--history", str(backfill["db"]),
+                     "--week", str(backfill["weeks"][0]), "--out-root", str(tmp_path), "--no-report"])
+    assert code == cli.EXIT_USAGE
+    assert "is not a weekly history store" in capsys.readouterr().err
+
+
+def test_multi_week_demo_reports_trends_and_alerts(tmp_path):
+    out = tmp_path / "demo"
+    assert cli.main(["demo", "--out", str(out), "--weeks", "3", "--sessions", "84", "--seed", "5"]) == 0
+    drift = json.loads((out / "data" / "weeks.json").read_text())
+    last = drift["weeks"][-1]["week"]
+    assert drift["drift_weeks"] == [last]  # the default drift: a creep, then a jump in the last week
+    doc = json.loads((out / "audit.json").read_text())
+    assert doc["week"]["label"] == last
+    for metric in ("cost_per_task", "tokens_per_task"):
+        assert [a["week"] for a in doc["alerts"] if a["metric"] == metric] == drift["expected_alerts"][metric]
+    assert json.loads((out / "data" / "truth.json").read_text()) == json.loads(
+        (out / "data" / "truth" / f"{last}.json").read_text())
+    assert {r["week"] for r in doc["trends"]} == {w["week"] for w in drift["weeks"]}
+    for w in drift["weeks"][:-1]:
+        assert (out / "weeks" / w["week"] / "audit.json").exists()
+    assert (out / "notebooks" / "audit.ipynb").exists()
+    html = (out / "readiness-report.html").read_text(encoding="utf-8")
+    assert 'id="chart-trends"' in html and "<svg" in html[html.index('id="chart-trends"'):]
+    alerts = html[html.index('id="alert-list"'):]
+    assert "cost per task rose" in alerts and "tokens per task rose" in alerts
+
+
+def test_the_audit_notebook_records_a_week_for_an_orchestrator(backfill, tmp_path):
+    """papermill on notebooks/audit.ipynb with record_history (the Airflow / plain papermill path)."""
+    hist = tmp_path / "history.duckdb"
+    shutil.copyfile(backfill["history"], hist)
+    week = str(backfill["weeks"][-1])
+    before = _history_rows(hist, "SELECT * FROM week_metrics ORDER BY metric")
+    out = tmp_path / "out"
+    pipeline.run_notebook("audit.ipynb", out, {"db": str(backfill["db"]), "out_dir": str(out), "week": week,
+                                               "history": str(hist), "record_history": True})
+    doc = json.loads((out / "audit.json").read_text())
+    assert doc["week"]["label"] == week and doc["alerts"] == backfill["docs"][week]["alerts"]
+    runs = _history_rows(hist, "SELECT week FROM runs ORDER BY run_id")
+    assert [w for (w,) in runs] == [str(w) for w in backfill["weeks"]] + [week]  # one more ledger entry
+    assert _history_rows(hist, "SELECT * FROM week_metrics ORDER BY metric") == before
