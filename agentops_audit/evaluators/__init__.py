@@ -11,7 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from agentops_audit.catalog import Item
-from agentops_audit.evaluators import traces
+from agentops_audit.evaluators import (
+    attested,
+    cost,
+    evals,
+    instrumentation,
+    security,
+    traces,
+    versions,
+    weekly,
+    workflow,
+)
 from agentops_audit.evaluators.base import AuditContext
 from agentops_audit.results import ERROR, ItemResult, not_evaluated
 
@@ -32,4 +42,12 @@ def evaluate(ctx: AuditContext, item: Item) -> ItemResult:
 
 EVALUATORS: dict[str, Callable[[AuditContext, Item], ItemResult]] = {
     **traces.EVALUATORS,
+    **attested.EVALUATORS,
+    **workflow.EVALUATORS,
+    **instrumentation.EVALUATORS,
+    **security.EVALUATORS,
+    **cost.EVALUATORS,
+    **versions.EVALUATORS,
+    **weekly.EVALUATORS,
+    **evals.EVALUATORS,
 }

@@ -3,7 +3,8 @@ frames) and the helper that runs a check's GX suite and turns it into an item re
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 
 import duckdb
 import polars as pl
@@ -12,6 +13,8 @@ from agentops_audit import metrics, pii
 from agentops_audit.catalog import Catalog, Item, Threshold
 from agentops_audit.db import frame
 from agentops_audit.expectations import Validator
+from agentops_audit.manifest import Manifest
+from agentops_audit.metrics import params
 from agentops_audit.results import FAIL, PASS, ItemResult
 
 PII_FIELDS = ("input_text", "output_text", "tool_args", "tool_result", "status_message")
@@ -23,9 +26,20 @@ class AuditContext:
     catalog: Catalog
     validator: Validator
     config: dict = field(default_factory=dict)
+    manifest: Manifest | None = None  # the readiness manifest; None when none was supplied
+    as_of: date | None = None         # reference date for staleness; None: the end of the audited window
+    weekly: object | None = None      # trends.Scope of a weekly audit (its week and history); None otherwise
     _frames: dict[str, pl.DataFrame] = field(default_factory=dict)
+    _inputs_installed: bool = False
+
+    def install_inputs(self) -> None:
+        """The price table, budgets, allow-list and derived TEMP tables (``metrics/params.py``), once."""
+        if not self._inputs_installed:
+            params.install(self.con, self.config, self.manifest)
+            self._inputs_installed = True
 
     def metric(self, name: str) -> pl.DataFrame:
+        self.install_inputs()
         if name not in self._frames:
             self._frames[name] = metrics.run(self.con, name)
         return self._frames[name]
@@ -33,10 +47,12 @@ class AuditContext:
     def pii_frames(self) -> tuple[pl.DataFrame, pl.DataFrame]:
         """(leaks per field, leaks per field and entity), scanning the stored text once per audit."""
         if "pii_by_field" not in self._frames:
-            pii.scan(self.con, "spans", list(PII_FIELDS), extra_patterns=self.config.get("pii_patterns"))
-            scanned = " UNION ALL ".join(
-                f"SELECT '{f}' AS field, count(*) FILTER (WHERE coalesce({f}, '') <> '') AS records_scanned "
-                f"FROM spans" for f in PII_FIELDS)
+            extra = self.config.get("pii_patterns")
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE pii_candidates AS {_pii_candidates(extra)}")
+            pii.scan(self.con, "pii_candidates", list(PII_FIELDS), extra_patterns=extra)
+            counts = ", ".join(f"count(*) FILTER (WHERE coalesce({f}, '') <> '') AS {f}" for f in PII_FIELDS)
+            scanned = (f"UNPIVOT (SELECT {counts} FROM spans) ON {', '.join(PII_FIELDS)} "
+                       "INTO NAME field VALUE records_scanned")
             self._frames["pii_by_field"] = frame(self.con, f"""
                 WITH leaks AS (
                     SELECT field, count(DISTINCT (trace_id, span_id)) AS records_with_leak, count(*) AS findings
@@ -56,13 +72,40 @@ class AuditContext:
         return self._frames["pii_by_field"], self._frames["pii_by_entity"]
 
 
-def judge(ctx: AuditContext, item: Item, check: str, table: pl.DataFrame, **result) -> ItemResult:
-    """Run the check's GX suite on ``table``; PASS when every expectation holds, FAIL otherwise."""
-    outcomes = ctx.validator.validate(check, table, item.threshold)
+def _pii_candidates(extra: dict[str, str] | None) -> str:
+    """SQL for the spans' text fields, each kept only where some entity pattern matches it at all (one
+    combined regex per value), and only the spans with such a field. Lossless, since the scanner's
+    validators only ever reject matches; materialised, the scanner's per-entity extraction runs on these
+    candidates only (UNPIVOT drops the NULLs)."""
+    patterns = [e.pattern for e in pii.ENTITIES.values()] + [f"({p})" for p in (extra or {}).values()]
+    combined = "'" + "|".join(f"(?:{p})" for p in patterns).replace("'", "''") + "'"
+    fields = ", ".join(f"CASE WHEN regexp_matches({f}, {combined}) THEN {f} END AS {f}" for f in PII_FIELDS)
+    kept = " OR ".join(f"{f} IS NOT NULL" for f in PII_FIELDS)
+    return f"SELECT * FROM (SELECT trace_id, span_id, {fields} FROM spans) WHERE {kept}"
+
+
+def judge(ctx: AuditContext, item: Item, check: str, table: pl.DataFrame, threshold: Threshold | None = None,
+          **result) -> ItemResult:
+    """Run the check's GX suite on ``table``; PASS when every expectation holds, FAIL otherwise.
+    ``threshold`` replaces the item's (or the suite's default) when the evaluator derived its own, e.g.
+    from the readiness manifest; a threshold the catalog does not give is recorded in the evidence."""
+    threshold = threshold or threshold_of(ctx, item, check)
+    outcomes = ctx.validator.validate(check, table, threshold)
     ok = all(o.success for o in outcomes)
+    if threshold is not None and item.threshold is None:  # record the default that judged the item
+        result.setdefault("evidence", {})["threshold"] = {"metric": threshold.metric, "op": threshold.op,
+                                                          "value": threshold.value, "unit": threshold.unit,
+                                                          "note": threshold.note}
     return ItemResult(item.id, PASS if ok else FAIL, expectations=[o.to_dict() for o in outcomes], **result)
 
 
-def threshold_of(ctx: AuditContext, item: Item, check: str) -> Threshold:
-    """The item's threshold, or the suite's default when the catalog gives none."""
-    return item.threshold or ctx.validator.default_threshold(check)
+def threshold_of(ctx: AuditContext, item: Item, check: str) -> Threshold | None:
+    """The item's threshold, or the suite's default when the catalog gives none; a config override
+    (``thresholds: {item id: value}``) replaces a default's value as it replaces a catalog one."""
+    if item.threshold:
+        return item.threshold
+    default = ctx.validator.default_threshold(check)
+    override = (ctx.config.get("thresholds") or {}).get(item.id)
+    if default is not None and override is not None:
+        return replace(default, value=override, note="overridden by config")
+    return default

@@ -8,7 +8,8 @@ Header lines (SQL comments) at the top of every file::
     -- description: one line on what it measures
 
 ``METRICS`` is the registry, read from the files. ``run`` executes one against an audit database and
-returns a polars frame. Metrics are set-based SQL over the canonical tables and views.
+returns a polars frame. Metrics are set-based SQL over the canonical tables and views, and over the TEMP
+tables ``params.install`` builds once per connection (``metrics/views/``).
 """
 
 from __future__ import annotations
@@ -53,5 +54,13 @@ def _parse(path: Path) -> Metric:
 METRICS: dict[str, Metric] = {p.stem: _parse(p) for p in sorted(Path(__file__).parent.glob("*.sql"))}
 
 
-def run(con: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame:
-    return frame(con, METRICS[name].sql)
+def run(con: duckdb.DuckDBPyConnection, name: str, config: dict | None = None) -> pl.DataFrame:
+    """Run metric ``name``. A metric that reads the per-audit TEMP tables (``params.install``: price table,
+    budgets, ``task_facts``, ``tool_attempts``, ...) gets them built first, from ``config`` (default settings
+    when None), unless the connection has them already (an audit builds them once, with its config)."""
+    from agentops_audit.metrics import params
+
+    sql = METRICS[name].sql
+    if params.needs_inputs(sql) and not params.installed(con):
+        params.install(con, config or {})
+    return frame(con, sql)

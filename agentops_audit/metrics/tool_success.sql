@@ -2,11 +2,9 @@
 -- grain: tool
 -- unit: ratio
 -- description: Per tool, the share of attempts that succeeded (raw) and of logical calls that succeeded after retries; a logical call is one tool with the same arguments within a session. Failure reads span status, error.type and the result payload.
-WITH attempts AS (
-    SELECT session_key, tool_name, coalesce(tool_args, '') AS args,
-           failed_status OR failed_payload AS failed,
-           (NOT failed_status AND failed_payload) AS payload_only
-    FROM tool_calls
+WITH attempts AS (  -- tool_attempts: the tool_calls view's failure flags, computed once (metrics/views)
+    SELECT session_key, tool_name, args_hash AS args, failed, payload_only
+    FROM tool_attempts
 ),
 logical AS (
     SELECT tool_name, session_key, args, bool_and(failed) AS failed

@@ -3,16 +3,12 @@
 -- unit: ratio
 -- description: Traced sessions over all sessions when a session registry is loaded; otherwise estimated as the share of traced sessions whose trace is complete (one root, no orphan spans).
 WITH registry AS (SELECT count(*) AS n FROM session_registry),
-flags AS (
-    SELECT s.session_key,
-           s.parent_span_id IS NULL AS is_root,
-           s.parent_span_id IS NOT NULL AND p.span_id IS NULL AS is_orphan
-    FROM span_sessions s
-    LEFT JOIN spans p ON p.trace_id = s.trace_id AND p.span_id = s.parent_span_id
+roots AS (
+    SELECT session_key, count(*) FILTER (WHERE parent_span_id IS NULL) AS roots FROM span_sessions GROUP BY ALL
 ),
-complete AS (
-    SELECT session_key, count(*) FILTER (WHERE is_root) = 1 AND NOT bool_or(is_orphan) AS is_complete
-    FROM flags GROUP BY session_key
+complete AS (  -- span_orphans: the spans whose parent is missing, found once per audit (metrics/views)
+    SELECT r.session_key, r.roots = 1 AND o.session_key IS NULL AS is_complete
+    FROM roots r LEFT JOIN (SELECT DISTINCT session_key FROM span_orphans) o USING (session_key)
 ),
 counts AS (
     SELECT

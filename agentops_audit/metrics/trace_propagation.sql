@@ -1,13 +1,8 @@
 -- name: trace_propagation
 -- grain: defect kind
 -- unit: count
--- description: Propagation defects: orphan spans, traces with several roots or none, spans quarantined for lacking ids, tool calls without a call id, sessions split across traces.
-WITH ids AS (SELECT trace_id, span_id FROM spans),
-orphans AS (
-    SELECT count(*) AS n FROM spans s
-    WHERE s.parent_span_id IS NOT NULL
-      AND NOT EXISTS (SELECT 1 FROM ids p WHERE p.trace_id = s.trace_id AND p.span_id = s.parent_span_id)
-),
+-- description: Propagation defects: orphan spans, traces with several roots or none, spans quarantined for lacking ids, tool calls without a call id, tool calls without a matching result, sessions split across traces.
+WITH orphans AS (SELECT count(*) AS n FROM span_orphans),  -- found once per audit (metrics/views)
 roots AS (
     SELECT trace_id, count(*) FILTER (WHERE parent_span_id IS NULL) AS roots FROM spans GROUP BY trace_id
 )
@@ -25,6 +20,11 @@ SELECT 'spans_without_ids', (SELECT count(*) FROM quarantine WHERE reason LIKE '
 UNION ALL
 SELECT 'tool_calls_without_call_id', (SELECT count(*) FROM tool_calls WHERE tool_call_id IS NULL),
        'tool calls that cannot be matched to their result'
+UNION ALL
+SELECT 'tool_calls_without_result',
+       (SELECT count(*) FROM spans WHERE span_type = 'tool' AND tool_result IS NULL
+          AND json_extract_string(attributes, '$."agentops.tool.result_missing"') IN ('true', '1')),
+       'tool calls whose result never arrived (agentops.tool.result_missing, set by the ingest adapters)'
 UNION ALL
 SELECT 'sessions_split_across_traces', (SELECT count(*) FROM sessions WHERE traces > 1),
        'sessions whose spans sit in more than one trace';

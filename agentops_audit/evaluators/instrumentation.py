@@ -1,0 +1,92 @@
+"""Evaluators of section 3 (instrumentation and observability): required log fields, failure taxonomy,
+the write audit trail and its hash chain.
+
+Coverage, propagation and PII leaks live in ``traces.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import polars as pl
+
+from agentops_audit.catalog import Item
+from agentops_audit.evaluators.base import AuditContext, judge, threshold_of
+from agentops_audit.results import NO_DATA, ItemResult
+
+TAXONOMY = ("tool_error", "missing_context", "ambiguity", "model_refusal", "policy_block")
+UNCATEGORISED = "uncategorised"
+
+
+def required_fields(ctx: AuditContext, item: Item) -> ItemResult:
+    df = ctx.metric("required_fields")
+    if df.is_empty():
+        return ItemResult(item.id, NO_DATA, reason="no spans in the traces")
+    threshold = threshold_of(ctx, item, "required_fields")
+    short = [r["field"] for r in df.iter_rows(named=True) if not threshold.holds(r["completeness"])]
+    worst = df.row(0, named=True)
+    absent = sorted({"model_name", "model_version", "prompt_version", "retrieval_doc_ids", "retrieval_timestamp",
+                     "tool_args", "tool_result", "latency", "outcome"} - set(df["field"]))
+    return judge(
+        ctx, item, "required_fields", df,
+        value=worst["completeness"],
+        display=f"least complete: {worst['field']} on {worst['completeness']:.1%} of {worst['applies_to']} "
+                f"records ({worst['present']}/{worst['applicable']})"
+                + (f"; no {', '.join(absent)} to check (no spans of that type)" if absent else ""),
+        evidence={"query": "required_fields", "not_applicable": absent,
+                  **{r["field"]: {"applicable": r["applicable"], "present": r["present"]}
+                     for r in df.iter_rows(named=True)}},
+        at_fault=short,
+    )
+
+
+def failure_taxonomy(ctx: AuditContext, item: Item) -> ItemResult:
+    df = ctx.metric("failure_taxonomy")
+    if df.is_empty():
+        return ItemResult(item.id, NO_DATA, reason="no failed tasks (agentops.session.outcome = failure) to categorise")
+    failed = int(df["sessions"].sum())
+    uncategorised = int(df.filter(pl.col("category") == UNCATEGORISED)["sessions"].sum())
+    categorised = failed - uncategorised
+    share = categorised / failed
+    outside = sorted(c for c in df["category"] if c not in TAXONOMY and c != UNCATEGORISED)
+    table = pl.DataFrame({"failed": [failed], "categorised": [categorised], "categorised_share": [share]})
+    top = ", ".join(f"{r['category']} {r['sessions']}" for r in df.head(5).iter_rows(named=True))
+    return judge(
+        ctx, item, "failure_taxonomy", table,
+        value=share,
+        display=f"{categorised} of {failed} failed tasks carry a category ({share:.1%}); {top}",
+        evidence={"query": "failure_taxonomy", "failed": failed, "categorised": categorised,
+                  "by_category": {r["category"]: r["sessions"] for r in df.iter_rows(named=True)},
+                  "outside_taxonomy": outside},
+        at_fault=[UNCATEGORISED] if uncategorised else [],
+    )
+
+
+def audit_trail(ctx: AuditContext, item: Item) -> ItemResult:
+    writes = int(ctx.metric("gateway_decisions")["writes"].sum())
+    if not writes:
+        return ItemResult(item.id, NO_DATA, reason="no write tool calls (agentops.tool.access = write) in the traces")
+    df = ctx.metric("audit_trail")
+    breaks = ctx.metric("audit_chain_breaks")
+    bad = df.filter(pl.col("count") > 0)
+    first = breaks.row(0, named=True) if not breaks.is_empty() else None
+    display = ", ".join(f"{r['count']} {r['defect'].replace('_', ' ')}" for r in bad.iter_rows(named=True))
+    if first:
+        display += f"; first broken link: record {first['record_id']} ({first['tool']}, {first['problem']})"
+    return judge(
+        ctx, item, "audit_trail", df.select("defect", "count"),
+        value=int(df["count"].sum()),
+        display=display or f"all {writes} writes have an audit record and the hash chain verifies",
+        evidence={"query": "audit_trail", "writes": writes,
+                  **{r["defect"]: r["count"] for r in df.iter_rows(named=True)},
+                  "first_broken_record": first["record_id"] if first else None,
+                  "broken_records": breaks["record_id"].to_list()},
+        at_fault=bad["defect"].to_list() + breaks["record_id"].head(5).to_list(),
+    )
+
+
+EVALUATORS: dict[str, Callable[[AuditContext, Item], ItemResult]] = {
+    "required_fields": required_fields,
+    "failure_taxonomy": failure_taxonomy,
+    "audit_trail": audit_trail,
+}

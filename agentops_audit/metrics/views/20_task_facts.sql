@@ -1,0 +1,30 @@
+-- One row per task (session): outcome, the success judgement, latency, tokens, tool calls and cost.
+-- Cost of a span: its exported agentops.cost.usd, else its tokens priced by the price table (input
+-- tokens include cache reads); spans with tokens but an unknown model stay unpriced and are counted.
+-- {success_predicate} is replaced by the validated predicate (see metrics/params.py).
+CREATE OR REPLACE TEMP TABLE task_facts AS
+WITH span_cost AS (
+    SELECT s.session_key,
+           count(*) FILTER (WHERE s.cost_usd IS NOT NULL)                        AS cost_exported_spans,
+           count(*) FILTER (WHERE s.cost_usd IS NULL AND m.input_usd IS NOT NULL) AS cost_priced_spans,
+           count(*) FILTER (WHERE s.cost_usd IS NULL AND m.input_usd IS NULL)     AS cost_unpriced_spans,
+           sum(coalesce(s.cost_usd,
+                        (coalesce(s.input_tokens, 0) - coalesce(s.cache_read_tokens, 0)) * m.input_usd
+                        + coalesce(s.cache_read_tokens, 0) * m.cache_read_usd
+                        + coalesce(s.output_tokens, 0) * m.output_usd))           AS task_cost_usd
+    FROM span_sessions s
+    LEFT JOIN audit_model_map m ON m.model = coalesce(s.response_model, s.request_model)
+    WHERE s.cost_usd IS NOT NULL OR s.input_tokens IS NOT NULL OR s.output_tokens IS NOT NULL
+    GROUP BY s.session_key
+),
+s AS (SELECT * FROM sessions)
+SELECT s.session_id, coalesce(s.workflow, '(none)') AS workflow, s.outcome, s.failure_category,
+       s.started_at, s.ended_at,
+       (epoch_us(s.ended_at) - epoch_us(s.started_at)) / 1000.0 AS latency_ms,
+       s.tokens::BIGINT AS tokens, s.tool_calls, s.llm_calls,
+       CASE WHEN ({success_predicate}) THEN true WHEN NOT ({success_predicate}) THEN false END AS success,
+       coalesce(c.task_cost_usd, 0.0)           AS task_cost_usd,
+       coalesce(c.cost_exported_spans, 0)       AS cost_exported_spans,
+       coalesce(c.cost_priced_spans, 0)         AS cost_priced_spans,
+       coalesce(c.cost_unpriced_spans, 0)       AS cost_unpriced_spans
+FROM s LEFT JOIN span_cost c ON c.session_key = s.session_id;
