@@ -31,5 +31,16 @@ lint: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/run.py
 
+# The demo database `make lab` explores; `make audit` always rebuilds it.
+$(OUT)/audit.duckdb: | $(VENV)/.installed
+	$(BIN)/agentops-audit demo --out $(OUT)
+
+# JupyterLab in the venv on the operator notebook, pointed at the demo database (or at AGENTOPS_AUDIT_DB).
+# Extra JupyterLab options go in LAB_ARGS, e.g. `make lab LAB_ARGS="--no-browser --allow-root"` in a container.
+LAB_ARGS ?=
+lab: $(VENV)/.installed $(OUT)/audit.duckdb
+	AGENTOPS_AUDIT_DB="$${AGENTOPS_AUDIT_DB:-$(abspath $(OUT))/audit.duckdb}" \
+		$(BIN)/jupyter lab notebooks/explore.ipynb $(LAB_ARGS)
+
 clean:
 	rm -rf $(VENV) reports/demo .pytest_cache

@@ -1,21 +1,27 @@
 """Audit an audit database: evaluate every catalog item, decide the verdict, write ``audit.json``.
 
 ``audit.json`` is the one result object: the report renders from it alone. It records what produced
-it: thresholds, the config hash, the input files' sha256 and the toolkit version.
+it: thresholds, the config hash (which covers the readiness manifest and policy file), the input files'
+sha256, the audit's reference date and the toolkit version. ``audit.schema.json`` is its JSON Schema.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
 
-from agentops_audit import __version__, catalog, db, pii
+from agentops_audit import __version__, catalog, dashboards, db, pii, trends, windows
+from agentops_audit import manifest as readiness
 from agentops_audit.evaluators import AuditContext, evaluate
+from agentops_audit.evaluators.attested import as_of as reference_date
+from agentops_audit.evaluators.attested import declared_phase
+from agentops_audit.evaluators.evals import summary as eval_summary
 from agentops_audit.expectations import Validator
+from agentops_audit.metrics import params
 from agentops_audit.verdict import decide
 
 SCHEMA_VERSION = "1"
@@ -23,9 +29,12 @@ EXAMPLE_TRACES = 3
 EXAMPLE_TEXT_CHARS = 160
 
 
-def config_hash(config: dict, cat: catalog.Catalog) -> str:
+def config_hash(config: dict, cat: catalog.Catalog, manifest: readiness.Manifest | None = None) -> str:
     thresholds = {i.id: [i.threshold.op, i.threshold.value] for i in cat.items if i.threshold}
-    blob = json.dumps({"config": config, "thresholds": thresholds}, sort_keys=True, default=str)
+    declared = None if manifest is None else {
+        "manifest": manifest.sha256, "policy": manifest.policy.sha256 if manifest.policy else None}
+    blob = json.dumps({"config": config, "thresholds": thresholds, **({"readiness": declared} if declared else {})},
+                      sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -36,32 +45,39 @@ def _rows(df: pl.DataFrame) -> list[dict]:
 
 def _examples(ctx: AuditContext) -> list[dict]:
     """Masked span trees of the earliest sessions with a failed tool call, for the report."""
+    ctx.install_inputs()  # tool_attempts: the tool_calls view's failure flags, computed once per audit
     sessions = db.frame(ctx.con, f"""
-        SELECT session_key AS session_id, any_value(trace_id) AS trace_id,
-               string_agg(DISTINCT tool_name, ', ') AS tools, min(start_time) AS first_failure
-        FROM tool_calls WHERE failed_status OR failed_payload
-        GROUP BY session_key ORDER BY first_failure, session_key LIMIT {EXAMPLE_TRACES}""")
+        SELECT a.session_key AS session_id, any_value(a.trace_id) AS trace_id,
+               string_agg(DISTINCT a.tool_name, ', ') AS tools, min(a.start_time) AS first_failure,
+               any_value(s.failure_category) AS failure_category
+        FROM tool_attempts a LEFT JOIN sessions s ON s.session_id = a.session_key
+        WHERE a.failed
+        GROUP BY a.session_key ORDER BY first_failure, a.session_key LIMIT {EXAMPLE_TRACES}""")
     examples = []
     for s in sessions.iter_rows(named=True):
+        ctx.con.execute("CREATE OR REPLACE TEMP TABLE example_trace AS SELECT * FROM spans WHERE trace_id = ?",
+                        [s["trace_id"]])  # one scan of spans; the recursion then walks this trace only
         spans = db.frame(ctx.con, """
             WITH RECURSIVE tree AS (
-                SELECT span_id, 0 AS depth, [start_time] AS path FROM spans
-                WHERE trace_id = ? AND parent_span_id IS NULL
+                SELECT span_id, 0 AS depth, [start_time] AS path FROM example_trace
+                WHERE parent_span_id IS NULL
                 UNION ALL
-                SELECT c.span_id, t.depth + 1, list_append(t.path, c.start_time) FROM spans c
-                JOIN tree t ON c.parent_span_id = t.span_id WHERE c.trace_id = ?)
+                SELECT c.span_id, t.depth + 1, list_append(t.path, c.start_time) FROM example_trace c
+                JOIN tree t ON c.parent_span_id = t.span_id)
             SELECT t.depth, s.name, s.span_type, s.status_code, round(s.duration_ms, 1) AS duration_ms,
-                   s.tool_name, s.error_type, s.tool_args, s.tool_result
-            FROM tree t JOIN spans s ON s.trace_id = ? AND s.span_id = t.span_id
-            ORDER BY t.path""", [s["trace_id"]] * 3)
+                   s.tool_name, s.error_type, s.tool_args, s.tool_result,
+                   coalesce(a.failed, s.status_code = 'ERROR') AS failed
+            FROM tree t JOIN example_trace s ON s.span_id = t.span_id
+            LEFT JOIN tool_attempts a ON a.trace_id = s.trace_id AND a.span_id = s.span_id
+            ORDER BY t.path""")
         rows = []
         for r in spans.iter_rows(named=True):
             for key in ("tool_args", "tool_result"):
                 text = pii.mask(r[key]) if r[key] else r[key]
                 r[key] = text[:EXAMPLE_TEXT_CHARS] + ("…" if len(text) > EXAMPLE_TEXT_CHARS else "") if text else text
             rows.append(r)
-        examples.append({"session_id": s["session_id"], "trace_id": s["trace_id"],
-                         "failed_tools": s["tools"], "spans": rows})
+        examples.append({"session_id": s["session_id"], "trace_id": s["trace_id"], "failed_tools": s["tools"],
+                         "failure_category": s["failure_category"], "spans": rows})
     return examples
 
 
@@ -85,6 +101,9 @@ def _metrics(ctx: AuditContext) -> dict:
             "by_field": _rows(by_field),
             "by_entity": _rows(by_entity),
         },
+        "evals": eval_summary(ctx),  # section 2: eval set, regression gate, judge calibration, output checks
+        **dashboards.headline(ctx),  # sections 1, 3-5, 7: success, escalation, latency, policy, cost, versions
+        "dashboards": dashboards.dashboards(ctx),
     }
 
 
@@ -94,35 +113,57 @@ def _provenance(con) -> dict:
     return {"inputs": _rows(sources), "quarantine_by_reason": _rows(reasons)}
 
 
-def run(db_path: str | Path, config: dict | None = None, validator: Validator | None = None) -> dict:
-    """Audit ``db_path`` and return the audit document (see ``write``)."""
+def run(db_path: str | Path, config: dict | None = None, validator: Validator | None = None,
+        manifest: readiness.Manifest | str | Path | None = None, as_of: date | None = None,
+        week: str | None = None, history: str | Path | None = None) -> dict:
+    """Audit ``db_path`` and return the audit document (see ``write``).
+
+    ``manifest`` is the readiness manifest (loaded, or a path to load); without one the attested items
+    are NO_DATA. ``as_of`` is the reference date for staleness (default: the end of the audited window).
+    ``week`` (ISO, e.g. ``2026-W46``) audits only the sessions that started in that week
+    (``windows.restrict``); ``history`` is the weekly history store (``history.py``) that its
+    week-over-week checks, alerts, streaks and trends read (``trends.Scope``).
+    """
     config = config or {}
+    if manifest is not None and not isinstance(manifest, readiness.Manifest):
+        manifest = readiness.load(manifest)
     cat = catalog.load(overrides=config.get("thresholds"))
+    scope = trends.open_scope(week, history) if week else None
     con = db.connect(db_path, read_only=True)
+    con.execute(f"SET memory_limit = '{params.memory_limit(config)}'")  # keeps the audit's peak memory bounded
     try:
-        ctx = AuditContext(con=con, catalog=cat, validator=validator or Validator(), config=config)
+        if scope:
+            windows.restrict(con, scope.week)
+        ctx = AuditContext(con=con, catalog=cat, validator=validator or Validator(), config=config,
+                           manifest=manifest, as_of=as_of, weekly=scope)
+        ctx.as_of = reference_date(ctx)
         results = {item.id: evaluate(ctx, item) for item in cat.items}
-        verdict = decide(cat, {k: r.status for k, r in results.items()})
+        verdict = decide(cat, {k: r.status for k, r in results.items()}, declared_phase(manifest, config))
         volume = ctx.metric("volume").row(0, named=True)
         doc = {
             "schema_version": SCHEMA_VERSION,
             "toolkit_version": __version__,
             "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "database": str(db_path),
-            "config_hash": config_hash(config, cat),
+            "config_hash": config_hash(config, cat, manifest),
             "config": config,
             "window": {"start": str(volume["window_start"]), "end": str(volume["window_end"])},
             "verdict": verdict.overall,
             "recommended_phase": verdict.recommended_phase,
-            "declared_phase": config.get("declared_phase"),
+            "as_of": ctx.as_of.isoformat(),
+            "declared_phase": verdict.declared_phase,
+            "phase_advice": verdict.phase_advice,
+            "manifest": manifest.summary() if manifest else None,
             "phases": cat.phases,
             "next_phase_blockers": verdict.next_phase_blockers,
-            "blockers": [_blocker(cat, results[i], verdict) for i in verdict.blockers],
+            "blockers": [_blocker(cat, results[i], manifest) for i in verdict.blockers],
             "sections": [_section(cat, sid, title, results, verdict) for sid, title in cat.sections.items()],
             "metrics": _metrics(ctx),
             "examples": _examples(ctx),
             "provenance": _provenance(con),
         }
+        if scope:  # week, weekly_metrics, alerts, streaks, trends
+            doc.update(scope.document(ctx, results))
     finally:
         con.close()
     return doc
@@ -137,10 +178,10 @@ def _item(cat: catalog.Catalog, result) -> dict:
         "evidence_kind": item.evidence, "check": item.check, "explain": item.explain,
         "source": {"document": item.source, "title": cat.documents[item.source]["title"],
                    "text": item.source_text},
-        "threshold": None if item.threshold is None else {
+        **doc,
+        "threshold": doc["evidence"].get("threshold") if item.threshold is None else {  # else the suite default
             "metric": item.threshold.metric, "op": item.threshold.op, "value": item.threshold.value,
             "unit": item.threshold.unit, "note": item.threshold.note},
-        **doc,
     }
 
 
@@ -152,13 +193,15 @@ def _section(cat, sid: int, title: str, results: dict, verdict) -> dict:
     return {"id": sid, "title": title, "status": verdict.sections[sid], "counts": counts, "items": items}
 
 
-def _blocker(cat: catalog.Catalog, result, verdict) -> dict:
+def _blocker(cat: catalog.Catalog, result, manifest: readiness.Manifest | None) -> dict:
+    """One item short of a pass; ``owner``: the attested entry's owner, else the manifest's owner."""
     item = cat.item(result.item_id)
     return {"item": item.id, "title": item.title, "section": item.section,
             "section_title": cat.sections[item.section], "severity": item.severity, "phase": item.phase,
             "status": result.status, "value": result.value, "display": result.display or result.reason,
             "threshold": item.threshold.describe() if item.threshold else None,
-            "at_fault": result.at_fault, "owner": None}
+            "at_fault": result.at_fault,
+            "owner": result.evidence.get("owner") or (manifest.owner_name if manifest else None)}
 
 
 def write(doc: dict, out_dir: str | Path) -> Path:

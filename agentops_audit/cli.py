@@ -5,6 +5,10 @@ Exit codes (stable, for schedulers and CI):
   4  NO-GO                  5  INCONCLUSIVE
   2  usage or input error   1  unexpected internal error
 ``demo`` exits 0 whatever the verdict of the demo data, and ``ingest`` exits 2 when a file failed.
+``init`` exits 0, or 2 when the file already exists (it never overwrites).
+``gate`` exits 0 PASS, 4 FAIL, 5 INCONCLUSIVE (the sample cannot tell the change from noise), 2 usage error.
+``weekly`` exits by the verdict of the last week it audited, and 75 when another run holds the history
+lock for longer than ``--lock-timeout`` (nothing is written; retry later).
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from pathlib import Path
 
 EXIT_CODES = {"GO": 0, "GO WITH CONDITIONS": 3, "NO-GO": 4, "INCONCLUSIVE": 5}
 EXIT_USAGE, EXIT_INTERNAL = 2, 1
+EXIT_BUSY = 75  # sysexits EX_TEMPFAIL: the weekly history is locked by another run
+PDF_HELP = "also print the report to OUT/readiness-report.pdf with headless Chromium"
 
 
 class UsageError(Exception):
@@ -34,46 +40,68 @@ def _load_mapping(path: str | None) -> dict:
         raise UsageError(f"{path}: invalid YAML: {exc}") from exc
     if not isinstance(raw, dict):
         raise UsageError(f"{path}: a mapping file must be a YAML mapping")
-    return raw
+    from agentops_audit.ingest.mapping import validate
+
+    return validate(raw, path)  # MappingError (an InputError) names the file and the field
 
 
-def _ingest(paths: list[str], db_path: str, fmt: str | None, mapping: str | None) -> list:
+def _ingest(paths: list[str], db_path: str, fmt: str | None, mapping: str | None, args=None) -> list:
     from agentops_audit import db, ingest
+    from agentops_audit.ingest.filters import Filters
 
+    options = _load_mapping(mapping)  # a bad mapping fails before the database is created
+    filters = Filters.of(getattr(args, "since", None), getattr(args, "until", None), getattr(args, "workflow", None))
     con = db.connect(db_path)
     try:
-        return ingest.ingest(con, paths, fmt=fmt, options=_load_mapping(mapping), echo=print)
+        return ingest.ingest(con, paths, fmt=fmt, options=options, echo=print, filters=filters, progress=True)
     finally:
         con.close()
 
 
-def _audit(db_path: str, out: str, config: str | None) -> dict:
+def _audit(db_path: str, out: str, config: str | None, pdf: bool = False, manifest: str | None = None,
+           as_of=None) -> dict:
     from agentops_audit import config as audit_config
     from agentops_audit.pipeline import REPORT_NAME, audit_and_report
 
     audit_config.load(config)  # fail early, with one line, on a bad config
+    if manifest:
+        from agentops_audit import manifest as readiness
+
+        readiness.load(manifest)  # a bad manifest or policy file: one line naming file, line and field
     if not Path(db_path).exists():
         raise UsageError(f"audit database not found: {db_path} (create it with `agentops-audit ingest`)")
-    doc = audit_and_report(db_path, out, config)
+    doc = audit_and_report(db_path, out, config, manifest, as_of)
     print(f"Verdict: {doc['verdict']} (recommended phase {doc['recommended_phase']})")
     print(f"Report:  {Path(out) / REPORT_NAME}")
     print(f"Result:  {Path(out) / 'audit.json'}")
+    if pdf:
+        print(f"PDF:     {_pdf(Path(out) / REPORT_NAME)}")
     return doc
 
 
+def _pdf(html: Path | None = None):
+    """Print ``html`` to PDF beside it; without ``html``, only check that Chromium is there."""
+    from agentops_audit.report import pdf
+
+    try:
+        return pdf.write(html) if html else pdf.find_chromium()
+    except pdf.PdfError as exc:
+        raise UsageError(str(exc)) from exc
+
+
 def cmd_ingest(args) -> int:
-    summaries = _ingest(args.paths, args.db, args.format, args.mapping)
+    summaries = _ingest(args.paths, args.db, args.format, args.mapping, args)
     return EXIT_USAGE if any(s.error for s in summaries) else 0
 
 
 def cmd_audit(args) -> int:
-    return EXIT_CODES[_audit(args.db, args.out, args.config)["verdict"]]
+    return EXIT_CODES[_audit(args.db, args.out, args.config, args.pdf, args.manifest, args.as_of)["verdict"]]
 
 
 def cmd_run(args) -> int:
     db_path = args.db or str(Path(args.out) / "audit.duckdb")
-    _ingest(args.paths, db_path, args.format, args.mapping)
-    return EXIT_CODES[_audit(db_path, args.out, args.config)["verdict"]]
+    _ingest(args.paths, db_path, args.format, args.mapping, args)
+    return EXIT_CODES[_audit(db_path, args.out, args.config, args.pdf, args.manifest, args.as_of)["verdict"]]
 
 
 def cmd_demo(args) -> int:
@@ -82,13 +110,130 @@ def cmd_demo(args) -> int:
     out = Path(args.out)
     data = out / "data"
     db_path = out / "audit.duckdb"
+    if args.weeks < 1:
+        raise UsageError("--weeks must be 1 or more")
     db_path.unlink(missing_ok=True)  # the demo always starts from a fresh database
+    if args.weeks > 1:
+        return _demo_weeks(args, out, data, db_path)
     truth = synth.generate(data / "traces", sessions=args.sessions, seed=args.seed)
     (data / "traces" / "truth.json").replace(data / "truth.json")
     print(f"Generated {truth['sessions']} demo sessions ({truth['spans']} spans) in {data / 'traces'}")
     _ingest([str(data / "traces")], str(db_path), None, None)
-    _audit(str(db_path), str(out), args.config)
+    from agentops_audit import synth_evals
+
+    eval_file, eval_truth = synth_evals.for_demo(db_path, data, seed=args.seed)
+    print(f"Generated demo eval results for releases {', '.join(eval_truth['releases'])} in {eval_file}")
+    _ingest([str(eval_file)], str(db_path), "evals", None)
+    from agentops_audit.paths import checks_dir
+
+    manifest = args.manifest or str(checks_dir() / "demo" / "readiness.yml")  # bundled with checks/demo/policy.yml
+    _audit(str(db_path), str(out), args.config, args.pdf, manifest, args.as_of)
     return 0
+
+
+def _demo_weeks(args, out: Path, data: Path, db_path: Path) -> int:
+    """The multi-week demo: ``--weeks`` weeks of traces whose tokens creep up and then jump in the last
+    week (ground truth in OUT/data/weeks.json), a weekly backfill into OUT/history.duckdb (past weeks'
+    audit.json in OUT/weeks/<week>/), and the last week's report, with its trends and alerts, in OUT."""
+    import shutil
+
+    from agentops_audit import synth, synth_evals, synth_weeks, weekly
+    from agentops_audit.paths import checks_dir
+    from agentops_audit.pipeline import REPORT_NAME
+    from agentops_audit.windows import Week
+
+    history_path = out / "history.duckdb"
+    for path in (history_path, Path(f"{history_path}.wal")):
+        path.unlink(missing_ok=True)
+    for folder in (data / "traces", data / "truth", out / "weeks"):
+        shutil.rmtree(folder, ignore_errors=True)
+    last = Week.of(synth.EPOCH)
+    drift = synth_weeks.generate(data / "traces", last, weeks=args.weeks, sessions=args.sessions, seed=args.seed)
+    shutil.copyfile(data / "truth" / f"{last}.json", data / "truth.json")  # the audited (last) week's truth
+    print(f"Generated {args.weeks} weeks of {args.sessions} demo sessions in {data / 'traces'}; token drift in "
+          f"{', '.join(drift['drift_weeks']) or 'no week'} (ground truth: {data / 'weeks.json'})")
+    _ingest([str(data / "traces")], str(db_path), None, None)
+    eval_file, eval_truth = synth_evals.for_demo(db_path, data, seed=args.seed)
+    print(f"Generated demo eval results for releases {', '.join(eval_truth['releases'])} in {eval_file}")
+    _ingest([str(eval_file)], str(db_path), "evals", None)
+    manifest = args.manifest or str(checks_dir() / "demo" / "readiness.yml")
+    weeks = [Week.parse(w["week"]) for w in drift["weeks"]]
+    done = weekly.run(db_path, history_path, weeks, out / "weeks", config_path=args.config, manifest_path=manifest,
+                      as_of=args.as_of, last_out=out)
+    last = done[-1]
+    print(f"Verdict: {last.doc['verdict']} ({last.week}, recommended phase {last.doc['recommended_phase']})")
+    print(f"Report:  {out / REPORT_NAME}")
+    print(f"Result:  {out / 'audit.json'}")
+    if args.pdf:
+        print(f"PDF:     {_pdf(out / REPORT_NAME)}")
+    return 0
+
+
+def _weeks_of(args) -> list:
+    from agentops_audit.windows import Week, week_range
+
+    try:
+        if args.week and (args.from_week or args.to_week):
+            raise UsageError("--week and --from/--to exclude each other")
+        if args.week:
+            return [Week.parse(args.week)]
+        if args.from_week or args.to_week:
+            if not (args.from_week and args.to_week):
+                raise UsageError("--from and --to go together")
+            return week_range(Week.parse(args.from_week), Week.parse(args.to_week))
+        return [Week.last_complete()]
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def cmd_weekly(args) -> int:
+    from agentops_audit import config as audit_config
+    from agentops_audit import history, weekly
+
+    weeks = _weeks_of(args)
+    audit_config.load(args.config)  # bad inputs fail before waiting for the lock
+    if args.manifest:
+        from agentops_audit import manifest as readiness
+
+        readiness.load(args.manifest)
+    if not Path(args.db).exists():
+        raise UsageError(f"audit database not found: {args.db} (create it with `agentops-audit ingest`)")
+    render = "none" if args.no_report else "all" if args.report_all else "last"
+    try:
+        done = weekly.run(args.db, args.history, weeks, args.out_root, config_path=args.config,
+                          manifest_path=args.manifest, as_of=args.as_of, render=render,
+                          lock_timeout=args.lock_timeout, warn=lambda m: print(m, file=sys.stderr))
+    except history.HistoryBusy as exc:
+        print(f"agentops-audit: error: {exc}", file=sys.stderr)
+        return EXIT_BUSY
+    except (weekly.NoSessions, history.HistoryError) as exc:
+        raise UsageError(str(exc)) from exc
+    if args.pdf:
+        for result in done:
+            if result.rendered:
+                print(f"PDF:     {_pdf(result.out_dir / 'readiness-report.html')}")
+    return EXIT_CODES[done[-1].doc["verdict"]]
+
+
+def cmd_init(args) -> int:
+    from agentops_audit import manifest as readiness
+
+    print(f"Wrote {readiness.write_template(args.out)}: fill it in and pass it to `audit --manifest`")
+    return 0
+
+
+def _date(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def _readiness_options(p) -> None:
+    p.add_argument("--manifest", help="readiness manifest (YAML, see `init`); without it attested items are NO_DATA")
+    p.add_argument("--as-of", type=_date, help="reference date for staleness (default: end of the audited window)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,6 +246,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("paths", nargs="+", metavar="PATH", help="trace export files, globs or directories (.gz ok)")
         p.add_argument("--format", help="input format, instead of sniffing it (see README)")
         p.add_argument("--mapping", help="YAML mapping file for the input (see README)")
+        p.add_argument("--since", help="keep sessions that started at or after this UTC date or date-time")
+        p.add_argument("--until", help="keep sessions that started before this UTC date or date-time")
+        p.add_argument("--workflow", help="keep sessions of this workflow (agentops.workflow)")
 
     p = sub.add_parser("ingest", help="load trace exports into an audit database")
     inputs(p)
@@ -111,6 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", required=True)
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--config", help="audit config (YAML)")
+    p.add_argument("--pdf", action="store_true", help=PDF_HELP)
+    _readiness_options(p)
     p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("run", help="ingest, audit and report in one call")
@@ -118,14 +268,47 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--db", help="audit database (default: OUT/audit.duckdb)")
     p.add_argument("--config")
+    p.add_argument("--pdf", action="store_true", help=PDF_HELP)
+    _readiness_options(p)
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("weekly", help="audit ISO weeks into OUT_ROOT/<week>/ and record them in a history store")
+    p.add_argument("--db", required=True, help="audit database")
+    p.add_argument("--history", required=True, help="weekly history store (DuckDB file, created if missing)")
+    p.add_argument("--week", help="ISO week to audit, e.g. 2026-W46 (default: the last complete week before "
+                                  "today, UTC)")
+    p.add_argument("--from", dest="from_week", metavar="WEEK", help="first week of a backfill range")
+    p.add_argument("--to", dest="to_week", metavar="WEEK", help="last week of a backfill range (included)")
+    p.add_argument("--out-root", default="reports", help="reports go to OUT_ROOT/<week>/ (default: reports)")
+    p.add_argument("--config")
+    p.add_argument("--no-report", action="store_true", help="write audit.json only, render no HTML report")
+    p.add_argument("--report-all", action="store_true",
+                   help="render the report of every week of a range (default: the last week only)")
+    p.add_argument("--lock-timeout", type=float, default=300.0,
+                   help="seconds to wait while another run holds the history (default: 300); then exit 75")
+    p.add_argument("--pdf", action="store_true", help="also print each rendered report to PDF")
+    _readiness_options(p)
+    p.set_defaults(func=cmd_weekly)
 
     p = sub.add_parser("demo", help="generate the demo traces and run the whole pipeline on them")
     p.add_argument("--out", default="reports/demo")
-    p.add_argument("--sessions", type=int, default=400)
+    p.add_argument("--sessions", type=int, default=400, help="sessions per week (default: 400)")
+    p.add_argument("--weeks", type=int, default=6,
+                   help="weeks of traces, audited weekly into a history with trends and alerts (default: 6); "
+                        "1: a single week audited as a whole, no history")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--config")
+    p.add_argument("--pdf", action="store_true", help=PDF_HELP)
+    _readiness_options(p)  # default: the bundled checks/demo/readiness.yml
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("init", help="write a commented readiness manifest template")
+    p.add_argument("--out", default="readiness.yml", help="where to write it (never overwritten)")
+    p.set_defaults(func=cmd_init)
+
+    from agentops_audit.evals import commands as eval_commands
+
+    eval_commands.add_parsers(sub)  # gate, sample-evals
     return parser
 
 
@@ -135,6 +318,8 @@ def main(argv: list[str] | None = None) -> int:
     from agentops_audit.ingest.reader import InputError
 
     try:
+        if getattr(args, "pdf", False):
+            _pdf()  # fail before any work when the PDF cannot be printed
         return args.func(args)
     except (UsageError, InputError, SchemaMismatch, FileNotFoundError) as exc:
         print(f"agentops-audit: error: {exc}", file=sys.stderr)

@@ -7,6 +7,17 @@ Example::
       workflow.tool-success-per-tool: 0.99
     pii_patterns:                     # extra regexes scanned as PII, by entity name
       account_id: 'ACCT-[0-9]{8}'
+    stale_after_days:                 # catalog item id -> days after which its attestation is stale
+      ops.weekly-review: 14
+    success_predicate: "outcome = 'success' AND tool_calls <= 10"   # SQL over the sessions view's columns
+    slo: {session_p95_ms: 30000, step_p95_ms: {llm: 4000, tool: 2000}}
+    tool_allowlist:                   # tools the agent may use, with their access and scopes
+      lookup_order: {access: read, scopes: [orders:read]}
+      issue_refund: {access: write, scopes: [refunds:write]}
+    budgets: {max_tokens_per_task: 50000, max_tool_calls_per_task: 20, max_latency_ms_per_task: 120000}
+    routing: {purposes: [classify, extract], small_models: [my-distilled-model]}
+    price_table: prices.yml           # a versioned price table replacing checks/prices.yml
+    weekly_alerts: {trace_coverage_drop: 0.02, policy_violation_rate_rise: 0.001}   # see trends.py
 """
 
 from __future__ import annotations
@@ -16,8 +27,10 @@ from pathlib import Path
 import yaml
 
 from agentops_audit.ingest.reader import InputError
+from agentops_audit.metrics.params import MEASURE_KEYS, validate_config
+from agentops_audit.trends import validate_alerts
 
-KEYS = {"declared_phase", "thresholds", "pii_patterns"}
+KEYS = {"declared_phase", "thresholds", "pii_patterns", "stale_after_days", "weekly_alerts", *MEASURE_KEYS}
 
 
 def load(path: str | Path | None) -> dict:
@@ -40,4 +53,23 @@ def load(path: str | Path | None) -> dict:
     phase = raw.get("declared_phase")
     if phase is not None and phase not in (1, 2, 3, 4):
         raise InputError(f"{path}: declared_phase must be 1, 2, 3 or 4, not {phase!r}")
+    stale = raw.get("stale_after_days")
+    if stale is not None:
+        _check_stale(path, stale)
+    try:
+        validate_config(raw, path.parent)
+        validate_alerts(raw.get("weekly_alerts"))
+    except ValueError as exc:
+        raise InputError(f"{path}: {exc}") from exc
     return raw
+
+
+def _check_stale(path: Path, stale) -> None:
+    from agentops_audit.catalog import load as load_catalog
+
+    if not isinstance(stale, dict) or any(isinstance(v, bool) or not isinstance(v, int) or v < 1
+                                          for v in stale.values()):
+        raise InputError(f"{path}: stale_after_days must map catalog item ids to whole numbers of days (>= 1)")
+    unknown = set(stale) - {i.id for i in load_catalog().items}
+    if unknown:
+        raise InputError(f"{path}: stale_after_days names unknown item(s): {', '.join(sorted(unknown))}")

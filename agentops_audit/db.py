@@ -7,7 +7,7 @@ import polars as pl
 
 from agentops_audit.paths import PACKAGE_DIR
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 
 class SchemaMismatch(RuntimeError):

@@ -10,7 +10,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def bundled(name: str) -> Path:
-    """Return the directory ``checks`` or ``notebooks`` for this installation."""
+    """Return the directory ``checks``, ``notebooks`` or ``mappings`` for this installation."""
     inside = PACKAGE_DIR / "_bundled" / name
     return inside if inside.exists() else PACKAGE_DIR.parent / name
 
@@ -21,3 +21,8 @@ def checks_dir() -> Path:
 
 def notebooks_dir() -> Path:
     return bundled("notebooks")
+
+
+def mappings_dir() -> Path:
+    """Shipped mapping files for transcript exports (e.g. ``tau-bench.yml``)."""
+    return bundled("mappings")

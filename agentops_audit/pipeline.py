@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import papermill as pm
@@ -22,13 +23,22 @@ def run_notebook(name: str, out_dir: Path, parameters: dict) -> Path:
     return executed
 
 
-def audit_and_report(db_path: str | Path, out_dir: str | Path, config_path: str | Path | None = None) -> dict:
-    """Audit ``db_path`` into ``out_dir``: audit.json, readiness-report.html and the executed notebooks."""
+def audit_and_report(db_path: str | Path, out_dir: str | Path, config_path: str | Path | None = None,
+                     manifest_path: str | Path | None = None, as_of: date | None = None,
+                     week: str | None = None, history: str | Path | None = None) -> dict:
+    """Audit ``db_path`` into ``out_dir``: audit.json, readiness-report.html and the executed notebooks.
+
+    ``manifest_path`` is the readiness manifest; ``as_of`` the reference date for staleness; ``week``
+    (ISO, e.g. 2026-W46) audits that week alone, against the weekly ``history`` store (see ``audit.run``).
+    """
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     run_notebook("audit.ipynb", out, {
         "db": str(Path(db_path).resolve()), "out_dir": str(out),
         "config": str(Path(config_path).resolve()) if config_path else "",
+        "manifest": str(Path(manifest_path).resolve()) if manifest_path else "",
+        "as_of": as_of.isoformat() if as_of else "",
+        **({"week": week, "history": str(Path(history).resolve()) if history else ""} if week else {}),
     })
     run_notebook("report.ipynb", out, {
         "audit_json": str(out / "audit.json"), "out_html": str(out / REPORT_NAME),

@@ -7,20 +7,24 @@ CREATE TABLE IF NOT EXISTS meta (
     value VARCHAR
 );
 
--- The ledger: one row per input file. Invariant: rows_read = rows_loaded + rows_duplicate + rows_quarantined.
+-- The ledger: one row per input file and filter set (ingest --since/--until/--workflow; '' for none).
+-- Invariant: rows_read = rows_loaded + rows_duplicate + rows_quarantined + rows_filtered.
 CREATE TABLE IF NOT EXISTS sources (
     source_id        INTEGER PRIMARY KEY,
     path             VARCHAR NOT NULL,
     format           VARCHAR NOT NULL,
-    sha256           VARCHAR NOT NULL UNIQUE,
+    sha256           VARCHAR NOT NULL,
     size_bytes       BIGINT,
     rows_read        BIGINT NOT NULL,
     rows_loaded      BIGINT NOT NULL,
     rows_duplicate   BIGINT NOT NULL,
     rows_quarantined BIGINT NOT NULL,
+    rows_filtered    BIGINT NOT NULL DEFAULT 0,   -- left out by the ingest filters
+    filters          VARCHAR NOT NULL DEFAULT '', -- the filters as canonical JSON
     ingested_at      TIMESTAMP NOT NULL,
     toolkit_version  VARCHAR,
-    CHECK (rows_read = rows_loaded + rows_duplicate + rows_quarantined)
+    UNIQUE (sha256, filters),
+    CHECK (rows_read = rows_loaded + rows_duplicate + rows_quarantined + rows_filtered)
 );
 
 CREATE TABLE IF NOT EXISTS spans (
@@ -115,11 +119,12 @@ SELECT *,
        (status_code = 'ERROR' OR error_type IS NOT NULL) AS failed_status,
        coalesce(
            regexp_matches(tool_result, '^\s*(Error|ERROR|Exception|Traceback)\b')
-           OR (json_valid(tool_result) AND (
+           -- CASE, not AND: DuckDB evaluates both sides of AND, and json_extract raises on plain text
+           OR CASE WHEN json_valid(tool_result) THEN (
                    coalesce(json_extract(tool_result, '$.error')::VARCHAR NOT IN ('null', 'false', '""'), false)
                 OR lower(coalesce(json_extract_string(tool_result, '$.status'), '')) IN ('error', 'failed', 'failure')
                 OR coalesce(json_extract(tool_result, '$.success')::VARCHAR = 'false', false)
-                OR coalesce(json_extract(tool_result, '$.isError')::VARCHAR = 'true', false))),
+                OR coalesce(json_extract(tool_result, '$.isError')::VARCHAR = 'true', false)) ELSE false END,
            false) AS failed_payload
 FROM span_sessions
 WHERE span_type = 'tool';
@@ -140,3 +145,77 @@ SELECT session_key AS session_id,
        sum(cost_usd)                                                           AS cost_usd
 FROM span_sessions
 GROUP BY session_key;
+
+-- Evaluation results, one row per (case, release, rubric item), loaded by the `evals` ingest format
+-- (agentops_audit/ingest/evals.py). `score` is in 0..1; `passed` is the pass/fail verdict when there is one.
+CREATE TABLE IF NOT EXISTS evals (
+    case_id              VARCHAR NOT NULL,
+    release              VARCHAR NOT NULL,
+    rubric_item          VARCHAR NOT NULL,
+    score                DOUBLE,
+    passed               BOOLEAN,
+    judge_label          VARCHAR,     -- the automated grader's label
+    human_label          VARCHAR,     -- a person's label for the same row (judge calibration)
+    correct_action       VARCHAR,     -- ground-truth labels of the case
+    correct_policy       VARCHAR,
+    correct_tool_use     VARCHAR,
+    from_production      BOOLEAN,     -- the case was sampled from production traffic
+    session_id           VARCHAR,
+    workflow             VARCHAR,
+    output_text          VARCHAR,     -- the agent's output, for the automated checks
+    output_schema        VARCHAR,     -- JSON {"required": [...]}: keys a JSON output must have
+    citation_required    BOOLEAN,
+    policy_violation     BOOLEAN,
+    unsafe_write_attempt BOOLEAN,
+    evaluated_at         TIMESTAMP,
+    source_id            INTEGER
+);
+
+-- Every evaluation result the audit reads: the `evals` table, OpenTelemetry `gen_ai.evaluation.result`
+-- span events (stored in spans.events), and the outcomes of sessions loaded from chat transcripts
+-- (rubric item `task_success`). `value` is 1/0 for a pass/fail verdict, else the 0..1 score.
+CREATE OR REPLACE VIEW eval_results AS
+WITH otel AS (
+    SELECT s.trace_id, s.span_id, coalesce(s.session_id, s.trace_id) AS session_key, s.service_version,
+           s.workflow, s.output_text, s.source_id,
+           e.ev->>'name' AS event_name, e.ev->'attributes' AS a, try_cast(e.ev->>'time_unix_nano' AS BIGINT) AS t
+    FROM spans s, unnest(CASE WHEN NOT json_valid(s.events) THEN []  -- nested CASE: bad JSON is never parsed
+                              WHEN json_type(s.events) = 'ARRAY' THEN from_json(s.events, '["JSON"]') ELSE [] END)
+                       AS e(ev)
+    WHERE s.events IS NOT NULL AND contains(s.events, 'gen_ai.evaluation.result')
+), otel_rows AS (
+    SELECT coalesce(a->>'$."gen_ai.response.id"', trace_id || ':' || span_id) AS case_id,
+           coalesce(service_version, 'unversioned') AS release,
+           a->>'$."gen_ai.evaluation.name"' AS rubric_item,
+           CASE WHEN try_cast(a->>'$."gen_ai.evaluation.score.value"' AS DOUBLE) BETWEEN 0 AND 1
+                THEN try_cast(a->>'$."gen_ai.evaluation.score.value"' AS DOUBLE) END AS score,
+           CASE WHEN lower(a->>'$."gen_ai.evaluation.score.label"') IN
+                     ('pass', 'passed', 'correct', 'relevant', 'true', 'yes', 'success', 'grounded', 'compliant')
+                THEN true
+                WHEN lower(a->>'$."gen_ai.evaluation.score.label"') IN ('fail', 'failed', 'incorrect',
+                     'not_relevant', 'irrelevant', 'false', 'no', 'failure', 'ungrounded', 'non_compliant')
+                THEN false END AS passed,
+           a->>'$."gen_ai.evaluation.score.label"' AS judge_label,
+           a->>'$."agentops.evaluation.human_label"' AS human_label,
+           true AS from_production, session_key AS session_id, workflow, output_text,
+           make_timestamp(t // 1000) AS evaluated_at, source_id, 'otel_event' AS origin
+    FROM otel
+    WHERE event_name = 'gen_ai.evaluation.result' AND a->>'$."gen_ai.evaluation.name"' IS NOT NULL
+), transcript_rows AS (
+    SELECT coalesce(s.session_id, s.trace_id) AS case_id, coalesce(s.service_version, 'unversioned') AS release,
+           'task_success' AS rubric_item, s.session_outcome = 'success' AS passed, false AS from_production,
+           coalesce(s.session_id, s.trace_id) AS session_id, s.workflow, s.start_time AS evaluated_at, s.source_id,
+           'transcript' AS origin
+    FROM spans s JOIN sources src ON src.source_id = s.source_id
+    WHERE src.format = 'transcript' AND s.parent_span_id IS NULL AND s.session_outcome IS NOT NULL
+), derived AS (   -- the latest result wins when one case is evaluated twice
+    SELECT * FROM (SELECT * FROM otel_rows WHERE score IS NOT NULL OR passed IS NOT NULL
+                   UNION ALL BY NAME
+                   SELECT * FROM transcript_rows)
+    QUALIFY row_number() OVER (PARTITION BY case_id, release, rubric_item ORDER BY evaluated_at DESC NULLS LAST) = 1
+), rows AS (
+    SELECT *, 'file' AS origin FROM evals
+    UNION ALL BY NAME
+    SELECT * FROM derived
+)
+SELECT *, coalesce(CASE WHEN passed THEN 1.0 WHEN NOT passed THEN 0.0 END, score) AS value FROM rows;

@@ -17,7 +17,7 @@ SESSIONS = 400
 def demo(tmp_path_factory) -> dict:
     """Run `agentops-audit demo` once: generated traces, audit database, audit.json, report, notebooks."""
     out = tmp_path_factory.mktemp("demo")
-    assert cli.main(["demo", "--out", str(out), "--sessions", str(SESSIONS), "--seed", str(SEED)]) == 0
+    assert cli.main(["demo", "--out", str(out), "--sessions", str(SESSIONS), "--seed", str(SEED), "--weeks", "1"]) == 0
     return {
         "out": out,
         "db": out / "audit.duckdb",

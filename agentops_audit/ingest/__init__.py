@@ -12,12 +12,15 @@ from pathlib import Path
 
 import duckdb
 
-from agentops_audit.ingest import otlp
+from agentops_audit.ingest import evals, langfuse, openinference, otlp, registry, tabular, transcripts
 from agentops_audit.ingest.canonical import Quarantined
-from agentops_audit.ingest.loader import SourceSummary, load_file
-from agentops_audit.ingest.reader import InputError, expand, read_bytes
+from agentops_audit.ingest.convert import sniff_head
+from agentops_audit.ingest.filters import Filters
+from agentops_audit.ingest.loader import FastPath, SourceSummary, load_file
+from agentops_audit.ingest.reader import InputError, expand, read_bytes, read_head
 
 SNIFF_BYTES = 64 * 1024
+PROGRESS_DELAY = 1.0  # seconds before the progress bar appears: short ingests show none
 
 
 @dataclass(frozen=True)
@@ -26,11 +29,14 @@ class Adapter:
     description: str
     sniff: Callable[[bytes], bool]
     read: Callable[[Path, bytes, dict], Iterator[dict | Quarantined]]
+    load: FastPath | None = None  # optional fast path, tried first (see loader.load_file)
 
 
 def sniff(path: Path) -> str | None:
     """The name of the first adapter that recognises the file, or None."""
-    head = read_bytes(path)[:SNIFF_BYTES]
+    head = read_head(path, SNIFF_BYTES)  # a large export is not read whole just to sniff it
+    if head[:4] == b"PAR1":
+        head = sniff_head(read_bytes(path), SNIFF_BYTES)  # for Parquet, with the column names from its footer
     for adapter in ADAPTERS.values():
         if adapter.sniff(head):
             return adapter.name
@@ -38,33 +44,88 @@ def sniff(path: Path) -> str | None:
 
 
 def ingest(con: duckdb.DuckDBPyConnection, paths: list[str], fmt: str | None = None,
-           options: dict | None = None, echo: Callable[[str], None] | None = None) -> list[SourceSummary]:
+           options: dict | None = None, echo: Callable[[str], None] | None = None,
+           filters: Filters | None = None, progress: bool = False) -> list[SourceSummary]:
     """Load every file named by ``paths``; one summary per file. Raises InputError before loading
-    anything when a path does not exist or the format is unknown."""
+    anything when a path does not exist or the format is unknown. ``filters`` keeps only the sessions
+    in a time window or of one workflow (``ingest.filters``); ``progress`` shows a progress bar on
+    stderr when it is a terminal and the ingest takes more than a second."""
     if fmt is not None and fmt not in ADAPTERS:
         raise InputError(f"unknown format {fmt!r}; known formats: {', '.join(ADAPTERS)}")
     files = expand(paths)
     summaries = []
+    bar = _progress_bar(files) if progress else None
+    done = 0
     for path in files:
-        name = fmt
+        advance = None
+        if bar is not None:
+            def advance(position: int, _start: int = done) -> None:
+                bar.update(_start + position - bar.n)
+        name, unreadable = fmt, None
         if name is None:
             try:
                 name = sniff(path)
             except InputError as exc:
-                summaries.append(SourceSummary(path=str(path), format="?", error=str(exc)))
-                continue
-        if name is None:
+                unreadable = str(exc)
+        if unreadable:
+            summaries.append(SourceSummary(path=str(path), format="?", error=unreadable))
+        elif name is None:
             summaries.append(SourceSummary(
                 path=str(path), format="?",
                 error=f"format not recognised; pass --format (one of: {', '.join(ADAPTERS)})"))
+        elif name == registry.NAME:  # not spans: its own loader, same ledger rules
+            summaries.append(registry.load_registry(con, path, options))
+        elif name == evals.NAME:  # eval results, into the evals table: its own loader, same ledger rules
+            summaries.append(evals.load(con, path, options))
         else:
-            summaries.append(load_file(con, path, name, ADAPTERS[name].read, options))
-        if echo:
+            adapter = ADAPTERS[name]
+            summaries.append(load_file(con, path, name, adapter.read, options, fast=adapter.load,
+                                       filters=filters, progress=advance))
+        if bar is not None:
+            done += _size(path)
+            bar.update(done - bar.n)
+        if echo and bar is not None:
+            with bar.external_write_mode():  # the summary line above the bar, not through it
+                echo(summaries[-1].line())
+        elif echo:
             echo(summaries[-1].line())
+    if bar is not None:
+        bar.close()
     return summaries
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _progress_bar(files: list[Path]):
+    """A byte-count progress bar on stderr, or None when stderr is not a terminal."""
+    import sys
+
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=sum(_size(f) for f in files), unit="B", unit_scale=True, desc="ingest",
+                delay=PROGRESS_DELAY, file=sys.stderr, leave=False)
 
 
 ADAPTERS: dict[str, Adapter] = {
     otlp.NAME: Adapter(otlp.NAME, "OpenTelemetry OTLP JSON (file exporter JSON Lines or one document)",
-                       otlp.sniff, otlp.read),
+                       otlp.sniff, otlp.read, otlp.load),
+    tabular.NAME: Adapter(tabular.NAME, "canonical spans written by this toolkit (Parquet, CSV, JSON Lines)",
+                          tabular.sniff, tabular.read),
+    langfuse.NAME: Adapter(langfuse.NAME, "Langfuse export of traces and observations (JSON, JSON Lines)",
+                           langfuse.sniff, langfuse.read),
+    openinference.NAME: Adapter(openinference.NAME, "OpenInference / Arize Phoenix span export (JSON Lines, Parquet)",
+                                openinference.sniff, openinference.read),
+    evals.NAME: Adapter(evals.NAME, "evaluation results, one row per case, release and rubric item (JSON Lines, CSV, "
+                        "Parquet)", evals.sniff, evals.read),
+    transcripts.NAME: Adapter(transcripts.NAME, "chat transcripts, one conversation per record (--mapping)",
+                              transcripts.sniff, transcripts.read),
+    registry.NAME: Adapter(registry.NAME, "session registry: the application's list of sessions (CSV, JSON Lines)",
+                           registry.sniff, registry.read),
 }

@@ -33,9 +33,9 @@ _INT_COLUMNS = {f.name for f in ARROW_SCHEMA if f.type == _I}
 _FLOAT_COLUMNS = {f.name for f in ARROW_SCHEMA if f.type == _F}
 
 ATTRIBUTE_MAP: dict[str, tuple[str, ...]] = {
-    "session_id": ("gen_ai.conversation.id", "session.id"),
+    "session_id": ("gen_ai.conversation.id", "session.id", "langfuse.session.id"),
     "workflow": ("agentops.workflow",),
-    "agent_name": ("gen_ai.agent.name",),
+    "agent_name": ("gen_ai.agent.name", "agent.name"),
     "request_model": ("gen_ai.request.model", "llm.model_name"),
     "response_model": ("gen_ai.response.model",),
     "input_tokens": ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt"),

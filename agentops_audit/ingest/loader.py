@@ -1,8 +1,13 @@
-"""Load one input file in one transaction: stage rows, de-duplicate, quarantine, and write the ledger.
+"""Load one input file in one transaction: stage rows, filter, de-duplicate, quarantine, and write the ledger.
 
-Every record an adapter yields is counted once: loaded, duplicate (same trace_id and span_id as a span
-already stored or earlier in the file), or quarantined. A file whose sha256 is already in the ledger is
-skipped, so re-running the same input changes nothing.
+Every record an adapter yields is counted once: loaded, filtered out (``filters``), duplicate (same
+trace_id and span_id as a span already stored or earlier in the file), or quarantined. A file whose
+sha256 is already in the ledger with the same filters is skipped, so re-running the same input changes
+nothing; the same file with other filters loads the spans it did not load before.
+
+Rows reach the staging table two ways: an adapter's ``read`` yields Python dicts (moved in Arrow batches),
+or an adapter's optional fast path ``load(con, path, stage, options)`` inserts them set-based (see
+``otlp_sql``) and uses the same ``Stage`` for the records it leaves to Python.
 """
 
 from __future__ import annotations
@@ -18,11 +23,18 @@ import pyarrow as pa
 from agentops_audit import __version__
 from agentops_audit.db import scalar
 from agentops_audit.ingest.canonical import ARROW_SCHEMA, COLUMNS, Quarantined
+from agentops_audit.ingest.filters import Filters
 from agentops_audit.ingest.reader import read_bytes, sha256_file
-from agentops_audit.pii import mask
+from agentops_audit.pii import mask_sql
 
 FLUSH_ROWS = 50_000
 EXCERPT_CHARS = 200
+MEMORY_LIMIT = "1GB"  # DuckDB's memory while a file loads: the staged rows spill to disk beyond it
+SOURCE_COLUMNS = ("source_id, path, format, sha256, size_bytes, rows_read, rows_loaded, rows_duplicate, "
+                  "rows_quarantined, rows_filtered, filters, ingested_at, toolkit_version")
+
+Reader = Callable[[Path, bytes, dict], Iterator[dict | Quarantined]]
+FastPath = Callable[[duckdb.DuckDBPyConnection, Path, "Stage", dict], bool]
 
 
 @dataclass
@@ -34,6 +46,7 @@ class SourceSummary:
     rows_loaded: int = 0
     rows_duplicate: int = 0
     rows_quarantined: int = 0
+    rows_filtered: int = 0
     skipped: bool = False
     error: str | None = None
     reasons: dict | None = None
@@ -45,86 +58,179 @@ class SourceSummary:
             return f"{self.path}: already ingested (sha256 {self.sha256[:12]}), nothing changed"
         text = (f"{self.path} [{self.format}]: read {self.rows_read}, loaded {self.rows_loaded}, "
                 f"duplicate {self.rows_duplicate}, quarantined {self.rows_quarantined}")
+        if self.rows_filtered:
+            text += f", filtered {self.rows_filtered}"
         if self.reasons:
             text += " (" + "; ".join(f"{n} {r}" for r, n in sorted(self.reasons.items())) + ")"
         return text
 
 
-class _Stage:
-    """Accumulates canonical rows and moves them to a temporary DuckDB table in Arrow batches."""
+class Stage:
+    """The file's records on their way in: canonical rows in the temporary table ``_stage`` (with their
+    order in the file, ``_line`` and ``_idx``, so the first occurrence of a span wins), quarantine
+    records in memory."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, source_id: int):
-        self.con, self.source_id, self.rows, self.staged = con, source_id, [], 0
-        con.execute("CREATE OR REPLACE TEMP TABLE _stage AS SELECT *, 0::BIGINT AS _seq FROM spans LIMIT 0")
+    table = "_stage"
 
-    def add(self, row: dict) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, source_id: int,
+                 progress: Callable[[int], None] | None = None):
+        self.con, self.source_id, self.progress = con, source_id, progress
+        self.rows: list[dict] = []
+        self.order: list[tuple[int, int]] = []
+        self.staged, self.seq = 0, 0
+        self.quarantined: list[tuple[int, int, str, str, str]] = []
+        con.execute("CREATE OR REPLACE TEMP TABLE _stage AS SELECT *, 0::BIGINT AS _line, 0::BIGINT AS _idx, "
+                    "''::VARCHAR AS _reason FROM spans LIMIT 0")
+
+    @property
+    def rows_read(self) -> int:
+        return self.staged + len(self.rows) + len(self.quarantined)
+
+    def _next(self, line: int | None, idx: int) -> tuple[int, int]:
+        self.seq += 1
+        return (self.seq, 0) if line is None else (line, idx)
+
+    def add(self, row: dict, line: int | None = None, idx: int = 0) -> None:
+        """A canonical row; ``line`` and ``idx`` give its place in the file (default: the order of calls)."""
         self.rows.append(row)
+        self.order.append(self._next(line, idx))
         if len(self.rows) >= FLUSH_ROWS:
             self.flush()
+
+    def quarantine(self, record: Quarantined, line: int | None = None, idx: int = -1) -> None:
+        line, idx = self._next(line, idx)
+        self.quarantined.append((line, idx, record.locator, record.reason, record.excerpt or None))
+
+    def counted(self, n: int) -> None:
+        """``n`` rows were inserted into ``_stage`` by set-based SQL."""
+        self.staged += n
+
+    def drop_line(self, line: int) -> None:
+        """Remove the rows SQL staged from one line (the line turned out to be invalid)."""
+        self.staged -= scalar(self.con, "DELETE FROM _stage WHERE _line = ?", [line])
+
+    def advance(self, position: int) -> None:
+        """Progress: ``position`` bytes of the file (as stored) have been read."""
+        if self.progress:
+            self.progress(position)
 
     def flush(self) -> None:
         if not self.rows:
             return
         columns = {c: [r.get(c) for r in self.rows] for c in COLUMNS}
         batch = pa.Table.from_pydict(columns, schema=ARROW_SCHEMA)
+        batch = batch.append_column("_line", pa.array([o[0] for o in self.order], pa.int64()))
+        batch = batch.append_column("_idx", pa.array([o[1] for o in self.order], pa.int64()))
         self.con.register("_batch", batch)
-        self.con.execute(
-            f"INSERT INTO _stage BY NAME SELECT *, {self.source_id} AS source_id, "
-            f"{self.staged} + row_number() OVER () AS _seq FROM _batch"
-        )
-        self.con.unregister("_batch")
+        try:
+            self.con.execute(f"INSERT INTO _stage BY NAME SELECT *, {self.source_id} AS source_id FROM _batch")
+        finally:
+            self.con.unregister("_batch")
         self.staged += len(self.rows)
-        self.rows = []
+        self.rows, self.order = [], []
 
-    def commit_new(self) -> int:
-        """Insert staged spans not already stored (first occurrence in the file wins); return the count."""
+    def commit(self, filters: Filters) -> tuple[int, int]:
+        """Insert the staged spans that pass ``filters`` and are not already stored (the first
+        occurrence in the file wins); return (inserted, filtered out)."""
         self.flush()
-        inserted = scalar(self.con, """
+        kept, params = "_stage", []
+        filtered = 0
+        if filters:  # (no temporary table here: see the note in load_file)
+            sql, params = filters.kept_sql()
+            filtered = self.staged - scalar(self.con, f"SELECT count(*) FROM ({sql})", params)
+            kept = f"(SELECT _stage.* FROM _stage SEMI JOIN ({sql}) k USING (_line, _idx))"
+            params = params * 2
+        # the first occurrence of each (trace_id, span_id), found on the narrow key columns only
+        inserted = scalar(self.con, f"""
             INSERT INTO spans BY NAME
-            SELECT * EXCLUDE (_seq) FROM (
-                SELECT * FROM _stage QUALIFY row_number() OVER (PARTITION BY trace_id, span_id ORDER BY _seq) = 1
-            ) s
+            WITH firsts AS (
+                SELECT min(_line * 4294967296 + _idx) AS _ord FROM {kept} GROUP BY trace_id, span_id
+            )
+            SELECT s.* EXCLUDE (_line, _idx, _reason) FROM {kept} s
+            SEMI JOIN firsts f ON f._ord = s._line * 4294967296 + s._idx
             WHERE NOT EXISTS (SELECT 1 FROM spans t WHERE t.trace_id = s.trace_id AND t.span_id = s.span_id)
-        """)
-        self.con.execute("DROP TABLE _stage")
-        return inserted
+        """, params)
+        return inserted, filtered
+
+    def write_quarantine(self) -> dict:
+        """Store the quarantine records, excerpts masked and truncated; return the count per reason."""
+        if not self.quarantined:
+            return {}
+        self.quarantined.sort(key=lambda q: (q[0], q[1]))
+        table = pa.table({
+            "locator": [q[2] for q in self.quarantined],
+            "reason": [q[3] for q in self.quarantined],
+            "excerpt": [_clean(q[4]) for q in self.quarantined],
+        })
+        self.con.register("_quarantined", table)
+        try:
+            self.con.execute(
+                f"INSERT INTO quarantine SELECT {self.source_id}, locator, reason, "
+                f"{mask_sql(f'substring(excerpt, 1, {EXCERPT_CHARS})')} FROM _quarantined")
+        finally:
+            self.con.unregister("_quarantined")
+        reasons: dict[str, int] = {}
+        for q in self.quarantined:
+            reasons[q[3]] = reasons.get(q[3], 0) + 1
+        return reasons
+
+    def drop(self) -> None:
+        self.con.execute("DROP TABLE IF EXISTS _stage")
 
 
-def load_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str,
-              read: Callable[[Path, bytes, dict], Iterator[dict | Quarantined]],
-              options: dict | None = None) -> SourceSummary:
+def _clean(text: str | None) -> str | None:
+    """Excerpts as valid UTF-8 (lone surrogates replaced), as ``pii.mask`` does."""
+    if text is None:
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
+def load_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, read: Reader, options: dict | None = None,
+              fast: FastPath | None = None, filters: Filters | None = None,
+              progress: Callable[[int], None] | None = None) -> SourceSummary:
+    """Load one file in one transaction and write its ledger row. ``fast`` is the adapter's optional fast
+    path (tried first); ``progress`` is called with the number of bytes of the file read so far."""
+    filters = filters or Filters()
     summary = SourceSummary(path=str(path), format=fmt)
     try:
         summary.sha256 = sha256_file(path)
-        if scalar(con, "SELECT count(*) FROM sources WHERE sha256 = ?", [summary.sha256]):
+        if scalar(con, "SELECT count(*) FROM sources WHERE sha256 = ? AND filters = ?",
+                  [summary.sha256, filters.key()]):
             summary.skipped = True
             return summary
-        data = read_bytes(path)
+        size = path.stat().st_size
+        # The staging table is created before the transaction: DuckDB 2.0 reads a table created in the
+        # same transaction back empty after a large append (seen at 1M spans, not at 100k).
+        stage = Stage(con, 0, progress)
     except Exception as exc:  # unreadable file: reported, the other files still load
         summary.error = str(exc)
         return summary
+    options = options or {}
+    restore = _memory_limit(con)
     con.execute("BEGIN TRANSACTION")
     try:
-        source_id = scalar(con, "SELECT coalesce(max(source_id), 0) + 1 FROM sources")
-        stage, quarantined, reasons = _Stage(con, source_id), [], {}
-        for record in read(path, data, options or {}):
-            summary.rows_read += 1
-            if isinstance(record, Quarantined):
-                excerpt = mask(record.excerpt[:EXCERPT_CHARS]) if record.excerpt else None
-                quarantined.append((source_id, record.locator, record.reason, excerpt))
-                reasons[record.reason] = reasons.get(record.reason, 0) + 1
-            else:
-                stage.add(record)
-        summary.rows_loaded = stage.commit_new()
-        summary.rows_quarantined = len(quarantined)
-        summary.rows_duplicate = summary.rows_read - summary.rows_loaded - summary.rows_quarantined
-        summary.reasons = reasons or None
-        if quarantined:
-            con.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?)", quarantined)
+        stage.source_id = source_id = scalar(con, "SELECT coalesce(max(source_id), 0) + 1 FROM sources")
+        if fast is None or not fast(con, path, stage, options):
+            for record in read(path, read_bytes(path), options):
+                if isinstance(record, Quarantined):
+                    stage.quarantine(record)
+                else:
+                    stage.add(record)
+        stage.advance(size)
+        summary.rows_read = stage.rows_read
+        summary.rows_loaded, summary.rows_filtered = stage.commit(filters)
+        summary.rows_quarantined = len(stage.quarantined)
+        summary.rows_duplicate = (summary.rows_read - summary.rows_loaded - summary.rows_quarantined
+                                  - summary.rows_filtered)
+        summary.reasons = stage.write_quarantine() or None
         con.execute(
-            "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [source_id, str(path), fmt, summary.sha256, path.stat().st_size, summary.rows_read,
-             summary.rows_loaded, summary.rows_duplicate, summary.rows_quarantined,
+            f"INSERT INTO sources ({SOURCE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [source_id, str(path), fmt, summary.sha256, size, summary.rows_read, summary.rows_loaded,
+             summary.rows_duplicate, summary.rows_quarantined, summary.rows_filtered, filters.key(),
              datetime.now(UTC).replace(tzinfo=None), __version__],
         )
         con.execute("COMMIT")
@@ -132,4 +238,16 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str,
         con.execute("ROLLBACK")
         return SourceSummary(path=str(path), format=fmt, sha256=summary.sha256,
                              error=f"{type(exc).__name__}: {exc}")
+    finally:
+        stage.drop()
+        con.execute(restore)
     return summary
+
+
+def _memory_limit(con: duckdb.DuckDBPyConnection) -> str:
+    """Set DuckDB's memory limit to MEMORY_LIMIT; return the statement that puts the previous one back."""
+    before = scalar(con, "SELECT current_setting('memory_limit')")
+    con.execute("RESET memory_limit")
+    default = scalar(con, "SELECT current_setting('memory_limit')")
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    return "RESET memory_limit" if before == default else f"SET memory_limit = '{before}'"

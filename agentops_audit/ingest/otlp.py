@@ -1,10 +1,21 @@
 """OTLP JSON: the collector file exporter's JSON Lines (one ExportTraceServiceRequest per line) or one
-JSON document. Ids may be hex or base64, 64-bit integers arrive as strings, attribute values are tagged."""
+JSON document. Ids may be hex or base64, 64-bit integers arrive as strings, attribute values are tagged.
+
+``read`` is the reference reader, one Python dict per span. ``load`` is the fast path the loader prefers
+for JSON Lines of 1 MiB or more: ``otlp_sql`` parses and flattens the lines in DuckDB and hands back to
+this module only the lines and spans it cannot convert exactly the same way. Both give the same rows,
+quarantine reasons and locators (``tests/test_ingest_properties.py`` compares them).
+
+Malformed structure never raises: a container of the wrong type (a batch, scope or span list that is not
+a list, a batch or scope that is not an object) contributes no spans, and a span that is not an object
+is quarantined like a span without ids.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import string
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,21 +25,31 @@ from agentops_audit.ingest.canonical import Quarantined, extend_map, fill_from_a
 from agentops_audit.ingest.documents import json_documents
 
 NAME = "otlp"
-_MIN_NS = 946_684_800 * 10**9  # 2000-01-01: anything earlier is an unset or broken clock
-_KINDS = {0: "UNSPECIFIED", 1: "INTERNAL", 2: "SERVER", 3: "CLIENT", 4: "PRODUCER", 5: "CONSUMER"}
-_STATUS = {0: "UNSET", 1: "OK", 2: "ERROR"}
+MIN_NS = 946_684_800 * 10**9  # 2000-01-01: anything earlier is an unset or broken clock
+MAX_NS = 2**63 - 1  # the largest 64-bit nanosecond timestamp (April 2262)
+KINDS = {0: "UNSPECIFIED", 1: "INTERNAL", 2: "SERVER", 3: "CLIENT", 4: "PRODUCER", 5: "CONSUMER"}
+STATUS = {0: "UNSET", 1: "OK", 2: "ERROR"}
+TAGS = ("stringValue", "intValue", "doubleValue", "boolValue", "arrayValue", "kvlistValue", "bytesValue")
+INT32_COLUMNS = ("retry_attempt",)  # INTEGER in schema.sql; the other integer columns are BIGINT
+_HEX = frozenset(string.hexdigits)
+_INT_COLUMNS = ("input_tokens", "output_tokens", "cache_read_tokens", "retry_attempt")
+NOT_OTLP = "not an OTLP trace request (no resourceSpans)"
 
 
 def sniff(head: bytes) -> bool:
     return b'"resourceSpans"' in head or b'"resource_spans"' in head
 
 
-def value_of(tagged: dict | None):
-    """Decode an OTLP AnyValue."""
+def value_of(tagged):
+    """Decode an OTLP AnyValue: its first tag (in ``TAGS`` order; a valid value has only one) that has a
+    value, or None. Raises ValueError or TypeError for an intValue or doubleValue that is not a number."""
     if not isinstance(tagged, dict):
         return None
-    for key, value in tagged.items():
-        if key == "stringValue":
+    for key in TAGS:
+        value = tagged.get(key)
+        if value is None:
+            continue
+        if key in ("stringValue", "bytesValue"):
             return value
         if key == "intValue":
             return int(value)
@@ -36,20 +57,26 @@ def value_of(tagged: dict | None):
             return float(value)
         if key == "boolValue":
             return bool(value)
+        values = value.get("values") if isinstance(value, dict) else None
         if key == "arrayValue":
-            return [value_of(v) for v in (value or {}).get("values", [])]
-        if key == "kvlistValue":
-            return attributes_of((value or {}).get("values"))
-        if key == "bytesValue":
-            return value
+            return [value_of(v) for v in values] if isinstance(values, list) else []
+        return attributes_of(values)  # kvlistValue
     return None
 
 
-def attributes_of(pairs: list | None, prefix: str = "") -> dict:
-    out = {}
-    for kv in pairs or ():
-        if isinstance(kv, dict) and "key" in kv:
-            out[prefix + kv["key"]] = value_of(kv.get("value"))
+def attributes_of(pairs, prefix: str = "", into: dict | None = None) -> dict:
+    """A list of OTLP key/value pairs as a dict, added to ``into``. A name already there keeps its value
+    (so the first of a repeated key wins); a pair without a key is skipped."""
+    out = {} if into is None else into
+    if not isinstance(pairs, list):
+        return out
+    for kv in pairs:
+        if isinstance(kv, dict) and kv.get("key") is not None:
+            if not isinstance(kv["key"], str):
+                raise TypeError(f"attribute key {kv['key']!r} is not a string")
+            name = prefix + kv["key"]
+            if name not in out:
+                out[name] = value_of(kv.get("value"))
     return out
 
 
@@ -57,12 +84,8 @@ def hex_id(raw, nbytes: int) -> str | None:
     """Normalise a trace or span id given as hex or base64 to lower-case hex; None when invalid."""
     if not isinstance(raw, str) or not raw:
         return None
-    if len(raw) == 2 * nbytes:
-        try:
-            int(raw, 16)
-            return None if set(raw) == {"0"} else raw.lower()
-        except ValueError:
-            pass
+    if len(raw) == 2 * nbytes and _HEX.issuperset(raw):
+        return None if set(raw) == {"0"} else raw.lower()
     try:
         decoded = base64.b64decode(raw, validate=True)
     except (binascii.Error, ValueError):
@@ -71,15 +94,29 @@ def hex_id(raw, nbytes: int) -> str | None:
 
 
 def _code(raw, table: dict[int, str], prefix: str) -> str:
+    default = table[0]
     if isinstance(raw, str) and not raw.isdigit():
         return raw.upper().removeprefix(prefix)
-    return table.get(int(raw or 0), "UNSET" if prefix == "STATUS_CODE_" else "UNSPECIFIED")
+    try:
+        return table.get(int(raw or 0), default)
+    except (TypeError, ValueError, OverflowError):
+        return default
+
+
+def _text(value) -> str | None:
+    """A string column's value: strings as they are, anything else as compact JSON."""
+    if value is None or isinstance(value, str):
+        return value
+    return orjson.dumps(value).decode()
 
 
 def _events(span: dict) -> tuple[list, dict]:
     """Span events as plain dicts, plus attributes they contribute (exceptions, legacy prompt events)."""
     events, extra = [], {}
-    for ev in span.get("events") or ():
+    raw = span.get("events")
+    for ev in raw if isinstance(raw, list) else ():
+        if not isinstance(ev, dict):
+            continue
         attrs = attributes_of(ev.get("attributes"))
         events.append({"name": ev.get("name"), "time_unix_nano": ev.get("timeUnixNano"), "attributes": attrs})
         name = ev.get("name")
@@ -92,10 +129,18 @@ def _events(span: dict) -> tuple[list, dict]:
     return events, extra
 
 
-def span_row(span: dict, resource: dict, locator: str, mapping) -> dict | Quarantined:
+def excerpt_of(value) -> str:
+    return orjson.dumps(value)[:300].decode(errors="replace")
+
+
+def span_row(span, resource, locator: str, mapping) -> dict | Quarantined:
+    """One span as a canonical row, or the reason it cannot be loaded. ``resource`` is the batch's
+    resource attribute list as exported (decoded here, so a bad resource value quarantines the span)."""
+    excerpt = excerpt_of(span)
+    if not isinstance(span, dict):
+        span = {}
     trace_id = hex_id(span.get("traceId", span.get("trace_id")), 16)
     span_id = hex_id(span.get("spanId", span.get("span_id")), 8)
-    excerpt = orjson.dumps(span)[:300].decode(errors="replace")
     if trace_id is None:
         return Quarantined(locator, "span without a valid trace id", excerpt)
     if span_id is None:
@@ -103,36 +148,76 @@ def span_row(span: dict, resource: dict, locator: str, mapping) -> dict | Quaran
     try:
         start = int(span.get("startTimeUnixNano") or 0)
         end = int(span.get("endTimeUnixNano") or 0)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return Quarantined(locator, "timestamp is not an integer", excerpt)
-    if start < _MIN_NS:
+    if start < MIN_NS:
         return Quarantined(locator, "impossible start timestamp (missing, or before 2000)", excerpt)
     if end and end < start:
         return Quarantined(locator, "impossible timestamps: end before start", excerpt)
-    attrs = {**resource, **attributes_of(span.get("attributes"))}
-    events, extra = _events(span)
-    for key, value in extra.items():
-        attrs.setdefault(key, value)
-    status = span.get("status") or {}
-    row = {
-        "trace_id": trace_id,
-        "span_id": span_id,
-        "parent_span_id": hex_id(span.get("parentSpanId", span.get("parent_span_id")), 8),
-        "name": span.get("name"),
-        "span_kind": _code(span.get("kind"), _KINDS, "SPAN_KIND_"),
-        "start_time": start // 1000,
-        "end_time": end // 1000 if end else None,
-        "duration_ms": (end - start) / 1e6 if end else None,
-        "status_code": _code(status.get("code"), _STATUS, "STATUS_CODE_"),
-        "status_message": status.get("message") or None,
-        "events": orjson.dumps(events).decode() if events else None,
-        "links": orjson.dumps(span["links"]).decode() if span.get("links") else None,
-    }
+    if start > MAX_NS or end > MAX_NS:
+        return Quarantined(locator, "impossible timestamp (after 2262)", excerpt)
+    status = span.get("status")
+    status = status if isinstance(status, dict) else {}
     try:
+        attrs = attributes_of(resource, prefix="resource.", into=attributes_of(span.get("attributes")))
+        events, extra = _events(span)
+        for key, value in extra.items():
+            attrs.setdefault(key, value)
+        row = {
+            "trace_id": trace_id,
+            "span_id": span_id,
+            "parent_span_id": hex_id(span.get("parentSpanId", span.get("parent_span_id")), 8),
+            "name": _text(span.get("name")),
+            "span_kind": _code(span.get("kind"), KINDS, "SPAN_KIND_"),
+            "start_time": start // 1000,
+            "end_time": end // 1000 if end else None,
+            "duration_ms": (end - start) / 1e6 if end else None,
+            "status_code": _code(status.get("code"), STATUS, "STATUS_CODE_"),
+            "status_message": _text(status.get("message")) or None,
+            "events": orjson.dumps(events).decode() if events else None,
+            "links": orjson.dumps(span["links"]).decode() if span.get("links") else None,
+        }
         fill_from_attributes(row, attrs, mapping)
-    except (TypeError, ValueError) as exc:
+        for column in _INT_COLUMNS:
+            value, bits = row.get(column), 31 if column in INT32_COLUMNS else 63
+            if value is not None and not -(2**bits) <= value < 2**bits:
+                raise ValueError(f"{column} {value} is out of range")
+    except (TypeError, ValueError, OverflowError) as exc:
         return Quarantined(locator, f"attribute of the wrong type: {exc}", excerpt)
     return row
+
+
+def batches_of(doc) -> list | None:
+    """The request's list of resource batches, or None when ``doc`` is not an OTLP trace request."""
+    if not isinstance(doc, dict):
+        return None
+    batches = doc.get("resourceSpans", doc.get("resource_spans"))
+    return batches if isinstance(batches, list) else None
+
+
+def spans_of(batches: list) -> Iterator[tuple[object, object]]:
+    """(span, resource attribute list) for every span of a request, in export order."""
+    for batch in batches:
+        if not isinstance(batch, dict):
+            continue
+        resource = batch.get("resource")
+        resource = resource.get("attributes") if isinstance(resource, dict) else None
+        scopes = batch.get("scopeSpans") or batch.get("scope_spans") or batch.get("instrumentationLibrarySpans")
+        for scope in scopes if isinstance(scopes, list) else ():
+            spans = scope.get("spans") if isinstance(scope, dict) else None
+            for span in spans if isinstance(spans, list) else ():
+                yield span, resource
+
+
+def doc_records(doc, locator: str, mapping) -> Iterator[tuple[int, dict | Quarantined]]:
+    """(index in the request, record) for one parsed document; index -1 for a document that is not
+    an OTLP trace request."""
+    batches = batches_of(doc)
+    if batches is None:
+        yield -1, Quarantined(locator, NOT_OTLP, excerpt_of(doc))
+        return
+    for index, (span, resource) in enumerate(spans_of(batches)):
+        yield index, span_row(span, resource, f"{locator}#{index}", mapping)
 
 
 def read(path: Path, data: bytes, options: dict) -> Iterator[dict | Quarantined]:
@@ -141,16 +226,18 @@ def read(path: Path, data: bytes, options: dict) -> Iterator[dict | Quarantined]
         if isinstance(doc, Quarantined):
             yield doc
             continue
-        batches = doc.get("resourceSpans", doc.get("resource_spans")) if isinstance(doc, dict) else None
-        if not isinstance(batches, list):
-            excerpt = orjson.dumps(doc)[:300].decode(errors="replace")
-            yield Quarantined(locator, "not an OTLP trace request (no resourceSpans)", excerpt)
-            continue
-        index = 0
-        for batch in batches:
-            resource = attributes_of((batch.get("resource") or {}).get("attributes"), prefix="resource.")
-            scopes = batch.get("scopeSpans") or batch.get("scope_spans") or batch.get("instrumentationLibrarySpans")
-            for scope in scopes or ():
-                for span in scope.get("spans") or ():
-                    yield span_row(span, resource, f"{locator}#{index}", mapping)
-                    index += 1
+        for _, record in doc_records(doc, locator, mapping):
+            yield record
+
+
+FAST_PATH_MIN_BYTES = 1 << 20  # below this, planning the fast path's query costs more than it saves
+
+
+def load(con, path: Path, stage, options: dict) -> bool:
+    """The fast path (``otlp_sql.load``) for files of FAST_PATH_MIN_BYTES or more; False when ``read``
+    must do it (a small file, a file that is not JSON Lines, a mapping the fast path cannot apply)."""
+    from agentops_audit.ingest import otlp_sql
+
+    if path.stat().st_size < FAST_PATH_MIN_BYTES:
+        return False
+    return otlp_sql.load(con, path, stage, options)

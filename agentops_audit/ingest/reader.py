@@ -1,12 +1,15 @@
-"""Input files: expand paths, globs and directories; open plain or gzip; read numbered lines."""
+"""Input files: expand paths, globs and directories; open plain or gzip; read numbered lines, whole or
+in blocks of complete lines (so a large file is never held in memory at once)."""
 
 from __future__ import annotations
 
 import glob
 import gzip
 import hashlib
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -47,9 +50,54 @@ def read_bytes(path: Path) -> bytes:
     if data[:2] == GZIP_MAGIC:
         try:
             data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             raise InputError(f"{path}: corrupt gzip stream ({exc})") from exc
     return data
+
+
+def open_binary(path: Path) -> BinaryIO:
+    """The file opened for reading, through gunzip when it is gzip (by magic bytes)."""
+    try:
+        with path.open("rb") as fh:
+            gz = fh.read(2) == GZIP_MAGIC
+        return gzip.open(path, "rb") if gz else path.open("rb")
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def read_head(path: Path, size: int) -> bytes:
+    """The first ``size`` bytes of the file's content (gunzipped when it is gzip)."""
+    with open_binary(path) as fh:
+        try:
+            return fh.read(size)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputError(f"{path}: corrupt gzip stream ({exc})") from exc
+
+
+def line_blocks(path: Path, block_bytes: int = 16 << 20) -> Iterator[tuple[int, bytes, int]]:
+    """(number of the block's first line, block, bytes of the file read so far) over the file's content:
+    each block holds whole lines (about ``block_bytes``, more when one line is longer) and every block but
+    the last ends with a newline. For gzip, the bytes read are of the compressed file."""
+    number, pending = 1, []  # pending: the start of a line that has not ended yet
+    with open_binary(path) as fh:
+        raw = getattr(fh, "fileobj", fh)
+        while True:
+            try:
+                chunk = fh.read(block_bytes)
+            except (OSError, EOFError, zlib.error) as exc:
+                raise InputError(f"{path}: corrupt gzip stream ({exc})") from exc
+            if not chunk:
+                break
+            cut = chunk.rfind(b"\n") + 1
+            if cut == 0:
+                pending.append(chunk)
+                continue
+            block = b"".join([*pending, chunk[:cut]]) if pending else chunk[:cut] if cut < len(chunk) else chunk
+            pending = [chunk[cut:]] if cut < len(chunk) else []
+            yield number, block, raw.tell()
+            number += block.count(b"\n")
+        if pending:
+            yield number, b"".join(pending), raw.tell()
 
 
 def sha256_file(path: Path) -> str:
