@@ -10,7 +10,8 @@ import orjson
 from agentops_audit.ingest.canonical import Quarantined
 
 
-def _bad_line(locator: str, line: bytes, exc: Exception) -> Quarantined:
+def bad_line(locator: str, line: bytes, exc: Exception) -> Quarantined:
+    """The quarantine record for a line that does not parse: non-UTF-8 bytes (with their column) or not JSON."""
     try:
         line.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -38,4 +39,4 @@ def json_documents(path: Path, data: bytes) -> Iterator[tuple[str, object | Quar
         try:
             yield locator, orjson.loads(line)
         except orjson.JSONDecodeError as exc:
-            yield locator, _bad_line(locator, line, exc)
+            yield locator, bad_line(locator, line, exc)

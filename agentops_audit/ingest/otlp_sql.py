@@ -1,8 +1,9 @@
-"""The fast path of the OTLP reader: JSON Lines parsed and flattened by DuckDB, one block of lines at a time.
+"""The fast path of the OTLP reader: JSON Lines parsed and flattened by DuckDB, streamed a block at a time.
 
 Python reads the file in blocks of whole lines (``reader.line_blocks``), numbers the lines, skips blank
-ones, quarantines the ones that are not UTF-8 (as ``documents.json_documents`` does) and hands the rest
-to DuckDB as an Arrow string column over the block's own bytes. One INSERT per block (``block_sql``) then
+ones, quarantines the ones that are not UTF-8 (as ``documents.json_documents`` does) and streams the rest
+to DuckDB as Arrow record batches of strings over the blocks' own bytes. One INSERT over the whole file
+(``insert_sql``) then
 
 1. validates each line (``json_valid``) and parses it once with ``from_json`` against the OTLP shape,
    keeping every leaf as raw JSON text so its type can be checked;
@@ -14,8 +15,8 @@ to DuckDB as an Arrow string column over the block's own bytes. One INSERT per b
    not JSON (quarantined), a span that breaks a span-level rule (missing or invalid ids, start before
    2000, end before start: quarantined with the reason and ``file:line#n`` locator ``otlp.span_row``
    gives), and a line or span it cannot convert exactly as the reference reader does (base64 ids,
-   events, snake_case keys, kvlist values, an intValue that is not an integer, ...): ``_finish_block``
-   converts those with ``otlp`` from the same line, so the rows are the same either way.
+   events, snake_case keys, kvlist values, an intValue that is not an integer, ...): ``_finish``
+   converts those with ``otlp`` from the same line (read again), so the rows are the same either way.
 
 DuckDB's JSON reader accepts NaN and Infinity literals, which orjson rejects. A line with one where a
 span's field or attribute value should be goes to the reference reader, which quarantines it as invalid
@@ -142,6 +143,7 @@ def _nanos(r: str) -> str:
 
 
 def _code(r: str, table: dict[int, str], prefix: str) -> str:
+    """A span kind or status code as ``otlp._code`` reads it; NULL when only the reference reader can tell."""
     lookup = " ".join(f"WHEN {k} THEN '{v}'" for k, v in table.items())
     number = f"CASE TRY_CAST(trim({r}, '\"') AS INTEGER) {lookup} ELSE '{table[0]}' END"
     upper = f"upper(trim({r}, '\"'))"
@@ -152,6 +154,7 @@ def _code(r: str, table: dict[int, str], prefix: str) -> str:
 
 
 def _optional_text(r: str, empty_is_null: bool) -> str:
+    """A JSON string decoded; NULL when missing (or empty, with ``empty_is_null``) or not a string."""
     empty = f"WHEN {r} = '\"\"' THEN NULL " if empty_is_null else ""
     return f"CASE WHEN {r} IS NULL THEN NULL {empty}WHEN starts_with({r}, '\"') THEN {_text(r)} END"
 
@@ -179,7 +182,7 @@ def supported(mapping: dict[str, tuple[str, ...]]) -> bool:
             and all(names) and len({n.lower() for n in names}) == len(names))
 
 
-def block_sql(mapping: dict[str, tuple[str, ...]], source_id: int) -> str:
+def insert_sql(mapping: dict[str, tuple[str, ...]], source_id: int) -> str:
     """The INSERT that stages the lines of a file (Arrow view ``_otlp_lines``: line_no, text). The mapped
     attributes and the names ``span_type`` looks for are read from the span's attribute object with one
     ``from_json`` into a struct of their JSON texts, then coerced as ``canonical._coerce`` does: a
@@ -345,7 +348,7 @@ class _Block:
             pass
         else:
             return []
-        from agentops_audit.ingest.documents import _bad_line
+        from agentops_audit.ingest.documents import bad_line
 
         bad = []
         for i in np.flatnonzero(self.keep):
@@ -354,7 +357,7 @@ class _Block:
                 line.decode("utf-8")
             except UnicodeDecodeError as exc:
                 self.keep[i] = False
-                bad.append(_bad_line(f"{name}:{self.numbers[i]}", line, exc))
+                bad.append(bad_line(f"{name}:{self.numbers[i]}", line, exc))
         return bad
 
     def batches(self) -> list[pa.RecordBatch]:
@@ -414,7 +417,7 @@ def load(con, path: Path, stage, options: dict) -> bool:
 
     con.register("_otlp_lines", pa.RecordBatchReader.from_batches(_LINES, batches()))
     try:
-        staged = scalar(con, block_sql(mapping, stage.source_id))
+        staged = scalar(con, insert_sql(mapping, stage.source_id))
     finally:
         con.unregister("_otlp_lines")
     _finish(con, path, stage, mapping, staged, shift)
