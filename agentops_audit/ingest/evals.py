@@ -16,7 +16,6 @@ import csv
 import io
 import math
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -24,14 +23,12 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from agentops_audit import __version__
 from agentops_audit.db import scalar
 from agentops_audit.ingest.canonical import Quarantined
 from agentops_audit.ingest.convert import excerpt, text_of, to_micros
 from agentops_audit.ingest.documents import json_documents
-from agentops_audit.ingest.loader import EXCERPT_CHARS, SourceSummary
-from agentops_audit.ingest.reader import InputError, read_bytes, sha256_file
-from agentops_audit.pii import mask
+from agentops_audit.ingest.loader import SourceSummary, load_records
+from agentops_audit.ingest.reader import InputError
 
 NAME = "evals"
 KEY = ("case_id", "release", "rubric_item")
@@ -252,45 +249,9 @@ def _commit(con: duckdb.DuckDBPyConnection, rows: list[dict], source_id: int) ->
 
 
 def load(con: duckdb.DuckDBPyConnection, path: Path, options: dict | None = None) -> SourceSummary:
-    """Load one eval results file in one transaction and write its ledger row (see ``loader``)."""
-    summary = SourceSummary(path=str(path), format=NAME)
+    """Load one eval results file in one transaction and write its ledger row (``loader.load_records``)."""
     try:
         columns_from(options or {})  # a bad mapping fails before anything is read or written
-        summary.sha256 = sha256_file(path)
-        if scalar(con, "SELECT count(*) FROM sources WHERE sha256 = ?", [summary.sha256]):
-            summary.skipped = True
-            return summary
-        data = read_bytes(path)
-    except Exception as exc:  # unreadable file or bad mapping: reported, the other files still load
-        summary.error = str(exc)
-        return summary
-    con.execute("BEGIN TRANSACTION")
-    try:
-        source_id = scalar(con, "SELECT coalesce(max(source_id), 0) + 1 FROM sources")
-        rows, quarantined, reasons = [], [], {}
-        for record in read(path, data, options or {}):
-            summary.rows_read += 1
-            if isinstance(record, Quarantined):
-                text = mask(record.excerpt[:EXCERPT_CHARS]) if record.excerpt else None
-                quarantined.append((source_id, record.locator, record.reason, text))
-                reasons[record.reason] = reasons.get(record.reason, 0) + 1
-            else:
-                rows.append(record)
-        summary.rows_loaded = _commit(con, rows, source_id)
-        summary.rows_quarantined = len(quarantined)
-        summary.rows_duplicate = summary.rows_read - summary.rows_loaded - summary.rows_quarantined
-        summary.reasons = reasons or None
-        if quarantined:
-            con.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?)", quarantined)
-        con.execute(
-            "INSERT INTO sources (source_id, path, format, sha256, size_bytes, rows_read, rows_loaded, "
-            "rows_duplicate, rows_quarantined, ingested_at, toolkit_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [source_id, str(path), NAME, summary.sha256, path.stat().st_size, summary.rows_read,
-             summary.rows_loaded, summary.rows_duplicate, summary.rows_quarantined,
-             datetime.now(UTC).replace(tzinfo=None), __version__])
-        con.execute("COMMIT")
-    except Exception as exc:  # a broken file is rolled back whole and reported; the run goes on
-        con.execute("ROLLBACK")
-        return SourceSummary(path=str(path), format=NAME, sha256=summary.sha256,
-                             error=f"{type(exc).__name__}: {exc}")
-    return summary
+    except Exception as exc:
+        return SourceSummary(path=str(path), format=NAME, error=str(exc))
+    return load_records(con, path, NAME, read, _commit, options)

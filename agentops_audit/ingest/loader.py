@@ -153,26 +153,9 @@ class Stage:
         return inserted, filtered
 
     def write_quarantine(self) -> dict:
-        """Store the quarantine records, excerpts masked and truncated; return the count per reason."""
-        if not self.quarantined:
-            return {}
+        """Store the quarantine records in file order; return the count per reason."""
         self.quarantined.sort(key=lambda q: (q[0], q[1]))
-        table = pa.table({
-            "locator": [q[2] for q in self.quarantined],
-            "reason": [q[3] for q in self.quarantined],
-            "excerpt": [_clean(q[4]) for q in self.quarantined],
-        })
-        self.con.register("_quarantined", table)
-        try:
-            self.con.execute(
-                f"INSERT INTO quarantine SELECT {self.source_id}, locator, reason, "
-                f"{mask_sql(f'substring(excerpt, 1, {EXCERPT_CHARS})')} FROM _quarantined")
-        finally:
-            self.con.unregister("_quarantined")
-        reasons: dict[str, int] = {}
-        for q in self.quarantined:
-            reasons[q[3]] = reasons.get(q[3], 0) + 1
-        return reasons
+        return store_quarantine(self.con, self.source_id, [(q[2], q[3], q[4]) for q in self.quarantined])
 
     def drop(self) -> None:
         self.con.execute("DROP TABLE IF EXISTS _stage")
@@ -189,6 +172,84 @@ def _clean(text: str | None) -> str | None:
     return text
 
 
+def already_ingested(con: duckdb.DuckDBPyConnection, sha256: str, filters_key: str = "") -> bool:
+    """Whether this file (by content) was loaded before with the same filters."""
+    return bool(scalar(con, "SELECT count(*) FROM sources WHERE sha256 = ? AND filters = ?", [sha256, filters_key]))
+
+
+def store_quarantine(con: duckdb.DuckDBPyConnection, source_id: int,
+                     records: list[tuple[str, str, str | None]]) -> dict[str, int]:
+    """Store (locator, reason, raw excerpt) records, the excerpts masked and truncated in one set-based
+    statement; return the count per reason."""
+    if not records:
+        return {}
+    table = pa.table({
+        "locator": [r[0] for r in records],
+        "reason": [r[1] for r in records],
+        "excerpt": [_clean(r[2]) for r in records],
+    })
+    con.register("_quarantined", table)
+    try:
+        con.execute(
+            f"INSERT INTO quarantine SELECT {source_id}, locator, reason, "
+            f"{mask_sql(f'substring(excerpt, 1, {EXCERPT_CHARS})')} FROM _quarantined")
+    finally:
+        con.unregister("_quarantined")
+    reasons: dict[str, int] = {}
+    for r in records:
+        reasons[r[1]] = reasons.get(r[1], 0) + 1
+    return reasons
+
+
+def write_source(con: duckdb.DuckDBPyConnection, source_id: int, path: Path, summary: SourceSummary,
+                 filters_key: str = "") -> None:
+    """The file's ledger row (the CHECK constraint enforces read = loaded + duplicate + quarantined + filtered)."""
+    con.execute(
+        f"INSERT INTO sources ({SOURCE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [source_id, str(path), summary.format, summary.sha256, path.stat().st_size, summary.rows_read,
+         summary.rows_loaded, summary.rows_duplicate, summary.rows_quarantined, summary.rows_filtered,
+         filters_key, datetime.now(UTC).replace(tzinfo=None), __version__],
+    )
+
+
+def load_records(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, read: Reader,
+                 commit_rows: Callable[[duckdb.DuckDBPyConnection, list[dict], int], int],
+                 options: dict | None = None) -> SourceSummary:
+    """Load a file whose records go to a table other than ``spans`` (session registry, eval results) under
+    the same rules as ``load_file``: one transaction, sha256 idempotence, quarantine, a ledger row.
+    ``commit_rows(con, rows, source_id)`` inserts the new rows and returns how many it inserted."""
+    summary = SourceSummary(path=str(path), format=fmt)
+    try:
+        summary.sha256 = sha256_file(path)
+        if already_ingested(con, summary.sha256):
+            summary.skipped = True
+            return summary
+        data = read_bytes(path)
+    except Exception as exc:  # unreadable file: reported, the other files still load
+        summary.error = str(exc)
+        return summary
+    con.execute("BEGIN TRANSACTION")
+    try:
+        source_id = scalar(con, "SELECT coalesce(max(source_id), 0) + 1 FROM sources")
+        rows, quarantined = [], []
+        for record in read(path, data, options or {}):
+            summary.rows_read += 1
+            if isinstance(record, Quarantined):
+                quarantined.append((record.locator, record.reason, record.excerpt))
+            else:
+                rows.append(record)
+        summary.rows_loaded = commit_rows(con, rows, source_id)
+        summary.rows_quarantined = len(quarantined)
+        summary.rows_duplicate = summary.rows_read - summary.rows_loaded - summary.rows_quarantined
+        summary.reasons = store_quarantine(con, source_id, quarantined) or None
+        write_source(con, source_id, path, summary)
+        con.execute("COMMIT")
+    except Exception as exc:  # a broken file is rolled back whole and reported; the run goes on
+        con.execute("ROLLBACK")
+        return SourceSummary(path=str(path), format=fmt, sha256=summary.sha256, error=f"{type(exc).__name__}: {exc}")
+    return summary
+
+
 def load_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, read: Reader, options: dict | None = None,
               fast: FastPath | None = None, filters: Filters | None = None,
               progress: Callable[[int], None] | None = None) -> SourceSummary:
@@ -198,8 +259,7 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, read: Reader
     summary = SourceSummary(path=str(path), format=fmt)
     try:
         summary.sha256 = sha256_file(path)
-        if scalar(con, "SELECT count(*) FROM sources WHERE sha256 = ? AND filters = ?",
-                  [summary.sha256, filters.key()]):
+        if already_ingested(con, summary.sha256, filters.key()):
             summary.skipped = True
             return summary
         size = path.stat().st_size
@@ -227,12 +287,7 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, read: Reader
         summary.rows_duplicate = (summary.rows_read - summary.rows_loaded - summary.rows_quarantined
                                   - summary.rows_filtered)
         summary.reasons = stage.write_quarantine() or None
-        con.execute(
-            f"INSERT INTO sources ({SOURCE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [source_id, str(path), fmt, summary.sha256, size, summary.rows_read, summary.rows_loaded,
-             summary.rows_duplicate, summary.rows_quarantined, summary.rows_filtered, filters.key(),
-             datetime.now(UTC).replace(tzinfo=None), __version__],
-        )
+        write_source(con, source_id, path, summary, filters.key())
         con.execute("COMMIT")
     except Exception as exc:  # a broken file is rolled back whole and reported; the run goes on
         con.execute("ROLLBACK")

@@ -12,20 +12,16 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from agentops_audit import __version__
 from agentops_audit.db import scalar
 from agentops_audit.ingest.canonical import Quarantined
 from agentops_audit.ingest.convert import excerpt, to_micros
 from agentops_audit.ingest.documents import json_documents
-from agentops_audit.ingest.loader import EXCERPT_CHARS, SourceSummary
-from agentops_audit.ingest.reader import read_bytes, sha256_file
-from agentops_audit.pii import mask
+from agentops_audit.ingest.loader import SourceSummary, load_records
 
 NAME = "session-registry"
 _SCHEMA = pa.schema([("session_id", pa.string()), ("started_at", pa.timestamp("us")), ("workflow", pa.string())])
@@ -87,53 +83,23 @@ def read(path: Path, data: bytes, options: dict) -> Iterator[dict | Quarantined]
             yield _entry(rows[0], locator)
 
 
+def _commit(con: duckdb.DuckDBPyConnection, rows: list[dict], source_id: int) -> int:
+    """Insert sessions not registered yet (first occurrence in the file wins); return the count."""
+    entries: dict[str, dict] = {}
+    for row in rows:
+        entries.setdefault(row["session_id"], row)
+    if not entries:
+        return 0
+    con.register("_registry_batch", pa.Table.from_pylist(list(entries.values()), schema=_SCHEMA))
+    try:
+        return scalar(con, """
+            INSERT INTO session_registry BY NAME
+            SELECT * FROM _registry_batch b
+            WHERE NOT EXISTS (SELECT 1 FROM session_registry r WHERE r.session_id = b.session_id)""")
+    finally:
+        con.unregister("_registry_batch")
+
+
 def load_registry(con: duckdb.DuckDBPyConnection, path: Path, options: dict | None = None) -> SourceSummary:
-    """Load one registry file in one transaction and record it in the ledger; see the module docstring."""
-    summary = SourceSummary(path=str(path), format=NAME)
-    try:
-        summary.sha256 = sha256_file(path)
-        if scalar(con, "SELECT count(*) FROM sources WHERE sha256 = ?", [summary.sha256]):
-            summary.skipped = True
-            return summary
-        data = read_bytes(path)
-    except Exception as exc:  # unreadable file: reported, the other files still load
-        summary.error = str(exc)
-        return summary
-    con.execute("BEGIN TRANSACTION")
-    try:
-        source_id = scalar(con, "SELECT coalesce(max(source_id), 0) + 1 FROM sources")
-        entries, quarantined, reasons = {}, [], {}
-        for record in read(path, data, options or {}):
-            summary.rows_read += 1
-            if isinstance(record, Quarantined):
-                text = mask(record.excerpt[:EXCERPT_CHARS]) if record.excerpt else None
-                quarantined.append((source_id, record.locator, record.reason, text))
-                reasons[record.reason] = reasons.get(record.reason, 0) + 1
-            else:
-                entries.setdefault(record["session_id"], record)  # first occurrence in the file wins
-        if entries:
-            batch = pa.Table.from_pylist(list(entries.values()), schema=_SCHEMA)
-            con.register("_registry_batch", batch)
-            summary.rows_loaded = scalar(con, """
-                INSERT INTO session_registry BY NAME
-                SELECT * FROM _registry_batch b
-                WHERE NOT EXISTS (SELECT 1 FROM session_registry r WHERE r.session_id = b.session_id)
-            """)
-            con.unregister("_registry_batch")
-        summary.rows_quarantined = len(quarantined)
-        summary.rows_duplicate = summary.rows_read - summary.rows_loaded - summary.rows_quarantined
-        summary.reasons = reasons or None
-        if quarantined:
-            con.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?)", quarantined)
-        con.execute(
-            "INSERT INTO sources (source_id, path, format, sha256, size_bytes, rows_read, rows_loaded, "
-            "rows_duplicate, rows_quarantined, ingested_at, toolkit_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [source_id, str(path), NAME, summary.sha256, path.stat().st_size, summary.rows_read,
-             summary.rows_loaded, summary.rows_duplicate, summary.rows_quarantined,
-             datetime.now(UTC).replace(tzinfo=None), __version__],
-        )
-        con.execute("COMMIT")
-    except Exception as exc:  # a broken file is rolled back whole and reported; the run goes on
-        con.execute("ROLLBACK")
-        return SourceSummary(path=str(path), format=NAME, sha256=summary.sha256, error=f"{type(exc).__name__}: {exc}")
-    return summary
+    """Load one registry file in one transaction and record it in the ledger (``loader.load_records``)."""
+    return load_records(con, path, NAME, read, _commit, options)
