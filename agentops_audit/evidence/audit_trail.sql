@@ -1,34 +1,28 @@
 -- check: audit_trail
+-- requires: audit_records
 -- returns: one row per defect of the write audit trail, as the audit_trail metric counts them (write tool calls: agentops.tool.access = 'write'): a write without an audit record, a record without actor or without change (no tool arguments), a record whose hash does not verify (sha256 of prev_hash|record_id|actor|tool|arguments: altered after logging), a record whose prev_hash belongs to no record (one was removed), a record sharing its prev_hash with an earlier one (a fork), a record beyond the first that starts a chain
-WITH writes AS (
-    SELECT trace_id, span_id, session_key, start_time, tool_name, tool_args, audit_record_id, audit_actor,
-           audit_hash, coalesce(audit_prev_hash, '') AS prev
-    FROM span_sessions WHERE span_type = 'tool' AND tool_access = 'write'
-),
-records AS (SELECT * FROM writes WHERE audit_record_id IS NOT NULL),
-checked AS (
-    SELECT r.*,
-           coalesce(sha256(concat_ws('|', r.prev, r.audit_record_id, coalesce(r.audit_actor, ''),
-                                     coalesce(r.tool_name, ''), coalesce(r.tool_args, ''))) = r.audit_hash, false)
-               AS hash_ok,
-           r.prev = '' OR EXISTS (SELECT 1 FROM records p WHERE p.audit_hash = r.prev) AS link_ok,
-           row_number() OVER (PARTITION BY r.prev ORDER BY r.start_time, r.span_id) AS nth_on_prev
-    FROM records r
-),
+WITH checked AS (SELECT * FROM audit_records WHERE has_record),
 defects AS (
-    SELECT 'write_without_record' AS defect, * FROM writes WHERE audit_record_id IS NULL
+    SELECT 'write_without_record' AS defect, * EXCLUDE (has_record, hash_ok, link_ok, nth_on_prev, shares_prev)
+    FROM audit_records WHERE NOT has_record
     UNION ALL BY NAME
-    SELECT 'record_without_actor' AS defect, * EXCLUDE (hash_ok, link_ok, nth_on_prev) FROM checked WHERE audit_actor IS NULL
+    SELECT 'record_without_actor' AS defect, * EXCLUDE (has_record, hash_ok, link_ok, nth_on_prev, shares_prev)
+    FROM checked WHERE audit_actor IS NULL
     UNION ALL BY NAME
-    SELECT 'record_without_change' AS defect, * EXCLUDE (hash_ok, link_ok, nth_on_prev) FROM checked WHERE tool_args IS NULL
+    SELECT 'record_without_change' AS defect, * EXCLUDE (has_record, hash_ok, link_ok, nth_on_prev, shares_prev)
+    FROM checked WHERE tool_args IS NULL
     UNION ALL BY NAME
-    SELECT 'hash_mismatch' AS defect, * EXCLUDE (hash_ok, link_ok, nth_on_prev) FROM checked WHERE NOT hash_ok
+    SELECT 'hash_mismatch' AS defect, * EXCLUDE (has_record, hash_ok, link_ok, nth_on_prev, shares_prev)
+    FROM checked WHERE NOT hash_ok
     UNION ALL BY NAME
-    SELECT 'dangling_link' AS defect, * EXCLUDE (hash_ok, link_ok, nth_on_prev) FROM checked WHERE NOT link_ok
+    SELECT 'dangling_link' AS defect, * EXCLUDE (has_record, hash_ok, link_ok, nth_on_prev, shares_prev)
+    FROM checked WHERE NOT link_ok
     UNION ALL BY NAME
-    SELECT 'fork' AS defect, * EXCLUDE (hash_ok, link_ok, nth_on_prev) FROM checked WHERE prev <> '' AND nth_on_prev > 1
+    SELECT 'fork' AS defect, * EXCLUDE (has_record, hash_ok, link_ok, nth_on_prev, shares_prev)
+    FROM checked WHERE prev <> '' AND nth_on_prev > 1
     UNION ALL BY NAME
-    SELECT 'extra_chain_start' AS defect, * EXCLUDE (hash_ok, link_ok, nth_on_prev) FROM checked WHERE prev = '' AND nth_on_prev > 1
+    SELECT 'extra_chain_start' AS defect, * EXCLUDE (has_record, hash_ok, link_ok, nth_on_prev, shares_prev)
+    FROM checked WHERE prev = '' AND nth_on_prev > 1
 )
 SELECT session_key AS session_id, start_time AS at, defect, tool_name AS tool, audit_record_id AS record_id,
        audit_actor AS actor, tool_args AS arguments, audit_hash, nullif(prev, '') AS prev_hash, trace_id, span_id
