@@ -567,26 +567,12 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-# Sharper stand-ins for candidate patterns that match far more than their validator accepts: still a
-# necessary condition of a finding. ipv4's candidate is any dotted number (a price such as 42.5); a value
-# the ipv4_ok validator accepts is a dotted quad. tests/test_explore.py checks masking against pii.mask.
-_PREFILTER = {"ipv4": r"\d{1,3}(?:\.\d{1,3}){3}"}
-
-
-def _any_entity(extra: dict[str, str] | None) -> str:
-    """One RE2 pattern matching every value in which ``pii`` (with the config's patterns) can find an
-    entity. Masking only rewrites validated matches, so a value this does not match is returned
-    unchanged: the full ``pii.mask_sql`` (or ``pii.scan``) runs only on the values that need it."""
-    patterns = [_PREFILTER.get(e.name, e.pattern) for e in pii.ENTITIES.values()] + list((extra or {}).values())
-    return "|".join(f"(?:{p})" for p in patterns)
-
-
 def mask_frame(con: duckdb.DuckDBPyConnection, df: pl.DataFrame,
                extra_patterns: dict[str, str] | None = None) -> pl.DataFrame:
     """``df`` with every text value masked exactly as ``pii.mask`` would (same SQL, ``pii.mask_sql``).
 
     Runs on ``con`` once per distinct text value of the frame (all text columns together), and only on
-    the values some entity pattern matches (``_any_entity``): the others cannot change."""
+    the values some entity pattern matches (``pii.candidate_pattern``): the others cannot change."""
     text = [c for c, t in df.schema.items() if t == pl.String]
     if df.is_empty() or not text:
         return df
@@ -595,7 +581,7 @@ def mask_frame(con: duckdb.DuckDBPyConnection, df: pl.DataFrame,
     try:  # MATERIALIZED: the candidates first, so the optimizer cannot run the mask on every value
         masked = db.frame(con, f"""
             WITH candidates AS MATERIALIZED (
-                SELECT v FROM _explore_values WHERE regexp_matches(v, {_lit(_any_entity(extra_patterns))}))
+                SELECT v FROM _explore_values WHERE regexp_matches(v, {_lit(pii.candidate_pattern(extra_patterns))}))
             SELECT v, {pii.mask_sql('v', extra_patterns)} AS m FROM candidates""")
     finally:
         con.unregister("_explore_values")
@@ -606,17 +592,10 @@ def mask_frame(con: duckdb.DuckDBPyConnection, df: pl.DataFrame,
 
 
 def _pii_candidates(con: duckdb.DuckDBPyConnection, extra: dict[str, str] | None) -> str:
-    """Build the TEMP table ``explore_pii_candidates`` for ``pii.scan`` and return its name: the spans in
-    which some scanned text field can hold a finding, each field kept only where it can. The same
-    findings as scanning ``spans``, with far fewer values through the per-entity extraction."""
-    pattern = _lit(_any_entity(extra))
-    flags = ", ".join(f"{f}, regexp_matches({f}, {pattern}) AS _m_{f}" for f in PII_FIELDS)
-    kept = ", ".join(f"CASE WHEN _m_{f} THEN {f} END AS {f}" for f in PII_FIELDS)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE explore_pii_candidates AS
-        SELECT trace_id, span_id, {kept}
-        FROM (SELECT trace_id, span_id, {flags} FROM spans)
-        WHERE {" OR ".join(f"_m_{f}" for f in PII_FIELDS)}""")
+    """Build the TEMP table ``explore_pii_candidates`` for ``pii.scan`` (``pii.candidates_sql`` over the
+    spans) and return its name."""
+    con.execute("CREATE OR REPLACE TEMP TABLE explore_pii_candidates AS "
+                + pii.candidates_sql("spans", PII_FIELDS, extra_patterns=extra))
     return "explore_pii_candidates"
 
 

@@ -469,9 +469,8 @@ def test_empty_database_is_no_data_never_pass(tmp_path):
 # ---------------------------------------------------------------- inputs and derived tables
 
 
-def test_shadowed_views_equal_the_schema_views(demo):
-    """metrics/views shadows span_sessions and sessions with faster TEMP copies: same columns, same rows."""
-    con = db.connect(demo["db"], read_only=True)
+def _assert_shadows_equal(db_path) -> None:
+    con = db.connect(db_path, read_only=True)
     try:
         keys = {"span_sessions": ["trace_id", "span_id"], "sessions": ["session_id"]}
         schema_views = {v: db.frame(con, f"SELECT * FROM {v}").sort(k) for v, k in keys.items()}  # not yet shadowed
@@ -485,6 +484,37 @@ def test_shadowed_views_equal_the_schema_views(demo):
             assert shadow.equals(expected), view
     finally:
         con.close()
+
+
+def test_shadowed_views_equal_the_schema_views(demo):
+    """metrics/views shadows span_sessions and sessions with faster TEMP copies: same columns, same rows."""
+    _assert_shadows_equal(demo["db"])
+
+
+def test_shadowed_views_equal_the_schema_views_without_session_ids(tmp_path):
+    """Spans without a session id take their trace's session (or the trace id) in the shadows too, and
+    sessions split over several traces count every trace."""
+    path = tmp_path / "a.duckdb"
+    con = db.connect(path)
+    con.execute("""
+        INSERT INTO spans BY NAME
+        SELECT * FROM (VALUES
+            ('t1', 's1', NULL, 'sess-a', 'llm', TIMESTAMP '2026-11-02 10:00:00', 10, 0.5),
+            ('t1', 's2', 's1', NULL, 'tool', TIMESTAMP '2026-11-02 10:00:01', NULL, NULL),
+            ('t2', 's3', NULL, 'sess-a', 'tool', TIMESTAMP '2026-11-02 10:05:00', 5, 0.25),
+            ('t3', 's4', NULL, NULL, 'llm', TIMESTAMP '2026-11-02 11:00:00', 7, NULL),
+            ('t3', 's5', 's4', NULL, 'tool', TIMESTAMP '2026-11-02 11:00:02', NULL, NULL)
+        ) v(trace_id, span_id, parent_span_id, session_id, span_type, start_time, input_tokens, cost_usd)""")
+    con.execute("UPDATE spans SET end_time = start_time + INTERVAL 1 SECOND, source_id = 1")
+    con.close()
+    _assert_shadows_equal(path)
+    con = db.connect(path, read_only=True)
+    try:
+        params.install(con, {})
+        rows = db.frame(con, "SELECT session_id, spans, traces FROM sessions ORDER BY session_id").rows()
+    finally:
+        con.close()
+    assert rows == [("sess-a", 3, 2), ("t3", 2, 1)]
 
 
 @pytest.mark.parametrize(("setting", "message"), [

@@ -48,7 +48,8 @@ class AuditContext:
         """(leaks per field, leaks per field and entity), scanning the stored text once per audit."""
         if "pii_by_field" not in self._frames:
             extra = self.config.get("pii_patterns")
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE pii_candidates AS {_pii_candidates(extra)}")
+            candidates = pii.candidates_sql("spans", PII_FIELDS, extra_patterns=extra)
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE pii_candidates AS {candidates}")
             pii.scan(self.con, "pii_candidates", list(PII_FIELDS), extra_patterns=extra)
             counts = ", ".join(f"count(*) FILTER (WHERE coalesce({f}, '') <> '') AS {f}" for f in PII_FIELDS)
             scanned = (f"UNPIVOT (SELECT {counts} FROM spans) ON {', '.join(PII_FIELDS)} "
@@ -70,18 +71,6 @@ class AuditContext:
                        min(masked) AS masked_example
                 FROM pii_findings GROUP BY ALL ORDER BY records_with_leak DESC, field, entity""")
         return self._frames["pii_by_field"], self._frames["pii_by_entity"]
-
-
-def _pii_candidates(extra: dict[str, str] | None) -> str:
-    """SQL for the spans' text fields, each kept only where some entity pattern matches it at all (one
-    combined regex per value), and only the spans with such a field. Lossless, since the scanner's
-    validators only ever reject matches; materialised, the scanner's per-entity extraction runs on these
-    candidates only (UNPIVOT drops the NULLs)."""
-    patterns = [e.pattern for e in pii.ENTITIES.values()] + [f"({p})" for p in (extra or {}).values()]
-    combined = "'" + "|".join(f"(?:{p})" for p in patterns).replace("'", "''") + "'"
-    fields = ", ".join(f"CASE WHEN regexp_matches({f}, {combined}) THEN {f} END AS {f}" for f in PII_FIELDS)
-    kept = " OR ".join(f"{f} IS NOT NULL" for f in PII_FIELDS)
-    return f"SELECT * FROM (SELECT trace_id, span_id, {fields} FROM spans) WHERE {kept}"
 
 
 def judge(ctx: AuditContext, item: Item, check: str, table: pl.DataFrame, threshold: Threshold | None = None,
