@@ -48,7 +48,6 @@ __all__ = ["DatabaseBusy", "Evidence", "Explorer", "Verdict", "mask_frame", "wee
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{1,2})$")
 _NESTED = ("[]", "STRUCT", "MAP", "UNION", "JSON")  # DuckDB types shown as text so their strings get masked
-_SEVERITY_ORDER = {"blocker": 0, "major": 1, "minor": 2}
 _WORST_FIRST = ("FAIL", "ERROR")
 
 class DatabaseBusy(RuntimeError):
@@ -142,8 +141,8 @@ class Evidence:
 
 @dataclass
 class Verdict:
-    """Where to start: the verdict and its blockers from ``audit.json`` beside the database or, without it,
-    the blocker items that have evidence rows (counted by their evidence queries, not judged)."""
+    """Where to start: the verdict and its blockers from ``audit.json`` beside the database. Without it
+    there is no verdict (``verdict`` None, no blockers) and ``message`` says how to get one."""
 
     source: str
     verdict: str | None
@@ -422,52 +421,28 @@ class Explorer:
         return Evidence(**base, returns=query.returns, rows=rows.drop("_total"), total_rows=total)
 
     def verdict(self) -> Verdict:
-        """The verdict to start from. With ``audit.json`` beside the database: its verdict, phases and
-        blockers (the items that hold back the next phase, worst first), display text masked. Without it:
-        the summary query, i.e. the blocker items whose evidence query returns rows, most rows first; they
-        are not judged against thresholds (run ``agentops-audit audit`` for that)."""
+        """The verdict to start from: with ``audit.json`` beside the database, its verdict, phases and
+        blockers (the items that hold back the next phase, worst first), display text masked. Without it
+        there is nothing judged to start from: no verdict, no blockers, and a message naming the command
+        that writes it (``evidence`` still lists the rows behind any item)."""
         doc = self._audit_doc()
-        if doc is not None:
-            blockers = doc.get("blockers", [])
-            shown = _masked_texts([b.get("display") for b in blockers], self._pii_patterns)
-            rows = [{"item": b["item"], "title": b["title"], "section": b["section"], "severity": b["severity"],
-                     "status": b["status"], "display": display,
-                     "threshold": b.get("threshold"), "at_fault": ", ".join(map(str, b.get("at_fault") or [])),
-                     "has_evidence_query": (self._check_of(b["item"]) in EVIDENCE)}
-                    for b, display in zip(blockers, shown, strict=True)]
-            return Verdict(source=str(self.audit_json), verdict=doc.get("verdict"),
-                           recommended_phase=doc.get("recommended_phase"), declared_phase=doc.get("declared_phase"),
-                           generated_at=doc.get("generated_at"), blockers=_blockers_frame(rows),
-                           config=doc.get("config") or {})
-        summary = self.summary().filter((pl.col("severity") == "blocker") & (pl.col("evidence_rows") > 0))
-        rows = [{"item": r["item"], "title": r["title"], "section": r["section"], "severity": r["severity"],
-                 "status": None, "display": f"{r['evidence_rows']} evidence rows ({r['check']})",
-                 "threshold": None, "at_fault": "", "has_evidence_query": True}
-                for r in summary.iter_rows(named=True)]
-        return Verdict(source="summary query", verdict=None, recommended_phase=None, declared_phase=None,
-                       generated_at=None, blockers=_blockers_frame(rows),
-                       message=f"no audit.json beside {self.path.name}; listing blocker items with evidence rows "
-                               "(not judged against thresholds: run `agentops-audit audit` for the verdict)")
-
-    def summary(self) -> pl.DataFrame:
-        """One row per catalog item that has an evidence query: its section, severity, check and how many
-        evidence rows it has, blockers first, then most rows first. Runs every evidence query (slower than
-        one ``evidence`` call)."""
-        counts: dict[str, int] = {}
-        with self._connect() as con:
-            for item in self.catalog.items:
-                query = EVIDENCE.get(item.check or "")
-                params = self._params(item, query) if query else None
-                if query is None or params is None:
-                    continue
-                self._prepare(con, query)
-                counts[item.id] = db.scalar(con, f"SELECT count(*) FROM (\n{query.sql}\n)", params or None)
-        rows = [{"item": i.id, "title": i.title, "section": i.section, "severity": i.severity, "check": i.check,
-                 "evidence_rows": counts[i.id]} for i in self.catalog.items if i.id in counts]
-        return (pl.DataFrame(rows, schema={"item": pl.String, "title": pl.String, "section": pl.Int64,
-                                           "severity": pl.String, "check": pl.String, "evidence_rows": pl.Int64})
-                .with_columns(pl.col("severity").replace_strict(_SEVERITY_ORDER, default=9).alias("_sev"))
-                .sort(["_sev", "evidence_rows", "item"], descending=[False, True, False]).drop("_sev"))
+        if doc is None:
+            return Verdict(source=str(self.audit_json), verdict=None, recommended_phase=None, declared_phase=None,
+                           generated_at=None, blockers=_blockers_frame([]),
+                           message=f"no audit.json beside {self.path.name}: run `agentops-audit audit {self.path}` "
+                                   "for the verdict; evidence(item_id) lists the rows behind any checklist item "
+                                   "meanwhile")
+        blockers = doc.get("blockers", [])
+        shown = _masked_texts([b.get("display") for b in blockers], self._pii_patterns)
+        rows = [{"item": b["item"], "title": b["title"], "section": b["section"], "severity": b["severity"],
+                 "status": b["status"], "display": display,
+                 "threshold": b.get("threshold"), "at_fault": ", ".join(map(str, b.get("at_fault") or [])),
+                 "has_evidence_query": (self._check_of(b["item"]) in EVIDENCE)}
+                for b, display in zip(blockers, shown, strict=True)]
+        return Verdict(source=str(self.audit_json), verdict=doc.get("verdict"),
+                       recommended_phase=doc.get("recommended_phase"), declared_phase=doc.get("declared_phase"),
+                       generated_at=doc.get("generated_at"), blockers=_blockers_frame(rows),
+                       config=doc.get("config") or {})
 
     # -- plumbing -------------------------------------------------------------------------------------
 

@@ -99,14 +99,22 @@ CREATE TABLE IF NOT EXISTS session_registry (
 );
 
 -- Every span with the session it belongs to: its own session id, else the trace's, else the trace id.
+-- Spans that carry a session id need no join; the trace's session is looked up only for traces that have
+-- a span without one (none at all in a well-instrumented export).
 CREATE OR REPLACE VIEW span_sessions AS
-SELECT s.*,
-       coalesce(s.session_id, t.trace_session, s.trace_id) AS session_key
+SELECT s.*, s.session_id AS session_key
+FROM spans s
+WHERE s.session_id IS NOT NULL
+UNION ALL
+SELECT s.*, coalesce(t.trace_session, s.trace_id) AS session_key
 FROM spans s
 LEFT JOIN (
     SELECT trace_id, any_value(session_id) AS trace_session
-    FROM spans WHERE session_id IS NOT NULL GROUP BY trace_id
-) t USING (trace_id);
+    FROM spans
+    WHERE session_id IS NOT NULL AND trace_id IN (SELECT trace_id FROM spans WHERE session_id IS NULL)
+    GROUP BY trace_id
+) t USING (trace_id)
+WHERE s.session_id IS NULL;
 
 CREATE OR REPLACE VIEW llm_calls AS SELECT * FROM span_sessions WHERE span_type = 'llm';
 CREATE OR REPLACE VIEW retrievals AS SELECT * FROM span_sessions WHERE span_type = 'retrieval';
@@ -129,21 +137,38 @@ SELECT *,
 FROM span_sessions
 WHERE span_type = 'tool';
 
+-- One row per session, aggregated per (session, trace) first so that traces are counted without a
+-- DISTINCT aggregate.
 CREATE OR REPLACE VIEW sessions AS
+WITH per_trace AS (
+    SELECT session_key, trace_id,
+           any_value(workflow) FILTER (WHERE workflow IS NOT NULL)                 AS workflow,
+           any_value(session_outcome) FILTER (WHERE session_outcome IS NOT NULL)   AS outcome,
+           any_value(failure_category) FILTER (WHERE failure_category IS NOT NULL) AS failure_category,
+           min(start_time)                                                         AS started_at,
+           max(end_time)                                                           AS ended_at,
+           count(*)                                                                AS spans,
+           count(*) FILTER (WHERE span_type = 'llm')                               AS llm_calls,
+           count(*) FILTER (WHERE span_type = 'tool')                              AS tool_calls,
+           sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0))            AS tokens,
+           sum(cost_usd)                                                           AS cost_usd
+    FROM span_sessions
+    GROUP BY session_key, trace_id
+)
 SELECT session_key AS session_id,
        any_value(workflow) FILTER (WHERE workflow IS NOT NULL)                 AS workflow,
-       any_value(session_outcome) FILTER (WHERE session_outcome IS NOT NULL)   AS outcome,
+       any_value(outcome) FILTER (WHERE outcome IS NOT NULL)                   AS outcome,
        any_value(failure_category) FILTER (WHERE failure_category IS NOT NULL) AS failure_category,
-       min(start_time)                                                         AS started_at,
-       max(end_time)                                                           AS ended_at,
-       date_diff('millisecond', min(start_time), max(end_time))                AS duration_ms,
-       count(*)                                                                AS spans,
-       count(DISTINCT trace_id)                                                AS traces,
-       count(*) FILTER (WHERE span_type = 'llm')                               AS llm_calls,
-       count(*) FILTER (WHERE span_type = 'tool')                              AS tool_calls,
-       sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0))            AS tokens,
+       min(started_at)                                                         AS started_at,
+       max(ended_at)                                                           AS ended_at,
+       date_diff('millisecond', min(started_at), max(ended_at))                AS duration_ms,
+       sum(spans)::BIGINT                                                      AS spans,
+       count(*)                                                                AS traces,
+       sum(llm_calls)::BIGINT                                                  AS llm_calls,
+       sum(tool_calls)::BIGINT                                                 AS tool_calls,
+       sum(tokens)                                                             AS tokens,
        sum(cost_usd)                                                           AS cost_usd
-FROM span_sessions
+FROM per_trace
 GROUP BY session_key;
 
 -- Evaluation results, one row per (case, release, rubric item), loaded by the `evals` ingest format

@@ -44,7 +44,7 @@ def build(spans: int, rebuild: bool = False) -> Path:
     path = OUT / f"spans-{spans}.duckdb"
     if path.exists() and not rebuild:
         try:
-            con = db.connect(path, read_only=True)
+            con = db.connect(path)  # writable: applies this toolkit's schema.sql, so its views are current
             try:
                 if db.scalar(con, "SELECT count(*) FROM spans") >= spans:
                     return path

@@ -33,7 +33,7 @@ def build(spans: int, rebuild: bool = False) -> Path:
     path = OUT / str(spans) / "audit.duckdb"
     if path.exists() and not rebuild:
         try:
-            con = db.connect(path, read_only=True)
+            con = db.connect(path)  # writable: applies this toolkit's schema.sql, so its views are current
         except db.SchemaMismatch:  # written by an older toolkit: rebuild
             con = None
         if con is not None:
@@ -87,7 +87,6 @@ def calls(ex) -> dict:
         "failures()": lambda: ex.failures(),
         "trace(session_id)": lambda: ex.trace(session_id=some_session),
         "verdict() (audit.json beside the database)": lambda: ex.verdict(),
-        "summary() (every evidence query in turn)": lambda: ex.summary(),
     }
     for item in ex.catalog.items:
         from agentops_audit.evidence import EVIDENCE

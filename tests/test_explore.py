@@ -364,22 +364,20 @@ def test_evidence_filters_limit_and_items_without_a_query(ex):
         ex.evidence("workflow.no-such-item")
 
 
-def test_verdict_from_audit_json_and_summary_without_it(ex, demo, tmp_path):
+def test_verdict_from_audit_json_and_none_without_it(ex, demo, tmp_path):
     verdict = ex.verdict()
     audit = demo["audit"]
     assert verdict.verdict == audit["verdict"] and verdict.recommended_phase == audit["recommended_phase"]
     assert verdict.blockers["item"].to_list() == [b["item"] for b in audit["blockers"]]
     worst = [b for b in audit["blockers"] if b["status"] == "FAIL" and ex.catalog.item(b["item"]).check in EVIDENCE]
     assert verdict.worst == worst[0]["item"]
-    # without audit.json beside it: the summary query (blocker items that have evidence rows)
+    # without audit.json beside it: no verdict and no blockers (nothing judged), and the command to run
     bare = tmp_path / "bare.duckdb"
     shutil.copy(demo["db"], bare)
     fallback = Explorer(bare).verdict()
-    assert fallback.verdict is None and "no audit.json" in fallback.message
-    summary = Explorer(bare).summary()
-    expected = summary.filter((pl.col("severity") == "blocker") & (pl.col("evidence_rows") > 0))
-    assert fallback.blockers["item"].to_list() == expected["item"].to_list()
-    assert "workflow.tool-success-per-tool" in fallback.blockers["item"].to_list()
+    assert fallback.verdict is None and fallback.blockers.is_empty() and fallback.worst is None
+    assert "no audit.json" in fallback.message and f"agentops-audit audit {bare}" in fallback.message
+    assert repr(fallback).startswith("No verdict: no audit.json")
     assert ex.example_session(ex.evidence(verdict.worst)) == ex.evidence(verdict.worst).sessions[0]
     assert ex.example_session() in set(ex.failures(kind="tool_call")["session_id"])
 

@@ -34,8 +34,6 @@ FROM span_sessions
 WHERE span_type = 'tool' AND tool_result IS NULL
   AND json_extract_string(attributes, '$."agentops.tool.result_missing"') IN ('true', '1')
 UNION ALL
-SELECT session_key, min(start_time), 'session_split_across_traces', NULL, NULL, NULL,
-       count(DISTINCT trace_id) || ' traces'
-FROM ss
-GROUP BY session_key
-HAVING count(DISTINCT trace_id) > 1
+SELECT session_id, started_at, 'session_split_across_traces', NULL, NULL, NULL, traces || ' traces'
+FROM sessions
+WHERE traces > 1
