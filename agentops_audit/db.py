@@ -7,7 +7,7 @@ import polars as pl
 
 from agentops_audit.paths import PACKAGE_DIR
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"  # 3: spans.llm_purpose
 
 
 class SchemaMismatch(RuntimeError):

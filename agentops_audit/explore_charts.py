@@ -1,13 +1,16 @@
 """Charts for the operator notebook: pure functions from ``Explorer`` frames to Altair charts.
 
-They render in JupyterLab with Altair's normal HTML renderer (Vega-Embed, loaded from its CDN), so
-selections work: a brush on the latency histogram filters the table of sessions beside it, and a click on a
-tool shows its failure categories. The frames come from ``Explorer``, already masked, and Vega draws every
-string as text. One catch: Altair's HTML renderer writes the chart's data into a ``<script>`` element as
-plain JSON, so a trace text containing ``</script>`` would end that element early and inject markup.
-Call ``enable_safe_rendering()`` once (the explore notebook does): it keeps Altair's renderer but escapes
-``<``, ``>`` and ``&`` in that JSON (``\\u003c`` and so on), which leaves every value unchanged. (The offline
-leadership report has its own static charts in ``report/charts.py``.)
+They render in JupyterLab through Altair's HTML renderer, so selections work: a brush on the latency
+histogram filters the table of sessions beside it, and a click on a tool shows its failure categories. The
+frames come from ``Explorer``, already masked, and Vega draws every string as text.
+
+Call ``enable_safe_rendering()`` once (the explore notebook does). It does two things. It makes the charts
+work offline: Altair's HTML renderer normally loads Vega-Embed from a CDN, which a machine without internet
+cannot reach; the ``inline`` template writes the Vega-Embed bundle that vl-convert ships into each chart's
+output instead. And it escapes the chart's data: the renderer writes it into a ``<script>`` element as plain
+JSON, so a trace text containing ``</script>`` would end that element early and inject markup;
+``HtmlSafeJSON`` writes ``<``, ``>`` and ``&`` as ``\\u003c`` and so on, which leaves every value unchanged.
+(The offline leadership report has its own static charts in ``report/charts.py``.)
 """
 
 from __future__ import annotations
@@ -34,9 +37,10 @@ class HtmlSafeJSON(json.JSONEncoder):
 
 
 def enable_safe_rendering() -> None:
-    """Use Altair's default (HTML) renderer with ``HtmlSafeJSON``, so trace text in a chart's data cannot
-    break out of the renderer's ``<script>`` element. Global to the Altair session; call it once."""
-    alt.renderers.enable("default", json_kwds={"cls": HtmlSafeJSON})
+    """Use Altair's HTML renderer with the Vega-Embed bundle inline (no CDN: the charts work offline) and
+    ``HtmlSafeJSON``, so trace text in a chart's data cannot break out of the renderer's ``<script>``
+    element. Global to the Altair session; call it once. Each chart's output carries the bundle (~1 MB)."""
+    alt.renderers.enable("html", template="inline", json_kwds={"cls": HtmlSafeJSON}, embed_options={"actions": False})
 
 
 def _cut(col: str, n: int = TOOLTIP_CHARS) -> pl.Expr:

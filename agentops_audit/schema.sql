@@ -78,6 +78,7 @@ CREATE TABLE IF NOT EXISTS spans (
     input_text          VARCHAR,     -- prompt / input messages
     output_text         VARCHAR,     -- completion / output messages
     retrieval_doc_ids   VARCHAR,     -- JSON array of retrieved document ids
+    llm_purpose         VARCHAR,     -- agentops.llm.purpose: what an LLM call is for (classify, extract, ...)
     attributes          JSON,        -- every attribute as exported, resource attributes under "resource."
     events              JSON,
     links               JSON,

@@ -26,7 +26,7 @@ ARROW_SCHEMA = pa.schema([
     ("approval_status", _S), ("approval_approver", _S), ("prompt_version", _S), ("tool_schema_version", _S),
     ("policy_version", _S), ("input_trust", _S), ("retry_attempt", _I), ("audit_record_id", _S),
     ("audit_actor", _S), ("audit_hash", _S), ("audit_prev_hash", _S), ("input_text", _S), ("output_text", _S),
-    ("retrieval_doc_ids", _S), ("attributes", _S), ("events", _S), ("links", _S),
+    ("retrieval_doc_ids", _S), ("llm_purpose", _S), ("attributes", _S), ("events", _S), ("links", _S),
 ])
 COLUMNS = ARROW_SCHEMA.names
 _INT_COLUMNS = {f.name for f in ARROW_SCHEMA if f.type == _I}
@@ -71,6 +71,7 @@ ATTRIBUTE_MAP: dict[str, tuple[str, ...]] = {
     "input_text": ("gen_ai.input.messages", "gen_ai.prompt", "input.value"),
     "output_text": ("gen_ai.output.messages", "gen_ai.completion", "output.value"),
     "retrieval_doc_ids": ("agentops.retrieval.document_ids",),
+    "llm_purpose": ("agentops.llm.purpose",),
     "service_name": ("resource.service.name",),
     "service_version": ("resource.service.version",),
     "operation": ("gen_ai.operation.name",),

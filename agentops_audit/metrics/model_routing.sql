@@ -3,7 +3,7 @@
 -- unit: ratio
 -- description: Per LLM call purpose that belongs on a small model (agentops.llm.purpose in classify/extract, or the config's routing.purposes), calls, calls served by a small-tier model (price table tiers) and their share.
 WITH calls AS (
-    SELECT json_extract_string(attributes, '$."agentops.llm.purpose"') AS purpose,
+    SELECT llm_purpose AS purpose,
            coalesce(response_model, request_model) AS model
     FROM spans
     WHERE span_type = 'llm'
