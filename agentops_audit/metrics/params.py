@@ -191,7 +191,9 @@ def slo_of(config: dict, declared: manifest.Manifest | None = None) -> dict:
 
 
 MEASURE_KEYS = ("success_predicate", "slo", "tool_allowlist", "budgets", "routing", "price_table", "memory_limit")
-DEFAULT_MEMORY_LIMIT = "3GB"  # DuckDB's limit for an audit: its cache and hash tables stay under it (it spills beyond)
+# DuckDB's limit for an audit: its cache and hash tables stay under it (it spills beyond). 2560MB keeps a
+# 10M-span audit's peak RSS near 2.8 GB (3GB gave 4.0 GB) at ~10% more time (bench/RESULTS.md, "Full audit").
+DEFAULT_MEMORY_LIMIT = "2560MB"
 
 
 def memory_limit(config: dict) -> str:
