@@ -36,11 +36,13 @@ $(OUT)/audit.duckdb: | $(VENV)/.installed
 	$(BIN)/agentops-audit demo --out $(OUT)
 
 # JupyterLab in the venv on the operator notebook, pointed at the demo database (or at AGENTOPS_AUDIT_DB).
-# Extra JupyterLab options go in LAB_ARGS, e.g. `make lab LAB_ARGS="--no-browser --allow-root"` in a container.
+# Extra JupyterLab options go in LAB_ARGS, e.g. `make lab LAB_ARGS="--no-browser"` on a server. As root (as in
+# many containers) JupyterLab refuses to start without --allow-root, so root gets it (LAB_ROOT).
 LAB_ARGS ?=
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 lab: $(VENV)/.installed $(OUT)/audit.duckdb
 	AGENTOPS_AUDIT_DB="$${AGENTOPS_AUDIT_DB:-$(abspath $(OUT))/audit.duckdb}" \
-		$(BIN)/jupyter lab notebooks/explore.ipynb $(LAB_ARGS)
+		$(BIN)/jupyter lab notebooks/explore.ipynb $(LAB_ROOT) $(LAB_ARGS)
 
 clean:
 	rm -rf $(VENV) reports/demo .pytest_cache

@@ -1,21 +1,29 @@
 """Charts for the operator notebook: pure functions from ``Explorer`` frames to Altair charts.
 
-They render in JupyterLab through Altair's HTML renderer, so selections work: a brush on the latency
+They render in JupyterLab as HTML driven by Vega-Embed, so selections work: a brush on the latency
 histogram filters the table of sessions beside it, and a click on a tool shows its failure categories. The
 frames come from ``Explorer``, already masked, and Vega draws every string as text.
 
-Call ``enable_safe_rendering()`` once (the explore notebook does). It does two things. It makes the charts
-work offline: Altair's HTML renderer normally loads Vega-Embed from a CDN, which a machine without internet
-cannot reach; the ``inline`` template writes the Vega-Embed bundle that vl-convert ships into each chart's
-output instead. And it escapes the chart's data: the renderer writes it into a ``<script>`` element as plain
-JSON, so a trace text containing ``</script>`` would end that element early and inject markup;
-``HtmlSafeJSON`` writes ``<``, ``>`` and ``&`` as ``\\u003c`` and so on, which leaves every value unchanged.
+Call ``enable_safe_rendering()`` once (the explore notebook does). It switches Altair to this module's
+renderer, ``offline_html``, which differs from Altair's HTML renderer in two ways:
+
+- **No network.** Altair's renderer loads Vega-Embed from a CDN, which a machine without internet cannot
+  reach. Each chart output here carries the Vega-Embed bundle that vl-convert (already a dependency) ships,
+  about 1 MB, and runs it only when the page has no Vega-Embed yet. Everything sits inside one function,
+  so several charts in one notebook page, or a cell run twice, do not collide (Altair's own ``inline``
+  template is a standalone page whose top-level names clash on a second chart).
+- **Escaped data.** The chart's data is JSON inside a ``<script>`` element, so a trace text containing
+  ``</script>`` would end that element early and inject markup. ``HtmlSafeJSON`` writes ``<``, ``>`` and
+  ``&`` as ``\\u003c`` and so on, which leaves every value unchanged.
+
 (The offline leadership report has its own static charts in ``report/charts.py``.)
 """
 
 from __future__ import annotations
 
 import json
+import uuid
+from functools import cache
 
 import altair as alt
 import polars as pl
@@ -36,11 +44,44 @@ class HtmlSafeJSON(json.JSONEncoder):
         return super().encode(o).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+RENDERER = "agentops_offline"
+_OUTPUT = """<div id="{div}" class="agentops-chart"></div>
+<script type="text/javascript">
+(function () {{
+  if (typeof window.vegaEmbed !== "function") {{
+    (function () {{
+{bundle}
+    }})();
+  }}
+  window.vegaEmbed("#{div}", {spec}, {options}).catch(console.error);
+}})();
+</script>"""
+
+
+@cache
+def _vega_embed_bundle() -> str:
+    """vl-convert's Vega-Embed bundle for Altair's Vega-Lite version (it sets ``window.vegaEmbed``)."""
+    import vl_convert
+    from altair.utils._importers import vl_version_for_vl_convert
+
+    bundle = vl_convert.javascript_bundle(vl_version=vl_version_for_vl_convert())
+    return bundle.replace("</script", "<\\/script")  # cannot end the element early (absent today)
+
+
+def offline_html(spec: dict, **metadata) -> dict[str, str]:
+    """Altair renderer: the chart as an HTML fragment that needs no network (see the module docstring)."""
+    options = {"mode": "vega-lite", "actions": False, **(metadata.get("embed_options") or {})}
+    return {"text/html": _OUTPUT.format(div=f"agentops-chart-{uuid.uuid4().hex}", bundle=_vega_embed_bundle(),
+                                        spec=json.dumps(spec, cls=HtmlSafeJSON),
+                                        options=json.dumps(options, cls=HtmlSafeJSON))}
+
+
 def enable_safe_rendering() -> None:
-    """Use Altair's HTML renderer with the Vega-Embed bundle inline (no CDN: the charts work offline) and
-    ``HtmlSafeJSON``, so trace text in a chart's data cannot break out of the renderer's ``<script>``
-    element. Global to the Altair session; call it once. Each chart's output carries the bundle (~1 MB)."""
-    alt.renderers.enable("html", template="inline", json_kwds={"cls": HtmlSafeJSON}, embed_options={"actions": False})
+    """Render Altair charts with ``offline_html``: no CDN, so they draw without internet, and chart data
+    escaped for its ``<script>`` element. Global to the Altair session; call it once."""
+    if RENDERER not in alt.renderers.names():
+        alt.renderers.register(RENDERER, offline_html)
+    alt.renderers.enable(RENDERER)
 
 
 def _cut(col: str, n: int = TOOLTIP_CHARS) -> pl.Expr:
@@ -121,6 +162,7 @@ def latency_sessions(sessions: pl.DataFrame, table_rows: int = 15, max_rows: int
                ("duration_s", "latency s", 70), ("failed_tool_calls", "failed calls", 80), ("tools", "tools", 200)]
     cells = [
         ranked.mark_text(align="left", baseline="middle", limit=width - 6).encode(
+            x=alt.value(0),  # from the cell's left edge, under its title (the default is the cell's middle)
             y=alt.Y("rank:O", axis=None),
             text=alt.Text(f"{field}:{'Q' if field == 'duration_s' else 'N'}",
                           **({"format": ",.2f"} if field == "duration_s" else {})),

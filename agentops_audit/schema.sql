@@ -99,9 +99,10 @@ CREATE TABLE IF NOT EXISTS session_registry (
     workflow   VARCHAR
 );
 
--- Every span with the session it belongs to: its own session id, else the trace's, else the trace id.
--- Spans that carry a session id need no join; the trace's session is looked up only for traces that have
--- a span without one (none at all in a well-instrumented export).
+-- Every span with the session it belongs to: its own session id, else the trace's (the smallest, should a
+-- trace carry several: the same answer in every query), else the trace id. Spans with a session id need no
+-- join; the trace's session is looked up only for traces that have a span without one (none at all in a
+-- well-instrumented export).
 CREATE OR REPLACE VIEW span_sessions AS
 SELECT s.*, s.session_id AS session_key
 FROM spans s
@@ -110,7 +111,7 @@ UNION ALL
 SELECT s.*, coalesce(t.trace_session, s.trace_id) AS session_key
 FROM spans s
 LEFT JOIN (
-    SELECT trace_id, any_value(session_id) AS trace_session
+    SELECT trace_id, min(session_id) AS trace_session
     FROM spans
     WHERE session_id IS NOT NULL AND trace_id IN (SELECT trace_id FROM spans WHERE session_id IS NULL)
     GROUP BY trace_id

@@ -151,7 +151,7 @@ def run(sizes: list[int], baseline: bool = True, rebuild: bool = False, repeat: 
         timed = sorted((r for r in runs if "seconds" in r), key=lambda r: r["seconds"])
         median = timed[(len(timed) - 1) // 2] if timed else runs[0]
         row = {"target": n, "build_s": build_s, "db_mb": path.stat().st_size / 2**20, "audit": median,
-               "first_s": runs[0].get("seconds"), "runs": len(runs)}
+               "first_s": runs[0].get("seconds"), "runs": len(runs), "failed_runs": len(runs) - len(timed)}
         if baseline and n <= BASELINE_MAX_SPANS:
             row["baseline"] = measure("baseline", path)
         rows.append(row)
@@ -181,7 +181,9 @@ def table(rows: list[dict]) -> str:
         base = (f"{b['seconds']:.1f} | {b['cpu_seconds']:.1f} | {b['peak_rss_mb']:,.0f} | "
                 f"{b['cpu_seconds'] / a['cpu_seconds']:.1f}x") if "seconds" in b else "not run | | |"
         per_million = a["cpu_seconds"] / spans * 1e6
-        first = f"{r['first_s']:.1f}" if r.get("first_s") is not None else ""
+        first = f"{r['first_s']:.1f}" if r.get("first_s") is not None else "failed"
+        if r.get("failed_runs"):
+            first += f" ({r['failed_runs']} of {r['runs']} runs failed)"
         lines.append(f"| {spans:,} | {a['seconds']:.1f} | {first} | {a['cpu_seconds']:.1f} | {per_million:.2f} "
                      f"| {a['peak_rss_mb']:,.0f} | {base} | {a['load_before']:.1f} |")
     return "\n".join(lines)

@@ -460,6 +460,29 @@ def test_canonical_files_round_trip(tmp_path, copy_format):
     _reingest_changes_nothing(target, [str(out)])
 
 
+@pytest.mark.parametrize("copy_format", ["parquet", "csv"])
+def test_canonical_files_of_an_older_schema_fill_new_columns_from_attributes(tmp_path, copy_format):
+    """A canonical file written before a column existed (here llm_purpose, schema 3) gets that column from
+    the spans' attributes, as the other adapters fill it; a column the file has stays as the file says."""
+    source = db.connect(tmp_path / "source.duckdb")
+    ingest.ingest(source, [str(FIXTURES / "openinference.jsonl")])
+    source.execute("""UPDATE spans SET llm_purpose = NULL,
+                      attributes = json_merge_patch(attributes, '{"agentops.llm.purpose": "classify"}')
+                      WHERE span_type = 'llm'""")
+    llm = scalar(source, "SELECT count(*) FROM spans WHERE span_type = 'llm'")
+    assert llm > 0
+    out, kept = tmp_path / f"old.{copy_format}", tmp_path / f"kept.{copy_format}"
+    options = {"parquet": "(FORMAT parquet)", "csv": "(HEADER)"}[copy_format]
+    source.execute(f"COPY (SELECT * EXCLUDE (llm_purpose) FROM spans) TO '{out}' {options}")
+    source.execute(f"COPY (SELECT * FROM spans) TO '{kept}' {options}")
+    old, new = db.connect(tmp_path / "old.duckdb"), db.connect(tmp_path / "new.duckdb")
+    ingest.ingest(old, [str(out)])
+    ingest.ingest(new, [str(kept)])
+    assert frame(old, "SELECT span_type, llm_purpose, count(*) AS n FROM spans WHERE llm_purpose IS NOT NULL "
+                      "GROUP BY ALL").rows() == [("llm", "classify", llm)]
+    assert scalar(new, "SELECT count(llm_purpose) FROM spans") == 0  # the file says NULL: it stays NULL
+
+
 def test_canonical_csv_broken_rows(tmp_path):
     source = db.connect(tmp_path / "source.duckdb")
     ingest.ingest(source, [str(FIXTURES / "transcript-openai.jsonl")])

@@ -76,7 +76,7 @@ class Filters:
             params.append(self.workflow)
         return f"""
             WITH trace_sessions AS (
-                SELECT trace_id, any_value(session_id) AS trace_session FROM (
+                SELECT trace_id, min(session_id) AS trace_session FROM (
                     SELECT trace_id, session_id FROM _stage WHERE session_id IS NOT NULL
                     UNION ALL
                     SELECT trace_id, session_id FROM spans

@@ -13,7 +13,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from agentops_audit.ingest.canonical import ARROW_SCHEMA, COLUMNS, Quarantined
+from agentops_audit.ingest.canonical import ARROW_SCHEMA, ATTRIBUTE_MAP, COLUMNS, Quarantined, fill_from_attributes
 from agentops_audit.ingest.convert import excerpt, text_of, time_problem, to_micros
 from agentops_audit.ingest.documents import json_documents
 
@@ -64,7 +64,24 @@ def canonical_row(record, locator: str) -> dict | Quarantined:
     if row["duration_ms"] is None and row["end_time"] is not None:
         row["duration_ms"] = (row["end_time"] - row["start_time"]) / 1000
     row["span_type"] = row["span_type"] or "other"
+    _fill_new_columns(row, record)
     return row
+
+
+def _fill_new_columns(row: dict, record: dict) -> None:
+    """A file written by an older toolkit lacks the columns added since (e.g. ``llm_purpose``): fill those,
+    and only those, from its ``attributes`` as the other adapters would."""
+    absent = {c: names for c, names in ATTRIBUTE_MAP.items() if c not in record and row.get(c) is None}
+    if not absent or not row.get("attributes"):
+        return
+    try:
+        attrs = orjson.loads(row["attributes"])
+    except orjson.JSONDecodeError:
+        return
+    if isinstance(attrs, dict):
+        filled = dict(row)
+        fill_from_attributes(filled, attrs, absent)
+        row.update({c: filled[c] for c in absent})
 
 
 def _csv_rows(path: Path, data: bytes) -> Iterator[tuple[str, object]]:
