@@ -68,8 +68,7 @@ def _audit(db_path: str, out: str, config: str | None, pdf: bool = False, manife
         from agentops_audit import manifest as readiness
 
         readiness.load(manifest)  # a bad manifest or policy file: one line naming file, line and field
-    if not Path(db_path).exists():
-        raise UsageError(f"audit database not found: {db_path} (create it with `agentops-audit ingest`)")
+    _check_database(db_path)
     doc = audit_and_report(db_path, out, config, manifest, as_of)
     print(f"Verdict: {doc['verdict']} (recommended phase {doc['recommended_phase']})")
     print(f"Report:  {Path(out) / REPORT_NAME}")
@@ -77,6 +76,16 @@ def _audit(db_path: str, out: str, config: str | None, pdf: bool = False, manife
     if pdf:
         print(f"PDF:     {_pdf(Path(out) / REPORT_NAME)}")
     return doc
+
+
+def _check_database(db_path: str) -> None:
+    """Fail with one line, before any notebook runs, when the database is missing or of another schema
+    version (``db.SchemaMismatch`` names the upgrade command when there is one)."""
+    from agentops_audit import db
+
+    if not Path(db_path).exists():
+        raise UsageError(f"audit database not found: {db_path} (create it with `agentops-audit ingest`)")
+    db.connect(db_path, read_only=True).close()
 
 
 def _pdf(html: Path | None = None):
@@ -196,8 +205,7 @@ def cmd_weekly(args) -> int:
         from agentops_audit import manifest as readiness
 
         readiness.load(args.manifest)
-    if not Path(args.db).exists():
-        raise UsageError(f"audit database not found: {args.db} (create it with `agentops-audit ingest`)")
+    _check_database(args.db)
     render = "none" if args.no_report else "all" if args.report_all else "last"
     try:
         done = weekly.run(args.db, args.history, weeks, args.out_root, config_path=args.config,
@@ -213,6 +221,15 @@ def cmd_weekly(args) -> int:
             if result.rendered:
                 print(f"PDF:     {_pdf(result.out_dir / 'readiness-report.html')}")
     return EXIT_CODES[done[-1].doc["verdict"]]
+
+
+def cmd_upgrade(args) -> int:
+    from agentops_audit import db
+
+    found = db.upgrade(args.db)
+    print(f"{args.db}: schema version {found} upgraded to {db.SCHEMA_VERSION}" if found
+          else f"{args.db}: already at schema version {db.SCHEMA_VERSION}, nothing to do")
+    return 0
 
 
 def cmd_init(args) -> int:
@@ -301,6 +318,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pdf", action="store_true", help=PDF_HELP)
     _readiness_options(p)  # default: the bundled checks/demo/readiness.yml
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("upgrade", help="bring an audit database written by an older toolkit to this schema, in place")
+    p.add_argument("--db", required=True, help="audit database")
+    p.set_defaults(func=cmd_upgrade)
 
     p = sub.add_parser("init", help="write a commented readiness manifest template")
     p.add_argument("--out", default="readiness.yml", help="where to write it (never overwritten)")

@@ -125,3 +125,62 @@ def test_bad_paths_and_formats_are_clear_errors(tmp_path):
     summary = ingest.ingest(con, [str(other)])[0]
     assert summary.error and "format not recognised" in summary.error
     assert scalar(con, "SELECT count(*) FROM sources") == 0
+
+
+# -- schema upgrades ----------------------------------------------------------------------------------------
+
+def _as_schema_2(path) -> None:
+    """Turn a database of this toolkit into what schema 2 wrote: no llm_purpose column, version 2."""
+    con = db.connect(path)
+    con.execute("ALTER TABLE spans DROP COLUMN llm_purpose")
+    con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    con.close()
+
+
+def test_schema_2_is_upgraded_in_place(traces, tmp_path, capsys):
+    from agentops_audit import cli
+
+    path, _ = traces
+    database = tmp_path / "a.duckdb"
+    con = db.connect(database)
+    ingest.ingest(con, [str(path)])
+    sql = "SELECT trace_id, span_id, llm_purpose FROM spans ORDER BY trace_id, span_id"
+    expected = con.execute(sql).fetchall()
+    con.close()
+    assert sum(1 for row in expected if row[2]) > 0
+    _as_schema_2(database)
+    # a read-only open (the audit's) says how to upgrade, and changes nothing
+    with pytest.raises(db.SchemaMismatch, match=f"agentops-audit upgrade --db {database}"):
+        db.connect(database, read_only=True)
+    assert cli.main(["audit", "--db", str(database), "--out", str(tmp_path / "out")]) == 2
+    assert "agentops-audit upgrade" in capsys.readouterr().err
+    # the upgrade command adds the column and fills it from the stored attributes, in place
+    assert cli.main(["upgrade", "--db", str(database)]) == 0
+    assert capsys.readouterr().out.strip() == f"{database}: schema version 2 upgraded to {db.SCHEMA_VERSION}"
+    con = db.connect(database, read_only=True)
+    assert con.execute(sql).fetchall() == expected
+    assert scalar(con, "SELECT value FROM meta WHERE key = 'schema_version'") == db.SCHEMA_VERSION
+    con.close()
+    assert cli.main(["upgrade", "--db", str(database)]) == 0
+    assert "nothing to do" in capsys.readouterr().out
+    # a writable open (an ingest) upgrades by itself
+    _as_schema_2(database)
+    con = db.connect(database)
+    assert con.execute(sql).fetchall() == expected
+    con.close()
+
+
+def test_unknown_schema_version_is_one_clear_error(traces, tmp_path):
+    path, _ = traces
+    database = tmp_path / "a.duckdb"
+    con = db.connect(database)
+    ingest.ingest(con, [str(path)])
+    con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    con.close()
+    for read_only in (True, False):
+        with pytest.raises(db.SchemaMismatch, match="re-ingest the exports into a new database"):
+            db.connect(database, read_only=read_only)
+    with pytest.raises(db.SchemaMismatch, match="re-ingest"):
+        db.upgrade(database)
+    con = db.connect(database.with_name("b.duckdb"))  # other files are unaffected
+    con.close()
