@@ -270,6 +270,15 @@ def mask_sql(expr: str, extra_patterns: dict[str, str] | None = None) -> str:
 _TLS = threading.local()
 
 
+def valid_utf8(text: str) -> str:
+    """``text`` with lone surrogates (which DuckDB cannot take) replaced by '?'."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
 def mask(text: str | None, extra_patterns: dict[str, str] | None = None) -> str | None:
     """Mask every detected entity in ``text`` for display; None stays None.
 
@@ -279,10 +288,7 @@ def mask(text: str | None, extra_patterns: dict[str, str] | None = None) -> str 
     """
     if text is None:
         return None
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = text.encode("utf-8", "replace").decode("utf-8")
+    text = valid_utf8(text)
     con = getattr(_TLS, "con", None)
     if con is None:
         con = _TLS.con = duckdb.connect()

@@ -26,6 +26,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from replicate import replicate  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out" / "audit"
 RESULTS = HERE / "RESULTS.md"
@@ -60,20 +63,7 @@ def build(spans: int, rebuild: bool = False) -> Path:
     try:
         con.execute("SET enable_progress_bar = false")
         ingest.ingest(con, [str(export / "traces.otlp.jsonl")])
-        base = db.scalar(con, "SELECT count(*) FROM spans")
-        copies = -(-spans // base)
-        con.execute("CREATE TEMP TABLE seed AS SELECT * FROM spans")
-        con.execute(f"""
-            INSERT INTO spans
-            SELECT seed.* REPLACE (
-                trace_id || printf('%05x', k) AS trace_id,
-                span_id || printf('%05x', k) AS span_id,
-                parent_span_id || printf('%05x', k) AS parent_span_id,
-                session_id || printf('-%05x', k) AS session_id,
-                start_time + INTERVAL (k % 28) DAY AS start_time,
-                end_time + INTERVAL (k % 28) DAY AS end_time)
-            FROM seed, range(1, {copies}) AS r(k)""")
-        con.execute("CHECKPOINT")
+        replicate(con, spans, 28, "DAY")
     finally:
         con.close()
     return path
@@ -105,8 +95,6 @@ def audit_baseline(db_path: str) -> dict:
     """The obvious way: load every raw span into pandas, compute the same checks with pandas and Python,
     and let Great Expectations validate the raw spans frame."""
     import duckdb
-
-    sys.path.insert(0, str(HERE))
     from audit_baseline import run_baseline
 
     t0, c0 = time.perf_counter(), _cpu()

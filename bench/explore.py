@@ -20,6 +20,9 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from replicate import replicate  # noqa: E402
+
 OUT = Path(__file__).resolve().parent / "out" / "explore"
 SEED_SESSIONS = 2000
 WEEKS = 10
@@ -54,20 +57,7 @@ def build(spans: int, rebuild: bool = False) -> Path:
         (summary,) = ingest.ingest(con, [str(OUT / "export" / "traces.otlp.jsonl")])
         if summary.error:
             raise SystemExit(f"ingest of the seed export failed: {summary.error}")
-        base = db.scalar(con, "SELECT count(*) FROM spans")
-        copies = -(-spans // base)  # ceiling
-        con.execute("CREATE TEMP TABLE seed AS SELECT * FROM spans")
-        con.execute(f"""
-            INSERT INTO spans
-            SELECT seed.* REPLACE (
-                trace_id || printf('%04x', k) AS trace_id,
-                span_id || printf('%04x', k) AS span_id,
-                parent_span_id || printf('%04x', k) AS parent_span_id,
-                session_id || printf('-%04x', k) AS session_id,
-                start_time + INTERVAL (k % {WEEKS}) WEEK AS start_time,
-                end_time + INTERVAL (k % {WEEKS}) WEEK AS end_time)
-            FROM seed, range(1, {copies}) AS r(k)""")
-        con.execute("CHECKPOINT")
+        replicate(con, spans, WEEKS, "WEEK")
     finally:
         con.close()
     audit.write(audit.run(path), path.parent)

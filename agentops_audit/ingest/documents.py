@@ -40,3 +40,17 @@ def json_documents(path: Path, data: bytes) -> Iterator[tuple[str, object | Quar
             yield locator, orjson.loads(line)
         except orjson.JSONDecodeError as exc:
             yield locator, bad_line(locator, line, exc)
+
+
+def json_records(path: Path, data: bytes, containers: tuple[str, ...] = ()) -> Iterator[tuple[str, object]]:
+    """(locator, record) pairs of ``json_documents``, a list document giving each of its items as a record
+    (``file:line#index``), as does a list under one of the ``containers`` keys of an object document (an
+    API page such as ``{"data": [...]}``). A document that does not parse comes as ``(locator, Quarantined)``."""
+    for locator, doc in json_documents(path, data):
+        if isinstance(doc, dict):
+            doc = next((doc[k] for k in containers if isinstance(doc.get(k), list)), doc)
+        if isinstance(doc, list):
+            for index, record in enumerate(doc):
+                yield f"{locator}#{index}", record
+        else:
+            yield locator, doc

@@ -25,7 +25,7 @@ from agentops_audit.db import scalar
 from agentops_audit.ingest.canonical import ARROW_SCHEMA, COLUMNS, Quarantined
 from agentops_audit.ingest.filters import Filters
 from agentops_audit.ingest.reader import read_bytes, sha256_file
-from agentops_audit.pii import mask_sql
+from agentops_audit.pii import mask_sql, valid_utf8
 
 FLUSH_ROWS = 50_000
 EXCERPT_CHARS = 200
@@ -161,17 +161,6 @@ class Stage:
         self.con.execute("DROP TABLE IF EXISTS _stage")
 
 
-def _clean(text: str | None) -> str | None:
-    """Excerpts as valid UTF-8 (lone surrogates replaced), as ``pii.mask`` does."""
-    if text is None:
-        return None
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = text.encode("utf-8", "replace").decode("utf-8")
-    return text
-
-
 def already_ingested(con: duckdb.DuckDBPyConnection, sha256: str, filters_key: str = "") -> bool:
     """Whether this file (by content) was loaded before with the same filters."""
     return bool(scalar(con, "SELECT count(*) FROM sources WHERE sha256 = ? AND filters = ?", [sha256, filters_key]))
@@ -186,7 +175,7 @@ def store_quarantine(con: duckdb.DuckDBPyConnection, source_id: int,
     table = pa.table({
         "locator": [r[0] for r in records],
         "reason": [r[1] for r in records],
-        "excerpt": [_clean(r[2]) for r in records],
+        "excerpt": [None if r[2] is None else valid_utf8(r[2]) for r in records],
     })
     con.register("_quarantined", table)
     try:

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 
 from agentops_audit.ingest.canonical import SPAN_TYPES, Quarantined, extend_map, fill_from_attributes
 from agentops_audit.ingest.convert import excerpt, flatten, loose_hex_id, text_of, time_problem, to_micros
-from agentops_audit.ingest.documents import json_documents
+from agentops_audit.ingest.documents import json_records
 
 NAME = "openinference"
 PARQUET_MAGIC = b"PAR1"
@@ -138,14 +138,5 @@ def read(path: Path, data: bytes, options: dict) -> Iterator[dict | Quarantined]
         for locator, record in _parquet_rows(path, data):
             yield span_row(record, locator, mapping)
         return
-    for locator, doc in json_documents(path, data):
-        if isinstance(doc, Quarantined):
-            yield doc
-        elif isinstance(doc, list):
-            for index, span in enumerate(doc):
-                yield span_row(span, f"{locator}#{index}", mapping)
-        elif isinstance(doc, dict) and isinstance(doc.get("data"), list):  # an API page {"data": [...]}
-            for index, span in enumerate(doc["data"]):
-                yield span_row(span, f"{locator}#{index}", mapping)
-        else:
-            yield span_row(doc, locator, mapping)
+    for locator, span in json_records(path, data, containers=("data",)):  # or an API page {"data": [...]}
+        yield span if isinstance(span, Quarantined) else span_row(span, locator, mapping)

@@ -20,7 +20,7 @@ import pyarrow as pa
 from agentops_audit.db import scalar
 from agentops_audit.ingest.canonical import Quarantined
 from agentops_audit.ingest.convert import excerpt, to_micros
-from agentops_audit.ingest.documents import json_documents
+from agentops_audit.ingest.documents import json_records
 from agentops_audit.ingest.loader import SourceSummary, load_records
 
 NAME = "session-registry"
@@ -52,14 +52,8 @@ def _entry(record, locator: str) -> dict | Quarantined:
 def read(path: Path, data: bytes, options: dict) -> Iterator[dict | Quarantined]:
     """Registry entries ({session_id, started_at in microseconds, workflow}) or quarantine records."""
     if data.lstrip()[:1] in (b"{", b"["):
-        for locator, doc in json_documents(path, data):
-            if isinstance(doc, Quarantined):
-                yield doc
-            elif isinstance(doc, list):
-                for index, record in enumerate(doc):
-                    yield _entry(record, f"{locator}#{index}")
-            else:
-                yield _entry(doc, locator)
+        for locator, record in json_records(path, data):
+            yield record if isinstance(record, Quarantined) else _entry(record, locator)
         return
     lines = data.split(b"\n")
     try:

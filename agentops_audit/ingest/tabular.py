@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 
 from agentops_audit.ingest.canonical import ARROW_SCHEMA, ATTRIBUTE_MAP, COLUMNS, Quarantined, fill_from_attributes
 from agentops_audit.ingest.convert import excerpt, text_of, time_problem, to_micros
-from agentops_audit.ingest.documents import json_documents
+from agentops_audit.ingest.documents import json_records
 
 NAME = "canonical"
 PARQUET_MAGIC = b"PAR1"
@@ -123,14 +123,8 @@ def read(path: Path, data: bytes, options: dict) -> Iterator[dict | Quarantined]
                 number += 1
         return
     if data.lstrip()[:1] in (b"{", b"["):
-        for locator, doc in json_documents(path, data):
-            if isinstance(doc, Quarantined):
-                yield doc
-            elif isinstance(doc, list):
-                for index, record in enumerate(doc):
-                    yield canonical_row(_json_columns(record), f"{locator}#{index}")
-            else:
-                yield canonical_row(_json_columns(doc), locator)
+        for locator, record in json_records(path, data):
+            yield record if isinstance(record, Quarantined) else canonical_row(_json_columns(record), locator)
         return
     for locator, record in _csv_rows(path, data):
         yield record if isinstance(record, Quarantined) else canonical_row(record, locator)
