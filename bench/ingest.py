@@ -12,9 +12,12 @@ so runs do not share memory or caches. Variants:
   database, with no ledger, dedup or quarantine;
 - ``python`` (``--python``): the reference Python reader (``otlp.read``) through the same loader;
 - ``before`` (``--before DIR``): ``ingest`` from another checkout of the package (e.g. ``git archive``
-  of an older commit unpacked in DIR).
+  of an older commit unpacked in DIR);
+- ``write`` (``--write``): the floor under any parser: the file's finished canonical rows (ingested first,
+  untimed, then held as Arrow in memory) inserted into a fresh database's ``spans`` in one transaction
+  under the loader's memory limit. Only the insert and its commit are timed; peak RSS is not its own.
 
-    python bench/ingest.py [--sizes small,medium] [--repeat 1] [--python] [--before DIR]
+    python bench/ingest.py [--sizes small,medium] [--repeat 1] [--python] [--before DIR] [--write]
 """
 
 from __future__ import annotations
@@ -112,6 +115,9 @@ def naive_sql() -> str:
 def child(variant: str, file: str, database: str) -> None:
     """Run one measurement in this (fresh) process and print it as JSON."""
     path = Path(file)
+    if variant == "write":
+        write_floor(path, database)
+        return
     if variant == "naive":
         import duckdb
 
@@ -137,6 +143,29 @@ def child(variant: str, file: str, database: str) -> None:
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     con.close()
     print(json.dumps({"seconds": seconds, "rows": rows, "cpu": cpu,
+                      "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def write_floor(path: Path, database: str) -> None:
+    """The ``write`` variant: time inserting the file's canonical rows, already in memory, into ``spans``."""
+    from agentops_audit import db, ingest
+    from agentops_audit.ingest import loader
+
+    source = db.connect(database + ".source")
+    ingest.ingest(source, [str(path)])
+    rows = source.sql("SELECT * EXCLUDE (source_id) FROM spans").to_arrow_table()
+    source.close()
+    con = db.connect(database)
+    con.execute(f"SET memory_limit = '{loader.MEMORY_LIMIT}'")
+    con.register("_rows", rows)
+    start, cpu = time.perf_counter(), time.process_time()
+    con.execute("BEGIN TRANSACTION")
+    con.execute("INSERT INTO spans BY NAME SELECT *, 1 AS source_id FROM _rows")
+    con.execute("COMMIT")
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    count = db.scalar(con, "SELECT count(*) FROM spans")
+    con.close()
+    print(json.dumps({"seconds": seconds, "rows": count, "cpu": cpu,
                       "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
@@ -183,9 +212,10 @@ def report(results: list[dict]) -> str:
              "|---|---:|---:|---|---:|---:|---:|---:|---:|"]
     naive = {r["size"]: r["seconds"] for r in results if r["variant"] == "naive"}
     for r in results:
-        ratio = f"{naive[r['size']] / r['seconds']:.2f}x" if r["size"] in naive else ""
+        ratio = f"{naive[r['size']] / r['seconds']:.2f}x" if r["size"] in naive and r["variant"] != "write" else ""
+        rss = "-" if r["variant"] == "write" else f"{r['rss_mb']:.0f}"  # write: the untimed ingest's peak
         lines.append(f"| {r['size']} | {r['spans']:,} | {r['mb']:.0f} | {r['variant']} | {r['seconds']:.2f} | "
-                     f"{r['cpu']:.2f} | {r['spans_per_s']:,.0f} | {r['rss_mb']:.0f} | {ratio} |")
+                     f"{r['cpu']:.2f} | {r['spans_per_s']:,.0f} | {rss} | {ratio} |")
     ours = [r for r in results if r["variant"] == "ingest"]
     checks = []
     for r in ours:
@@ -212,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1, help="runs per variant; the fastest is reported")
     parser.add_argument("--python", action="store_true", help="also measure the reference Python reader")
     parser.add_argument("--before", metavar="DIR", help="also measure the package found in DIR")
+    parser.add_argument("--write", action="store_true", help="also measure inserting the finished rows alone")
     parser.add_argument("--child", nargs=3, metavar=("VARIANT", "FILE", "DB"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -222,7 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown size {unknown[0]!r}; choose from {', '.join(SIZES)}")
     OUT.mkdir(parents=True, exist_ok=True)
-    variants = ["ingest", "naive"] + (["python"] if args.python else []) + (["before"] if args.before else [])
+    variants = (["ingest", "naive"] + (["python"] if args.python else []) + (["before"] if args.before else [])
+                + (["write"] if args.write else []))
     print(f"Machine: {machine()}", flush=True)
     results = run(sizes, variants, args.repeat, args.before)
     print(report(results))
