@@ -9,6 +9,7 @@ import pytest
 
 from agentops_audit import db, ingest
 from agentops_audit.db import scalar
+from agentops_audit.ingest import loader, otlp, otlp_sql
 from agentops_audit.ingest.reader import InputError
 
 
@@ -63,6 +64,38 @@ def test_overlapping_export_is_deduplicated(traces, tmp_path):
     assert s2.rows_loaded == truth["spans"] - s1.rows_loaded
     assert s2.rows_duplicate == s1.rows_loaded
     assert scalar(con, "SELECT count(*) FROM spans") == truth["spans"]
+    assert _ledger_holds(con)
+
+
+@pytest.mark.parametrize("fast", [None, otlp_sql.load], ids=["python-reader", "duckdb-fast-path"])
+def test_rows_go_straight_into_spans_unless_the_file_repeats_a_span(traces, tmp_path, fast):
+    """Without filters a file's rows are written once, straight into spans; a file that repeats one of its
+    own spans is loaded again through the staging table, where its first occurrence wins."""
+    path, _ = traces
+    lines = path.read_bytes().splitlines()
+    spans = [[s for b in json.loads(line)["resourceSpans"] for sc in b["scopeSpans"] for s in sc["spans"]]
+             for line in lines[:4]]
+    con = db.connect(tmp_path / "a.duckdb")
+
+    def load(name: str, data: bytes) -> loader.SourceSummary:
+        file = tmp_path / name
+        file.write_bytes(data)
+        return loader.load_file(con, file, otlp.NAME, otlp.read, {}, fast=fast)
+
+    first = load("first.jsonl", b"\n".join(lines[:2]) + b"\n")
+    assert (first.staged, first.rows_loaded, first.rows_duplicate) == (False, len(spans[0]) + len(spans[1]), 0)
+    doc = json.loads(lines[2])
+    original = doc["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
+    doc["resourceSpans"][-1]["scopeSpans"][-1]["spans"].append(dict(original, name="the second copy"))
+    repeat = load("repeat.jsonl", json.dumps(doc).encode() + b"\n")
+    assert (repeat.staged, repeat.rows_read, repeat.rows_loaded, repeat.rows_duplicate) == (
+        True, len(spans[2]) + 1, len(spans[2]), 1)
+    assert scalar(con, "SELECT name FROM spans WHERE span_id = ?", [original["spanId"]]) == original["name"]
+    # overlapping the files before (lines 2 and 3) without a repeat of its own: direct, nothing stored twice
+    overlap = load("overlap.jsonl", b"\n".join(lines[1:4]) + b"\n")
+    assert (overlap.staged, overlap.rows_loaded, overlap.rows_duplicate) == (
+        False, len(spans[3]), len(spans[1]) + len(spans[2]))
+    assert scalar(con, "SELECT count(*) FROM spans") == sum(map(len, spans))
     assert _ledger_holds(con)
 
 

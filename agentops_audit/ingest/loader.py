@@ -5,9 +5,11 @@ trace_id and span_id as a span already stored or earlier in the file), or quaran
 sha256 is already in the ledger with the same filters is skipped, so re-running the same input changes
 nothing; the same file with other filters loads the spans it did not load before.
 
-Rows reach the staging table two ways: an adapter's ``read`` yields Python dicts (moved in Arrow batches),
-or an adapter's optional fast path ``load(con, path, stage, options)`` inserts them set-based (see
-``otlp_sql``) and uses the same ``Stage`` for the records it leaves to Python.
+Rows reach the ``Stage`` two ways: an adapter's ``read`` yields Python dicts (moved in Arrow batches), or
+an adapter's optional fast path ``load(con, path, stage, options)`` inserts them set-based (see
+``otlp_sql``) and uses the same ``Stage`` for the records it leaves to Python. Without ingest filters the
+rows go straight into ``spans`` (each row written once); with filters, or when the file repeats one of
+its own spans, they wait in a staging table until the whole file is read.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class SourceSummary:
     rows_quarantined: int = 0
     rows_filtered: int = 0
     skipped: bool = False
+    staged: bool = False  # loaded through the staging table (filters, or a span repeated in the file)
     error: str | None = None
     reasons: dict | None = None
 
@@ -65,22 +68,33 @@ class SourceSummary:
         return text
 
 
+class Restage(Exception):
+    """The direct load met a case only the staged load handles (a span twice in the file, or a line
+    DuckDB read that orjson rejects): the file is loaded again, staged."""
+
+
 class Stage:
-    """The file's records on their way in: canonical rows in the temporary table ``_stage`` (with their
-    order in the file, ``_line`` and ``_idx``, so the first occurrence of a span wins), quarantine
-    records in memory."""
+    """The file's records on their way in; quarantine records wait in memory.
+
+    Staged (``direct=False``, and always with ingest filters): canonical rows wait in the temporary table
+    ``_stage`` with their place in the file (``_line``, ``_idx``) until ``commit`` filters them and keeps
+    the first occurrence of each span. Direct: rows go straight into ``spans`` (saving a copy of every
+    row); marker rows a fast path leaves for Python carry an empty trace id until ``take_markers`` removes
+    them, and ``commit`` deletes the spans an earlier file already stored. A span found twice in the file
+    raises ``Restage``: which occurrence comes first is only known to the staged load."""
 
     table = "_stage"
 
     def __init__(self, con: duckdb.DuckDBPyConnection, source_id: int,
-                 progress: Callable[[int], None] | None = None):
-        self.con, self.source_id, self.progress = con, source_id, progress
+                 progress: Callable[[int], None] | None = None, direct: bool = False):
+        self.con, self.source_id, self.progress, self.direct = con, source_id, progress, direct
         self.rows: list[dict] = []
         self.order: list[tuple[int, int]] = []
         self.staged, self.seq = 0, 0
         self.quarantined: list[tuple[int, int, str, str, str]] = []
-        con.execute("CREATE OR REPLACE TEMP TABLE _stage AS SELECT *, 0::BIGINT AS _line, 0::BIGINT AS _idx, "
-                    "''::VARCHAR AS _reason FROM spans LIMIT 0")
+        if not direct:
+            con.execute("CREATE OR REPLACE TEMP TABLE _stage AS SELECT *, 0::BIGINT AS _line, 0::BIGINT AS _idx, "
+                        "''::VARCHAR AS _reason FROM spans LIMIT 0")
 
     @property
     def rows_read(self) -> int:
@@ -102,11 +116,29 @@ class Stage:
         self.quarantined.append((line, idx, record.locator, record.reason, record.excerpt or None))
 
     def counted(self, n: int) -> None:
-        """``n`` rows were inserted into ``_stage`` by set-based SQL."""
+        """``n`` rows were inserted by set-based SQL."""
         self.staged += n
+
+    def take_markers(self) -> list[tuple[int, int, str]]:
+        """Remove the marker rows set-based SQL inserted (a fast path's records for Python); return their
+        (line, idx, reason) in file order."""
+        if self.direct:  # trace_id '' (never a valid id), span_id 'line:idx', name the reason
+            where = f"source_id = {self.source_id} AND trace_id = ''"
+            found = self.con.execute(f"SELECT span_id, name FROM spans WHERE {where}").fetchall()
+            markers = [(int(key.split(":")[0]), int(key.split(":")[1]), reason) for key, reason in found]
+            if markers:
+                self.con.execute(f"DELETE FROM spans WHERE {where}")
+            return sorted(markers)
+        markers = self.con.execute("SELECT _line, _idx, _reason FROM _stage WHERE _reason IS NOT NULL "
+                                   "ORDER BY _line, _idx").fetchall()
+        if markers:
+            self.con.execute("DELETE FROM _stage WHERE _reason IS NOT NULL")
+        return [(int(line), int(idx), reason) for line, idx, reason in markers]
 
     def drop_line(self, line: int) -> None:
         """Remove the rows SQL staged from one line (the line turned out to be invalid)."""
+        if self.direct:
+            raise Restage(f"line {line} is valid to DuckDB only")
         self.staged -= scalar(self.con, "DELETE FROM _stage WHERE _line = ?", [line])
 
     def advance(self, position: int) -> None:
@@ -119,11 +151,13 @@ class Stage:
             return
         columns = {c: [r.get(c) for r in self.rows] for c in COLUMNS}
         batch = pa.Table.from_pydict(columns, schema=ARROW_SCHEMA)
-        batch = batch.append_column("_line", pa.array([o[0] for o in self.order], pa.int64()))
-        batch = batch.append_column("_idx", pa.array([o[1] for o in self.order], pa.int64()))
+        if not self.direct:
+            batch = batch.append_column("_line", pa.array([o[0] for o in self.order], pa.int64()))
+            batch = batch.append_column("_idx", pa.array([o[1] for o in self.order], pa.int64()))
         self.con.register("_batch", batch)
         try:
-            self.con.execute(f"INSERT INTO _stage BY NAME SELECT *, {self.source_id} AS source_id FROM _batch")
+            self.con.execute(f"INSERT INTO {'spans' if self.direct else '_stage'} BY NAME "
+                             f"SELECT *, {self.source_id} AS source_id FROM _batch")
         finally:
             self.con.unregister("_batch")
         self.staged += len(self.rows)
@@ -133,6 +167,8 @@ class Stage:
         """Insert the staged spans that pass ``filters`` and are not already stored (the first
         occurrence in the file wins); return (inserted, filtered out)."""
         self.flush()
+        if self.direct:
+            return self._commit_direct(filters), 0
         kept, params = "_stage", []
         filtered = 0
         if filters:  # (no temporary table here: see the note in load_file)
@@ -152,13 +188,28 @@ class Stage:
         """, params)
         return inserted, filtered
 
+    def _commit_direct(self, filters: Filters) -> int:
+        if filters:
+            raise ValueError("ingest filters need the staged load")
+        mine = f"source_id = {self.source_id}"
+        twice = scalar(self.con, f"SELECT count(*) FROM (SELECT 1 FROM spans WHERE {mine} "
+                                 "GROUP BY trace_id, span_id HAVING count(*) > 1)")
+        if twice:
+            raise Restage(f"{twice} spans occur more than once in the file")
+        earlier = scalar(self.con, f"""
+            DELETE FROM spans s WHERE s.{mine} AND EXISTS (
+                SELECT 1 FROM spans t WHERE t.trace_id = s.trace_id AND t.span_id = s.span_id
+                                        AND t.source_id IS DISTINCT FROM {self.source_id})""")
+        return self.staged - (earlier or 0)
+
     def write_quarantine(self) -> dict:
         """Store the quarantine records in file order; return the count per reason."""
         self.quarantined.sort(key=lambda q: (q[0], q[1]))
         return store_quarantine(self.con, self.source_id, [(q[2], q[3], q[4]) for q in self.quarantined])
 
     def drop(self) -> None:
-        self.con.execute("DROP TABLE IF EXISTS _stage")
+        if not self.direct:
+            self.con.execute("DROP TABLE IF EXISTS _stage")
 
 
 def already_ingested(con: duckdb.DuckDBPyConnection, sha256: str, filters_key: str = "") -> bool:
@@ -243,7 +294,9 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, read: Reader
               fast: FastPath | None = None, filters: Filters | None = None,
               progress: Callable[[int], None] | None = None) -> SourceSummary:
     """Load one file in one transaction and write its ledger row. ``fast`` is the adapter's optional fast
-    path (tried first); ``progress`` is called with the number of bytes of the file read so far."""
+    path (tried first); ``progress`` is called with the number of bytes of the file read so far. Without
+    filters the rows go straight into ``spans``; the rare file that needs it is loaded again, staged
+    (``Restage``)."""
     filters = filters or Filters()
     summary = SourceSummary(path=str(path), format=fmt)
     try:
@@ -251,14 +304,29 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, read: Reader
         if already_ingested(con, summary.sha256, filters.key()):
             summary.skipped = True
             return summary
-        size = path.stat().st_size
-        # The staging table is created before the transaction: DuckDB 2.0 reads a table created in the
-        # same transaction back empty after a large append (seen at 1M spans, not at 100k).
-        stage = Stage(con, 0, progress)
     except Exception as exc:  # unreadable file: reported, the other files still load
         summary.error = str(exc)
         return summary
-    options = options or {}
+    for direct in ((True, False) if not filters else (False,)):
+        try:
+            return _load(con, path, fmt, read, options or {}, fast, filters, progress, direct, summary.sha256)
+        except Restage:
+            continue
+    raise AssertionError("the staged load does not restage")
+
+
+def _load(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, read: Reader, options: dict, fast: FastPath | None,
+          filters: Filters, progress: Callable[[int], None] | None, direct: bool, sha256: str) -> SourceSummary:
+    """One attempt of ``load_file``: its transaction is rolled back on any error (Restage: raised again)."""
+    summary = SourceSummary(path=str(path), format=fmt, sha256=sha256, staged=not direct)
+    try:
+        size = path.stat().st_size
+        # The staging table is created before the transaction: DuckDB 2.0 reads a table created in the
+        # same transaction back empty after a large append (seen at 1M spans, not at 100k).
+        stage = Stage(con, 0, progress, direct)
+    except Exception as exc:  # unreadable file: reported, the other files still load
+        summary.error = str(exc)
+        return summary
     restore = _memory_limit(con)
     con.execute("BEGIN TRANSACTION")
     try:
@@ -278,10 +346,12 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, read: Reader
         summary.reasons = stage.write_quarantine() or None
         write_source(con, source_id, path, summary, filters.key())
         con.execute("COMMIT")
+    except Restage:
+        con.execute("ROLLBACK")
+        raise
     except Exception as exc:  # a broken file is rolled back whole and reported; the run goes on
         con.execute("ROLLBACK")
-        return SourceSummary(path=str(path), format=fmt, sha256=summary.sha256,
-                             error=f"{type(exc).__name__}: {exc}")
+        return SourceSummary(path=str(path), format=fmt, sha256=sha256, error=f"{type(exc).__name__}: {exc}")
     finally:
         stage.drop()
         con.execute(restore)

@@ -11,7 +11,8 @@ to DuckDB as Arrow record batches of strings over the blocks' own bytes. One INS
 3. writes each span's attribute object as JSON text from the tagged values (span attributes first, then
    the batch's resource attributes as ``resource.*``: the first of a repeated name wins, as in
    ``otlp.attributes_of``) and reads the mapped attributes back out of it with one more ``from_json``;
-4. stages canonical rows, plus one marker row for every record it does not load itself: a line that is
+4. writes canonical rows (into ``spans`` itself, or the staging table: see ``loader.Stage``), plus one
+   marker row for every record it does not load itself: a line that is
    not JSON (quarantined), a span that breaks a span-level rule (missing or invalid ids, start before
    2000, end before start: quarantined with the reason and ``file:line#n`` locator ``otlp.span_row``
    gives), and a line or span it cannot convert exactly as the reference reader does (base64 ids,
@@ -182,7 +183,7 @@ def supported(mapping: dict[str, tuple[str, ...]]) -> bool:
             and all(names) and len({n.lower() for n in names}) == len(names))
 
 
-def insert_sql(mapping: dict[str, tuple[str, ...]], source_id: int) -> str:
+def insert_sql(mapping: dict[str, tuple[str, ...]], source_id: int, direct: bool = False) -> str:
     """The INSERT that stages the lines of a file (Arrow view ``_otlp_lines``: line_no, text). The mapped
     attributes and the names ``span_type`` looks for are read from the span's attribute object with one
     ``from_json`` into a struct of their JSON texts, then coerced as ``canonical._coerce`` does: a
@@ -248,11 +249,19 @@ def insert_sql(mapping: dict[str, tuple[str, ...]], source_id: int) -> str:
         "WHEN span_hex = '' THEN 'span without a valid span id' "
         f"WHEN start_ns < {otlp.MIN_NS} THEN 'impossible start timestamp (missing, or before 2000)' "
         "WHEN end_ns != 0 AND end_ns < start_ns THEN 'impossible timestamps: end before start' END")
-    out = ",\n       ".join(f"CASE WHEN _reason IS NULL THEN {expr} END AS {name}" for name, expr in columns.items())
+    if direct:  # straight into spans: a marker row has trace_id '', span_id 'line:idx' and the reason as name
+        marker = {"trace_id": "''", "span_id": "line_no || ':' || idx", "name": "_reason"}
+        out = ",\n       ".join(f"CASE WHEN _reason IS NULL THEN {expr} ELSE {marker.get(name, 'NULL')} END AS {name}"
+                               for name, expr in columns.items())
+        position, target = "", "spans"
+    else:
+        out = ",\n       ".join(f"CASE WHEN _reason IS NULL THEN {expr} END AS {name}"
+                               for name, expr in columns.items())
+        position, target = ", line_no AS _line, idx AS _idx, _reason", "_stage"
     values = ",\n           ".join(values)
     spans = "CASE WHEN line_reason IS NULL THEN {} ELSE [NULL] END"  # a line left to Python: one marker row
     return f"""
-INSERT INTO _stage BY NAME
+INSERT INTO {target} BY NAME
 WITH checked_lines AS (
     SELECT line_no, text, json_valid(text) AS ok, regexp_matches(text, ',\s*[\]}}]') AS trailing_comma
     FROM _otlp_lines
@@ -307,7 +316,7 @@ WITH checked_lines AS (
     SELECT *, {reason} AS _reason FROM converted
 )
 SELECT {out},
-       {source_id} AS source_id, line_no AS _line, idx AS _idx, _reason
+       {source_id} AS source_id{position}
 FROM reasoned
 """
 
@@ -417,7 +426,7 @@ def load(con, path: Path, stage, options: dict) -> bool:
 
     con.register("_otlp_lines", pa.RecordBatchReader.from_batches(_LINES, batches()))
     try:
-        staged = scalar(con, insert_sql(mapping, stage.source_id))
+        staged = scalar(con, insert_sql(mapping, stage.source_id, stage.direct))
     finally:
         con.unregister("_otlp_lines")
     _finish(con, path, stage, mapping, staged, shift)
@@ -427,12 +436,10 @@ def load(con, path: Path, stage, options: dict) -> bool:
 def _finish(con, path: Path, stage, mapping, staged: int, shift: int) -> None:
     """Move the marker rows out of the stage: quarantine them, or convert them with the reference reader
     from their lines (read again from the file)."""
-    markers = con.execute(f"SELECT _line, _idx, _reason FROM {stage.table} WHERE _reason IS NOT NULL "
-                          "ORDER BY _line, _idx").fetchall()
+    markers = stage.take_markers()
     stage.counted(staged - len(markers))
     if not markers:
         return
-    con.execute(f"DELETE FROM {stage.table} WHERE _reason IS NOT NULL")
     lines = _lines(path, {int(m[0]) + shift for m in markers})
     docs: dict[int, tuple[object, list]] = {}
 
