@@ -14,7 +14,8 @@ from agentops_audit.ingest.reader import InputError
 
 
 def _ledger_holds(con) -> bool:
-    return scalar(con, "SELECT bool_and(rows_read = rows_loaded + rows_duplicate + rows_quarantined) FROM sources")
+    return scalar(con, "SELECT bool_and(rows_read = rows_loaded + rows_duplicate + rows_quarantined "
+                       "+ rows_filtered) FROM sources")
 
 
 def test_demo_counts_match_truth(demo):
@@ -68,35 +69,47 @@ def test_overlapping_export_is_deduplicated(traces, tmp_path):
 
 
 @pytest.mark.parametrize("fast", [None, otlp_sql.load], ids=["python-reader", "duckdb-fast-path"])
-def test_rows_go_straight_into_spans_unless_the_file_repeats_a_span(traces, tmp_path, fast):
-    """Without filters a file's rows are written once, straight into spans; a file that repeats one of its
-    own spans is loaded again through the staging table, where its first occurrence wins."""
+def test_rows_go_straight_into_spans_unless_the_file_repeats_a_span_differently(traces, tmp_path, fast):
+    """Without filters a file's rows are written once, straight into spans (the fast path's records for
+    Python and a broken line included); a span repeated unchanged keeps one copy; a file that repeats a
+    span with other content is loaded again through the staging table, where its first occurrence wins."""
     path, _ = traces
     lines = path.read_bytes().splitlines()
     spans = [[s for b in json.loads(line)["resourceSpans"] for sc in b["scopeSpans"] for s in sc["spans"]]
-             for line in lines[:4]]
+             for line in lines[:5]]
+    base64 = json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [{
+        "traceId": "S/kvNXezTaajzpKdDg5HNg==", "spanId": "APBnqgupArc=", "name": "b64",
+        "startTimeUnixNano": "1794182400000000000", "endTimeUnixNano": "1794182401000000000"}]}]}]}).encode()
     con = db.connect(tmp_path / "a.duckdb")
+    limit = scalar(con, "SELECT current_setting('memory_limit')")
 
-    def load(name: str, data: bytes) -> loader.SourceSummary:
+    def load(name: str, data: list[bytes]) -> loader.SourceSummary:
         file = tmp_path / name
-        file.write_bytes(data)
+        file.write_bytes(b"\n".join(data) + b"\n")
         return loader.load_file(con, file, otlp.NAME, otlp.read, {}, fast=fast)
 
-    first = load("first.jsonl", b"\n".join(lines[:2]) + b"\n")
-    assert (first.staged, first.rows_loaded, first.rows_duplicate) == (False, len(spans[0]) + len(spans[1]), 0)
-    doc = json.loads(lines[2])
+    first = load("first.jsonl", [lines[0], base64, b'{"resourceSpans": [', lines[1]])
+    assert (first.staged, first.rows_loaded, first.rows_duplicate, first.rows_quarantined) == (
+        False, len(spans[0]) + 1 + len(spans[1]), 0, 1)
+    assert scalar(con, "SELECT count(*) FROM spans WHERE trace_id = '' OR span_id LIKE '%:%'") == 0
+    retry = load("retry.jsonl", [lines[2], lines[2]])  # an exporter's retry: the same batch twice
+    assert (retry.staged, retry.rows_loaded, retry.rows_duplicate) == (False, len(spans[2]), len(spans[2]))
+    doc = json.loads(lines[3])
     original = doc["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
     doc["resourceSpans"][-1]["scopeSpans"][-1]["spans"].append(dict(original, name="the second copy"))
-    repeat = load("repeat.jsonl", json.dumps(doc).encode() + b"\n")
-    assert (repeat.staged, repeat.rows_read, repeat.rows_loaded, repeat.rows_duplicate) == (
-        True, len(spans[2]) + 1, len(spans[2]), 1)
+    changed = load("changed.jsonl", [json.dumps(doc).encode(), b"not json"])
+    assert (changed.staged, changed.rows_read, changed.rows_loaded, changed.rows_duplicate,
+            changed.rows_quarantined) == (True, len(spans[3]) + 2, len(spans[3]), 1, 1)
     assert scalar(con, "SELECT name FROM spans WHERE span_id = ?", [original["spanId"]]) == original["name"]
-    # overlapping the files before (lines 2 and 3) without a repeat of its own: direct, nothing stored twice
-    overlap = load("overlap.jsonl", b"\n".join(lines[1:4]) + b"\n")
+    # overlapping every file before and repeating a batch of its own: direct, nothing stored twice
+    overlap = load("overlap.jsonl", [lines[1], lines[2], lines[4], lines[3], lines[4]])
     assert (overlap.staged, overlap.rows_loaded, overlap.rows_duplicate) == (
-        False, len(spans[3]), len(spans[1]) + len(spans[2]))
-    assert scalar(con, "SELECT count(*) FROM spans") == sum(map(len, spans))
+        False, len(spans[4]), len(spans[1]) + len(spans[2]) + len(spans[3]) + len(spans[4]))
+    assert scalar(con, "SELECT count(*) FROM spans") == sum(map(len, spans)) + 1
+    assert scalar(con, "SELECT count(*) FROM quarantine") == 2
     assert _ledger_holds(con)
+    assert scalar(con, "SELECT current_setting('memory_limit')") == limit
+    assert scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = '_stage'") == 0
 
 
 def test_broken_lines_are_quarantined_and_the_rest_loads(traces, tmp_path):

@@ -337,6 +337,8 @@ def test_fast_path_matches_the_reference_reader_on_known_cases(tmp_path):
                 assert fast.execute("SELECT DISTINCT trace_id, span_id FROM spans").fetchall() == [
                     ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7")]
                 assert fast_summary.rows_duplicate == 1
+            if name == "NaN and trailing comma":  # DuckDB reads the NaN line, orjson does not: loaded again, staged
+                assert fast_summary.staged and not ref_summary.staged
             if name == "one document on line 3":
                 assert fast_summary.rows_loaded == 1
         finally:

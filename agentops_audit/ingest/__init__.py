@@ -60,7 +60,7 @@ def ingest(con: duckdb.DuckDBPyConnection, paths: list[str], fmt: str | None = N
         advance = None
         if bar is not None:
             def advance(position: int, _start: int = done) -> None:
-                bar.update(_start + position - bar.n)
+                bar.update(max(0, _start + position - bar.n))  # never back: a restaged file reads again
         name, unreadable = fmt, None
         if name is None:
             try:

@@ -50,7 +50,7 @@ class SourceSummary:
     rows_quarantined: int = 0
     rows_filtered: int = 0
     skipped: bool = False
-    staged: bool = False  # loaded through the staging table (filters, or a span repeated in the file)
+    staged: bool = False  # loaded through the staging table (filters, or see Restage)
     error: str | None = None
     reasons: dict | None = None
 
@@ -69,8 +69,8 @@ class SourceSummary:
 
 
 class Restage(Exception):
-    """The direct load met a case only the staged load handles (a span twice in the file, or a line
-    DuckDB read that orjson rejects): the file is loaded again, staged."""
+    """The direct load met a case only the staged load handles (a span the file repeats with different
+    content, or a line DuckDB read that orjson rejects): the file is loaded again, staged."""
 
 
 class Stage:
@@ -80,8 +80,9 @@ class Stage:
     ``_stage`` with their place in the file (``_line``, ``_idx``) until ``commit`` filters them and keeps
     the first occurrence of each span. Direct: rows go straight into ``spans`` (saving a copy of every
     row); marker rows a fast path leaves for Python carry an empty trace id until ``take_markers`` removes
-    them, and ``commit`` deletes the spans an earlier file already stored. A span found twice in the file
-    raises ``Restage``: which occurrence comes first is only known to the staged load."""
+    them, and ``commit`` keeps one of identical copies of a span the file repeats and deletes the spans an
+    earlier file already stored. Copies that differ raise ``Restage``: which one comes first in the file
+    is only known to the staged load."""
 
     table = "_stage"
 
@@ -192,15 +193,25 @@ class Stage:
         if filters:
             raise ValueError("ingest filters need the staged load")
         mine = f"source_id = {self.source_id}"
-        twice = scalar(self.con, f"SELECT count(*) FROM (SELECT 1 FROM spans WHERE {mine} "
-                                 "GROUP BY trace_id, span_id HAVING count(*) > 1)")
-        if twice:
-            raise Restage(f"{twice} spans occur more than once in the file")
+        repeated = f"FROM spans s WHERE s.{mine} GROUP BY trace_id, span_id HAVING count(*) > 1"
+        again = 0
+        if scalar(self.con, f"SELECT count(*) FROM (SELECT 1 {repeated})"):
+            # a span the file repeats: identical copies (an exporter's retry) keep one, whichever it is;
+            # copies that differ need the file order, which only the staged load keeps
+            differ = scalar(self.con, f"SELECT count(*) FROM (SELECT 1 {repeated} AND count(DISTINCT s) > 1)")
+            if differ:
+                raise Restage(f"{differ} spans occur more than once in the file, with different content")
+            again = scalar(self.con, f"""
+                DELETE FROM spans WHERE rowid IN (
+                    SELECT rowid FROM (
+                        SELECT rowid, row_number() OVER (PARTITION BY trace_id, span_id ORDER BY rowid) AS copy
+                        FROM spans WHERE {mine} AND (trace_id, span_id) IN (SELECT trace_id, span_id {repeated})
+                    ) WHERE copy > 1)""")
         earlier = scalar(self.con, f"""
             DELETE FROM spans s WHERE s.{mine} AND EXISTS (
                 SELECT 1 FROM spans t WHERE t.trace_id = s.trace_id AND t.span_id = s.span_id
                                         AND t.source_id IS DISTINCT FROM {self.source_id})""")
-        return self.staged - (earlier or 0)
+        return self.staged - again - (earlier or 0)
 
     def write_quarantine(self) -> dict:
         """Store the quarantine records in file order; return the count per reason."""
@@ -351,7 +362,8 @@ def _load(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, read: Reader, op
         raise
     except Exception as exc:  # a broken file is rolled back whole and reported; the run goes on
         con.execute("ROLLBACK")
-        return SourceSummary(path=str(path), format=fmt, sha256=sha256, error=f"{type(exc).__name__}: {exc}")
+        return SourceSummary(path=str(path), format=fmt, sha256=sha256, staged=not direct,
+                             error=f"{type(exc).__name__}: {exc}")
     finally:
         stage.drop()
         con.execute(restore)
