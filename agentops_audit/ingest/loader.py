@@ -84,8 +84,6 @@ class Stage:
     earlier file already stored. Copies that differ raise ``Restage``: which one comes first in the file
     is only known to the staged load."""
 
-    table = "_stage"
-
     def __init__(self, con: duckdb.DuckDBPyConnection, source_id: int,
                  progress: Callable[[int], None] | None = None, direct: bool = False):
         self.con, self.source_id, self.progress, self.direct = con, source_id, progress, direct
@@ -126,7 +124,7 @@ class Stage:
         if self.direct:  # trace_id '' (never a valid id), span_id 'line:idx', name the reason
             where = f"source_id = {self.source_id} AND trace_id = ''"
             found = self.con.execute(f"SELECT span_id, name FROM spans WHERE {where}").fetchall()
-            markers = [(int(key.split(":")[0]), int(key.split(":")[1]), reason) for key, reason in found]
+            markers = [(*map(int, key.split(":")), reason) for key, reason in found]
             if markers:
                 self.con.execute(f"DELETE FROM spans WHERE {where}")
             return sorted(markers)
@@ -318,12 +316,13 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, read: Reader
     except Exception as exc:  # unreadable file: reported, the other files still load
         summary.error = str(exc)
         return summary
-    for direct in ((True, False) if not filters else (False,)):
+    attempt = (con, path, fmt, read, options or {}, fast, filters, progress)
+    if not filters:
         try:
-            return _load(con, path, fmt, read, options or {}, fast, filters, progress, direct, summary.sha256)
+            return _load(*attempt, direct=True, sha256=summary.sha256)
         except Restage:
-            continue
-    raise AssertionError("the staged load does not restage")
+            pass  # rolled back: load it again, staged
+    return _load(*attempt, direct=False, sha256=summary.sha256)
 
 
 def _load(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, read: Reader, options: dict, fast: FastPath | None,

@@ -249,15 +249,12 @@ def insert_sql(mapping: dict[str, tuple[str, ...]], source_id: int, direct: bool
         "WHEN span_hex = '' THEN 'span without a valid span id' "
         f"WHEN start_ns < {otlp.MIN_NS} THEN 'impossible start timestamp (missing, or before 2000)' "
         "WHEN end_ns != 0 AND end_ns < start_ns THEN 'impossible timestamps: end before start' END")
-    if direct:  # straight into spans: a marker row has trace_id '', span_id 'line:idx' and the reason as name
-        marker = {"trace_id": "''", "span_id": "line_no || ':' || idx", "name": "_reason"}
-        out = ",\n       ".join(f"CASE WHEN _reason IS NULL THEN {expr} ELSE {marker.get(name, 'NULL')} END AS {name}"
-                               for name, expr in columns.items())
-        position, target = "", "spans"
-    else:
-        out = ",\n       ".join(f"CASE WHEN _reason IS NULL THEN {expr} END AS {name}"
-                               for name, expr in columns.items())
-        position, target = ", line_no AS _line, idx AS _idx, _reason", "_stage"
+    # a marker row straight into spans has trace_id '', span_id 'line:idx' and the reason as name; in the
+    # staging table it has the columns _line, _idx and _reason
+    marker = {"trace_id": "''", "span_id": "line_no || ':' || idx", "name": "_reason"} if direct else {}
+    out = ",\n       ".join(f"CASE WHEN _reason IS NULL THEN {expr} ELSE {marker.get(name, 'NULL')} END AS {name}"
+                           for name, expr in columns.items())
+    position, target = ("", "spans") if direct else (", line_no AS _line, idx AS _idx, _reason", "_stage")
     values = ",\n           ".join(values)
     spans = "CASE WHEN line_reason IS NULL THEN {} ELSE [NULL] END"  # a line left to Python: one marker row
     return f"""
