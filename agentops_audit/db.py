@@ -7,7 +7,7 @@ import polars as pl
 
 from agentops_audit.paths import PACKAGE_DIR
 
-SCHEMA_VERSION = "3"  # 3: spans.llm_purpose
+SCHEMA_VERSION = "4"  # 3: spans.llm_purpose; 4: spans.derived_from
 
 # In-place upgrades, keyed by the version they start from; each brings a database one version up. The
 # weekly database keeps weeks of spans whose exports may be gone, so an upgrade must not ask for a re-ingest.
@@ -15,6 +15,7 @@ UPGRADES: dict[str, list[str]] = {
     "2": ["ALTER TABLE spans ADD COLUMN llm_purpose VARCHAR",
           """UPDATE spans SET llm_purpose = json_extract_string(attributes, '$."agentops.llm.purpose"')
              WHERE contains(attributes::VARCHAR, '"agentops.llm.purpose"')"""],
+    "3": ["ALTER TABLE spans ADD COLUMN derived_from VARCHAR"],  # message tool calls: derived by the next ingest
 }
 
 

@@ -82,7 +82,9 @@ CREATE TABLE IF NOT EXISTS spans (
     attributes          JSON,        -- every attribute as exported, resource attributes under "resource."
     events              JSON,
     links               JSON,
-    source_id           INTEGER
+    source_id           INTEGER,
+    derived_from        VARCHAR      -- NULL: read from an export; 'llm_message': a tool call found only in an
+                                     -- LLM span's messages (ingest/derive.py), not counted in the ledger
 );
 
 CREATE TABLE IF NOT EXISTS quarantine (

@@ -176,9 +176,10 @@ def test_bad_paths_and_formats_are_clear_errors(tmp_path):
 # -- schema upgrades ----------------------------------------------------------------------------------------
 
 def _as_schema_2(path) -> None:
-    """Turn a database of this toolkit into what schema 2 wrote: no llm_purpose column, version 2."""
+    """Turn a database of this toolkit into what schema 2 wrote: no llm_purpose or derived_from column, version 2."""
     con = db.connect(path)
     con.execute("ALTER TABLE spans DROP COLUMN llm_purpose")
+    con.execute("ALTER TABLE spans DROP COLUMN derived_from")
     con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     con.close()
 

@@ -1,8 +1,9 @@
 """The canonical span row: its columns, their Arrow types, and the attribute names that feed them.
 
-``ATTRIBUTE_MAP`` is the registry every adapter shares: for each canonical column, the attribute names
-that fill it, the current OpenTelemetry GenAI name first, then deprecated aliases and other
-conventions. A source-specific mapping can extend it (``extend_map``).
+``ATTRIBUTE_MAP`` is what every adapter shares: for each canonical column, the attribute names that fill
+it, the current OpenTelemetry GenAI name first, then deprecated aliases and other conventions. It is
+merged from the registry in ``conventions``, which also says how each convention names a span's kind,
+a tool call's arguments and an LLM call's messages. A source-specific mapping can extend it (``extend_map``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from dataclasses import dataclass
 
 import orjson
 import pyarrow as pa
+
+from agentops_audit.ingest import conventions
 
 _S, _I, _F, _T = pa.string(), pa.int64(), pa.float64(), pa.timestamp("us")
 
@@ -32,60 +35,8 @@ COLUMNS = ARROW_SCHEMA.names
 _INT_COLUMNS = {f.name for f in ARROW_SCHEMA if f.type == _I}
 _FLOAT_COLUMNS = {f.name for f in ARROW_SCHEMA if f.type == _F}
 
-ATTRIBUTE_MAP: dict[str, tuple[str, ...]] = {
-    "session_id": ("gen_ai.conversation.id", "session.id", "langfuse.session.id"),
-    "workflow": ("agentops.workflow",),
-    "agent_name": ("gen_ai.agent.name", "agent.name"),
-    "request_model": ("gen_ai.request.model", "llm.model_name"),
-    "response_model": ("gen_ai.response.model",),
-    "input_tokens": ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt"),
-    "output_tokens": ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens",
-                      "llm.token_count.completion"),
-    "cache_read_tokens": ("gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens",
-                          "llm.token_count.prompt_details.cache_read"),
-    "cost_usd": ("agentops.cost.usd", "llm.cost.total"),
-    "tool_name": ("gen_ai.tool.name", "tool.name"),
-    "tool_call_id": ("gen_ai.tool.call.id", "tool_call.id"),
-    "tool_args": ("gen_ai.tool.call.arguments", "tool.parameters"),
-    "tool_result": ("gen_ai.tool.call.result",),
-    "tool_access": ("agentops.tool.access",),
-    "tool_risk": ("agentops.tool.risk",),
-    "error_type": ("error.type", "exception.type"),
-    "failure_category": ("agentops.failure.category",),
-    "session_outcome": ("agentops.session.outcome",),
-    "policy_decision": ("agentops.policy.decision",),
-    "policy_rule": ("agentops.policy.rule",),
-    "policy_reason": ("agentops.policy.reason",),
-    "policy_enforcer": ("agentops.policy.enforcer",),
-    "approval_status": ("agentops.approval.status",),
-    "approval_approver": ("agentops.approval.approver",),
-    "prompt_version": ("agentops.prompt.template_version", "llm.prompt_template.version"),
-    "tool_schema_version": ("agentops.tool.schema_version",),
-    "policy_version": ("agentops.policy.version",),
-    "input_trust": ("agentops.input.trust",),
-    "retry_attempt": ("agentops.retry.attempt",),
-    "audit_record_id": ("agentops.audit.record_id",),
-    "audit_actor": ("agentops.audit.actor",),
-    "audit_hash": ("agentops.audit.hash",),
-    "audit_prev_hash": ("agentops.audit.prev_hash",),
-    "input_text": ("gen_ai.input.messages", "gen_ai.prompt", "input.value"),
-    "output_text": ("gen_ai.output.messages", "gen_ai.completion", "output.value"),
-    "retrieval_doc_ids": ("agentops.retrieval.document_ids",),
-    "llm_purpose": ("agentops.llm.purpose",),
-    "service_name": ("resource.service.name",),
-    "service_version": ("resource.service.version",),
-    "operation": ("gen_ai.operation.name",),
-}
-
-# gen_ai.operation.name (and OpenInference span kinds, lower-cased) -> canonical span_type
-SPAN_TYPES: dict[str, str] = {
-    "chat": "llm", "text_completion": "llm", "generate_content": "llm", "llm": "llm",
-    "execute_tool": "tool", "tool": "tool",
-    "invoke_agent": "agent", "create_agent": "agent", "agent": "agent", "chain": "agent",
-    "embeddings": "embedding", "embedding": "embedding",
-    "retrieval": "retrieval", "retriever": "retrieval", "reranker": "retrieval",
-    "guardrail": "policy",
-}
+ATTRIBUTE_MAP: dict[str, tuple[str, ...]] = conventions.attribute_map()
+SPAN_TYPES: dict[str, str] = conventions.OTEL_KINDS  # gen_ai.operation.name -> canonical span_type
 
 
 @dataclass(frozen=True)
@@ -109,11 +60,10 @@ def extend_map(extra: dict[str, list[str]] | None) -> dict[str, tuple[str, ...]]
     return merged
 
 
-def span_type_of(operation: str | None, attrs: dict) -> str:
-    if operation:
-        found = SPAN_TYPES.get(operation.lower())
-        if found:
-            return found
+def span_type_of(operation: str | None, attrs: dict, is_root: bool = False) -> str:
+    found = conventions.span_type(attrs, operation, is_root)
+    if found:
+        return found
     if "agentops.policy.decision" in attrs:
         return "policy"
     if "agentops.approval.status" in attrs:
@@ -145,5 +95,7 @@ def fill_from_attributes(row: dict, attrs: dict, mapping: dict[str, tuple[str, .
             if value is not None:
                 row[column] = _coerce(column, value)
                 break
-    row["span_type"] = row.get("span_type") or span_type_of(row.get("operation"), attrs)
+    row["span_type"] = row.get("span_type") or span_type_of(row.get("operation"), attrs,
+                                                             row.get("parent_span_id") is None)
+    conventions.interpret(row, attrs)
     row["attributes"] = orjson.dumps(attrs).decode()

@@ -25,6 +25,7 @@ import pyarrow as pa
 from agentops_audit import __version__
 from agentops_audit.db import scalar
 from agentops_audit.ingest.canonical import ARROW_SCHEMA, COLUMNS, Quarantined
+from agentops_audit.ingest.derive import derive
 from agentops_audit.ingest.filters import Filters
 from agentops_audit.ingest.reader import read_bytes, sha256_file
 from agentops_audit.pii import mask_sql, valid_utf8
@@ -49,6 +50,7 @@ class SourceSummary:
     rows_duplicate: int = 0
     rows_quarantined: int = 0
     rows_filtered: int = 0
+    rows_derived: int = 0  # tool calls found only in LLM messages, in the traces this file touched
     skipped: bool = False
     staged: bool = False  # loaded through the staging table (filters, or see Restage)
     error: str | None = None
@@ -63,6 +65,8 @@ class SourceSummary:
                 f"duplicate {self.rows_duplicate}, quarantined {self.rows_quarantined}")
         if self.rows_filtered:
             text += f", filtered {self.rows_filtered}"
+        if self.rows_derived:
+            text += f"; {self.rows_derived} tool calls taken from LLM messages"
         if self.reasons:
             text += " (" + "; ".join(f"{n} {r}" for r, n in sorted(self.reasons.items())) + ")"
         return text
@@ -350,6 +354,7 @@ def _load(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, read: Reader, op
         stage.advance(size)
         summary.rows_read = stage.rows_read
         summary.rows_loaded, summary.rows_filtered = stage.commit(filters)
+        summary.rows_derived = derive(con, source_id)
         summary.rows_quarantined = len(stage.quarantined)
         summary.rows_duplicate = (summary.rows_read - summary.rows_loaded - summary.rows_quarantined
                                   - summary.rows_filtered)

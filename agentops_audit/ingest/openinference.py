@@ -3,7 +3,8 @@
 A span carries ``context.trace_id`` / ``context.span_id`` (nested under ``context`` or as dotted
 columns), ``parent_id``, ``span_kind``, ISO ``start_time`` / ``end_time``, ``status_code`` and
 ``attributes``: a nested dict, dotted names, or Parquet columns ``attributes.llm.token_count.prompt``.
-Ids are hex with or without ``0x``. ``openinference.span.kind`` becomes the canonical span type.
+Ids are hex with or without ``0x``. The attributes are read as OpenInference names them
+(``conventions``): ``openinference.span.kind`` (or the ``span_kind`` column) is the span's kind.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from agentops_audit.ingest.canonical import SPAN_TYPES, Quarantined, extend_map, fill_from_attributes
+from agentops_audit.ingest.canonical import Quarantined, extend_map, fill_from_attributes
 from agentops_audit.ingest.convert import excerpt, flatten, loose_hex_id, text_of, time_problem, to_micros
 from agentops_audit.ingest.documents import json_records
 
@@ -51,15 +52,6 @@ def _context(span: dict, key: str):
     if isinstance(context, dict) and context.get(key) is not None:
         return context[key]
     return span.get(f"context.{key}", span.get(key))
-
-
-def _span_type(kind: str | None, is_root: bool) -> str:
-    if not kind:
-        return "other"
-    kind = kind.lower()
-    if kind == "chain":  # a chain is the agent only at the top; inside it is a plumbing step
-        return "agent" if is_root else "other"
-    return SPAN_TYPES.get(kind, "other")
 
 
 def _events(raw) -> tuple[list, str | None]:
@@ -98,24 +90,22 @@ def span_row(span, locator: str, mapping) -> dict | Quarantined:
         return Quarantined(locator, problem, excerpt(span))
     attrs = _attributes(span)
     parent = loose_hex_id(span.get("parent_id", span.get("parent_span_id")), 8)
-    kind = attrs.get("openinference.span.kind") or span.get("span_kind")
+    if isinstance(span.get("span_kind"), str):  # the kind as a column: read as the attribute would be
+        attrs.setdefault("openinference.span.kind", span["span_kind"])
     events, error_type = _events(span.get("events"))
     if error_type:
         attrs.setdefault("exception.type", error_type)
     status = _STATUS.get(str(span.get("status_code") or "UNSET").upper(), "UNSET")
-    span_type = _span_type(kind if isinstance(kind, str) else None, parent is None)
     row = {
         "trace_id": trace_id, "span_id": span_id, "parent_span_id": parent, "name": text_of(span.get("name")),
         "span_kind": None,  # Phoenix does not export the OTel SpanKind
-        "span_type": span_type, "start_time": start, "end_time": end,
+        "start_time": start, "end_time": end,
         "duration_ms": (end - start) / 1000 if end is not None else None,
         "status_code": status, "status_message": text_of(span.get("status_message")) or None,
         "events": orjson.dumps(events).decode() if events else None,
     }
     if "llm.cost.total" not in attrs and any(k in attrs for k in ("llm.cost.prompt", "llm.cost.completion")):
         row["cost_usd"] = float(attrs.get("llm.cost.prompt") or 0) + float(attrs.get("llm.cost.completion") or 0)
-    if span_type == "tool" and attrs.get("output.value") is not None:
-        row["tool_result"] = text_of(attrs["output.value"])
     try:
         fill_from_attributes(row, attrs, mapping)
     except (TypeError, ValueError) as exc:

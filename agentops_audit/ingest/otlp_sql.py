@@ -36,7 +36,7 @@ import orjson
 import pyarrow as pa
 
 from agentops_audit.db import scalar
-from agentops_audit.ingest import otlp
+from agentops_audit.ingest import conventions, otlp
 from agentops_audit.ingest.canonical import ARROW_SCHEMA, COLUMNS, SPAN_TYPES, Quarantined, extend_map
 from agentops_audit.ingest.reader import line_blocks
 
@@ -241,6 +241,13 @@ def insert_sql(mapping: dict[str, tuple[str, ...]], source_id: int, direct: bool
         f"CASE WHEN {has['agentops.policy.decision']} THEN 'policy' "
         f"WHEN {has['agentops.approval.status']} THEN 'approval' "
         f"WHEN {has['gen_ai.tool.name']} OR {has['tool.name']} THEN 'tool' ELSE 'other' END)")
+    # a tool's name without its decoration, else the span's name (as ``conventions.interpret`` does)
+    named = f"coalesce(nullif({columns['tool_name']}, ''), {columns['name']})"
+    columns["tool_name"] = (
+        f"CASE WHEN {columns['span_type']} = 'tool' THEN coalesce(nullif(trim(regexp_replace({named}, "
+        f"{_q(conventions.DECORATED_TOOL)}, '', 'i'), ' '), ''), {named}) ELSE {columns['tool_name']} END")
+    # names of other conventions, or tool calls inside messages: the reference reader interprets them
+    problems.append(f"regexp_matches(attrs_json, {_q(conventions.marker_pattern())})")
     columns["attributes"] = "attrs_json"
     reason = (
         "CASE WHEN line_reason IS NOT NULL THEN line_reason "

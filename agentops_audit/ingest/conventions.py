@@ -1,0 +1,345 @@
+"""The registry of names: how each instrumentation convention says what a span is and what it carries.
+
+One ``Convention`` per source of names, in the order they are tried. Each says which attribute names the
+span's kind and what its values mean (``kinds``), which attribute names fill which canonical column
+(``columns``; ``tool_columns`` only on tool spans, where ``input.value`` is the call's arguments rather
+than a prompt), and where its LLM messages live (``messages``). ``ATTRIBUTE_MAP`` in ``canonical`` is the
+merge of every convention's ``columns``; ``interpret`` applies the rest. A name ``a#k`` reads key ``k`` of
+attribute ``a`` when that attribute is a JSON object (or a JSON string of one).
+
+``README.md`` ("Canonical attributes") lists this registry and ``tests/test_conventions.py`` checks that
+the two agree.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import orjson
+
+from agentops_audit.ingest import messages as msgs
+
+CHAIN = "chain"  # a span kind that is the agent at a trace's root and a plumbing step inside it
+
+
+@dataclass(frozen=True)
+class Convention:
+    name: str
+    doc: str  # where the names are defined
+    kind: str | None = None  # the attribute that names the span's kind
+    kinds: dict[str, str] = field(default_factory=dict)  # its values, lower-case -> canonical span type
+    columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    tool_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    messages: tuple[str, str] | None = None  # (input, output) attribute or numbered-attribute prefix
+    prefixes: tuple[str, ...] = ()  # attribute name prefixes that mark a span of this convention
+    quoted: bool = False  # its attribute values are JSON-encoded (MLflow: '"CHAT_MODEL"')
+
+
+OTEL_KINDS = {
+    "chat": "llm", "text_completion": "llm", "generate_content": "llm", "llm": "llm",
+    "execute_tool": "tool", "tool": "tool",
+    "invoke_agent": "agent", "create_agent": "agent", "agent": "agent", "chain": "agent",
+    "embeddings": "embedding", "embedding": "embedding",
+    "retrieval": "retrieval", "retriever": "retrieval", "reranker": "retrieval",
+    "guardrail": "policy",
+}
+
+CONVENTIONS: tuple[Convention, ...] = (
+    Convention(
+        "OpenTelemetry GenAI", "https://opentelemetry.io/docs/specs/semconv/gen-ai/ (current and deprecated names)",
+        kind="gen_ai.operation.name", kinds=OTEL_KINDS,
+        columns={
+            "session_id": ("gen_ai.conversation.id",),
+            "agent_name": ("gen_ai.agent.name",),
+            "request_model": ("gen_ai.request.model",),
+            "response_model": ("gen_ai.response.model",),
+            "input_tokens": ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens"),
+            "output_tokens": ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens"),
+            "cache_read_tokens": ("gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens"),
+            "tool_name": ("gen_ai.tool.name",),
+            "tool_call_id": ("gen_ai.tool.call.id",),
+            "tool_args": ("gen_ai.tool.call.arguments",),
+            "tool_result": ("gen_ai.tool.call.result",),
+            "error_type": ("error.type", "exception.type"),
+            "input_text": ("gen_ai.input.messages", "gen_ai.prompt"),
+            "output_text": ("gen_ai.output.messages", "gen_ai.completion"),
+            "service_name": ("resource.service.name",),
+            "service_version": ("resource.service.version",),
+            "operation": ("gen_ai.operation.name",),
+        },
+    ),
+    Convention(
+        "agentops", "README, 'Canonical attributes': what no convention names yet",
+        columns={
+            "cost_usd": ("agentops.cost.usd",),
+            "workflow": ("agentops.workflow",),
+            "tool_access": ("agentops.tool.access",),
+            "tool_risk": ("agentops.tool.risk",),
+            "failure_category": ("agentops.failure.category",),
+            "session_outcome": ("agentops.session.outcome",),
+            "policy_decision": ("agentops.policy.decision",),
+            "policy_rule": ("agentops.policy.rule",),
+            "policy_reason": ("agentops.policy.reason",),
+            "policy_enforcer": ("agentops.policy.enforcer",),
+            "approval_status": ("agentops.approval.status",),
+            "approval_approver": ("agentops.approval.approver",),
+            "prompt_version": ("agentops.prompt.template_version",),
+            "tool_schema_version": ("agentops.tool.schema_version",),
+            "policy_version": ("agentops.policy.version",),
+            "input_trust": ("agentops.input.trust",),
+            "retry_attempt": ("agentops.retry.attempt",),
+            "audit_record_id": ("agentops.audit.record_id",),
+            "audit_actor": ("agentops.audit.actor",),
+            "audit_hash": ("agentops.audit.hash",),
+            "audit_prev_hash": ("agentops.audit.prev_hash",),
+            "retrieval_doc_ids": ("agentops.retrieval.document_ids",),
+            "llm_purpose": ("agentops.llm.purpose",),
+        },
+    ),
+    Convention(
+        "OpenInference (Arize Phoenix)", "https://github.com/Arize-ai/openinference/blob/main/spec/semantic_conventions.md",
+        kind="openinference.span.kind",
+        kinds={"llm": "llm", "tool": "tool", "agent": "agent", "chain": CHAIN, "retriever": "retrieval",
+               "reranker": "retrieval", "embedding": "embedding", "guardrail": "policy", "evaluator": "other",
+               "prompt": "other", "unknown": "other"},
+        columns={
+            "session_id": ("session.id",),
+            "agent_name": ("agent.name",),
+            "request_model": ("llm.model_name",),
+            "input_tokens": ("llm.token_count.prompt",),
+            "output_tokens": ("llm.token_count.completion",),
+            "cache_read_tokens": ("llm.token_count.prompt_details.cache_read",),
+            "cost_usd": ("llm.cost.total",),
+            "tool_name": ("tool.name",),
+            "tool_call_id": ("tool_call.id",),
+            "prompt_version": ("llm.prompt_template.version",),
+            "input_text": ("input.value",),
+            "output_text": ("output.value",),
+        },
+        tool_columns={"tool_args": ("input.value",), "tool_result": ("output.value",)},
+        messages=("llm.input_messages", "llm.output_messages"),
+        prefixes=("openinference.", "llm.", "input.value", "output.value", "tool_call."),
+    ),
+    Convention(
+        "OpenLLMetry (Traceloop)", "https://github.com/traceloop/openllmetry (opentelemetry-semantic-conventions-ai)",
+        kind="traceloop.span.kind",
+        kinds={"workflow": CHAIN, "agent": "agent", "task": "other", "tool": "tool"},
+        columns={
+            "session_id": ("traceloop.association.properties.session_id",),
+            "workflow": ("traceloop.workflow.name",),
+            "input_tokens": ("llm.usage.prompt_tokens",),
+            "output_tokens": ("llm.usage.completion_tokens",),
+        },
+        tool_columns={"tool_name": ("traceloop.entity.name",), "tool_args": ("traceloop.entity.input",),
+                      "tool_result": ("traceloop.entity.output",)},
+        messages=("gen_ai.prompt", "gen_ai.completion"),
+        prefixes=("traceloop.", "gen_ai.prompt.", "gen_ai.completion.", "llm.request.type"),
+    ),
+    Convention(
+        "OpenLLMetry LLM calls", "Traceloop's llm.request.type on model-call spans",
+        kind="llm.request.type", kinds={"chat": "llm", "completion": "llm", "embedding": "embedding"},
+    ),
+    Convention(
+        "MLflow tracing", "https://mlflow.org/docs/latest/genai/tracing/ (span attributes are JSON-encoded)",
+        kind="mlflow.spanType",
+        kinds={"chat_model": "llm", "llm": "llm", "tool": "tool", "agent": "agent", "chain": CHAIN,
+               "retriever": "retrieval", "reranker": "retrieval", "embedding": "embedding", "parser": "other",
+               "guardrail": "policy", "unknown": "other"},
+        columns={
+            "input_tokens": ("mlflow.chat.tokenUsage#input_tokens",),
+            "output_tokens": ("mlflow.chat.tokenUsage#output_tokens",),
+            "session_id": ("mlflow.trace.session",),
+            "input_text": ("mlflow.spanInputs",),
+            "output_text": ("mlflow.spanOutputs",),
+        },
+        tool_columns={"tool_args": ("mlflow.spanInputs",), "tool_result": ("mlflow.spanOutputs",)},
+        messages=("mlflow.spanInputs", "mlflow.spanOutputs"),
+        prefixes=("mlflow.",), quoted=True,
+    ),
+    Convention(
+        "Langfuse (OpenTelemetry SDK)", "https://langfuse.com/docs/opentelemetry (langfuse.* attributes)",
+        kind="langfuse.observation.type",
+        kinds={"generation": "llm", "tool": "tool", "agent": "agent", "retriever": "retrieval",
+               "embedding": "embedding", "guardrail": "policy", "chain": CHAIN, "span": "other", "event": "other",
+               "evaluator": "other"},
+        columns={
+            "session_id": ("langfuse.session.id",),
+            "request_model": ("langfuse.observation.model.name",),
+            "input_tokens": ("langfuse.observation.usage_details#input",),
+            "output_tokens": ("langfuse.observation.usage_details#output",),
+            "cost_usd": ("langfuse.observation.cost_details#total",),
+            "input_text": ("langfuse.observation.input",),
+            "output_text": ("langfuse.observation.output",),
+        },
+        tool_columns={"tool_args": ("langfuse.observation.input",), "tool_result": ("langfuse.observation.output",)},
+        messages=("langfuse.observation.input", "langfuse.observation.output"),
+        prefixes=("langfuse.",),
+    ),
+    Convention(
+        "pydantic-ai", "pydantic_ai's OpenTelemetry instrumentation (tool spans before GenAI names)",
+        tool_columns={"tool_args": ("tool_arguments",), "tool_result": ("tool_response",)},
+        prefixes=("tool_arguments", "tool_response", "logfire."),
+    ),
+)
+
+# Tool names as some libraries decorate them (`execute_tool get_weather`, `running tool: get_weather`)
+# (RE2 and Python alike: the OTLP fast path applies it in SQL)
+DECORATED_TOOL = r"^(?:execute_tool|running tools?:?|call_tool|invoke_tool|tool:|function:)[ \t]+"
+_DECORATED = re.compile(DECORATED_TOOL, re.IGNORECASE)
+
+
+def attribute_map() -> dict[str, tuple[str, ...]]:
+    """Canonical column -> attribute names, every convention's ``columns`` merged in registry order."""
+    merged: dict[str, tuple[str, ...]] = {}
+    for convention in CONVENTIONS:
+        if convention.quoted:  # JSON-encoded values: read by ``interpret``
+            continue
+        for column, names in convention.columns.items():
+            plain = (n for n in names if "#" not in n and n not in merged.get(column, ()))
+            merged[column] = (*merged.get(column, ()), *plain)
+    return merged
+
+
+MARK_PREFIXES: tuple[str, ...] = tuple(dict.fromkeys(p for c in CONVENTIONS for p in c.prefixes))
+
+
+def needs_interpretation(attrs: dict) -> bool:
+    """Whether a span carries names that only ``interpret`` reads (the OTLP fast path leaves such spans to
+    the reference reader: ``otlp_sql``)."""
+    return any(k.startswith(MARK_PREFIXES) for k in attrs) or _has_message_calls(attrs)
+
+
+MESSAGE_CALL_WORDS = ("tool_calls", "tool_use", "function_call", "tool_call_id")  # non-canonical tool calls
+
+
+def marker_pattern() -> str:
+    """An RE2 pattern that finds, in a span's attribute object as JSON text, any name ``needs_interpretation``
+    looks for (it may also find them in values: such a span only takes the slower, equal, path)."""
+    names = "|".join(re.escape(p) for p in MARK_PREFIXES)
+    return f'"(?:{names})|' + "|".join(MESSAGE_CALL_WORDS)
+
+
+def _has_message_calls(attrs: dict) -> bool:
+    """Messages under the OpenTelemetry names that hold tool calls or results in another shape (OpenAI,
+    Anthropic): ``interpret`` rewrites them in the canonical one."""
+    return any(isinstance(attrs.get(name), str) and any(w in attrs[name] for w in MESSAGE_CALL_WORDS)
+               for name in ("gen_ai.input.messages", "gen_ai.output.messages"))
+
+
+def _value(attrs: dict, name: str, quoted: bool = False):
+    attribute, _, key = name.partition("#")
+    value = attrs.get(attribute)
+    if (key or quoted) and isinstance(value, str):
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return None if key else value
+    if key:
+        return value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def span_type(attrs: dict, operation: str | None, is_root: bool) -> str | None:
+    """The canonical span type the first convention that names this span's kind gives, or None."""
+    for convention in CONVENTIONS:
+        if convention.kind is None:
+            continue
+        raw = operation if convention.kind == "gen_ai.operation.name" and operation else \
+            _value(attrs, convention.kind, convention.quoted)
+        if not isinstance(raw, str) or not raw:
+            continue
+        found = convention.kinds.get(raw.lower())
+        if found == CHAIN:
+            return "agent" if is_root else "other"
+        if found:
+            return found
+    return None
+
+
+def tool_name(name: str | None) -> str | None:
+    """A tool's name without the decoration some libraries put before it."""
+    if not isinstance(name, str):
+        return name
+    return _DECORATED.sub("", name, count=1).strip(" ") or name
+
+
+def _text(value) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return orjson.dumps(value).decode()
+
+
+def _arguments(value):
+    """Traceloop records a function's ``{"args": [...], "kwargs": {...}}``: the keyword arguments are the
+    tool call's arguments when there are no positional ones."""
+    parsed = value
+    if isinstance(value, str) and value[:1] == "{":
+        try:
+            parsed = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
+    if isinstance(parsed, dict) and set(parsed) <= {"args", "kwargs"} and "kwargs" in parsed and not parsed.get("args"):
+        return parsed["kwargs"]
+    return value
+
+
+def interpret(row: dict, attrs: dict) -> None:
+    """Apply the conventions ``ATTRIBUTE_MAP`` cannot express: tool spans' arguments and results, decorated
+    tool names, JSON-keyed values and LLM messages with tool calls. A span without any name of another
+    convention only has its tool name cleaned (what the OTLP fast path does in SQL)."""
+    if row["span_type"] == "tool":
+        row["tool_name"] = tool_name(row.get("tool_name") or row.get("name"))
+    if not needs_interpretation(attrs):
+        return
+    for convention in CONVENTIONS:
+        for column, names in convention.columns.items():
+            if row.get(column) is None and any("#" in n or convention.quoted for n in names):
+                row[column] = _first(attrs, names, convention.quoted, column)
+    if row["span_type"] == "tool":
+        for convention in CONVENTIONS:
+            for column, names in convention.tool_columns.items():
+                if row.get(column) is None:
+                    value = _first(attrs, names, convention.quoted, column)
+                    row[column] = _text(_arguments(value)) if column == "tool_args" else _text(value)
+        row["tool_name"] = tool_name(row.get("tool_name") or row.get("name"))  # a name the conventions gave
+        for text, tool in (("input_text", "tool_args"), ("output_text", "tool_result")):
+            if row.get(text) is not None and row.get(text) == row.get(tool):
+                row[text] = None  # the same text once, where it belongs
+    elif row["span_type"] == "llm":
+        _messages(row, attrs)
+
+
+def _first(attrs: dict, names: tuple[str, ...], quoted: bool, column: str):
+    for name in names:
+        value = _value(attrs, name, quoted)
+        if value is not None:
+            if column in ("input_tokens", "output_tokens", "cache_read_tokens") and not isinstance(value, int):
+                try:
+                    return int(value)
+                except (TypeError, ValueError):
+                    continue
+            return value if column not in ("input_text", "output_text") else _text(value)
+    return None
+
+
+def _messages(row: dict, attrs: dict) -> None:
+    """An LLM span's messages in the OpenTelemetry GenAI form when its output requests tool calls or its
+    input returns tool results (so ``derive`` can make tool calls of them), or when no text was set."""
+    for convention in CONVENTIONS:
+        if convention.messages is None:
+            continue
+        for column, where in zip(("input_text", "output_text"), convention.messages, strict=True):
+            found = msgs.from_indexed(attrs, where) if not convention.quoted else msgs.parse(_value(attrs, where, True))
+            if not found:
+                continue
+            typed = any(p.get("type") in ("tool_call", "tool_call_response") for m in found for p in m["parts"])
+            if typed or row.get(column) is None:
+                row[column] = msgs.dumps(found)
+    for column in ("input_text", "output_text"):
+        current = row.get(column)
+        if isinstance(current, str) and ("tool_calls" in current or "tool_use" in current
+                                         or "function_call" in current):
+            found = msgs.parse(current)
+            if found and any(p.get("type") in ("tool_call", "tool_call_response") for m in found for p in m["parts"]):
+                row[column] = msgs.dumps(found)
