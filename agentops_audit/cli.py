@@ -4,7 +4,8 @@ Exit codes (stable, for schedulers and CI):
   0  GO                     3  GO WITH CONDITIONS
   4  NO-GO                  5  INCONCLUSIVE
   2  usage or input error   1  unexpected internal error
-``demo`` exits 0 whatever the verdict of the demo data, and ``ingest`` exits 2 when a file failed.
+``demo`` exits 0 whatever the verdict of the demo data. ``ingest`` exits 2 when a file failed or had every
+record quarantined; ``ingest`` and ``run`` stop with exit code 2 when no file loaded anything.
 ``init`` exits 0, or 2 when the file already exists (it never overwrites).
 ``gate`` exits 0 PASS, 4 FAIL, 5 INCONCLUSIVE (the sample cannot tell the change from noise), 2 usage error.
 ``weekly`` exits by the verdict of the last week it audited, and 75 when another run holds the history
@@ -53,9 +54,13 @@ def _ingest(paths: list[str], db_path: str, fmt: str | None, mapping: str | None
     filters = Filters.of(getattr(args, "since", None), getattr(args, "until", None), getattr(args, "workflow", None))
     con = db.connect(db_path)
     try:
-        return ingest.ingest(con, paths, fmt=fmt, options=options, echo=print, filters=filters, progress=True)
+        summaries = ingest.ingest(con, paths, fmt=fmt, options=options, echo=print, filters=filters, progress=True)
     finally:
         con.close()
+    problem = ingest.nothing_loaded(summaries)
+    if problem:
+        raise UsageError(problem)
+    return summaries
 
 
 def _audit(db_path: str, out: str, config: str | None, pdf: bool = False, manifest: str | None = None,
@@ -100,7 +105,7 @@ def _pdf(html: Path | None = None):
 
 def cmd_ingest(args) -> int:
     summaries = _ingest(args.paths, args.db, args.format, args.mapping, args)
-    return EXIT_USAGE if any(s.error for s in summaries) else 0
+    return EXIT_USAGE if any(s.error or s.all_quarantined for s in summaries) else 0
 
 
 def cmd_audit(args) -> int:

@@ -231,3 +231,34 @@ def test_unknown_schema_version_is_one_clear_error(traces, tmp_path):
         db.upgrade(database)
     con = db.connect(database.with_name("b.duckdb"))  # other files are unaffected
     con.close()
+
+
+def test_nothing_loaded_is_an_error_and_an_empty_file_is_not(traces, tmp_path, capsys):
+    from agentops_audit import cli
+
+    path, truth = traces
+    empty, junk = tmp_path / "empty.jsonl", tmp_path / "junk.otlp.jsonl"
+    empty.write_bytes(b"")
+    junk.write_text('{"resourceSpans": [{"scopeSpans": [{"spans": [{"name": "no ids"}]}]}]}\n')
+    database = tmp_path / "a.duckdb"
+    # nothing at all loads: one line, exit 2, and `run` audits nothing
+    assert cli.main(["ingest", str(junk), "--format", "otlp", "--db", str(database)]) == 2
+    out, err = capsys.readouterr()
+    assert "quarantined 1" in out
+    assert err.strip() == ("agentops-audit: error: nothing loaded from 1 file (1 entirely quarantined); "
+                           "see the lines above")
+    assert cli.main(["run", str(junk), "--format", "otlp", "--out", str(tmp_path / "run")]) == 2
+    assert "nothing loaded" in capsys.readouterr().err
+    assert not (tmp_path / "run" / "audit.json").exists()
+    # an empty file is reported as empty and does not fail the others; an entirely quarantined one does
+    assert cli.main(["ingest", str(empty), str(path), "--db", str(database)]) == 0
+    out = capsys.readouterr().out
+    assert f"{empty}" in out and "empty, no records" in out
+    assert cli.main(["ingest", str(junk), str(path), "--format", "otlp", "--db", str(tmp_path / "b.duckdb")]) == 2
+    capsys.readouterr()
+    # the same input again changes nothing and is not an error
+    assert cli.main(["ingest", str(path), "--db", str(database)]) == 0
+    assert "already ingested" in capsys.readouterr().out
+    con = db.connect(database, read_only=True)
+    assert scalar(con, "SELECT count(*) FROM spans") == truth["spans"]
+    con.close()

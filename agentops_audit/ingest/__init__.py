@@ -62,12 +62,15 @@ def ingest(con: duckdb.DuckDBPyConnection, paths: list[str], fmt: str | None = N
             def advance(position: int, _start: int = done) -> None:
                 bar.update(max(0, _start + position - bar.n))  # never back: a restaged file reads again
         name, unreadable = fmt, None
-        if name is None:
-            try:
+        try:
+            blank = not read_head(path, SNIFF_BYTES).strip()
+            if name is None and not blank:
                 name = sniff(path)
-            except InputError as exc:
-                unreadable = str(exc)
-        if unreadable:
+        except InputError as exc:
+            unreadable, blank = str(exc), False
+        if blank:  # reported as empty: not an error, the other files still count
+            summaries.append(SourceSummary(path=str(path), format=name or "?"))
+        elif unreadable:
             summaries.append(SourceSummary(path=str(path), format="?", error=unreadable))
         elif name is None:
             summaries.append(SourceSummary(
@@ -92,6 +95,19 @@ def ingest(con: duckdb.DuckDBPyConnection, paths: list[str], fmt: str | None = N
     if bar is not None:
         bar.close()
     return summaries
+
+
+def nothing_loaded(summaries: list[SourceSummary]) -> str | None:
+    """The one-line error when no input file put anything in the database (an empty audit would follow),
+    else None."""
+    if any(s.contributed for s in summaries):
+        return None
+    kinds = {"failed": sum(bool(s.error) for s in summaries), "empty": sum(s.empty for s in summaries),
+             "entirely quarantined": sum(s.all_quarantined for s in summaries),
+             "left out by the filters": sum(bool(s.rows_filtered) and not s.rows_loaded for s in summaries)}
+    detail = ", ".join(f"{n} {k}" for k, n in kinds.items() if n)
+    files = f"{len(summaries)} file{'s' if len(summaries) != 1 else ''}"
+    return f"nothing loaded from {files}" + (f" ({detail})" if detail else "") + "; see the lines above"
 
 
 def _size(path: Path) -> int:
