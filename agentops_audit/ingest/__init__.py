@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from agentops_audit.ingest import evals, langfuse, openinference, otlp, registry, tabular, transcripts
+from agentops_audit.ingest import evals, langfuse, mlflow, openinference, otlp, registry, tabular, transcripts
 from agentops_audit.ingest.canonical import Quarantined
 from agentops_audit.ingest.convert import sniff_head
 from agentops_audit.ingest.filters import Filters
@@ -62,13 +62,14 @@ def ingest(con: duckdb.DuckDBPyConnection, paths: list[str], fmt: str | None = N
             def advance(position: int, _start: int = done) -> None:
                 bar.update(max(0, _start + position - bar.n))  # never back: a restaged file reads again
         name, unreadable = fmt, None
-        try:
-            blank = not read_head(path, SNIFF_BYTES).strip()
-            if name is None and not blank:
-                name = sniff(path)
-        except InputError as exc:
-            unreadable, blank = str(exc), False
-        if blank:  # reported as empty: not an error, the other files still count
+        blank = False
+        if name is None:
+            try:
+                blank = not read_head(path, SNIFF_BYTES).strip()
+                name = None if blank else sniff(path)
+            except InputError as exc:
+                unreadable = str(exc)
+        if blank:  # nothing to sniff: reported as empty, not an error (with --format it is loaded, and logged)
             summaries.append(SourceSummary(path=str(path), format=name or "?"))
         elif unreadable:
             summaries.append(SourceSummary(path=str(path), format="?", error=unreadable))
@@ -132,6 +133,8 @@ def _progress_bar(files: list[Path]):
 ADAPTERS: dict[str, Adapter] = {
     otlp.NAME: Adapter(otlp.NAME, "OpenTelemetry OTLP JSON (file exporter JSON Lines or one document)",
                        otlp.sniff, otlp.read, otlp.load),
+    mlflow.NAME: Adapter(mlflow.NAME, "MLflow traces (Trace JSON, `mlflow traces search` output, search_traces() "
+                         "saved as JSON Lines or Parquet)", mlflow.sniff, mlflow.read),
     tabular.NAME: Adapter(tabular.NAME, "canonical spans written by this toolkit (Parquet, CSV, JSON Lines)",
                           tabular.sniff, tabular.read),
     langfuse.NAME: Adapter(langfuse.NAME, "Langfuse export of traces and observations (JSON, JSON Lines)",

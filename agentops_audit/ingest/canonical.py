@@ -73,7 +73,12 @@ def span_type_of(operation: str | None, attrs: dict, is_root: bool = False) -> s
     return "other"
 
 
+LAST_OF_LIST = ("tool_call_id",)  # a list there names the call last (Microsoft Agent Framework: [run id, call id])
+
+
 def _coerce(column: str, value):
+    if column in LAST_OF_LIST and isinstance(value, list):
+        value = value[-1] if value else None
     if value is None:
         return None
     if column in _INT_COLUMNS:

@@ -147,8 +147,12 @@ CONVENTIONS: tuple[Convention, ...] = (
                "retriever": "retrieval", "reranker": "retrieval", "embedding": "embedding", "parser": "other",
                "guardrail": "policy", "unknown": "other"},
         columns={
+            "request_model": ("mlflow.spanInputs#model",),
+            "response_model": ("mlflow.spanOutputs#model", "mlflow.llm.model"),
             "input_tokens": ("mlflow.chat.tokenUsage#input_tokens",),
             "output_tokens": ("mlflow.chat.tokenUsage#output_tokens",),
+            "cache_read_tokens": ("mlflow.chat.tokenUsage#cache_read_input_tokens",),
+            "cost_usd": ("mlflow.llm.cost#total_cost",),
             "session_id": ("mlflow.trace.session",),
             "input_text": ("mlflow.spanInputs",),
             "output_text": ("mlflow.spanOutputs",),
@@ -156,6 +160,14 @@ CONVENTIONS: tuple[Convention, ...] = (
         tool_columns={"tool_args": ("mlflow.spanInputs",), "tool_result": ("mlflow.spanOutputs",)},
         messages=("mlflow.spanInputs", "mlflow.spanOutputs"),
         prefixes=("mlflow.",), quoted=True,
+    ),
+    Convention(
+        "Google ADK", "google-adk's native OpenTelemetry spans (gcp.vertex.agent.*)",
+        tool_columns={"tool_args": ("gcp.vertex.agent.tool_call_args",),
+                      "tool_result": ("gcp.vertex.agent.tool_response",)},
+        columns={"session_id": ("gcp.vertex.agent.session_id",)},
+        messages=("gcp.vertex.agent.llm_request", "gcp.vertex.agent.llm_response"),
+        prefixes=("gcp.vertex.agent.",),
     ),
     Convention(
         "Langfuse (OpenTelemetry SDK)", "https://langfuse.com/docs/opentelemetry (langfuse.* attributes)",

@@ -13,7 +13,8 @@ after a file is loaded:
   ids are unique per call);
   a call whose result never arrives carries ``agentops.tool.result_missing`` (as transcripts do);
 - a call is not derived where a tool span of the trace already stands for it: one with the same call id,
-  or, for spans that record no call id, the n-th span of that tool name for the n-th call of it;
+  or, for spans that record no call id (or calls that have none), the n-th span of that tool name for
+  the n-th call of it; nor is a structured-output "tool" that nothing runs (pydantic-ai's output tools);
 - its span id is a hash of the LLM span and the call's position, so loading again derives the same rows.
 
 Derived rows carry ``derived_from = 'llm_message'`` (NULL for every span read from an export), so the
@@ -50,7 +51,8 @@ def derive(con: duckdb.DuckDBPyConnection, source_id: int) -> int:
         return 0
     con.execute(_TOUCHED.format(source_id=source_id, asks=asks))
     con.execute(f"DELETE FROM spans WHERE derived_from = '{DERIVED}' AND trace_id IN (SELECT trace_id FROM _touched)")
-    con.execute(_CALLS.format(parts_out=_parts("l.output_text"), parts_in=_parts("l.input_text"), asks=asks))
+    con.execute(_CALLS.format(parts_out=_parts("l.output_text"), parts_in=_parts("l.input_text"), asks=asks,
+                              output_tools=_OUTPUT_TOOLS))
     con.execute("""
         UPDATE spans s SET tool_call_id = coalesce(s.tool_call_id, c.call_id),
                            tool_result = coalesce(s.tool_result, c.response)
@@ -61,6 +63,13 @@ def derive(con: duckdb.DuckDBPyConnection, source_id: int) -> int:
     con.execute("DROP TABLE _touched; DROP TABLE _calls")  # (an error rolls back the file, and these with it)
     return derived
 
+
+# pydantic-ai answers with a structured output through a tool call ("final_result") that nothing runs: the
+# request names such tools in model_request_parameters.output_tools (an object, or its JSON text)
+_MRP = "json_extract_string(l.attributes, '$.\"model_request_parameters\"')"
+_OUTPUT_TOOLS = (f"CASE WHEN NOT contains(l.attributes::VARCHAR, 'output_tools') THEN NULL "
+                 f"WHEN NOT json_valid({_MRP}) THEN NULL "
+                 f"ELSE json_extract_string({_MRP}, '$.output_tools[*].name') END")
 
 # the traces of the file, those sharing a session with them whose LLM spans hold tool calls or results, and
 # those whose derived calls still wait for a result (an instrumentation without a parent span or a session
@@ -84,7 +93,7 @@ WITH llm AS (
     WHERE trace_id IN (SELECT trace_id FROM _touched) AND derived_from IS NULL AND {asks}
 ), requested AS (
     SELECT l.trace_id, l.span_id AS llm_span_id, l.session_id, l.workflow, l.agent_name, l.service_name,
-           l.service_version, l.end_time AS asked_at, l.source_id,
+           l.service_version, l.end_time AS asked_at, l.source_id, {output_tools} AS output_tools,
            unnest({parts_out}) AS part, generate_subscripts({parts_out}, 1) AS position
     FROM llm l
     WHERE contains(l.output_text, '"tool_call"')
@@ -94,7 +103,9 @@ WITH llm AS (
                 WHEN json_type(part->'arguments') = 'NULL' THEN NULL
                 ELSE (part->'arguments')::VARCHAR END AS arguments,
            row_number() OVER (PARTITION BY trace_id, part->>'name' ORDER BY asked_at, llm_span_id, position) AS nth
-    FROM requested WHERE part->>'type' = 'tool_call' AND part->>'name' IS NOT NULL
+    FROM requested
+    WHERE part->>'type' = 'tool_call' AND part->>'name' IS NOT NULL
+      AND NOT coalesce(list_contains(output_tools, part->>'name'), false)
 ), answered AS (
     SELECT trace_id, session_id, service_name, answered_at, part->>'id' AS call_id,
            CASE WHEN json_type(part->'response') = 'VARCHAR' THEN part->>'response'
@@ -105,14 +116,18 @@ WITH llm AS (
 ), tools AS (
     SELECT trace_id, span_id, tool_call_id, tool_name,
            row_number() OVER (PARTITION BY trace_id, tool_name, tool_call_id IS NULL
-                              ORDER BY start_time, span_id) AS nth
+                              ORDER BY start_time, span_id) AS nth,
+           row_number() OVER (PARTITION BY trace_id, tool_name ORDER BY start_time, span_id) AS nth_of_name
     FROM spans
     WHERE trace_id IN (SELECT trace_id FROM _touched) AND span_type = 'tool' AND derived_from IS NULL
 )
 SELECT c.*,
        coalesce((SELECT any_value(t.span_id) FROM tools t WHERE t.trace_id = c.trace_id AND t.tool_call_id = c.call_id),
                 (SELECT any_value(t.span_id) FROM tools t WHERE t.trace_id = c.trace_id AND t.tool_call_id IS NULL
-                                                           AND t.tool_name = c.tool AND t.nth = c.nth)) AS stands_for,
+                                                           AND t.tool_name = c.tool AND t.nth = c.nth),
+                (SELECT any_value(t.span_id) FROM tools t WHERE c.call_id IS NULL AND t.trace_id = c.trace_id
+                                                           AND t.tool_name = c.tool AND t.nth_of_name = c.nth)
+       ) AS stands_for,
        r.answered_at, r.response
 FROM calls c
 LEFT JOIN LATERAL (

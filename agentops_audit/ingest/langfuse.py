@@ -19,8 +19,9 @@ from agentops_audit.ingest.convert import excerpt, flatten, text_of, time_proble
 from agentops_audit.ingest.documents import json_documents
 
 NAME = "langfuse"
+# observation types; a SPAN, EVENT or CHAIN is typed by its attributes (conventions), else "other"
 TYPES = {"GENERATION": "llm", "TOOL": "tool", "AGENT": "agent", "RETRIEVER": "retrieval", "EMBEDDING": "embedding",
-         "GUARDRAIL": "policy", "SPAN": "other", "EVENT": "other", "CHAIN": "other", "EVALUATOR": "other"}
+         "GUARDRAIL": "policy", "EVALUATOR": "other"}
 
 
 def sniff(head: bytes) -> bool:
@@ -70,13 +71,37 @@ def _cost(record: dict) -> float | None:
 
 
 def _metadata(record: dict) -> dict:
+    """The record's metadata as attributes. Spans that reached Langfuse over OpenTelemetry keep their
+    attributes under ``metadata.attributes`` and their resource's under ``metadata.resourceAttributes``:
+    those come back under their own names (``resource.*`` for the resource), as the OTLP reader gives them."""
     metadata = record.get("metadata")
     if isinstance(metadata, str):
         try:
             metadata = orjson.loads(metadata)
         except orjson.JSONDecodeError:
             return {"langfuse.metadata": metadata}
-    return flatten(metadata) if isinstance(metadata, dict) else {}
+    if not isinstance(metadata, dict):
+        return {}
+    otel = metadata.get("attributes") if isinstance(metadata.get("attributes"), dict) else {}
+    resource = metadata.get("resourceAttributes") if isinstance(metadata.get("resourceAttributes"), dict) else {}
+    rest = {k: v for k, v in metadata.items() if not (k in ("attributes", "resourceAttributes")
+                                                      and isinstance(v, dict))}
+    out = flatten(rest)
+    out.update({f"resource.{k}": v for k, v in resource.items() if v is not None})
+    out.update({k: v for k, v in otel.items() if v is not None})
+    return out
+
+
+def _tool_message(value) -> dict | None:
+    """A LangChain ToolMessage (what a LangGraph ``tools`` node returns for one call), or None."""
+    if isinstance(value, str) and value[:1] == "{":
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return None
+    if isinstance(value, dict) and value.get("type") == "tool" and value.get("tool_call_id") is not None:
+        return value
+    return None
 
 
 def _times(record: dict, start_names: tuple, end_names: tuple) -> tuple[int | None, int | None]:
@@ -126,7 +151,10 @@ def observation_row(record: dict, locator: str, mapping) -> dict | Quarantined:
     if problem:
         return Quarantined(locator, problem, excerpt(record))
     kind = str(record.get("type") or "SPAN").upper()
-    span_type = TYPES.get(kind, "other")
+    span_type = TYPES.get(kind)  # a generic SPAN, EVENT or CHAIN: what its attributes or output say it is
+    answer = _tool_message(record.get("output"))
+    if span_type is None and answer is not None:
+        span_type = "tool"  # a LangGraph/LangChain tool run, recorded as a plain span
     level = str(record.get("level") or "DEFAULT").upper()
     tokens_in, tokens_out, cached = _tokens(record)
     attrs = {**_metadata(record), "langfuse.record": "observation", "langfuse.type": kind, "langfuse.level": level}
@@ -144,11 +172,18 @@ def observation_row(record: dict, locator: str, mapping) -> dict | Quarantined:
         "input_tokens": tokens_in, "output_tokens": tokens_out, "cache_read_tokens": cached, "cost_usd": _cost(record),
         "prompt_version": text_of(record.get("promptVersion")),
     }
-    if span_type == "tool":  # a TOOL observation holds its call and its result: its id is the call id
-        row.update(tool_name=row["name"], tool_call_id=span_id, tool_args=text_of(record.get("input")),
-                   tool_result=text_of(record.get("output")))
-    else:
-        row.update(input_text=text_of(record.get("input")), output_text=text_of(record.get("output")))
+    # the observation's input and output: a tool call's arguments and result, an LLM call's messages, unless
+    # the span's own attributes say it more exactly (conventions: the Langfuse names come after the others)
+    for key in ("input", "output"):
+        if record.get(key) is not None:
+            attrs.setdefault(f"langfuse.observation.{key}", record[key])
+    if answer is not None:  # the ToolMessage names the tool and the call it answers
+        row.update(tool_name=text_of(answer.get("name")), tool_call_id=text_of(answer.get("tool_call_id")),
+                   tool_result=text_of(answer.get("content")))
+        if answer.get("status") == "error":
+            row["status_code"] = "ERROR"
+    if span_type is None:
+        del row["span_type"]  # typed from the attributes
     return _fill(row, attrs, mapping, locator, record)
 
 
@@ -161,9 +196,15 @@ def _fill(row: dict, attrs: dict, mapping, locator: str, record: dict) -> dict |
 
 
 def _records(doc) -> list:
-    """The trace and observation records of one JSON document, nested observations after their trace."""
+    """The trace and observation records of one JSON document, nested observations after their trace: an
+    API page ``{"data": [...]}``, the UI's and API's ``{"trace": {...}, "observations": [...]}``, a trace
+    with its ``observations`` inside, or a list of any of these."""
     if isinstance(doc, dict) and isinstance(doc.get("data"), list) and "id" not in doc:
         doc = doc["data"]
+    if isinstance(doc, dict) and isinstance(doc.get("trace"), dict) and "id" not in doc:
+        doc = [{**doc["trace"], "observations": doc.get("observations") or doc["trace"].get("observations")}]
+    if isinstance(doc, list) and any(isinstance(d, dict) and isinstance(d.get("trace"), dict) for d in doc):
+        return [r for d in doc for r in _records(d)]
     out = []
     for record in doc if isinstance(doc, list) else [doc]:
         out.append(record)

@@ -160,7 +160,8 @@ def message(raw) -> dict | None:
         part = _text_part(content)
         if part:
             parts.append(part)
-    for item in raw.get("tool_calls") or ():
+    extra = raw.get("additional_kwargs") if isinstance(raw.get("additional_kwargs"), dict) else {}
+    for item in raw.get("tool_calls") or extra.get("tool_calls") or ():  # LangChain keeps OpenAI's in kwargs
         call = _tool_call(item)
         if call:
             parts.append(call)

@@ -37,7 +37,7 @@ import pyarrow as pa
 
 from agentops_audit.db import scalar
 from agentops_audit.ingest import conventions, otlp
-from agentops_audit.ingest.canonical import ARROW_SCHEMA, COLUMNS, SPAN_TYPES, Quarantined, extend_map
+from agentops_audit.ingest.canonical import ARROW_SCHEMA, COLUMNS, LAST_OF_LIST, SPAN_TYPES, Quarantined, extend_map
 from agentops_audit.ingest.reader import line_blocks
 
 BLOCK_BYTES = 16 << 20  # read from the file at a time
@@ -228,7 +228,9 @@ def insert_sql(mapping: dict[str, tuple[str, ...]], source_id: int, direct: bool
             values.append(f"{_number(column, raw)} AS m_{column}")
             converted = f"m_{column} IS NULL"
         else:  # a string as it is; integers, booleans, arrays and objects as JSON, as orjson writes them
-            values.append(f"CASE WHEN starts_with({raw}, '\"') THEN {_text(raw)} ELSE {raw} END AS m_{column}")
+            last = (f"WHEN starts_with({raw}, '[') THEN json_extract_string({raw}, '$[#-1]') "
+                    if column in LAST_OF_LIST else "")
+            values.append(f"CASE WHEN starts_with({raw}, '\"') THEN {_text(raw)} {last}ELSE {raw} END AS m_{column}")
             converted = f"NOT starts_with({raw}, '\"') AND regexp_full_match({raw}, '{_FLOAT}')"  # a double
         unset = f"{base} IS NULL AND " if base != "NULL" else ""
         problems.append(f"({unset}{raw} IS NOT NULL AND {converted})")
