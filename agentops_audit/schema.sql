@@ -141,10 +141,27 @@ SELECT *,
 FROM span_sessions
 WHERE span_type = 'tool';
 
+-- The spans whose own tokens and cost count: a span that reports tokens or cost, unless one of its children
+-- does too. Many frameworks put the sum of their model calls on the agent or run span above them as well
+-- (pydantic-ai's agent run, Langfuse's trace and agent observations): counted there and again below, a
+-- task's tokens and cost would double. Leaves win; an aggregate counts only where nothing below it reports.
+CREATE OR REPLACE VIEW metered_spans AS
+SELECT s.* FROM span_sessions s
+WHERE (s.input_tokens IS NOT NULL OR s.output_tokens IS NOT NULL OR s.cost_usd IS NOT NULL)
+  AND NOT EXISTS (SELECT 1 FROM spans c
+                  WHERE c.trace_id = s.trace_id AND c.parent_span_id = s.span_id
+                    AND (c.input_tokens IS NOT NULL OR c.output_tokens IS NOT NULL OR c.cost_usd IS NOT NULL));
+
 -- One row per session, aggregated per (session, trace) first so that traces are counted without a
--- DISTINCT aggregate.
+-- DISTINCT aggregate; tokens and cost come from the metered spans.
 CREATE OR REPLACE VIEW sessions AS
-WITH per_trace AS (
+WITH metered AS (
+    SELECT session_key, trace_id,
+           sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)) AS tokens,
+           sum(cost_usd)                                               AS cost_usd
+    FROM metered_spans
+    GROUP BY session_key, trace_id
+), per_trace AS (
     SELECT session_key, trace_id,
            any_value(workflow) FILTER (WHERE workflow IS NOT NULL)                 AS workflow,
            any_value(session_outcome) FILTER (WHERE session_outcome IS NOT NULL)   AS outcome,
@@ -153,9 +170,7 @@ WITH per_trace AS (
            max(end_time)                                                           AS ended_at,
            count(*)                                                                AS spans,
            count(*) FILTER (WHERE span_type = 'llm')                               AS llm_calls,
-           count(*) FILTER (WHERE span_type = 'tool')                              AS tool_calls,
-           sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0))            AS tokens,
-           sum(cost_usd)                                                           AS cost_usd
+           count(*) FILTER (WHERE span_type = 'tool')                              AS tool_calls
     FROM span_sessions
     GROUP BY session_key, trace_id
 )
@@ -170,9 +185,9 @@ SELECT session_key AS session_id,
        count(*)                                                                AS traces,
        sum(llm_calls)::BIGINT                                                  AS llm_calls,
        sum(tool_calls)::BIGINT                                                 AS tool_calls,
-       sum(tokens)                                                             AS tokens,
-       sum(cost_usd)                                                           AS cost_usd
-FROM per_trace
+       coalesce(sum(m.tokens), 0)                                              AS tokens,
+       sum(m.cost_usd)                                                         AS cost_usd
+FROM per_trace LEFT JOIN metered m USING (session_key, trace_id)
 GROUP BY session_key;
 
 -- Evaluation results, one row per (case, release, rubric item), loaded by the `evals` ingest format

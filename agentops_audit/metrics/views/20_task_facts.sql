@@ -1,6 +1,7 @@
 -- One row per task (session): outcome, the success judgement, latency, tokens, tool calls and cost.
 -- Cost of a span: its exported agentops.cost.usd, else its tokens priced by the price table (input
 -- tokens include cache reads); spans with tokens but an unknown model stay unpriced and are counted.
+-- Only metered spans count (schema.sql: a span whose children report tokens or cost is their sum).
 -- {success_predicate} is replaced by the validated predicate (see metrics/params.py).
 CREATE OR REPLACE TEMP TABLE task_facts AS
 WITH span_cost AS (
@@ -12,9 +13,8 @@ WITH span_cost AS (
                         (coalesce(s.input_tokens, 0) - coalesce(s.cache_read_tokens, 0)) * m.input_usd
                         + coalesce(s.cache_read_tokens, 0) * m.cache_read_usd
                         + coalesce(s.output_tokens, 0) * m.output_usd))           AS task_cost_usd
-    FROM span_sessions s
+    FROM metered_spans s
     LEFT JOIN audit_model_map m ON m.model = coalesce(s.response_model, s.request_model)
-    WHERE s.cost_usd IS NOT NULL OR s.input_tokens IS NOT NULL OR s.output_tokens IS NOT NULL
     GROUP BY s.session_key
 ),
 s AS (SELECT * FROM sessions)
