@@ -559,3 +559,28 @@ def test_session_registry_via_cli(tmp_path, capsys):
                      "--db", str(database)])
     assert code == 0
     assert "[session-registry]: read 5, loaded 4, duplicate 1, quarantined 0" in capsys.readouterr().out
+
+
+def test_chat_transcripts_under_any_key_behind_a_large_header_are_sniffed(tmp_path):
+    """A benchmark results file ({info, tasks, <conversations>}) whose first 64 KiB hold no message is
+    recognised by its shape; a mapping with a transcript section implies the format."""
+    conversation = {"id": "sim-1", "messages": [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": None, "usage": {"prompt_tokens": 5, "completion_tokens": 2},
+         "tool_calls": [{"id": "c1", "name": "lookup", "arguments": {"q": 1}}]},
+        {"role": "tool", "id": "c1", "content": "found", "error": False},
+        {"role": "assistant", "content": "done", "usage": {"prompt_tokens": 9, "completion_tokens": 1}}]}
+    doc = {"info": {"notes": "x" * 100_000}, "tasks": [{"id": "t1"}], "runs": [conversation]}
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(doc))
+    con = db.connect(tmp_path / "a.duckdb")
+    [summary] = ingest.ingest(con, [str(path)])
+    assert (summary.format, summary.rows_loaded) == ("transcript", 4), summary.line()
+    assert con.execute("SELECT tool_name, tool_call_id, tool_result FROM spans WHERE span_type = 'tool'").fetchall() \
+        == [("lookup", "c1", "found")]
+    mapped = tmp_path / "other.json"
+    mapped.write_text(json.dumps({"dialogues": [{"sid": "a", "turns": conversation["messages"]}]}))
+    options = {"transcript": {"records": "dialogues", "session_id": "sid", "messages": "turns"}}
+    [summary] = ingest.ingest(con, [str(mapped)], options=options)
+    assert (summary.format, summary.rows_loaded) == ("transcript", 4), summary.line()
+    assert _ledger_holds(con)

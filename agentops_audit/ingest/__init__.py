@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import orjson
 
 from agentops_audit.ingest import evals, langfuse, mlflow, openinference, otlp, registry, tabular, transcripts
 from agentops_audit.ingest.canonical import Quarantined
@@ -32,6 +33,9 @@ class Adapter:
     load: FastPath | None = None  # optional fast path, tried first (see loader.load_file)
 
 
+SNIFF_WHOLE_BYTES = 256 << 20  # a JSON document no adapter recognises by its head is parsed whole up to this size
+
+
 def sniff(path: Path) -> str | None:
     """The name of the first adapter that recognises the file, or None."""
     head = read_head(path, SNIFF_BYTES)  # a large export is not read whole just to sniff it
@@ -40,6 +44,15 @@ def sniff(path: Path) -> str | None:
     for adapter in ADAPTERS.values():
         if adapter.sniff(head):
             return adapter.name
+    if head.lstrip()[:1] == b"{" and path.stat().st_size <= SNIFF_WHOLE_BYTES:
+        # one JSON object whose header hides what follows (a benchmark's results file: info, tasks, then the
+        # conversations): recognised by its shape
+        try:
+            doc = orjson.loads(read_bytes(path))
+        except orjson.JSONDecodeError:
+            return None
+        if transcripts.sniff_document(doc):
+            return transcripts.NAME
     return None
 
 
@@ -52,6 +65,8 @@ def ingest(con: duckdb.DuckDBPyConnection, paths: list[str], fmt: str | None = N
     stderr when it is a terminal and the ingest takes more than a second."""
     if fmt is not None and fmt not in ADAPTERS:
         raise InputError(f"unknown format {fmt!r}; known formats: {', '.join(ADAPTERS)}")
+    if fmt is None and (options or {}).get("transcript") is not None:
+        fmt = transcripts.NAME  # a mapping with a transcript section is about chat transcripts
     files = expand(paths)
     summaries = []
     bar = _progress_bar(files) if progress else None

@@ -35,6 +35,32 @@ def sniff(head: bytes) -> bool:
     return b'"role"' in head and any(k in head for k in (b'"assistant"', b'"tool_calls"', b'"tool_use"'))
 
 
+def is_conversation(record) -> bool:
+    """A record with a message list (messages, conversation, traj, trajectory) whose items have roles."""
+    if not isinstance(record, dict):
+        return False
+    messages = next((record[k] for k in _MESSAGE_KEYS if isinstance(record.get(k), list)), None)
+    return bool(messages) and all(isinstance(m, dict) for m in messages[:20]) and any(
+        "role" in m for m in messages[:20])
+
+
+def conversations_key(doc) -> str | None:
+    """The key under which a JSON object keeps a list of conversations, whatever its name (tau2-bench's
+    ``simulations``, ...): the conventional names first, then any key whose list holds conversations."""
+    if not isinstance(doc, dict):
+        return None
+    keys = [k for k in _CONTAINERS if k in doc] + [k for k in doc if k not in _CONTAINERS]
+    return next((k for k in keys if isinstance(doc[k], list) and doc[k] and is_conversation(doc[k][0])), None)
+
+
+def sniff_document(doc) -> bool:
+    """Whether a whole parsed JSON document is chat-shaped: a conversation, a list of them, or an object
+    holding a list of them under any key (the byte sniff may not reach the messages of a large header)."""
+    if isinstance(doc, list):
+        return bool(doc) and is_conversation(doc[0])
+    return is_conversation(doc) or conversations_key(doc) is not None
+
+
 def _id(*parts) -> str:
     return hashlib.sha256("\x00".join(str(p) for p in parts).encode()).hexdigest()
 
@@ -79,10 +105,10 @@ def _results(message: dict, names: dict, role: str) -> list[dict]:
     """The tool results a message carries: a ``role: tool`` message, or ``tool_result`` blocks."""
     out = []
     content = dig(message, names["content"])
-    if role in ("tool", "function"):
-        call_id = dig(message, names["tool_call_id"]) or message.get("tool_use_id")
+    if role in ("tool", "function"):  # the call it answers: tool_call_id, tool_use_id, or its own id (tau2)
+        call_id = dig(message, names["tool_call_id"]) or message.get("tool_use_id") or message.get("id")
         out.append({"id": call_id, "result": _text(content) if isinstance(content, list) else text_of(content),
-                    "is_error": bool(message.get("is_error"))})
+                    "is_error": bool(message.get("is_error") or message.get("error") is True)})
     for block in content if isinstance(content, list) else ():
         if isinstance(block, dict) and block.get("type") == "tool_result":
             inner = block.get("content")
@@ -128,7 +154,7 @@ def _records(locator: str, doc, spec: TranscriptSpec) -> Iterator[tuple[str, obj
             return
         doc = found
     elif isinstance(doc, dict) and not _messages_path(doc, spec):
-        key = next((k for k in _CONTAINERS if isinstance(doc.get(k), list)), None)
+        key = conversations_key(doc) or next((k for k in _CONTAINERS if isinstance(doc.get(k), list)), None)
         if key is not None:
             doc = doc[key]
     if isinstance(doc, list):
@@ -219,6 +245,10 @@ def _spans(record: dict, messages: list, session: str, derived: bool, times: lis
     llm_rows: list[dict] = []
     orphan_results = 0
     inputs: list[str] = []
+    # where assistant messages report usage, one that reports none and calls no tool was not written by the
+    # model (tau2-bench's fixed greeting): a step of the conversation, not an LLM call
+    metered = any(str(dig(m, names["role"]) or "").lower() in _ASSISTANT and dig(m, names["usage"])
+                  for m in messages)
     for index, message in enumerate(messages):
         role = str(dig(message, names["role"]) or "").lower()
         for result in _results(message, names, role):
@@ -234,14 +264,19 @@ def _spans(record: dict, messages: list, session: str, derived: bool, times: lis
             continue
         tokens_in, tokens_out, cached = _usage(dig(message, names["usage"]))
         message_calls = _calls(message, names)
-        msg_model = dig(message, names["model"])
-        attrs = {**flags, "gen_ai.operation.name": "chat", "agentops.transcript.message_index": index}
+        msg_model = dig(message, names["model"]) or dig(message, "raw_data.model")  # tau2: the raw response
+        scripted = metered and not dig(message, names["usage"]) and not message_calls
+        attrs = {**flags, "agentops.transcript.message_index": index}
+        if not scripted:
+            attrs["gen_ai.operation.name"] = "chat"
         if message_calls:
             attrs["agentops.transcript.tool_calls"] = len(message_calls)
         llm_rows.append({
             **common, "span_id": _id(session, index)[:16], "parent_span_id": root_id,
-            "name": f"chat {msg_model or model}" if (msg_model or model) else "chat", "operation": "chat",
-            "span_type": "llm", "start_time": times[index - 1] if index else times[index], "end_time": times[index],
+            "name": "assistant message" if scripted else f"chat {msg_model or model}" if (msg_model or model)
+            else "chat", "operation": None if scripted else "chat",
+            "span_type": "other" if scripted else "llm",
+            "start_time": times[index - 1] if index else times[index], "end_time": times[index],
             "request_model": text_of(msg_model) or model, "input_tokens": tokens_in, "output_tokens": tokens_out,
             "cache_read_tokens": cached, "cost_usd": _number(dig(message, names["cost"])),
             "input_text": "\n\n".join(inputs) or None, "output_text": _text(dig(message, names["content"])),
