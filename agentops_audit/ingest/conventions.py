@@ -178,8 +178,12 @@ CONVENTIONS: tuple[Convention, ...] = (
         columns={
             "session_id": ("langfuse.session.id",),
             "request_model": ("langfuse.observation.model.name",),
-            "input_tokens": ("langfuse.observation.usage_details#input",),
-            "output_tokens": ("langfuse.observation.usage_details#output",),
+            "input_tokens": ("langfuse.observation.usage_details#input",
+                             "langfuse.observation.usage_details#prompt_tokens",
+                             "langfuse.observation.usage_details#input_tokens"),
+            "output_tokens": ("langfuse.observation.usage_details#output",
+                              "langfuse.observation.usage_details#completion_tokens",
+                              "langfuse.observation.usage_details#output_tokens"),
             "cost_usd": ("langfuse.observation.cost_details#total",),
             "input_text": ("langfuse.observation.input",),
             "output_text": ("langfuse.observation.output",),
@@ -269,6 +273,16 @@ def span_type(attrs: dict, operation: str | None, is_root: bool) -> str | None:
     return None
 
 
+# An agent's name inside its span's name: "invoke_agent triage", "agent_run [triage]" (Google ADK),
+# "triage run" (pydantic-ai)
+_AGENT_NAMED = re.compile(r"^(?:invoke_agent (?P<a>.+)|agent_run \[(?P<b>.+)\]|(?P<c>\S+) run)$")
+
+
+def agent_name(name: str | None) -> str | None:
+    found = _AGENT_NAMED.match(name or "")
+    return next((g for g in found.groups() if g), None) if found else None
+
+
 def tool_name(name: str | None) -> str | None:
     """A tool's name without the decoration some libraries put before it."""
     if not isinstance(name, str):
@@ -308,6 +322,14 @@ def interpret(row: dict, attrs: dict) -> None:
         for column, names in convention.columns.items():
             if row.get(column) is None and any("#" in n or convention.quoted for n in names):
                 row[column] = _first(attrs, names, convention.quoted, column)
+    if str(attrs.get("langfuse.observation.level") or "").upper() == "ERROR":  # Langfuse's level, not OTel status
+        row["status_code"] = "ERROR"
+        row["status_message"] = row.get("status_message") or _text(attrs.get("langfuse.observation.status_message"))
+    if row["span_type"] == "tool" and str(row.get("error_type") or "").endswith("GraphInterrupt"):
+        # LangGraph's interrupt(): the tool paused for a person's decision; it runs again once resumed
+        row.update(span_type="approval", approval_status="requested", error_type=None)
+    if row["span_type"] == "agent" and row.get("agent_name") is None:
+        row["agent_name"] = agent_name(row.get("name"))
     if row["span_type"] == "tool":
         for convention in CONVENTIONS:
             for column, names in convention.tool_columns.items():
@@ -315,11 +337,41 @@ def interpret(row: dict, attrs: dict) -> None:
                     value = _first(attrs, names, convention.quoted, column)
                     row[column] = _text(_arguments(value)) if column == "tool_args" else _text(value)
         row["tool_name"] = tool_name(row.get("tool_name") or row.get("name"))  # a name the conventions gave
+        _tool_message(row)
         for text, tool in (("input_text", "tool_args"), ("output_text", "tool_result")):
             if row.get(text) is not None and row.get(text) == row.get(tool):
                 row[text] = None  # the same text once, where it belongs
     elif row["span_type"] == "llm":
         _messages(row, attrs)
+
+
+def tool_message(value) -> dict | None:
+    """A LangChain ToolMessage, as LangChain tools return it and LangGraph's ToolNode records it (plain,
+    ``{"type": "tool", "data": {...}}`` or serialised ``{"lc": 1, "kwargs": {...}}``), or None."""
+    if isinstance(value, str) and value[:1] == "{":
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return None
+    if not isinstance(value, dict):
+        return None
+    inner = value.get("data") if isinstance(value.get("data"), dict) else value.get("kwargs")
+    if isinstance(inner, dict) and (value.get("type") == "tool" or "ToolMessage" in str(value.get("id"))):
+        value = {"type": "tool", **inner}
+    if value.get("type") == "tool" and value.get("tool_call_id") is not None:
+        return value
+    return None
+
+
+def _tool_message(row: dict) -> None:
+    """A tool span whose result is a ToolMessage: the result is its content; it names the call it answers."""
+    answer = tool_message(row.get("tool_result"))
+    if answer is None:
+        return
+    row["tool_result"] = _text(answer.get("content"))
+    row["tool_call_id"] = row.get("tool_call_id") or _text(answer.get("tool_call_id"))
+    if answer.get("status") == "error":
+        row["status_code"] = "ERROR"
 
 
 def _first(attrs: dict, names: tuple[str, ...], quoted: bool, column: str):

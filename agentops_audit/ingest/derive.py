@@ -12,9 +12,12 @@ after a file is loaded:
   else of the same service (a model call without a parent span or a session is a trace of its own; call
   ids are unique per call);
   a call whose result never arrives carries ``agentops.tool.result_missing`` (as transcripts do);
-- a call is not derived where a tool span of the trace already stands for it: one with the same call id,
-  or, for spans that record no call id (or calls that have none), the n-th span of that tool name for
-  the n-th call of it; nor is a structured-output "tool" that nothing runs (pydantic-ai's output tools);
+- a tool span that stands for a call takes from it what the span lacks: the call id, the result, and the
+  arguments as an object where the span recorded a bare value;
+- a call is not derived where a tool span already stands for it: one of the trace, or of the session (a
+  run resumed after a person's approval is a trace of its own), with the same call id, or, for spans
+  that record no call id (or calls that have none), the n-th span of that tool name for the n-th call;
+  nor is a structured-output "tool" that nothing runs (pydantic-ai's output tools);
 - its span id is a hash of the LLM span and the call's position, so loading again derives the same rows.
 
 Derived rows carry ``derived_from = 'llm_message'`` (NULL for every span read from an export), so the
@@ -53,16 +56,23 @@ def derive(con: duckdb.DuckDBPyConnection, source_id: int) -> int:
     con.execute(f"DELETE FROM spans WHERE derived_from = '{DERIVED}' AND trace_id IN (SELECT trace_id FROM _touched)")
     con.execute(_CALLS.format(parts_out=_parts("l.output_text"), parts_in=_parts("l.input_text"), asks=asks,
                               output_tools=_OUTPUT_TOOLS))
-    con.execute("""
+    raw = _RAW_ARGUMENTS
+    con.execute(f"""
         UPDATE spans s SET tool_call_id = coalesce(s.tool_call_id, c.call_id),
-                           tool_result = coalesce(s.tool_result, c.response)
+                           tool_result = coalesce(s.tool_result, c.response),
+                           tool_args = CASE WHEN {raw} THEN coalesce(c.arguments, s.tool_args) ELSE s.tool_args END
         FROM _calls c
         WHERE s.trace_id = c.trace_id AND s.span_id = c.stands_for AND derived_from IS NULL
-          AND (s.tool_call_id IS NULL OR (s.tool_result IS NULL AND c.response IS NOT NULL))""")
+          AND (s.tool_call_id IS NULL OR (s.tool_result IS NULL AND c.response IS NOT NULL) OR {raw})""")
     derived = scalar(con, _INSERT.format(derived=DERIVED)) or 0
     con.execute("DROP TABLE _touched; DROP TABLE _calls")  # (an error rolls back the file, and these with it)
     return derived
 
+
+# a tool span's arguments that are not a JSON object (OpenInference's LangChain instrumentation records the
+# bare value of a tool's only parameter: 'Paris'), where the model's call names them ({"city": "Paris"})
+_RAW_ARGUMENTS = ("(c.arguments IS NOT NULL AND json_valid(c.arguments) AND json_type(c.arguments) = 'OBJECT' "
+                  "AND (s.tool_args IS NULL OR NOT json_valid(s.tool_args) OR json_type(s.tool_args) != 'OBJECT'))")
 
 # pydantic-ai answers with a structured output through a tool call ("final_result") that nothing runs: the
 # request names such tools in model_request_parameters.output_tools (an object, or its JSON text)
@@ -71,7 +81,7 @@ _OUTPUT_TOOLS = (f"CASE WHEN NOT contains(l.attributes::VARCHAR, 'output_tools')
                  f"WHEN NOT json_valid({_MRP}) THEN NULL "
                  f"ELSE json_extract_string({_MRP}, '$.output_tools[*].name') END")
 
-# the traces of the file, those sharing a session with them whose LLM spans hold tool calls or results, and
+# the traces of the file, those sharing a session with them, and
 # those whose derived calls still wait for a result (an instrumentation without a parent span or a session
 # puts every model call in a trace of its own)
 _TOUCHED = """
@@ -80,7 +90,7 @@ WITH mine AS (SELECT DISTINCT trace_id, session_id FROM spans WHERE source_id = 
 SELECT trace_id FROM mine
 UNION
 SELECT trace_id FROM spans
-WHERE session_id IN (SELECT session_id FROM mine WHERE session_id IS NOT NULL) AND {asks}
+WHERE session_id IN (SELECT session_id FROM mine WHERE session_id IS NOT NULL)
 UNION
 SELECT trace_id FROM spans WHERE derived_from IS NOT NULL AND tool_result IS NULL
 """
@@ -114,7 +124,7 @@ WITH llm AS (
           FROM llm l WHERE contains(l.input_text, '"tool_call_response"'))
     WHERE part->>'type' = 'tool_call_response' AND part->>'id' IS NOT NULL
 ), tools AS (
-    SELECT trace_id, span_id, tool_call_id, tool_name,
+    SELECT trace_id, session_id, span_id, tool_call_id, tool_name,
            row_number() OVER (PARTITION BY trace_id, tool_name, tool_call_id IS NULL
                               ORDER BY start_time, span_id) AS nth,
            row_number() OVER (PARTITION BY trace_id, tool_name ORDER BY start_time, span_id) AS nth_of_name
@@ -123,6 +133,8 @@ WITH llm AS (
 )
 SELECT c.*,
        coalesce((SELECT any_value(t.span_id) FROM tools t WHERE t.trace_id = c.trace_id AND t.tool_call_id = c.call_id),
+                (SELECT any_value(t.span_id) FROM tools t
+                 WHERE t.session_id = c.session_id AND t.tool_call_id = c.call_id),
                 (SELECT any_value(t.span_id) FROM tools t WHERE t.trace_id = c.trace_id AND t.tool_call_id IS NULL
                                                            AND t.tool_name = c.tool AND t.nth = c.nth),
                 (SELECT any_value(t.span_id) FROM tools t WHERE c.call_id IS NULL AND t.trace_id = c.trace_id

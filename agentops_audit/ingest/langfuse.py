@@ -14,6 +14,7 @@ from pathlib import Path
 
 import orjson
 
+from agentops_audit.ingest import conventions
 from agentops_audit.ingest.canonical import Quarantined, extend_map, fill_from_attributes
 from agentops_audit.ingest.convert import excerpt, flatten, text_of, time_problem, to_micros
 from agentops_audit.ingest.documents import json_documents
@@ -92,18 +93,6 @@ def _metadata(record: dict) -> dict:
     return out
 
 
-def _tool_message(value) -> dict | None:
-    """A LangChain ToolMessage (what a LangGraph ``tools`` node returns for one call), or None."""
-    if isinstance(value, str) and value[:1] == "{":
-        try:
-            value = orjson.loads(value)
-        except orjson.JSONDecodeError:
-            return None
-    if isinstance(value, dict) and value.get("type") == "tool" and value.get("tool_call_id") is not None:
-        return value
-    return None
-
-
 def _times(record: dict, start_names: tuple, end_names: tuple) -> tuple[int | None, int | None]:
     return to_micros(_get(record, *start_names)), to_micros(_get(record, *end_names))
 
@@ -152,7 +141,7 @@ def observation_row(record: dict, locator: str, mapping) -> dict | Quarantined:
         return Quarantined(locator, problem, excerpt(record))
     kind = str(record.get("type") or "SPAN").upper()
     span_type = TYPES.get(kind)  # a generic SPAN, EVENT or CHAIN: what its attributes or output say it is
-    answer = _tool_message(record.get("output"))
+    answer = conventions.tool_message(record.get("output"))
     if span_type is None and answer is not None:
         span_type = "tool"  # a LangGraph/LangChain tool run, recorded as a plain span
     level = str(record.get("level") or "DEFAULT").upper()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import string
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,14 +31,24 @@ MAX_NS = 2**63 - 1  # the largest 64-bit nanosecond timestamp (April 2262)
 KINDS = {0: "UNSPECIFIED", 1: "INTERNAL", 2: "SERVER", 3: "CLIENT", 4: "PRODUCER", 5: "CONSUMER"}
 STATUS = {0: "UNSET", 1: "OK", 2: "ERROR"}
 TAGS = ("stringValue", "intValue", "doubleValue", "boolValue", "arrayValue", "kvlistValue", "bytesValue")
+# Phoenix's REST span export (/v1/projects/P/spans/otlpv1) writes the same AnyValue in snake_case, nulls included
+SNAKE_TAGS = {"string_value": "stringValue", "int_value": "intValue", "double_value": "doubleValue",
+              "bool_value": "boolValue", "array_value": "arrayValue", "kvlist_value": "kvlistValue",
+              "bytes_value": "bytesValue"}
 INT32_COLUMNS = ("retry_attempt",)  # INTEGER in schema.sql; the other integer columns are BIGINT
 _HEX = frozenset(string.hexdigits)
 _INT_COLUMNS = ("input_tokens", "output_tokens", "cache_read_tokens", "retry_attempt")
 NOT_OTLP = "not an OTLP trace request (no resourceSpans)"
 
 
+_SPAN_LIST = re.compile(rb'"start_time_unix_nano"\s*:.*"span_id"|"span_id"\s*:.*"start_time_unix_nano"', re.DOTALL)
+_KEYED = re.compile(rb'"attributes"\s*:\s*\[\s*\{\s*"key"')
+
+
 def sniff(head: bytes) -> bool:
-    return b'"resourceSpans"' in head or b'"resource_spans"' in head
+    if b'"resourceSpans"' in head or b'"resource_spans"' in head:
+        return True
+    return bool(_KEYED.search(head) and _SPAN_LIST.search(head))  # spans without their resource (Phoenix REST)
 
 
 def value_of(tagged):
@@ -45,6 +56,8 @@ def value_of(tagged):
     value, or None. Raises ValueError or TypeError for an intValue or doubleValue that is not a number."""
     if not isinstance(tagged, dict):
         return None
+    if "stringValue" not in tagged and any(k in tagged for k in SNAKE_TAGS):
+        tagged = {SNAKE_TAGS[k]: v for k, v in tagged.items() if k in SNAKE_TAGS}
     for key in TAGS:
         value = tagged.get(key)
         if value is None:
@@ -146,8 +159,8 @@ def span_row(span, resource, locator: str, mapping) -> dict | Quarantined:
     if span_id is None:
         return Quarantined(locator, "span without a valid span id", excerpt)
     try:
-        start = int(span.get("startTimeUnixNano") or 0)
-        end = int(span.get("endTimeUnixNano") or 0)
+        start = int(span.get("startTimeUnixNano", span.get("start_time_unix_nano")) or 0)
+        end = int(span.get("endTimeUnixNano", span.get("end_time_unix_nano")) or 0)
     except (TypeError, ValueError, OverflowError):
         return Quarantined(locator, "timestamp is not an integer", excerpt)
     if start < MIN_NS:
@@ -188,7 +201,15 @@ def span_row(span, resource, locator: str, mapping) -> dict | Quarantined:
 
 
 def batches_of(doc) -> list | None:
-    """The request's list of resource batches, or None when ``doc`` is not an OTLP trace request."""
+    """The request's list of resource batches, or None when ``doc`` is not an OTLP trace request. A bare
+    list of spans, or one under ``data`` (Phoenix's REST export, with ``next_cursor``), is one batch without
+    a resource."""
+    if isinstance(doc, dict) and isinstance(doc.get("data"), list) and "resourceSpans" not in doc:
+        doc = doc["data"]
+    if isinstance(doc, list):
+        if doc and all(isinstance(s, dict) and ("span_id" in s or "spanId" in s) for s in doc):
+            return [{"scopeSpans": [{"spans": doc}]}]
+        return None
     if not isinstance(doc, dict):
         return None
     batches = doc.get("resourceSpans", doc.get("resource_spans"))
