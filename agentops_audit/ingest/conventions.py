@@ -170,6 +170,16 @@ CONVENTIONS: tuple[Convention, ...] = (
         prefixes=("gcp.vertex.agent.",),
     ),
     Convention(
+        "Claude Code / Claude Agent SDK", "Claude Code's session tracing (com.anthropic.claude_code.tracing)",
+        kind="span.type",
+        kinds={"llm_request": "llm", "interaction": "agent", "tool": "tool", "tool.blocked_on_user": "approval",
+               "tool.execution": "other"},
+        columns={"input_tokens": ("input_tokens",), "output_tokens": ("output_tokens",),
+                 "cache_read_tokens": ("cache_read_tokens",), "request_model": ("model",)},
+        tool_columns={"tool_name": ("tool_name",), "tool_result": ("claude_code.tool.output",)},
+        prefixes=("anthropic.", "span.type", "claude_code."),
+    ),
+    Convention(
         "Langfuse (OpenTelemetry SDK)", "https://langfuse.com/docs/opentelemetry (langfuse.* attributes)",
         kind="langfuse.observation.type",
         kinds={"generation": "llm", "tool": "tool", "agent": "agent", "retriever": "retrieval",
@@ -278,6 +288,9 @@ def span_type(attrs: dict, operation: str | None, is_root: bool) -> str | None:
 _AGENT_NAMED = re.compile(r"^(?:invoke_agent (?P<a>.+)|agent_run \[(?P<b>.+)\]|(?P<c>\S+) run)$")
 
 
+PERMISSION_DECISIONS = {"accept": "approved", "reject": "rejected"}
+
+
 def agent_name(name: str | None) -> str | None:
     found = _AGENT_NAMED.match(name or "")
     return next((g for g in found.groups() if g), None) if found else None
@@ -328,9 +341,15 @@ def interpret(row: dict, attrs: dict) -> None:
     if row["span_type"] == "tool" and str(row.get("error_type") or "").endswith("GraphInterrupt"):
         # LangGraph's interrupt(): the tool paused for a person's decision; it runs again once resumed
         row.update(span_type="approval", approval_status="requested", error_type=None)
-    if row["span_type"] == "agent" and row.get("agent_name") is None:
-        row["agent_name"] = agent_name(row.get("name"))
+    if row["span_type"] == "agent" and row.get("agent_name") is None:  # OpenInference's graph node, else its name
+        row["agent_name"] = _text(attrs.get("graph.node.id")) or agent_name(row.get("name"))
+    if row["span_type"] == "tool" and attrs.get("gen_ai.tool.name") == "(merged tools)":
+        row["span_type"] = "other"  # Google ADK's summary of a batch of parallel calls, each with its own span
+    if row["span_type"] == "approval" and attrs.get("decision") in PERMISSION_DECISIONS:
+        row["approval_status"] = PERMISSION_DECISIONS[attrs["decision"]]  # Claude Code's permission wait
     if row["span_type"] == "tool":
+        if isinstance(attrs.get("tool_name"), str) and attrs["tool_name"].startswith("mcp__"):
+            row["tool_name"] = attrs["tool_name"]  # the MCP name (mcp__server__tool) says which server's tool
         for convention in CONVENTIONS:
             for column, names in convention.tool_columns.items():
                 if row.get(column) is None:

@@ -55,7 +55,7 @@ def derive(con: duckdb.DuckDBPyConnection, source_id: int) -> int:
     con.execute(_TOUCHED.format(source_id=source_id, asks=asks))
     con.execute(f"DELETE FROM spans WHERE derived_from = '{DERIVED}' AND trace_id IN (SELECT trace_id FROM _touched)")
     con.execute(_CALLS.format(parts_out=_parts("l.output_text"), parts_in=_parts("l.input_text"), asks=asks,
-                              output_tools=_OUTPUT_TOOLS))
+                              output_tools=_OUTPUT_TOOLS, call_id=_CALL_ID))
     raw = _RAW_ARGUMENTS
     con.execute(f"""
         UPDATE spans s SET tool_call_id = coalesce(s.tool_call_id, c.call_id),
@@ -68,6 +68,10 @@ def derive(con: duckdb.DuckDBPyConnection, source_id: int) -> int:
     con.execute("DROP TABLE _touched; DROP TABLE _calls")  # (an error rolls back the file, and these with it)
     return derived
 
+
+# a part's call id; one given as a list names the call last, as canonical.LAST_OF_LIST reads span attributes
+_CALL_ID = ("CASE WHEN json_type(part->'id') = 'ARRAY' THEN json_extract_string(part, '$.id[#-1]') "
+            "ELSE part->>'id' END")
 
 # a tool span's arguments that are not a JSON object (OpenInference's LangChain instrumentation records the
 # bare value of a tool's only parameter: 'Paris'), where the model's call names them ({"city": "Paris"})
@@ -108,7 +112,7 @@ WITH llm AS (
     FROM llm l
     WHERE contains(l.output_text, '"tool_call"')
 ), calls AS (
-    SELECT * EXCLUDE (part), part->>'id' AS call_id, part->>'name' AS tool,
+    SELECT * EXCLUDE (part), {call_id} AS call_id, part->>'name' AS tool,
            CASE WHEN json_type(part->'arguments') = 'VARCHAR' THEN part->>'arguments'
                 WHEN json_type(part->'arguments') = 'NULL' THEN NULL
                 ELSE (part->'arguments')::VARCHAR END AS arguments,
@@ -117,12 +121,12 @@ WITH llm AS (
     WHERE part->>'type' = 'tool_call' AND part->>'name' IS NOT NULL
       AND NOT coalesce(list_contains(output_tools, part->>'name'), false)
 ), answered AS (
-    SELECT trace_id, session_id, service_name, answered_at, part->>'id' AS call_id,
+    SELECT trace_id, session_id, service_name, answered_at, {call_id} AS call_id,
            CASE WHEN json_type(part->'response') = 'VARCHAR' THEN part->>'response'
                 ELSE (part->'response')::VARCHAR END AS response
     FROM (SELECT l.trace_id, l.session_id, l.service_name, l.start_time AS answered_at, unnest({parts_in}) AS part
           FROM llm l WHERE contains(l.input_text, '"tool_call_response"'))
-    WHERE part->>'type' = 'tool_call_response' AND part->>'id' IS NOT NULL
+    WHERE part->>'type' = 'tool_call_response' AND {call_id} IS NOT NULL
 ), tools AS (
     SELECT trace_id, session_id, span_id, tool_call_id, tool_name,
            row_number() OVER (PARTITION BY trace_id, tool_name, tool_call_id IS NULL

@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from agentops_audit import __version__
 from agentops_audit.db import scalar
+from agentops_audit.ingest import tree
 from agentops_audit.ingest.canonical import ARROW_SCHEMA, COLUMNS, Quarantined
 from agentops_audit.ingest.derive import derive
 from agentops_audit.ingest.filters import Filters
@@ -371,6 +372,7 @@ def _load(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, read: Reader, op
         stage.advance(size)
         summary.rows_read = stage.rows_read
         summary.rows_loaded, summary.rows_filtered = stage.commit(filters)
+        tree.resolve(con, source_id)
         summary.rows_derived = derive(con, source_id)
         summary.rows_quarantined = len(stage.quarantined)
         summary.rows_duplicate = (summary.rows_read - summary.rows_loaded - summary.rows_quarantined

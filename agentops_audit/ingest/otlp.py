@@ -139,6 +139,8 @@ def _events(span: dict) -> tuple[list, dict]:
             extra.setdefault("gen_ai.prompt", attrs["gen_ai.prompt"])
         elif name == "gen_ai.content.completion" and "gen_ai.completion" in attrs:
             extra.setdefault("gen_ai.completion", attrs["gen_ai.completion"])
+        elif name == "tool.output" and "output" in attrs:  # Claude Code: a tool span's result
+            extra.setdefault("claude_code.tool.output", attrs["output"])
     return events, extra
 
 

@@ -1,4 +1,5 @@
-"""Chat transcripts: one conversation per record, as a JSON list, JSON Lines, or a list under a key.
+"""Chat transcripts: one conversation per record, as a JSON list, JSON Lines, or a list under a key; or an
+agent's session log of one message per line (Claude Code: ``type`` user/assistant, ``message``, ``sessionId``).
 
 Each conversation becomes an agent root span, one llm span per assistant message and one tool span per
 tool call. Tool calls may be OpenAI style (``tool_calls[].function {name, arguments}``), flat
@@ -335,14 +336,52 @@ def _finish(row: dict) -> dict:
     return row
 
 
+def _is_message_event(doc) -> bool:
+    """A line of an agent's session log that holds one message (Claude Code's session files)."""
+    return (isinstance(doc, dict) and doc.get("type") in ("user", "assistant") and isinstance(doc.get("message"), dict)
+            and doc.get("sessionId") is not None)
+
+
+def _event_conversations(events: list[tuple[str, dict]]) -> Iterator[tuple[str, dict]]:
+    """Message lines grouped into one conversation per session. One model response may be written over
+    several lines (one per content block) that repeat its message id and usage: they become one message."""
+    sessions: dict[str, tuple[str, list[dict]]] = {}
+    by_id: dict[tuple[str, str], dict] = {}
+    for locator, doc in events:
+        session = str(doc["sessionId"])
+        first, messages = sessions.setdefault(session, (locator, []))
+        message = {**doc["message"], "timestamp": doc.get("timestamp")}
+        content = message.get("content")
+        key = (session, str(message.get("id"))) if message.get("id") else None
+        if key and key in by_id:  # the next block of a response already started
+            earlier = by_id[key]
+            blocks = earlier["content"] if isinstance(earlier.get("content"), list) else []
+            more = content if isinstance(content, list) else [{"type": "text", "text": content}]
+            earlier["content"] = blocks + more
+            continue
+        if key:
+            by_id[key] = message
+        messages.append(message)
+    for session, (locator, messages) in sessions.items():
+        yield locator, {"session_id": session, "messages": messages}
+
+
 def read(path: Path, data: bytes, options: dict) -> Iterator[dict | Quarantined]:
     spec = transcript_spec(options)
+    events: list[tuple[str, dict]] = []
     for locator, doc in json_documents(path, data):
         if isinstance(doc, Quarantined):
             yield doc
             continue
+        if _is_message_event(doc):
+            events.append((locator, doc))
+            continue
+        if isinstance(doc, dict) and doc.get("sessionId") is not None and "messages" not in doc:
+            continue  # another event of a session log (title, attachment, queue): not a message
         for where, record in _records(locator, doc, spec):
             if isinstance(record, Quarantined):
                 yield record
             else:
                 yield from conversation_rows(record, where, spec)
+    for where, record in _event_conversations(events):
+        yield from conversation_rows(record, where, spec)

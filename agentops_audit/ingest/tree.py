@@ -1,0 +1,53 @@
+"""Readings that need a span's parent or children, applied set-based to the traces a file touched.
+
+A reader sees one span at a time; some facts are only in the tree:
+
+- **The task's root.** A trace's root that no convention typed (Google ADK's ``invocation``, an
+  ``@observe``-decorated function, a web request) but that holds model calls, tool calls or agents is
+  the task: its type is ``agent``. (Step latency leaves agent spans out; a task-long ``other`` step would
+  count as one.)
+- **A tool's execution.** Claude Code records a tool call as a ``tool`` span with a ``tool.execution``
+  child that carries the failure: the call failed when that child did.
+- **A denied tool call.** A tool span whose permission wait (an approval child) was rejected never ran:
+  it is a failed call, its message says so.
+
+Each rule reads only spans of the touched traces, so a file of spans that need none of them costs a scan of
+a few narrow columns.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+_TOUCHED = "trace_id IN (SELECT DISTINCT trace_id FROM spans WHERE source_id = {source_id})"
+
+_ROOTS = """
+UPDATE spans SET span_type = 'agent'
+WHERE {touched} AND parent_span_id IS NULL AND span_type = 'other'
+  AND (trace_id, span_id) IN (SELECT trace_id, parent_span_id FROM spans
+                              WHERE {touched} AND span_type IN ('llm', 'tool', 'agent', 'retrieval'))
+"""
+
+_FAILED_EXECUTION = """
+UPDATE spans p SET status_code = 'ERROR',
+                   status_message = coalesce(p.status_message, c.status_message, 'the tool execution failed'),
+                   error_type = coalesce(p.error_type, c.error_type)
+FROM spans c
+WHERE c.{touched} AND c.status_code = 'ERROR' AND c.span_type = 'other'
+  AND json_extract_string(c.attributes, '$."span.type"') = 'tool.execution'
+  AND p.trace_id = c.trace_id AND p.span_id = c.parent_span_id AND p.span_type = 'tool'
+"""
+
+_DENIED = """
+UPDATE spans p SET status_code = 'ERROR',
+                   status_message = coalesce(p.status_message, 'denied: the permission to run it was rejected')
+FROM spans c
+WHERE c.{touched} AND c.span_type = 'approval' AND c.approval_status = 'rejected'
+  AND p.trace_id = c.trace_id AND p.span_id = c.parent_span_id AND p.span_type = 'tool'
+"""
+
+
+def resolve(con: duckdb.DuckDBPyConnection, source_id: int) -> None:
+    touched = _TOUCHED.format(source_id=source_id)
+    for rule in (_ROOTS, _FAILED_EXECUTION, _DENIED):
+        con.execute(rule.format(touched=touched))

@@ -1,0 +1,117 @@
+"""Exports written by real instrumentation libraries and platforms are read as a person reads them.
+
+Each ``tests/fixtures/real/<group>/<name>.expect.json`` holds the ground truth of one scenario, written from
+the scenario (or, for published exports, read by hand), never from this reader: the LLM calls (model,
+tokens), the tool calls (name, arguments, result, call id, failure), the sessions and the roots. It applies
+to every data file of the group named ``<name>.*`` (one scenario exported in several shapes), or to the
+files it lists under ``files`` (with what differs per file, such as a shape that carries no session).
+Each is ingested with no ``--format`` and no mapping, into a fresh database.
+Provenance and versions: ``tests/fixtures/real/PROVENANCE.md``.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from agentops_audit import db, ingest
+from agentops_audit.db import scalar
+
+REAL = Path(__file__).parent / "fixtures" / "real"
+DATA = (".jsonl", ".json", ".parquet", ".csv", ".gz")
+
+
+def _cases():
+    for expect in sorted(REAL.glob("*/*.expect.json")):
+        spec = json.loads(expect.read_text())
+        stem = expect.name.removesuffix(".expect.json")
+        files = spec.get("files") or {p.name: {} for p in sorted(expect.parent.iterdir())
+                                      if p.name.startswith(stem + ".") and p.name.endswith(DATA)
+                                      and not p.name.endswith(".expect.json")}
+        if isinstance(files, list):
+            files = dict.fromkeys(files, {})
+        for name, override in files.items():  # a file may differ from the scenario's truth (say, no session)
+            merged = {**spec, **{k: v for k, v in override.items() if k not in ("note", "format")}}
+            yield pytest.param(expect.parent / name, merged, id=f"{expect.parent.name}/{name}")
+
+
+CASES = list(_cases())
+
+
+def _value(text):
+    """A tool call's arguments or result as data: JSON, a Python literal (LangChain writes str(dict)), or text."""
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def _rows(con, sql: str) -> list[dict]:
+    cursor = con.execute(sql)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _match(expected: dict, call: dict) -> bool:
+    if call["tool_name"] != expected["name"]:
+        return False
+    if "arguments" in expected and _value(call["tool_args"]) != expected["arguments"]:
+        return False
+    wanted = expected.get("result_contains")
+    if wanted is not None and wanted not in (call["tool_result"] or ""):
+        return False
+    if expected.get("call_id") is not None and call["tool_call_id"] != expected["call_id"]:
+        return False
+    return "error" not in expected or bool(call["failed"]) == bool(expected["error"])
+
+
+@pytest.mark.parametrize(("path", "spec"), CASES)
+def test_real_export_is_read_as_written(path: Path, spec: dict, tmp_path):
+    con = db.connect(tmp_path / "real.duckdb")
+    [summary] = ingest.ingest(con, [str(path)])
+    assert summary.error is None, summary.line()
+    assert summary.rows_loaded > 0 and summary.rows_quarantined == spec.get("quarantined", 0), summary.line()
+    real = "derived_from IS NULL"
+    assert scalar(con, f"SELECT count(DISTINCT trace_id) FROM spans WHERE {real}") == spec["traces"]
+    roots = [r["span_type"] for r in _rows(con, "SELECT span_type FROM spans WHERE parent_span_id IS NULL")]
+    assert Counter(roots) == Counter(r["type"] for r in spec["roots"])
+    sessions = {r["session_id"] for r in _rows(con, "SELECT DISTINCT session_id FROM spans")} - {None}
+    assert sessions == set(spec["sessions"])
+
+    llm = _rows(con, "SELECT request_model, response_model, input_tokens, output_tokens FROM spans "
+                     "WHERE span_type = 'llm' ORDER BY start_time")
+    assert len(llm) == len(spec["llm_calls"]), [(c["response_model"], c["input_tokens"]) for c in llm]
+    assert Counter((c["input_tokens"], c["output_tokens"]) for c in llm) == Counter(
+        (c["input_tokens"], c["output_tokens"]) for c in spec["llm_calls"])
+    models = {m for c in llm for m in (c["request_model"], c["response_model"])}
+    assert {c["model"] for c in spec["llm_calls"] if c.get("model")} <= models
+
+    calls = _rows(con, "SELECT tool_name, tool_args, tool_result, tool_call_id, failed_status OR failed_payload "
+                       "AS failed FROM tool_calls ORDER BY start_time")
+    assert len(calls) == len(spec["tool_calls"]), [(c["tool_name"], c["tool_args"]) for c in calls]
+    left = list(calls)
+    for expected in spec["tool_calls"]:
+        found = next((c for c in left if _match(expected, c)), None)
+        assert found is not None, (expected, [c for c in calls if c["tool_name"] == expected["name"]])
+        left.remove(found)
+
+    agents = {r["n"] for r in _rows(con, "SELECT agent_name AS n FROM spans UNION "
+                                         "SELECT name FROM spans WHERE span_type = 'agent'")}
+    assert set(spec.get("agents") or ()) <= agents
+    con.close()
+
+
+def test_every_group_has_provenance():
+    groups = {p.parent.name for p in REAL.glob("*/*.expect.json")}
+    provenance = (REAL / "PROVENANCE.md").read_text()
+    assert groups and all(f"`{group}`" in provenance or group in provenance for group in groups)
