@@ -115,3 +115,33 @@ def test_every_group_has_provenance():
     groups = {p.parent.name for p in REAL.glob("*/*.expect.json")}
     provenance = (REAL / "PROVENANCE.md").read_text()
     assert groups and all(f"`{group}`" in provenance or group in provenance for group in groups)
+
+
+def _groups() -> dict[str, list[Path]]:
+    """Every group's trace exports (one shape per scenario: several shapes of one run would repeat it)."""
+    groups: dict[str, list[Path]] = {}
+    for param in CASES:
+        path, _ = param.values
+        stems = {p.name.split(".")[0] for p in groups.get(path.parent.name, [])}
+        if path.name.split(".")[0] not in stems:
+            groups.setdefault(path.parent.name, []).append(path)
+    return groups
+
+
+GROUPS = _groups()
+
+
+@pytest.mark.parametrize("group", sorted(GROUPS))
+def test_the_audit_of_each_library_runs_and_renders(group: str, tmp_path):
+    """The whole audit of a library's fixtures, on real Great Expectations, and its report: every item is
+    judged (no ERROR from an evaluator), and the document renders."""
+    from agentops_audit import audit, report
+
+    con = db.connect(tmp_path / "lib.duckdb")
+    assert all(s.error is None for s in ingest.ingest(con, [str(p) for p in GROUPS[group]]))
+    con.close()
+    doc = audit.run(tmp_path / "lib.duckdb")
+    errors = [(i["id"], i.get("reason")) for s in doc["sections"] for i in s["items"] if i["status"] == "ERROR"]
+    assert not errors
+    assert doc["metrics"]["sessions"] > 0 and doc["metrics"]["llm_calls"] > 0
+    assert "<html" in report.render(doc)
