@@ -584,3 +584,49 @@ def test_chat_transcripts_under_any_key_behind_a_large_header_are_sniffed(tmp_pa
     [summary] = ingest.ingest(con, [str(mapped)], options=options)
     assert (summary.format, summary.rows_loaded) == ("transcript", 4), summary.line()
     assert _ledger_holds(con)
+
+
+def _kv(**attrs) -> list[dict]:
+    def value(v):
+        if isinstance(v, bool):
+            return {"boolValue": v}
+        if isinstance(v, int):
+            return {"intValue": str(v)}
+        return {"stringValue": v if isinstance(v, str) else json.dumps(v)}
+    return [{"key": k.replace("__", "."), "value": value(v)} for k, v in attrs.items()]
+
+
+def test_older_genai_message_events_and_tool_calls_only_in_messages(tmp_path):
+    """The GenAI conventions' older per-message span events (gen_ai.user.message, gen_ai.choice,
+    gen_ai.tool.message) are an LLM call's messages; a tool call found only there becomes a tool span,
+    joined to its result by call id, and loading again changes nothing."""
+    trace, t0 = "5b8aa5a2d2c872e8321cf37308d69df2", 1_796_000_000_000_000_000
+    call = {"id": "call_7", "type": "function", "function": {"name": "lookup_order", "arguments": '{"id": 7}'}}
+
+    def span(span_id, start, events, **attrs):
+        return {"traceId": trace, "spanId": span_id, "parentSpanId": "a" * 16, "name": "chat gpt-4o",
+                "kind": 3, "startTimeUnixNano": str(start), "endTimeUnixNano": str(start + 10**9),
+                "attributes": _kv(gen_ai__operation__name="chat", gen_ai__request__model="gpt-4o", **attrs),
+                "events": [{"name": n, "timeUnixNano": str(start), "attributes": _kv(**a)} for n, a in events]}
+
+    root = {"traceId": trace, "spanId": "a" * 16, "name": "invoke_agent support", "startTimeUnixNano": str(t0),
+            "endTimeUnixNano": str(t0 + 5 * 10**9), "attributes": _kv(gen_ai__operation__name="invoke_agent")}
+    asks = {"index": 0, "message": {"role": "assistant", "tool_calls": [call]}}
+    first = span("b" * 16, t0, [("gen_ai.user.message", {"content": "where is order 7?"}), ("gen_ai.choice", asks)])
+    second = span("c" * 16, t0 + 2 * 10**9, [
+        ("gen_ai.user.message", {"content": "where is order 7?"}),
+        ("gen_ai.assistant.message", {"tool_calls": [call]}),
+        ("gen_ai.tool.message", {"id": "call_7", "content": "shipped"}),
+        ("gen_ai.choice", {"index": 0, "message": {"role": "assistant", "content": "It shipped."}})])
+    path = tmp_path / "legacy.otlp.jsonl"
+    path.write_text(json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [root, first, second]}]}]}) + "\n")
+    con = db.connect(tmp_path / "a.duckdb")
+    [summary] = ingest.ingest(con, [str(path)])
+    assert (summary.rows_loaded, summary.rows_derived) == (3, 1), summary.line()
+    tools = con.execute("SELECT parent_span_id, tool_name, tool_call_id, tool_args, tool_result, derived_from "
+                        "FROM spans WHERE span_type = 'tool'").fetchall()
+    assert tools == [("b" * 16, "lookup_order", "call_7", '{"id": 7}', "shipped", "llm_message")]
+    assert json.loads(scalar(con, f"SELECT input_text FROM spans WHERE span_id = '{'b' * 16}'"))[0]["role"] == "user"
+    assert scalar(con, "SELECT sum(rows_loaded) FROM sources") == scalar(
+        con, "SELECT count(*) FROM spans WHERE derived_from IS NULL")
+    _reingest_changes_nothing(con, [str(path)])

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import orjson
 
+from agentops_audit.ingest import messages
 from agentops_audit.ingest.canonical import Quarantined, extend_map, fill_from_attributes
 from agentops_audit.ingest.documents import json_documents
 
@@ -123,9 +124,38 @@ def _text(value) -> str | None:
     return orjson.dumps(value).decode()
 
 
+# the GenAI conventions' older per-message span events: role, and whether the message went in or came out
+MESSAGE_EVENTS = {"gen_ai.system.message": ("system", "in"), "gen_ai.user.message": ("user", "in"),
+                  "gen_ai.assistant.message": ("assistant", "in"), "gen_ai.tool.message": ("tool", "in"),
+                  "gen_ai.choice": ("assistant", "out")}
+
+
+def _event_message(name: str, attrs: dict) -> dict:
+    """One message event as an OpenAI-style message (``messages.parse`` makes it canonical)."""
+    role, _ = MESSAGE_EVENTS[name]
+    body = attrs.get("message") if name == "gen_ai.choice" else None
+    if isinstance(body, str):
+        try:
+            body = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            body = {"content": body}
+    message = dict(body) if isinstance(body, dict) else {}
+    content = attrs.get("content", attrs.get("gen_ai.event.content"))
+    if content is not None and "content" not in message:
+        message["content"] = content
+    if attrs.get("tool_calls") is not None and "tool_calls" not in message:
+        message["tool_calls"] = attrs["tool_calls"]
+    if role == "tool" and attrs.get("id") is not None:
+        message["tool_call_id"] = attrs["id"]
+    message.setdefault("role", attrs.get("role") or role)
+    return message
+
+
 def _events(span: dict) -> tuple[list, dict]:
-    """Span events as plain dicts, plus attributes they contribute (exceptions, legacy prompt events)."""
+    """Span events as plain dicts, plus attributes they contribute (exceptions, legacy prompt events, the
+    older per-message events as ``gen_ai.input.messages``/``gen_ai.output.messages``)."""
     events, extra = [], {}
+    said: dict[str, list] = {"in": [], "out": []}
     raw = span.get("events")
     for ev in raw if isinstance(raw, list) else ():
         if not isinstance(ev, dict):
@@ -133,6 +163,8 @@ def _events(span: dict) -> tuple[list, dict]:
         attrs = attributes_of(ev.get("attributes"))
         events.append({"name": ev.get("name"), "time_unix_nano": ev.get("timeUnixNano"), "attributes": attrs})
         name = ev.get("name")
+        if name in MESSAGE_EVENTS:
+            said[MESSAGE_EVENTS[name][1]].append(_event_message(name, attrs))
         if name == "exception" and "exception.type" in attrs:
             extra.setdefault("error.type", attrs["exception.type"])
         elif name == "gen_ai.content.prompt" and "gen_ai.prompt" in attrs:
@@ -141,6 +173,10 @@ def _events(span: dict) -> tuple[list, dict]:
             extra.setdefault("gen_ai.completion", attrs["gen_ai.completion"])
         elif name == "tool.output" and "output" in attrs:  # Claude Code: a tool span's result
             extra.setdefault("claude_code.tool.output", attrs["output"])
+    for direction, name in (("in", "gen_ai.input.messages"), ("out", "gen_ai.output.messages")):
+        found = messages.parse(said[direction]) if said[direction] else None
+        if found:
+            extra.setdefault(name, messages.dumps(found))
     return events, extra
 
 
