@@ -21,7 +21,8 @@ from agentops_audit.evaluators.attested import as_of as reference_date
 from agentops_audit.evaluators.attested import declared_phase
 from agentops_audit.evaluators.evals import summary as eval_summary
 from agentops_audit.expectations import Validator
-from agentops_audit.metrics import params
+from agentops_audit.metrics import params, tool_classes
+from agentops_audit.results import NO_DATA, NOT_APPLICABLE
 from agentops_audit.verdict import decide
 
 SCHEMA_VERSION = "1"
@@ -101,10 +102,30 @@ def _metrics(ctx: AuditContext) -> dict:
             "by_field": _rows(by_field),
             "by_entity": _rows(by_entity),
         },
+        "tool_classes": _tool_classes(ctx),
         "evals": eval_summary(ctx),  # section 2: eval set, regression gate, judge calibration, output checks
         **dashboards.headline(ctx),  # sections 1, 3-5, 7: success, escalation, latency, policy, cost, versions
         "dashboards": dashboards.dashboards(ctx),
     }
+
+
+def _tool_classes(ctx: AuditContext) -> dict:
+    """Where the tool calls' classes came from, every tool classified from its name (with the manifest line
+    that declares it instead) and the tools nothing classifies (metrics/tool_classes.py)."""
+    ctx.install_inputs()
+    found = tool_classes.summary(ctx.con)
+    for row in found["inferred"]:
+        row["declare"] = tool_classes.declaration(row)
+    return found
+
+
+def _basis(results: dict) -> dict:
+    """What the verdict rests on besides the traces' own attributes: judged checks of writes whose write
+    classes were inferred from tool names."""
+    items = sorted(i for i, r in results.items()
+                   if r.status not in (NO_DATA, "ERROR", NOT_APPLICABLE) and r.evidence.get("inferred_write_tools"))
+    tools = sorted({t for i in items for t in results[i].evidence["inferred_write_tools"]})
+    return {"inferred_tool_classes": bool(items), "items": items, "tools": tools}
 
 
 def _provenance(con) -> dict:
@@ -149,6 +170,7 @@ def run(db_path: str | Path, config: dict | None = None, validator: Validator | 
             "config": config,
             "window": {"start": str(volume["window_start"]), "end": str(volume["window_end"])},
             "verdict": verdict.overall,
+            "verdict_basis": _basis(results),
             "recommended_phase": verdict.recommended_phase,
             "as_of": ctx.as_of.isoformat(),
             "declared_phase": verdict.declared_phase,

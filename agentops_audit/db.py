@@ -108,6 +108,13 @@ def upgrade(path: str | Path) -> str | None:
     return found
 
 
+def main_catalog(con: duckdb.DuckDBPyConnection) -> str:
+    """The database's own catalog, quoted, for reading a persistent view that a TEMP object of the same
+    name shadows (an unqualified name, and even ``main.spans``, resolves to the TEMP one first)."""
+    name = scalar(con, "SELECT current_database()")
+    return '"' + name.replace('"', '""') + '".main'
+
+
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
     """The first column of the first row, or None. Consumes the whole result (duckdb 2 keeps a
     partly fetched result open and refuses other work on the connection until it is consumed)."""

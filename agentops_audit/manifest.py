@@ -69,6 +69,7 @@ class Tool:
     agent: str | None = None
     risk: str | None = None
     scopes: tuple[str, ...] = ()
+    handoff: bool = False  # calling it hands the session to a person (an escalation)
 
 
 @dataclass(frozen=True)
@@ -499,7 +500,8 @@ def _tools(c: _Check, value):
     seen = set()
     for i, tool in enumerate(value):
         key = f"tools[{i}]"
-        t = c.mapping(tool, key, known=("name", "agent", "access", "risk", "scopes"), required=("name", "access"))
+        t = c.mapping(tool, key, known=("name", "agent", "access", "risk", "scopes", "handoff"),
+                      required=("name", "access"))
         name, agent = c.text(t["name"], f"{key}.name"), c.text(t.get("agent"), f"{key}.agent", optional=True)
         if (name, agent) in seen:
             c.fail(f"{key}.name", f"{name!r} is listed twice" + (f" for agent {agent!r}" if agent else ""))
@@ -507,7 +509,11 @@ def _tools(c: _Check, value):
         access = c.choice(t["access"], f"{key}.access", ACCESS)
         risk = c.choice(t["risk"], f"{key}.risk", RISKS) if t.get("risk") is not None else None
         scopes = c.texts(t["scopes"], f"{key}.scopes") if t.get("scopes") is not None else ()
-        yield Tool(name=name, access=access, line=c.line(key), agent=agent, risk=risk, scopes=scopes)
+        handoff = t.get("handoff")
+        if handoff is not None and not isinstance(handoff, bool):
+            c.fail(f"{key}.handoff", f"expected true or false, got {_kind(handoff)}")
+        yield Tool(name=name, access=access, line=c.line(key), agent=agent, risk=risk, scopes=scopes,
+                   handoff=bool(handoff))
 
 
 def _dashboards(c: _Check, value):
@@ -646,6 +652,7 @@ manifest_version: 1
 # tools:
 #   - {name: lookup_order, agent: refund-agent, access: read, scopes: ["orders:read"]}
 #   - {name: issue_refund, agent: refund-agent, access: write, risk: money_movement, scopes: ["refunds:create"]}
+#   - {name: page_on_call, access: read, handoff: true}    # hands the session to a person: an escalation
 
 ## Dashboards (links). `shows` names what each displays: success_rate, escalation_rate,
 ## cost_per_successful_task, latency, cost_per_task, tool_success, failure_reasons.

@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 
-from agentops_audit.db import scalar
+from agentops_audit.db import main_catalog, scalar
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
@@ -90,10 +90,7 @@ def week_range(first: Week, last: Week) -> list[Week]:
     return weeks
 
 
-def _main(con: duckdb.DuckDBPyConnection) -> str:
-    """The database's own catalog, quoted: ``main.spans`` alone would resolve to the TEMP table."""
-    name = scalar(con, "SELECT current_database()")
-    return '"' + name.replace('"', '""') + '".main'
+_main = main_catalog
 
 
 def _in_week(main: str) -> str:

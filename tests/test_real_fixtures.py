@@ -108,7 +108,24 @@ def test_real_export_is_read_as_written(path: Path, spec: dict, tmp_path):
     agents = {r["n"] for r in _rows(con, "SELECT agent_name AS n FROM spans UNION "
                                          "SELECT name FROM spans WHERE span_type = 'agent'")}
     assert set(spec.get("agents") or ()) <= agents
+    _governance(con, spec)
     con.close()
+
+
+def _governance(con, spec: dict) -> None:
+    """Approvals a person or a permission callback gave, and guardrail verdicts (ingest/governance.py)."""
+    if "approvals" in spec:
+        decided = _rows(con, "SELECT approval_status, approval_approver FROM spans "
+                             "WHERE approval_status IN ('approved', 'rejected')")
+        assert Counter((r["approval_status"], r["approval_approver"]) for r in decided) == Counter(
+            (a["status"], a["approver"]) for a in spec["approvals"])
+    if "guardrails" in spec:
+        verdicts = _rows(con, "SELECT name, policy_decision, policy_reason FROM spans WHERE span_type = 'policy' "
+                              "AND policy_decision IS NOT NULL")
+        assert Counter((r["name"], r["policy_decision"]) for r in verdicts) == Counter(
+            (g["name"], "deny" if g.get("blocked") or g.get("triggered") else "allow") for g in spec["guardrails"])
+        reasons = {g["reason"] for g in spec["guardrails"] if g.get("reason")}
+        assert reasons <= {r["policy_reason"] for r in verdicts}
 
 
 def test_every_group_has_provenance():

@@ -15,7 +15,7 @@ from agentops_audit.db import frame
 from agentops_audit.expectations import Validator
 from agentops_audit.manifest import Manifest
 from agentops_audit.metrics import params
-from agentops_audit.results import FAIL, PASS, ItemResult
+from agentops_audit.results import FAIL, NO_DATA, PASS, ItemResult
 
 PII_FIELDS = ("input_text", "output_text", "tool_args", "tool_result", "status_message")
 
@@ -98,3 +98,42 @@ def threshold_of(ctx: AuditContext, item: Item, check: str) -> Threshold | None:
     if default is not None and override is not None:
         return replace(default, value=override, note="overridden by config")
     return default
+
+
+def write_classes(ctx: AuditContext) -> dict:
+    """How the write calls' classes were known: calls per origin (trace, declared, inferred), the inferred
+    write tools, and the tools no source classifies (``metrics/tool_classes.py``)."""
+    if "write_classes" not in ctx._frames:
+        ctx.install_inputs()
+        by_origin = {o or "unknown": n for o, n in ctx.con.execute(
+            "SELECT class_origin, count(*) FROM write_actions GROUP BY ALL ORDER BY ALL").fetchall()}
+        inferred = sorted(t for (t,) in ctx.con.execute(
+            "SELECT DISTINCT tool FROM write_actions WHERE class_origin = 'inferred'").fetchall())
+        unknown = sorted(t for (t,) in ctx.con.execute(
+            "SELECT tool FROM audit_tool_classes WHERE access IS NULL").fetchall())
+        ctx._frames["write_classes"] = {"writes_by_class_origin": by_origin, "inferred_write_tools": inferred,
+                                        "unclassified_tools": unknown}
+    return ctx._frames["write_classes"]
+
+
+def no_writes(ctx: AuditContext, item: Item) -> ItemResult:
+    """NO_DATA for a check of writes when no call is a write, naming the tools nothing classifies."""
+    unknown = write_classes(ctx)["unclassified_tools"]
+    reason = ("no write tool calls: no call is a write by its span (agentops.tool.access), the manifest's tools "
+              "or its name")
+    if unknown:
+        reason += (f"; {len(unknown)} tool{'s' if len(unknown) != 1 else ''} could not be classified: "
+                   f"{', '.join(unknown)} (declare them in the manifest's tools)")
+    return ItemResult(item.id, NO_DATA, reason=reason, evidence=write_classes(ctx))
+
+
+def with_classes(ctx: AuditContext, result: ItemResult) -> ItemResult:
+    """A judged check of writes that says, when it rests on classes inferred from tool names, which."""
+    basis = write_classes(ctx)
+    result.evidence.update(basis)
+    inferred = basis["inferred_write_tools"]
+    if inferred and result.display:
+        n = basis["writes_by_class_origin"].get("inferred", 0)
+        result.display += (f" [write class inferred from the tool's name for {n} call{'s' if n != 1 else ''}: "
+                           f"{', '.join(inferred)}]")
+    return result

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import polars as pl
 
 from agentops_audit.catalog import Item
-from agentops_audit.evaluators.base import AuditContext, judge, threshold_of
+from agentops_audit.evaluators.base import AuditContext, judge, no_writes, threshold_of, with_classes
 from agentops_audit.results import NO_DATA, ItemResult
 
 TAXONOMY = ("tool_error", "missing_context", "ambiguity", "model_refusal", "policy_block")
@@ -65,7 +65,7 @@ def failure_taxonomy(ctx: AuditContext, item: Item) -> ItemResult:
 def audit_trail(ctx: AuditContext, item: Item) -> ItemResult:
     writes = int(ctx.metric("gateway_decisions")["writes"].sum())
     if not writes:
-        return ItemResult(item.id, NO_DATA, reason="no write tool calls (agentops.tool.access = write) in the traces")
+        return no_writes(ctx, item)
     df = ctx.metric("audit_trail")
     breaks = ctx.metric("audit_chain_breaks")
     bad = df.filter(pl.col("count") > 0)
@@ -73,7 +73,7 @@ def audit_trail(ctx: AuditContext, item: Item) -> ItemResult:
     display = ", ".join(f"{r['count']} {r['defect'].replace('_', ' ')}" for r in bad.iter_rows(named=True))
     if first:
         display += f"; first broken link: record {first['record_id']} ({first['tool']}, {first['problem']})"
-    return judge(
+    return with_classes(ctx, judge(
         ctx, item, "audit_trail", df.select("defect", "count"),
         value=int(df["count"].sum()),
         display=display or f"all {writes} writes have an audit record and the hash chain verifies",
@@ -82,7 +82,7 @@ def audit_trail(ctx: AuditContext, item: Item) -> ItemResult:
                   "first_broken_record": first["record_id"] if first else None,
                   "broken_records": breaks["record_id"].to_list()},
         at_fault=bad["defect"].to_list() + breaks["record_id"].head(5).to_list(),
-    )
+    ))
 
 
 EVALUATORS: dict[str, Callable[[AuditContext, Item], ItemResult]] = {

@@ -9,17 +9,13 @@ from collections.abc import Callable
 import polars as pl
 
 from agentops_audit.catalog import Item
-from agentops_audit.evaluators.base import AuditContext, judge
+from agentops_audit.evaluators.base import AuditContext, judge, no_writes, with_classes
 from agentops_audit.metrics import params
 from agentops_audit.results import NO_DATA, ItemResult
 
 
 def _writes(ctx: AuditContext) -> int:
     return int(ctx.metric("gateway_decisions")["writes"].sum())
-
-
-def _no_writes(item: Item) -> ItemResult:
-    return ItemResult(item.id, NO_DATA, reason="no write tool calls (agentops.tool.access = write) in the traces")
 
 
 def tool_allowlist(ctx: AuditContext, item: Item) -> ItemResult:
@@ -58,10 +54,10 @@ def _who(row: dict) -> str:
 def gateway_decisions(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("gateway_decisions")
     if not _writes(ctx):
-        return _no_writes(item)
+        return no_writes(ctx, item)
     missing = int(df["without_decision"].sum())
     bad = df.filter(pl.col("without_decision") > 0)
-    return judge(
+    return with_classes(ctx, judge(
         ctx, item, "gateway_decisions", df,
         value=missing,
         display=f"{missing} of {int(df['writes'].sum())} write calls had no policy decision before them"
@@ -70,19 +66,20 @@ def gateway_decisions(ctx: AuditContext, item: Item) -> ItemResult:
         evidence={"query": "gateway_decisions", "writes": int(df["writes"].sum()), "without_decision": missing,
                   "by_tool": {r["tool"]: r["without_decision"] for r in df.iter_rows(named=True)}},
         at_fault=bad["tool"].to_list(),
-    )
+    ))
 
 
 def risky_write_approvals(ctx: AuditContext, item: Item) -> ItemResult:
     if not _writes(ctx):
-        return _no_writes(item)
+        return no_writes(ctx, item)
     df = ctx.metric("risky_writes")
     if df.is_empty():
-        return ItemResult(item.id, NO_DATA, reason="no write carries a risk class (agentops.tool.risk: money_movement, "
-                                                   "identity_change, production_change, external_comms)")
+        return ItemResult(item.id, NO_DATA, reason="no write carries a risk class (agentops.tool.risk, the manifest's "
+                                                   "tools or words in its name: money_movement, identity_change, "
+                                                   "production_change, external_comms)")
     missing = int(df["without_approval"].sum())
     bad = df.filter(pl.col("without_approval") > 0)
-    return judge(
+    return with_classes(ctx, judge(
         ctx, item, "risky_write_approvals", df,
         value=missing,
         display=f"{missing} of {int(df['writes'].sum())} risky writes had no approval before them"
@@ -91,12 +88,12 @@ def risky_write_approvals(ctx: AuditContext, item: Item) -> ItemResult:
         evidence={"query": "risky_writes", "risky_writes": int(df["writes"].sum()), "without_approval": missing,
                   "by_risk": {r["risk"]: r["without_approval"] for r in df.iter_rows(named=True)}},
         at_fault=bad["tool"].unique(maintain_order=True).to_list(),
-    )
+    ))
 
 
 def untrusted_input_writes(ctx: AuditContext, item: Item) -> ItemResult:
     if not _writes(ctx):
-        return _no_writes(item)
+        return no_writes(ctx, item)
     df = ctx.metric("untrusted_writes")
     marked = int(df["trust_marked_spans"].max())
     if not marked:
@@ -104,7 +101,7 @@ def untrusted_input_writes(ctx: AuditContext, item: Item) -> ItemResult:
                                                    "so writes cannot be traced to untrusted text")
     after, missing = int(df["after_untrusted"].sum()), int(df["without_approval"].sum())
     bad = df.filter(pl.col("without_approval") > 0)
-    return judge(
+    return with_classes(ctx, judge(
         ctx, item, "untrusted_input_writes", df.drop("trust_marked_spans"),
         value=missing,
         display=f"{missing} writes followed untrusted input without an approval ({after} writes after untrusted "
@@ -112,7 +109,7 @@ def untrusted_input_writes(ctx: AuditContext, item: Item) -> ItemResult:
         evidence={"query": "untrusted_writes", "writes": int(df["writes"].sum()), "after_untrusted": after,
                   "without_approval": missing, "trust_marked_spans": marked},
         at_fault=bad["tool"].to_list(),
-    )
+    ))
 
 
 def policy_violation_rate(ctx: AuditContext, item: Item) -> ItemResult:
@@ -121,7 +118,7 @@ def policy_violation_rate(ctx: AuditContext, item: Item) -> ItemResult:
         return ItemResult(item.id, NO_DATA, reason="no attempted actions (write tool calls or denied attempts)")
     detail = ctx.metric("policy_violations")
     by_kind = detail.group_by("kind").agg(pl.col("violations").sum()).sort("kind")
-    return judge(
+    return with_classes(ctx, judge(
         ctx, item, "policy_violation_rate", ctx.metric("policy_violation_rate"),
         value=row["rate"],
         display=f"{row['violating_actions']} of {row['attempted_actions']} attempted actions violated policy "
@@ -132,7 +129,7 @@ def policy_violation_rate(ctx: AuditContext, item: Item) -> ItemResult:
                   "by_rule": _sum_by(detail, "rule"), "by_tool": _sum_by(detail, "tool"),
                   "by_agent": _sum_by(detail, "agent")},
         at_fault=detail["rule"].unique(maintain_order=True).to_list(),
-    )
+    ))
 
 
 def _sum_by(df: pl.DataFrame, key: str) -> dict:

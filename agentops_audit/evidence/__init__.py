@@ -99,8 +99,9 @@ def view_plan(table: str) -> list[Path] | None:
     def need(name: str) -> bool:
         path = tables[name]
         sql = re.sub(r"--[^\n]*", "", path.read_text())  # references, not comments
-        if "{" in sql or re.search(r"\baudit_(prices|limits|allowlist|routing|small_models|generic_words)\b", sql):
-            return False
+        if "{" in sql or re.search(r"\baudit_(prices|limits|allowlist|routing|small_models|generic_words|"
+                                   r"tool_classes)\b|\bclass_origin\b|\bhandoff\b", sql):
+            return False  # the audit's inputs, or the tool classes install() puts on tool_calls
         reads = [o for o in tables if tables[o].name < path.name and re.search(rf"\b{o}\b", sql)]
         if not all(need(o) for o in reads):
             return False

@@ -14,6 +14,7 @@ import orjson
 import pyarrow as pa
 
 from agentops_audit.ingest import conventions
+from agentops_audit.ingest.interpret import interpret
 
 _S, _I, _F, _T = pa.string(), pa.int64(), pa.float64(), pa.timestamp("us")
 
@@ -102,5 +103,5 @@ def fill_from_attributes(row: dict, attrs: dict, mapping: dict[str, tuple[str, .
                 break
     row["span_type"] = row.get("span_type") or span_type_of(row.get("operation"), attrs,
                                                              row.get("parent_span_id") is None)
-    conventions.interpret(row, attrs)
+    interpret(row, attrs)
     row["attributes"] = orjson.dumps(attrs).decode()

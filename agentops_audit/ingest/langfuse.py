@@ -14,7 +14,7 @@ from pathlib import Path
 
 import orjson
 
-from agentops_audit.ingest import conventions
+from agentops_audit.ingest import interpret
 from agentops_audit.ingest.canonical import Quarantined, extend_map, fill_from_attributes
 from agentops_audit.ingest.convert import excerpt, flatten, text_of, time_problem, to_micros
 from agentops_audit.ingest.documents import json_documents
@@ -141,7 +141,7 @@ def observation_row(record: dict, locator: str, mapping) -> dict | Quarantined:
         return Quarantined(locator, problem, excerpt(record))
     kind = str(record.get("type") or "SPAN").upper()
     span_type = TYPES.get(kind)  # a generic SPAN, EVENT or CHAIN: what its attributes or output say it is
-    answer = conventions.tool_message(record.get("output"))
+    answer = interpret.tool_message(record.get("output"))
     if span_type is None and answer is not None:
         span_type = "tool"  # a LangGraph/LangChain tool run, recorded as a plain span
     level = str(record.get("level") or "DEFAULT").upper()

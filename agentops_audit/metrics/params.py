@@ -22,6 +22,8 @@ import duckdb
 import pyarrow as pa
 
 from agentops_audit import manifest, prices
+from agentops_audit.db import main_catalog
+from agentops_audit.metrics import tool_classes
 
 # Defaults when the config declares no `budgets` (documented in README, "Checks"): generous ceilings
 # for an interactive support agent, meant to catch runaway tasks rather than to tune normal ones.
@@ -119,6 +121,8 @@ def install(con: duckdb.DuckDBPyConnection, config: dict, declared: manifest.Man
     small = [str(m) for m in routing.get("small_models") or []]
     con.execute("CREATE OR REPLACE TEMP TABLE audit_small_models AS SELECT unnest(?::VARCHAR[]) AS model", [small])
 
+    tool_classes.install(con, main_catalog(con), declared)  # before the views: they read the classes
+
     predicate, _ = success_predicate(config, declared)
     expr = validate_predicate(predicate) if predicate else DEFAULT_PREDICATE
     for path in sorted(VIEWS_DIR.glob("*.sql")):
@@ -126,7 +130,7 @@ def install(con: duckdb.DuckDBPyConnection, config: dict, declared: manifest.Man
 
 
 INPUT_TABLES = ("audit_prices", "audit_limits", "audit_generic_words", "audit_allowlist", "audit_routing",
-                "audit_small_models")
+                "audit_small_models", "audit_tool_classes")
 
 
 def derived_tables() -> tuple[str, ...]:

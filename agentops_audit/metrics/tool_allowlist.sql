@@ -5,7 +5,7 @@
 WITH seen AS (
     SELECT coalesce(tool_name, '(unnamed)') AS tool, coalesce(agent_name, '(unknown)') AS agent, count(*) AS calls,
            coalesce(bool_or(tool_access = 'write'), false) AS wrote
-    FROM spans WHERE span_type = 'tool'
+    FROM tool_calls
     GROUP BY ALL
 ),
 words AS (

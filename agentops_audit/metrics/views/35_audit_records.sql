@@ -1,4 +1,4 @@
--- One row per write tool call (agentops.tool.access = 'write') with its audit record and the checks of the
+-- One row per write tool call (by its class: metrics/tool_classes.py) with its audit record and the checks of the
 -- hash chain. This is the one definition of a valid chain, read by the audit_trail and audit_chain_breaks
 -- metrics and by the audit_trail evidence query. A record's hash is sha256 of
 -- prev_hash|record_id|actor|tool|arguments (README, "Audit hash chain"); prev is '' for a chain start.
@@ -6,7 +6,7 @@ CREATE OR REPLACE TEMP TABLE audit_records AS
 WITH writes AS (
     SELECT trace_id, span_id, session_key, start_time, tool_name, tool_args, audit_record_id, audit_actor,
            audit_hash, coalesce(audit_prev_hash, '') AS prev, audit_record_id IS NOT NULL AS has_record
-    FROM span_sessions WHERE span_type = 'tool' AND tool_access = 'write'
+    FROM tool_calls WHERE tool_access = 'write'
 ),
 hashes AS (SELECT DISTINCT audit_hash FROM writes WHERE has_record AND audit_hash IS NOT NULL)
 SELECT w.*,
