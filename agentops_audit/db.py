@@ -7,7 +7,7 @@ import polars as pl
 
 from agentops_audit.paths import PACKAGE_DIR
 
-SCHEMA_VERSION = "4"  # 3: spans.llm_purpose; 4: spans.derived_from
+SCHEMA_VERSION = "5"  # 3: spans.llm_purpose; 4: spans.derived_from; 5: log_events
 
 # In-place upgrades, keyed by the version they start from; each brings a database one version up. The
 # weekly database keeps weeks of spans whose exports may be gone, so an upgrade must not ask for a re-ingest.
@@ -16,6 +16,7 @@ UPGRADES: dict[str, list[str]] = {
           """UPDATE spans SET llm_purpose = json_extract_string(attributes, '$."agentops.llm.purpose"')
              WHERE contains(attributes::VARCHAR, '"agentops.llm.purpose"')"""],
     "3": ["ALTER TABLE spans ADD COLUMN derived_from VARCHAR"],  # message tool calls: derived by the next ingest
+    "4": [],  # log_events is a new table: schema.sql creates it
 }
 
 

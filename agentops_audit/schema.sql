@@ -87,6 +87,21 @@ CREATE TABLE IF NOT EXISTS spans (
                                      -- LLM span's messages (ingest/derive.py), not counted in the ledger
 );
 
+-- OTLP log records (ingest/otlp_logs.py), with the trace and span they name. A GenAI message event keeps its
+-- messages in the canonical form (input_messages, output_messages: JSON lists); they become the messages of a
+-- span that has none of its own (otlp_logs.attach).
+CREATE TABLE IF NOT EXISTS log_events (
+    trace_id        VARCHAR,
+    span_id         VARCHAR,
+    event_name      VARCHAR,
+    time            TIMESTAMP,
+    input_messages  VARCHAR,
+    output_messages VARCHAR,
+    body            JSON,
+    attributes      JSON,
+    source_id       INTEGER
+);
+
 CREATE TABLE IF NOT EXISTS quarantine (
     source_id INTEGER,
     locator   VARCHAR NOT NULL,      -- file:line[#span]

@@ -13,11 +13,22 @@ from pathlib import Path
 import duckdb
 import orjson
 
-from agentops_audit.ingest import evals, langfuse, mlflow, openinference, otlp, registry, tabular, transcripts
+from agentops_audit.ingest import (
+    evals,
+    langfuse,
+    mlflow,
+    openinference,
+    otlp,
+    otlp_logs,
+    registry,
+    tabular,
+    transcripts,
+)
 from agentops_audit.ingest.canonical import Quarantined
 from agentops_audit.ingest.convert import sniff_head
 from agentops_audit.ingest.filters import Filters
-from agentops_audit.ingest.loader import FastPath, SourceSummary, load_file
+from agentops_audit.ingest.loader import FastPath, SourceSummary, load_file, load_records
+from agentops_audit.ingest.postload import settle
 from agentops_audit.ingest.reader import InputError, expand, read_bytes, read_head
 
 SNIFF_BYTES = 64 * 1024
@@ -96,6 +107,8 @@ def ingest(con: duckdb.DuckDBPyConnection, paths: list[str], fmt: str | None = N
             summaries.append(registry.load_registry(con, path, options))
         elif name == evals.NAME:  # eval results, into the evals table: its own loader, same ledger rules
             summaries.append(evals.load(con, path, options))
+        elif name == otlp_logs.NAME:  # log records, into log_events; their messages settle on their spans
+            summaries.append(load_records(con, path, name, otlp_logs.read, otlp_logs.commit, options, after=settle))
         else:
             adapter = ADAPTERS[name]
             summaries.append(load_file(con, path, name, adapter.read, options, fast=adapter.load,
@@ -148,6 +161,8 @@ def _progress_bar(files: list[Path]):
 ADAPTERS: dict[str, Adapter] = {
     otlp.NAME: Adapter(otlp.NAME, "OpenTelemetry OTLP JSON (file exporter JSON Lines or one document)",
                        otlp.sniff, otlp.read, otlp.load),
+    otlp_logs.NAME: Adapter(otlp_logs.NAME, "OpenTelemetry OTLP JSON log records (collector file exporter JSON "
+                            "Lines): GenAI message events beside their spans", otlp_logs.sniff, otlp_logs.read),
     mlflow.NAME: Adapter(mlflow.NAME, "MLflow traces (Trace JSON, `mlflow traces search` output, search_traces() "
                          "saved as JSON Lines or Parquet)", mlflow.sniff, mlflow.read),
     tabular.NAME: Adapter(tabular.NAME, "canonical spans written by this toolkit (Parquet, CSV, JSON Lines)",

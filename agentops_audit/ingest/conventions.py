@@ -201,6 +201,16 @@ CONVENTIONS: tuple[Convention, ...] = (
         prefixes=("langfuse.",),
     ),
     Convention(
+        "OpenAI Agents SDK via logfire", "logfire.instrument_openai_agents(): span names are message templates",
+        kind="logfire.msg_template",
+        kinds={"openai agents trace: {name}": CHAIN, "agent run: {name!r}": "agent", "function: {name}": "tool",
+               "guardrail {name!r} {triggered=}": "policy", "handoff: {from_agent} → {to_agent}": "other"},
+        columns={"session_id": ("group_id",)},
+        tool_columns={"tool_name": ("name",), "tool_args": ("input",), "tool_result": ("output",)},
+        messages=("raw_input", "response"),  # the Responses API request's input items and the raw response
+        prefixes=("logfire.",), quoted=True,
+    ),
+    Convention(
         "pydantic-ai", "pydantic_ai's OpenTelemetry instrumentation (tool spans before GenAI names)",
         tool_columns={"tool_args": ("tool_arguments",), "tool_result": ("tool_response",)},
         prefixes=("tool_arguments", "tool_response", "logfire."),

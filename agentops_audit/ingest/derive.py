@@ -43,16 +43,17 @@ def _parts(column: str) -> str:
             f"ELSE [] END)")
 
 
-def derive(con: duckdb.DuckDBPyConnection, source_id: int) -> int:
-    """Derive the tool calls of the traces that ``source_id`` touched; return how many derived rows they
-    hold now (0 at once when neither the file nor the database has messages with tool calls)."""
+def derive(con: duckdb.DuckDBPyConnection, touched: str) -> int:
+    """Derive the tool calls of the traces a file touched (``touched``: a query of their trace ids); return
+    how many derived rows they hold now (0 at once when no message there holds a tool call and nothing was
+    derived before)."""
     asks = ("(span_type = 'llm' AND (contains(output_text, '\"tool_call\"') "
             "OR contains(input_text, '\"tool_call_response\"')))")
-    mine = f"SELECT count(*) FROM (SELECT 1 FROM spans WHERE source_id = {source_id} AND {asks} LIMIT 1)"
+    mine = f"SELECT count(*) FROM (SELECT 1 FROM spans WHERE trace_id IN ({touched}) AND {asks} LIMIT 1)"
     before = f"SELECT count(*) FROM (SELECT 1 FROM spans WHERE derived_from = '{DERIVED}' LIMIT 1)"
     if not scalar(con, mine) and not scalar(con, before):
         return 0
-    con.execute(_TOUCHED.format(source_id=source_id, asks=asks))
+    con.execute(_TOUCHED.format(touched=touched))
     con.execute(f"DELETE FROM spans WHERE derived_from = '{DERIVED}' AND trace_id IN (SELECT trace_id FROM _touched)")
     con.execute(_CALLS.format(parts_out=_parts("l.output_text"), parts_in=_parts("l.input_text"), asks=asks,
                               output_tools=_OUTPUT_TOOLS, call_id=_CALL_ID))
@@ -90,7 +91,7 @@ _OUTPUT_TOOLS = (f"CASE WHEN NOT contains(l.attributes::VARCHAR, 'output_tools')
 # puts every model call in a trace of its own)
 _TOUCHED = """
 CREATE OR REPLACE TEMP TABLE _touched AS
-WITH mine AS (SELECT DISTINCT trace_id, session_id FROM spans WHERE source_id = {source_id})
+WITH mine AS (SELECT DISTINCT trace_id, session_id FROM spans WHERE trace_id IN ({touched}))
 SELECT trace_id FROM mine
 UNION
 SELECT trace_id FROM spans
@@ -132,8 +133,9 @@ WITH llm AS (
            row_number() OVER (PARTITION BY trace_id, tool_name, tool_call_id IS NULL
                               ORDER BY start_time, span_id) AS nth,
            row_number() OVER (PARTITION BY trace_id, tool_name ORDER BY start_time, span_id) AS nth_of_name
-    FROM spans
-    WHERE trace_id IN (SELECT trace_id FROM _touched) AND span_type = 'tool' AND derived_from IS NULL
+    FROM spans  -- a tool span, or another span that stands for a call (an Agents SDK handoff: interpret)
+    WHERE trace_id IN (SELECT trace_id FROM _touched) AND derived_from IS NULL
+      AND (span_type = 'tool' OR (span_type = 'other' AND tool_name IS NOT NULL))
 )
 SELECT c.*,
        coalesce((SELECT any_value(t.span_id) FROM tools t WHERE t.trace_id = c.trace_id AND t.tool_call_id = c.call_id),

@@ -4,10 +4,12 @@ Each signal, the attribute or field it reads, and what it becomes:
 
 - **Guardrail verdicts** (OpenInference ``GUARDRAIL`` spans, Langfuse ``guardrail`` observations, OpenAI
   Agents SDK input and output guardrails): the span's output (``output.value``,
-  ``langfuse.observation.output``) or its ``guardrail.*`` attributes. ``allowed``/``allow``/``passed`` true is
-  allow and false is deny; ``tripwire_triggered``/``triggered``/``blocked``/``flagged`` true is deny. It
-  becomes ``policy_decision``, ``policy_rule`` (the guardrail's name), ``policy_reason`` (its ``reason`` or
-  ``message``) and ``policy_enforcer`` ``guardrail``: a layer outside the model.
+  ``langfuse.observation.output``), its ``guardrail.*`` attributes, or logfire's ``triggered``; an
+  OpenInference Agents SDK guardrail records no verdict, so its turn's failure decides it (``tree``).
+  ``allowed``/``allow``/``passed`` true is allow and false is deny; ``tripwire_triggered``/``triggered``/
+  ``blocked``/``flagged`` true is deny. It becomes ``policy_decision``, ``policy_rule`` (the guardrail's
+  name), ``policy_reason`` (its ``reason`` or ``message``) and ``policy_enforcer`` ``guardrail``: a layer
+  outside the model.
 - **LangGraph human in the loop**: a run resumed with ``Command(resume=...)`` has the decision in its root's
   input (``input.value``: ``{"resume": {"approved": true, "approver": "alice", "reason": ...}}``). It becomes
   ``approval_status`` approved or rejected, ``approval_approver`` and ``policy_reason`` on that root span.
@@ -43,8 +45,15 @@ def _object(value) -> dict | None:
     return value if isinstance(value, dict) else None
 
 
+def _flag(value):
+    """A boolean as exported: true/false, or their text ('True' from logfire)."""
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return value
+
+
 def _first(found: dict, keys: tuple[str, ...]):
-    return next((found[k] for k in keys if isinstance(found.get(k), bool)), None)
+    return next((_flag(found[k]) for k in keys if isinstance(_flag(found.get(k)), bool)), None)
 
 
 def guardrail(row: dict, attrs: dict) -> None:
@@ -52,7 +61,11 @@ def guardrail(row: dict, attrs: dict) -> None:
     if row.get("policy_decision") is not None:
         return
     output = _object(row.get("output_text")) or _object(attrs.get("output.value")) or {}
-    output = {**{k.removeprefix("guardrail."): v for k, v in attrs.items() if k.startswith("guardrail.")}, **output}
+    own = {k.removeprefix("guardrail."): v for k, v in attrs.items() if k.startswith("guardrail.")}
+    if "logfire.msg_template" in attrs and "triggered" in attrs:  # logfire: Guardrail {name!r} {triggered=}
+        own["triggered"] = attrs["triggered"]
+        row["name"] = _flag(attrs.get("name")) if isinstance(attrs.get("name"), str) else row.get("name")
+    output = {**own, **output}
     info = output.get("output") if isinstance(output.get("output"), dict) else output  # Agents SDK nesting
     denied, allowed = _first(info, DENY_KEYS), _first(info, ALLOW_KEYS)
     if denied is None and allowed is None:

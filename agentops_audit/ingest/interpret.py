@@ -66,9 +66,9 @@ def interpret(row: dict, attrs: dict) -> None:
     """Apply the conventions ``ATTRIBUTE_MAP`` cannot express: tool spans' arguments and results, decorated
     tool names, JSON-keyed values and LLM messages with tool calls. A span without any name of another
     convention only has its tool name cleaned (what the OTLP fast path does in SQL)."""
-    if row["span_type"] == "tool":
-        row["tool_name"] = tool_name(row.get("tool_name") or row.get("name"))
     if not conventions.needs_interpretation(attrs):
+        if row["span_type"] == "tool":
+            row["tool_name"] = tool_name(row.get("tool_name") or row.get("name"))
         return
     for convention in conventions.CONVENTIONS:
         for column, names in convention.columns.items():
@@ -81,7 +81,11 @@ def interpret(row: dict, attrs: dict) -> None:
         # LangGraph's interrupt(): the tool paused for a person's decision; it runs again once resumed
         row.update(span_type="approval", approval_status="requested", error_type=None)
     if row["span_type"] == "agent" and row.get("agent_name") is None:  # OpenInference's graph node, else its name
-        row["agent_name"] = _text(attrs.get("graph.node.id")) or agent_name(row.get("name"))
+        logfire = attrs.get("name") if "logfire.msg_template" in attrs else None
+        row["agent_name"] = _text(attrs.get("graph.node.id") or logfire) or agent_name(row.get("name"))
+    handoff = _handoff(row, attrs)
+    if handoff:  # the OpenAI Agents SDK hands over through a tool call; the span records the handoff, not a run
+        row.update(span_type="other", tool_name=f"transfer_to_{handoff}")
     if row["span_type"] == "tool" and attrs.get("gen_ai.tool.name") == "(merged tools)":
         row["span_type"] = "other"  # Google ADK's summary of a batch of parallel calls, each with its own span
     governance.read(row, attrs)  # guardrail verdicts, resumed runs, permission decisions
@@ -100,6 +104,17 @@ def interpret(row: dict, attrs: dict) -> None:
                 row[text] = None  # the same text once, where it belongs
     elif row["span_type"] == "llm":
         _messages(row, attrs)
+
+
+def _handoff(row: dict, attrs: dict) -> str | None:
+    """The agent an OpenAI Agents SDK handoff span hands to (OpenInference ``handoff to X``, logfire's
+    ``Handoff: {from_agent} → {to_agent}``), or None."""
+    if attrs.get("logfire.msg_template", "").startswith("Handoff:") and isinstance(attrs.get("to_agent"), str):
+        return attrs["to_agent"]
+    name = row.get("name") or ""
+    if row["span_type"] == "tool" and name.startswith("handoff to ") and "openinference.span.kind" in attrs:
+        return name.removeprefix("handoff to ").strip() or None
+    return None
 
 
 def tool_message(value) -> dict | None:

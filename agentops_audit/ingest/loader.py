@@ -24,10 +24,9 @@ import pyarrow as pa
 
 from agentops_audit import __version__
 from agentops_audit.db import scalar
-from agentops_audit.ingest import tree
 from agentops_audit.ingest.canonical import ARROW_SCHEMA, COLUMNS, Quarantined
-from agentops_audit.ingest.derive import derive
 from agentops_audit.ingest.filters import Filters
+from agentops_audit.ingest.postload import settle
 from agentops_audit.ingest.reader import read_bytes, sha256_file
 from agentops_audit.pii import mask_sql, valid_utf8
 
@@ -285,7 +284,8 @@ def write_source(con: duckdb.DuckDBPyConnection, source_id: int, path: Path, sum
 
 def load_records(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, read: Reader,
                  commit_rows: Callable[[duckdb.DuckDBPyConnection, list[dict], int], int],
-                 options: dict | None = None) -> SourceSummary:
+                 options: dict | None = None,
+                 after: Callable[[duckdb.DuckDBPyConnection, int], int] | None = None) -> SourceSummary:
     """Load a file whose records go to a table other than ``spans`` (session registry, eval results) under
     the same rules as ``load_file``: one transaction, sha256 idempotence, quarantine, a ledger row.
     ``commit_rows(con, rows, source_id)`` inserts the new rows and returns how many it inserted."""
@@ -310,6 +310,8 @@ def load_records(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, read: Rea
             else:
                 rows.append(record)
         summary.rows_loaded = commit_rows(con, rows, source_id)
+        if after is not None:  # what the records settle in the spans they name (OTLP logs: messages)
+            summary.rows_derived = after(con, source_id)
         summary.rows_quarantined = len(quarantined)
         summary.rows_duplicate = summary.rows_read - summary.rows_loaded - summary.rows_quarantined
         summary.reasons = store_quarantine(con, source_id, quarantined) or None
@@ -372,8 +374,7 @@ def _load(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, read: Reader, op
         stage.advance(size)
         summary.rows_read = stage.rows_read
         summary.rows_loaded, summary.rows_filtered = stage.commit(filters)
-        tree.resolve(con, source_id)
-        summary.rows_derived = derive(con, source_id)
+        summary.rows_derived = settle(con, source_id)
         summary.rows_quarantined = len(stage.quarantined)
         summary.rows_duplicate = (summary.rows_read - summary.rows_loaded - summary.rows_quarantined
                                   - summary.rows_filtered)

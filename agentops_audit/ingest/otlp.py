@@ -130,7 +130,7 @@ MESSAGE_EVENTS = {"gen_ai.system.message": ("system", "in"), "gen_ai.user.messag
                   "gen_ai.choice": ("assistant", "out")}
 
 
-def _event_message(name: str, attrs: dict) -> dict:
+def event_message(name: str, attrs: dict) -> dict:
     """One message event as an OpenAI-style message (``messages.parse`` makes it canonical)."""
     role, _ = MESSAGE_EVENTS[name]
     body = attrs.get("message") if name == "gen_ai.choice" else None
@@ -164,7 +164,7 @@ def _events(span: dict) -> tuple[list, dict]:
         events.append({"name": ev.get("name"), "time_unix_nano": ev.get("timeUnixNano"), "attributes": attrs})
         name = ev.get("name")
         if name in MESSAGE_EVENTS:
-            said[MESSAGE_EVENTS[name][1]].append(_event_message(name, attrs))
+            said[MESSAGE_EVENTS[name][1]].append(event_message(name, attrs))
         if name == "exception" and "exception.type" in attrs:
             extra.setdefault("error.type", attrs["exception.type"])
         elif name == "gen_ai.content.prompt" and "gen_ai.prompt" in attrs:

@@ -10,6 +10,8 @@ A reader sees one span at a time; some facts are only in the tree:
   child that carries the failure: the call failed when that child did.
 - **A denied tool call.** A tool span whose permission wait (an approval child) was rejected never ran:
   it is a failed call, its message says so.
+- **A guardrail's verdict.** The OpenAI Agents SDK's OpenInference guardrail span records none: the guardrail
+  tripped when its turn failed naming it ("Guardrail tripwire triggered: ..."), and passed otherwise.
 
 Each rule reads only spans of the touched traces, so a file of spans that need none of them costs a scan of
 a few narrow columns.
@@ -18,8 +20,6 @@ a few narrow columns.
 from __future__ import annotations
 
 import duckdb
-
-_TOUCHED = "trace_id IN (SELECT DISTINCT trace_id FROM spans WHERE source_id = {source_id})"
 
 _ROOTS = """
 UPDATE spans SET span_type = 'agent'
@@ -47,7 +47,22 @@ WHERE c.{touched} AND c.span_type = 'approval' AND c.approval_status = 'rejected
 """
 
 
-def resolve(con: duckdb.DuckDBPyConnection, source_id: int) -> None:
-    touched = _TOUCHED.format(source_id=source_id)
-    for rule in (_ROOTS, _FAILED_EXECUTION, _DENIED):
-        con.execute(rule.format(touched=touched))
+_GUARDRAIL = """
+UPDATE spans g SET policy_decision = CASE WHEN p.status_code = 'ERROR' AND contains(p.status_message, g.name)
+                                          THEN 'deny' ELSE 'allow' END,
+                   policy_reason = CASE WHEN p.status_code = 'ERROR' AND contains(p.status_message, g.name)
+                                        THEN p.status_message END,
+                   policy_rule = coalesce(g.policy_rule, g.name),
+                   policy_enforcer = coalesce(g.policy_enforcer, 'guardrail')
+FROM spans p
+WHERE g.{touched} AND g.span_type = 'policy' AND g.policy_decision IS NULL
+  AND json_extract_string(g.attributes, '$."openinference.span.kind"') = 'GUARDRAIL'
+  AND p.trace_id = g.trace_id AND p.span_id = g.parent_span_id
+"""
+
+
+def resolve(con: duckdb.DuckDBPyConnection, touched: str) -> None:
+    """Apply the rules to the traces a file touched (``touched``: a query of their trace ids)."""
+    where = f"trace_id IN ({touched})"
+    for rule in (_ROOTS, _FAILED_EXECUTION, _DENIED, _GUARDRAIL):
+        con.execute(rule.format(touched=where))
