@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from agentops_audit import names
+
 CHAIN = "chain"  # a span kind that is the agent at a trace's root and a plumbing step inside it
 
 
@@ -67,34 +69,8 @@ CONVENTIONS: tuple[Convention, ...] = (
             "operation": ("gen_ai.operation.name",),
         },
     ),
-    Convention(
-        "agentops", "README, 'Canonical attributes': what no convention names yet",
-        columns={
-            "cost_usd": ("agentops.cost.usd",),
-            "workflow": ("agentops.workflow",),
-            "tool_access": ("agentops.tool.access",),
-            "tool_risk": ("agentops.tool.risk",),
-            "failure_category": ("agentops.failure.category",),
-            "session_outcome": ("agentops.session.outcome",),
-            "policy_decision": ("agentops.policy.decision",),
-            "policy_rule": ("agentops.policy.rule",),
-            "policy_reason": ("agentops.policy.reason",),
-            "policy_enforcer": ("agentops.policy.enforcer",),
-            "approval_status": ("agentops.approval.status",),
-            "approval_approver": ("agentops.approval.approver",),
-            "prompt_version": ("agentops.prompt.template_version",),
-            "tool_schema_version": ("agentops.tool.schema_version",),
-            "policy_version": ("agentops.policy.version",),
-            "input_trust": ("agentops.input.trust",),
-            "retry_attempt": ("agentops.retry.attempt",),
-            "audit_record_id": ("agentops.audit.record_id",),
-            "audit_actor": ("agentops.audit.actor",),
-            "audit_hash": ("agentops.audit.hash",),
-            "audit_prev_hash": ("agentops.audit.prev_hash",),
-            "retrieval_doc_ids": ("agentops.retrieval.document_ids",),
-            "llm_purpose": ("agentops.llm.purpose",),
-        },
-    ),
+    Convention("agentops", "agentops_audit/names.py and docs/conventions.md: what no convention names yet",
+               columns=names.columns()),
     Convention(
         "OpenInference (Arize Phoenix)", "https://github.com/Arize-ai/openinference/blob/main/spec/semantic_conventions.md",
         kind="openinference.span.kind",
@@ -229,8 +205,8 @@ def attribute_map() -> dict[str, tuple[str, ...]]:
     for convention in CONVENTIONS:
         if convention.quoted:  # JSON-encoded values: read by ``interpret``
             continue
-        for column, names in convention.columns.items():
-            plain = (n for n in names if "#" not in n and n not in merged.get(column, ()))
+        for column, given in convention.columns.items():
+            plain = (n for n in given if "#" not in n and n not in merged.get(column, ()))
             merged[column] = (*merged.get(column, ()), *plain)
     return merged
 
