@@ -54,3 +54,15 @@ def json_records(path: Path, data: bytes, containers: tuple[str, ...] = ()) -> I
                 yield f"{locator}#{index}", record
         else:
             yield locator, doc
+
+
+def parquet_rows(path: Path, data: bytes, batch_size: int = 10_000) -> Iterator[tuple[str, dict]]:
+    """(locator ``file:row N``, record) for every row of a Parquet file, a batch at a time."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    number = 0
+    for batch in pq.ParquetFile(pa.BufferReader(data)).iter_batches(batch_size=batch_size):
+        for record in batch.to_pylist():
+            yield f"{path.name}:row {number}", record
+            number += 1

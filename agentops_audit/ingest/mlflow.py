@@ -19,13 +19,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from agentops_audit.ingest import otlp
 from agentops_audit.ingest.canonical import Quarantined, extend_map, fill_from_attributes
 from agentops_audit.ingest.convert import excerpt, text_of, time_problem
-from agentops_audit.ingest.documents import json_documents
+from agentops_audit.ingest.documents import json_documents, parquet_rows
 
 NAME = "mlflow"
 PARQUET_MAGIC = b"PAR1"
@@ -128,12 +126,7 @@ def span_row(span, info: dict, locator: str, mapping) -> dict | Quarantined:
 
 def _records(path: Path, data: bytes) -> Iterator[tuple[str, object]]:
     if data[:4] == PARQUET_MAGIC:
-        table = pq.ParquetFile(pa.BufferReader(data))
-        number = 0
-        for batch in table.iter_batches(batch_size=1_000):
-            for record in batch.to_pylist():
-                yield f"{path.name}:row {number}", record
-                number += 1
+        yield from parquet_rows(path, data, batch_size=1_000)  # a row holds a whole trace
         return
     yield from json_documents(path, data)
 

@@ -14,12 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from agentops_audit.ingest.canonical import Quarantined, extend_map, fill_from_attributes
 from agentops_audit.ingest.convert import excerpt, flatten, loose_hex_id, text_of, time_problem, to_micros
-from agentops_audit.ingest.documents import json_records
+from agentops_audit.ingest.documents import json_records, parquet_rows
 
 NAME = "openinference"
 PARQUET_MAGIC = b"PAR1"
@@ -113,19 +111,10 @@ def span_row(span, locator: str, mapping) -> dict | Quarantined:
     return row
 
 
-def _parquet_rows(path: Path, data: bytes) -> Iterator[tuple[str, dict]]:
-    table = pq.ParquetFile(pa.BufferReader(data))
-    number = 0
-    for batch in table.iter_batches(batch_size=10_000):
-        for record in batch.to_pylist():
-            yield f"{path.name}:row {number}", record
-            number += 1
-
-
 def read(path: Path, data: bytes, options: dict) -> Iterator[dict | Quarantined]:
     mapping = extend_map(options.get("attributes"))
     if data[:4] == PARQUET_MAGIC:
-        for locator, record in _parquet_rows(path, data):
+        for locator, record in parquet_rows(path, data):
             yield span_row(record, locator, mapping)
         return
     for locator, span in json_records(path, data, containers=("data",)):  # or an API page {"data": [...]}

@@ -11,11 +11,10 @@ from pathlib import Path
 
 import orjson
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from agentops_audit.ingest.canonical import ARROW_SCHEMA, ATTRIBUTE_MAP, COLUMNS, Quarantined, fill_from_attributes
 from agentops_audit.ingest.convert import excerpt, text_of, time_problem, to_micros
-from agentops_audit.ingest.documents import json_records
+from agentops_audit.ingest.documents import json_records, parquet_rows
 
 NAME = "canonical"
 PARQUET_MAGIC = b"PAR1"
@@ -115,12 +114,8 @@ def _csv_rows(path: Path, data: bytes) -> Iterator[tuple[str, object]]:
 
 def read(path: Path, data: bytes, options: dict) -> Iterator[dict | Quarantined]:
     if data[:4] == PARQUET_MAGIC:
-        table = pq.ParquetFile(pa.BufferReader(data))
-        number = 0
-        for batch in table.iter_batches(batch_size=10_000):
-            for record in batch.to_pylist():
-                yield canonical_row(record, f"{path.name}:row {number}")
-                number += 1
+        for locator, record in parquet_rows(path, data):
+            yield canonical_row(record, locator)
         return
     if data.lstrip()[:1] in (b"{", b"["):
         for locator, record in json_records(path, data):
