@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from agentops_audit.ingest import ADAPTERS
-from agentops_audit.ingest.conventions import CONVENTIONS, DECORATED, attribute_map, marker_pattern
+from agentops_audit.ingest.conventions import CONVENTIONS, DECORATED, attribute_map, needs_interpretation
 
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text()
@@ -29,10 +29,11 @@ def test_readme_lists_every_format_and_every_fixture_group():
 
 def test_the_fast_path_markers_find_every_name_the_reader_interprets():
     """A span carrying any convention's names must reach the reference reader (otlp_sql sends it there)."""
-    pattern = re.compile(marker_pattern())
     for convention in CONVENTIONS:
-        for prefix in convention.prefixes:
-            assert pattern.search(f'{{"{prefix}x": 1}}'), prefix
+        for name in convention.signatures:
+            assert needs_interpretation({name: "x"}), name
+    assert not needs_interpretation({"gen_ai.operation.name": "chat", "gen_ai.input.messages": "[]"})
+    assert needs_interpretation({"gen_ai.output.messages": '[{"role": "assistant", "tool_calls": []}]'})
     plain = attribute_map()
     assert all("#" not in n for names in plain.values() for n in names)
     assert DECORATED.sub("", "execute_tool get_weather", count=1) == "get_weather"

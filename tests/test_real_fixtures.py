@@ -170,3 +170,24 @@ def test_the_audit_of_each_library_runs_and_renders(group: str, tmp_path):
     assert not errors
     assert doc["metrics"]["sessions"] > 0 and doc["metrics"]["llm_calls"] > 0
     assert "<html" in report.render(doc)
+
+
+OTLP = [p for p in sorted(REAL.glob("*/*.otlp.jsonl"))]
+
+
+@pytest.mark.parametrize("path", OTLP, ids=[f"{p.parent.name}/{p.name}" for p in OTLP])
+def test_the_otlp_fast_path_reads_real_exports_as_the_reference_reader(path: Path, tmp_path, monkeypatch):
+    """Files of 1 MiB or more are parsed by DuckDB (otlp_sql); the spans of other conventions go to the
+    reference reader. Forced onto these small files, the fast path must load exactly the same rows."""
+    from agentops_audit.ingest import otlp
+
+    def spans(name: str) -> list:
+        con = db.connect(tmp_path / f"{name}.duckdb")
+        ingest.ingest(con, [str(path)])
+        rows = con.execute("SELECT * EXCLUDE (source_id) FROM spans ORDER BY trace_id, span_id").fetchall()
+        con.close()
+        return rows
+
+    reference = spans("reference")
+    monkeypatch.setattr(otlp, "FAST_PATH_MIN_BYTES", 0)
+    assert spans("fast") == reference

@@ -32,8 +32,9 @@ class Convention:
     columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     tool_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     messages: tuple[str, str] | None = None  # (input, output) attribute or numbered-attribute prefix
-    prefixes: tuple[str, ...] = ()  # attribute name prefixes that mark a span of this convention
+    signatures: tuple[str, ...] = ()  # attribute names that mark a span of this convention (any one of them)
     quoted: bool = False  # its attribute values are JSON-encoded (MLflow: '"CHAT_MODEL"')
+    own_names: bool = False  # its column names are too generic to read on any other span (only ``interpret``)
 
 
 OTEL_KINDS = {
@@ -93,7 +94,7 @@ CONVENTIONS: tuple[Convention, ...] = (
         },
         tool_columns={"tool_args": ("input.value",), "tool_result": ("output.value",)},
         messages=("llm.input_messages", "llm.output_messages"),
-        prefixes=("openinference.", "llm.", "input.value", "output.value", "tool_call."),
+        signatures=("openinference.span.kind",),
     ),
     Convention(
         "OpenLLMetry (Traceloop)", "https://github.com/traceloop/openllmetry (opentelemetry-semantic-conventions-ai)",
@@ -108,7 +109,9 @@ CONVENTIONS: tuple[Convention, ...] = (
         tool_columns={"tool_name": ("traceloop.entity.name",), "tool_args": ("traceloop.entity.input",),
                       "tool_result": ("traceloop.entity.output",)},
         messages=("gen_ai.prompt", "gen_ai.completion"),
-        prefixes=("traceloop.", "gen_ai.prompt.", "gen_ai.completion.", "llm.request.type"),
+        signatures=("traceloop.span.kind", "traceloop.workflow.name", "traceloop.entity.name", "llm.request.type",
+                    "gen_ai.prompt.0.role", "gen_ai.prompt.0.content", "gen_ai.completion.0.role",
+                    "gen_ai.completion.0.content"), own_names=True,
     ),
     Convention(
         "OpenLLMetry LLM calls", "Traceloop's llm.request.type on model-call spans",
@@ -133,7 +136,7 @@ CONVENTIONS: tuple[Convention, ...] = (
         },
         tool_columns={"tool_args": ("mlflow.spanInputs",), "tool_result": ("mlflow.spanOutputs",)},
         messages=("mlflow.spanInputs", "mlflow.spanOutputs"),
-        prefixes=("mlflow.",), quoted=True,
+        signatures=("mlflow.spanType", "mlflow.traceRequestId"), quoted=True,
     ),
     Convention(
         "Google ADK", "google-adk's native OpenTelemetry spans (gcp.vertex.agent.*)",
@@ -141,7 +144,8 @@ CONVENTIONS: tuple[Convention, ...] = (
                       "tool_result": ("gcp.vertex.agent.tool_response",)},
         columns={"session_id": ("gcp.vertex.agent.session_id",)},
         messages=("gcp.vertex.agent.llm_request", "gcp.vertex.agent.llm_response"),
-        prefixes=("gcp.vertex.agent.",),
+        signatures=("gcp.vertex.agent.event_id", "gcp.vertex.agent.invocation_id", "gcp.vertex.agent.llm_request",
+                    "gcp.vertex.agent.tool_call_args"), own_names=True,
     ),
     Convention(
         "Claude Code / Claude Agent SDK", "Claude Code's session tracing (com.anthropic.claude_code.tracing)",
@@ -151,7 +155,7 @@ CONVENTIONS: tuple[Convention, ...] = (
         columns={"input_tokens": ("input_tokens",), "output_tokens": ("output_tokens",),
                  "cache_read_tokens": ("cache_read_tokens",), "request_model": ("model",)},
         tool_columns={"tool_name": ("tool_name",), "tool_result": ("claude_code.tool.output",)},
-        prefixes=("anthropic.", "span.type", "claude_code."),
+        signatures=("span.type",), own_names=True,
     ),
     Convention(
         "Langfuse (OpenTelemetry SDK)", "https://langfuse.com/docs/opentelemetry (langfuse.* attributes)",
@@ -174,7 +178,8 @@ CONVENTIONS: tuple[Convention, ...] = (
         },
         tool_columns={"tool_args": ("langfuse.observation.input",), "tool_result": ("langfuse.observation.output",)},
         messages=("langfuse.observation.input", "langfuse.observation.output"),
-        prefixes=("langfuse.",),
+        signatures=("langfuse.record", "langfuse.observation.type", "langfuse.observation.input",
+                    "langfuse.observation.output", "langfuse.environment"), own_names=True,
     ),
     Convention(
         "OpenAI Agents SDK via logfire", "logfire.instrument_openai_agents(): span names are message templates",
@@ -184,12 +189,12 @@ CONVENTIONS: tuple[Convention, ...] = (
         columns={"session_id": ("group_id",)},
         tool_columns={"tool_name": ("name",), "tool_args": ("input",), "tool_result": ("output",)},
         messages=("raw_input", "response"),  # the Responses API request's input items and the raw response
-        prefixes=("logfire.",), quoted=True,
+        signatures=("logfire.msg_template",), quoted=True,
     ),
     Convention(
         "pydantic-ai", "pydantic_ai's OpenTelemetry instrumentation (tool spans before GenAI names)",
         tool_columns={"tool_args": ("tool_arguments",), "tool_result": ("tool_response",)},
-        prefixes=("tool_arguments", "tool_response", "logfire."),
+        signatures=("tool_arguments", "tool_response", "logfire.msg"),
     ),
 )
 
@@ -203,7 +208,7 @@ def attribute_map() -> dict[str, tuple[str, ...]]:
     """Canonical column -> attribute names, every convention's ``columns`` merged in registry order."""
     merged: dict[str, tuple[str, ...]] = {}
     for convention in CONVENTIONS:
-        if convention.quoted:  # JSON-encoded values: read by ``interpret``
+        if convention.quoted or convention.own_names:  # read by ``interpret``, on its own spans only
             continue
         for column, given in convention.columns.items():
             plain = (n for n in given if "#" not in n and n not in merged.get(column, ()))
@@ -211,30 +216,25 @@ def attribute_map() -> dict[str, tuple[str, ...]]:
     return merged
 
 
-MARK_PREFIXES: tuple[str, ...] = tuple(dict.fromkeys(p for c in CONVENTIONS for p in c.prefixes))
+SIGNATURES: tuple[str, ...] = tuple(dict.fromkeys(n for c in CONVENTIONS for n in c.signatures))
 
 
 def needs_interpretation(attrs: dict) -> bool:
-    """Whether a span carries names that only ``interpret`` reads (the OTLP fast path leaves such spans to
-    the reference reader: ``otlp_sql``)."""
-    return any(k.startswith(MARK_PREFIXES) for k in attrs) or _has_message_calls(attrs)
+    """Whether a span carries a signature name of a convention other than OpenTelemetry's, or holds tool calls
+    in a message attribute in another shape (the OTLP fast path leaves such spans to the reference reader:
+    ``otlp_sql`` tests the same names, which its attribute parse already extracts)."""
+    return any(n in attrs for n in SIGNATURES) or _has_message_calls(attrs)
 
 
 MESSAGE_CALL_WORDS = ("tool_calls", "tool_use", "function_call", "tool_call_id")  # non-canonical tool calls
-
-
-def marker_pattern() -> str:
-    """An RE2 pattern that finds, in a span's attribute object as JSON text, any name ``needs_interpretation``
-    looks for (it may also find them in values: such a span only takes the slower, equal, path)."""
-    names = "|".join(re.escape(p) for p in MARK_PREFIXES)
-    return f'"(?:{names})|' + "|".join(MESSAGE_CALL_WORDS)
+MESSAGE_NAMES = ("gen_ai.input.messages", "gen_ai.output.messages")
 
 
 def _has_message_calls(attrs: dict) -> bool:
     """Messages under the OpenTelemetry names that hold tool calls or results in another shape (OpenAI,
     Anthropic): ``interpret`` rewrites them in the canonical one."""
     return any(isinstance(attrs.get(name), str) and any(w in attrs[name] for w in MESSAGE_CALL_WORDS)
-               for name in ("gen_ai.input.messages", "gen_ai.output.messages"))
+               for name in MESSAGE_NAMES)
 
 
 def value_of(attrs: dict, name: str, quoted: bool = False):

@@ -72,7 +72,9 @@ def interpret(row: dict, attrs: dict) -> None:
         return
     for convention in conventions.CONVENTIONS:
         for column, names in convention.columns.items():
-            if row.get(column) is None and any("#" in n or convention.quoted for n in names):
+            special = convention.quoted or any("#" in n for n in names) or (
+                convention.own_names and any(n in attrs for n in convention.signatures))
+            if row.get(column) is None and special:
                 row[column] = _first(attrs, names, convention.quoted, column)
     if str(attrs.get("langfuse.observation.level") or "").upper() == "ERROR":  # Langfuse's level, not OTel status
         row["status_code"] = "ERROR"

@@ -191,7 +191,8 @@ def insert_sql(mapping: dict[str, tuple[str, ...]], source_id: int, direct: bool
     writes some differently) or a number that does not fit its column goes to the reference reader."""
     mapped = {c: mapping[c] for c in COLUMNS if c in mapping and c != "attributes"}
     numeric = {c for c in mapped if ARROW_SCHEMA.field(c).type in (pa.int64(), pa.float64())}
-    names = list(dict.fromkeys([*_PRESENCE, *(n for ns in mapped.values() for n in ns)]))
+    names = list(dict.fromkeys([*_PRESENCE, *conventions.SIGNATURES, *conventions.MESSAGE_NAMES,
+                                *(n for ns in mapped.values() for n in ns)]))
     shape = json.dumps(dict.fromkeys(names, "JSON"), separators=(",", ":"))
 
     def field(name: str) -> str:
@@ -249,7 +250,14 @@ def insert_sql(mapping: dict[str, tuple[str, ...]], source_id: int, direct: bool
         f"CASE WHEN {columns['span_type']} = 'tool' THEN coalesce(nullif(trim(regexp_replace({named}, "
         f"{_q(conventions.DECORATED_TOOL)}, '', 'i'), ' '), ''), {named}) ELSE {columns['tool_name']} END")
     # names of other conventions, or tool calls inside messages: the reference reader interprets them
-    problems.append(f"regexp_matches(attrs_json, {_q(conventions.marker_pattern())})")
+    # a signature name of another convention, or tool calls in a message attribute in another shape: the
+    # reference reader interprets the span (conventions.needs_interpretation)
+    signed = " OR ".join(f"{field(n)} IS NOT NULL" for n in conventions.SIGNATURES)
+    def words(n: str) -> str:
+        return " OR ".join(f"contains({field(n)}, {_q(w)})" for w in conventions.MESSAGE_CALL_WORDS)
+
+    calls = " OR ".join(f"(starts_with({field(n)}, '\"') AND ({words(n)}))" for n in conventions.MESSAGE_NAMES)
+    problems.append(f"({signed} OR {calls})")
     columns["attributes"] = "attrs_json"
     reason = (
         "CASE WHEN line_reason IS NOT NULL THEN line_reason "
