@@ -85,7 +85,17 @@ def _check_database(db_path: str) -> None:
 
     if not Path(db_path).exists():
         raise UsageError(f"audit database not found: {db_path} (create it with `agentops-audit ingest`)")
-    db.connect(db_path, read_only=True).close()
+    if Path(db_path).is_dir():
+        raise UsageError(f"--db {db_path} is a directory; give the audit database file, e.g. {db_path}/audit.duckdb")
+    db.connect(db_path, read_only=True).close()  # not a DuckDB file: one line from main()
+
+
+def file_error(exc: Exception) -> str:
+    """A DuckDB error about a file (not a database, a directory, locked) as one line without its prefix."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    for prefix in ("IO Error: ", "Connection Error: ", "Invalid Input Error: "):
+        text = text.removeprefix(prefix)
+    return text
 
 
 def _pdf(html: Path | None = None):
@@ -200,6 +210,9 @@ def cmd_weekly(args) -> int:
     from agentops_audit import history, weekly
 
     weeks = _weeks_of(args)
+    if Path(args.history).is_dir():
+        raise UsageError(f"--history {args.history} is a directory; give the history store's file, e.g. "
+                         f"{Path(args.history) / 'history.duckdb'}")
     audit_config.load(args.config)  # bad inputs fail before waiting for the lock
     if args.manifest:
         from agentops_audit import manifest as readiness
@@ -335,6 +348,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    import duckdb
+
     from agentops_audit.db import SchemaMismatch
     from agentops_audit.ingest.reader import InputError
 
@@ -344,6 +359,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except (UsageError, InputError, SchemaMismatch, FileNotFoundError) as exc:
         print(f"agentops-audit: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (duckdb.IOException, IsADirectoryError, NotADirectoryError) as exc:  # a file DuckDB cannot open
+        print(f"agentops-audit: error: {file_error(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

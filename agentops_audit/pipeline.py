@@ -7,10 +7,14 @@ from datetime import date
 from pathlib import Path
 
 import papermill as pm
+from traitlets.config import Config
 
 from agentops_audit.paths import notebooks_dir
 
 REPORT_NAME = "readiness-report.html"
+# The kernel talks to papermill over local IPC sockets, not TCP: nothing listens on a port, and ipykernel
+# does not print its "Kernel is running over TCP without encryption" warning into every cron log.
+KERNEL_CONFIG = Config({"KernelManager": {"transport": "ipc"}})
 
 
 def run_notebook(name: str, out_dir: Path, parameters: dict) -> Path:
@@ -18,7 +22,7 @@ def run_notebook(name: str, out_dir: Path, parameters: dict) -> Path:
     executed.parent.mkdir(parents=True, exist_ok=True)
     pm.execute_notebook(
         str(notebooks_dir() / name), str(executed), parameters=parameters,
-        kernel_name="python3", progress_bar=False, log_output=False, cwd=str(out_dir),
+        kernel_name="python3", progress_bar=False, log_output=False, cwd=str(out_dir), config=KERNEL_CONFIG,
     )
     return executed
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import TYPE_CHECKING
 
 import duckdb
 import polars as pl
@@ -12,10 +13,12 @@ import polars as pl
 from agentops_audit import metrics, pii
 from agentops_audit.catalog import Catalog, Item, Threshold
 from agentops_audit.db import frame
-from agentops_audit.expectations import Validator
 from agentops_audit.manifest import Manifest
 from agentops_audit.metrics import params
 from agentops_audit.results import FAIL, PASS, ItemResult
+
+if TYPE_CHECKING:  # Great Expectations is imported only where expectations run (expectations.Validator)
+    from agentops_audit.expectations import Validator
 
 PII_FIELDS = ("input_text", "output_text", "tool_args", "tool_result", "status_message")
 
