@@ -60,10 +60,9 @@ def _ingest(paths: list[str], db_path: str, fmt: str | None, mapping: str | None
 
 def _audit(db_path: str, out: str, config: str | None, pdf: bool = False, manifest: str | None = None,
            as_of=None) -> dict:
-    from agentops_audit import config as audit_config
     from agentops_audit.pipeline import REPORT_NAME, audit_and_report
 
-    audit_config.load(config)  # fail early, with one line, on a bad config
+    _load_config(config)  # fail early, with one line, on a bad config
     if manifest:
         from agentops_audit import manifest as readiness
 
@@ -76,6 +75,16 @@ def _audit(db_path: str, out: str, config: str | None, pdf: bool = False, manife
     if pdf:
         print(f"PDF:     {_pdf(Path(out) / REPORT_NAME)}")
     return doc
+
+
+def _load_config(path: str | None) -> dict:
+    """The config (one line and exit 2 when it is bad), with one deprecation line per declared fact it holds."""
+    from agentops_audit import config as audit_config
+
+    loaded = audit_config.load(path)
+    for line in audit_config.deprecations(loaded, path):
+        print(line, file=sys.stderr)
+    return loaded
 
 
 def _check_database(db_path: str) -> None:
@@ -206,14 +215,13 @@ def _weeks_of(args) -> list:
 
 
 def cmd_weekly(args) -> int:
-    from agentops_audit import config as audit_config
     from agentops_audit import history, weekly
 
     weeks = _weeks_of(args)
     if Path(args.history).is_dir():
         raise UsageError(f"--history {args.history} is a directory; give the history store's file, e.g. "
                          f"{Path(args.history) / 'history.duckdb'}")
-    audit_config.load(args.config)  # bad inputs fail before waiting for the lock
+    _load_config(args.config)  # bad inputs fail before waiting for the lock
     if args.manifest:
         from agentops_audit import manifest as readiness
 

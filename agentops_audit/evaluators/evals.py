@@ -171,29 +171,41 @@ def regression_gate(ctx: AuditContext, item: Item) -> ItemResult:
     overall = next((c for c in doc["comparisons"] if c["metric"] == compare.OVERALL), None)
     failing = [c for c in doc["comparisons"] if c["decision"] == gate.FAIL]
     unsure = [c for c in doc["comparisons"] if c["decision"] == gate.INCONCLUSIVE]
+    unmeasured = [c for c in doc["comparisons"] if c["decision"] == gate.NOT_MEASURED]
+    measured = len(doc["comparisons"]) - len(unmeasured)
 
     def describe(c: dict) -> str:
         if c["difference"] is None:
-            return f"{c['metric']}: {c['note']}"
-        text = f"{c['metric']} {_pct(c['difference'])} [{_pct(c['ci_low'])}, {_pct(c['ci_high'])}]"
+            return f"{words(c['metric'])}: {c['note']}"
+        text = f"{words(c['metric'])} {_pct(c['difference'])} ({_pct(c['ci_low'])} to {_pct(c['ci_high'])})"
         return text + (f", needs {c['n_needed']:,} cases per release" if c.get("n_needed") else "")
-    head = f"{doc['candidate']} vs {doc['baseline']} ({CONFIDENCE:.0%} CI, drop allowed {threshold:.1%})"
+    head = f"{doc['candidate']} against {doc['baseline']} ({CONFIDENCE:.0%} interval, drop allowed {threshold:.1%})"
+    tail = (f"; not measured: {', '.join(words(c['metric']) for c in unmeasured)} (decided on the {measured} "
+            "measured comparisons)" if unmeasured else "")
     evidence = {"query": "regression_gate", **{k: v for k, v in doc.items() if k != "comparisons"},
                 "ci_low": overall and overall["ci_low"], "ci_high": overall and overall["ci_high"],
                 "difference": overall and overall["difference"], "comparisons": doc["comparisons"]}
     common = {"value": overall["difference"] if overall else None, "evidence": evidence,
               "expectations": [o.to_dict() for o in outcomes]}
+    evidence["not_measured"] = [c["metric"] for c in unmeasured]
     if doc["decision"] == gate.FAIL:
-        also = f" (inconclusive: {', '.join(c['metric'] for c in unsure)})" if unsure else ""
-        return ItemResult(item.id, FAIL, display=f"{head}: FAIL, " + "; ".join(describe(c) for c in failing) + also,
+        also = f" (inconclusive: {', '.join(words(c['metric']) for c in unsure)})" if unsure else ""
+        return ItemResult(item.id, FAIL, display=f"{head}: FAIL, " + "; ".join(describe(c) for c in failing)
+                          + also + tail,
                           reason="the interval shows a drop larger than allowed, or a rise in unsafe-write attempts",
                           at_fault=[c["metric"] for c in failing], **common)
     if doc["decision"] == gate.INCONCLUSIVE:
-        return ItemResult(item.id, NO_DATA, display=f"{head}: INCONCLUSIVE, " + "; ".join(describe(c) for c in unsure),
+        return ItemResult(item.id, NO_DATA, display=f"{head}: INCONCLUSIVE, " + "; ".join(describe(c) for c in unsure)
+                          + tail,
                           reason="inconclusive: the sample cannot tell the change from noise; "
                                  + "; ".join(describe(c) for c in unsure),
                           at_fault=[c["metric"] for c in unsure], **common)
-    return ItemResult(item.id, PASS, display=f"{head}: PASS on {len(doc['comparisons'])} comparisons", **common)
+    return ItemResult(item.id, PASS, display=f"{head}: PASS on {measured} comparisons{tail}", **common)
+
+
+def words(metric: str) -> str:
+    """A rubric item or gate metric in plain words: ``no_invented_facts`` -> ``no invented facts``."""
+    return "unsafe-write attempts" if metric == compare.UNSAFE else str(metric).replace("_", " ")
 
 
 def judge_calibration(ctx: AuditContext, item: Item) -> ItemResult:

@@ -36,7 +36,7 @@ def tool_allowlist(ctx: AuditContext, item: Item) -> ItemResult:
                 "unused_allowed_tools": sorted(set(allowed) - set(df["tool"]))}
     if not allow and not generic:
         return ItemResult(item.id, NO_DATA, evidence=evidence,
-                          reason="no tool allow-list declared (config tool_allowlist or manifest tools); "
+                          reason="no tool allow-list declared (the readiness manifest's tools); "
                                  f"tools seen: {', '.join(df['tool'].unique(maintain_order=True))}")
     problems = "; ".join(f"{_who(r)}: {r['problem']}" for r in bad.iter_rows(named=True))
     prefix = "" if allow else "no allow-list declared, but "

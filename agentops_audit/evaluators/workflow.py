@@ -84,8 +84,8 @@ def latency_slo(ctx: AuditContext, item: Item) -> ItemResult:
         return ItemResult(item.id, NO_DATA, reason="no tasks with a start and end time in the traces")
     slo = params.slo_of(ctx.config, ctx.manifest)
     if slo["session_p95_ms"] is None and not slo["step_p95_ms"]:
-        return ItemResult(item.id, NO_DATA, reason="no latency SLO declared (config slo: session_p95_ms, "
-                                                   f"step_p95_ms); observed task P95 {session['p95_ms']:,.0f} ms",
+        return ItemResult(item.id, NO_DATA, reason="no latency SLO declared (readiness manifest "
+                                                   f"workflow.slos: session_p95_ms, step_p95_ms); observed task P95 {session['p95_ms']:,.0f} ms",
                           evidence={"query": "session_latency, step_latency", **observed})
     rows = []
     if slo["session_p95_ms"] is not None:
