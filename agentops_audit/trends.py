@@ -51,7 +51,7 @@ COST_ITEM, TOKENS_ITEM, TOOLS_ITEM, STREAK_ITEM = (
 ALERT_DEFAULTS = {"trace_coverage_drop": 0.02, "policy_violation_rate_rise": 0.001, "confidence": 0.95}
 TREND_WEEKS = 12
 # compared metric -> (its words, how a value is shown), for the sentences of ``alerts.describe``
-CHANGE_WORDS = {"cost_per_task": ("cost per task", "${:,.4g}"), "tokens_per_task": ("tokens per task", "{:,.0f}"),
+CHANGE_WORDS = {"cost_per_task": ("cost per task", "${:,.3g}"), "tokens_per_task": ("tokens per task", "{:,.0f}"),
                 "trace_coverage": ("trace coverage", ""), "policy_violation_rate": ("the policy violation rate", "")}
 TOOL_PREFIX = "tool_success:"
 # metric key -> label: the series recorded every week and drawn as trends (per-tool rates are recorded too)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agentops_audit import cli, db, ingest
+from agentops_audit import cli, db
 from agentops_audit.evals import compare, gate
 
 Z95 = gate.z_value(0.95)

@@ -13,6 +13,7 @@ from agentops_audit.evaluators.base import AuditContext, judge
 from agentops_audit.metrics import params
 from agentops_audit.results import NO_DATA, ItemResult
 
+KIND_WORDS = {"deny": "denied"}  # policy violation kinds in words
 
 def _writes(ctx: AuditContext) -> int:
     return int(ctx.metric("gateway_decisions")["writes"].sum())
@@ -125,8 +126,9 @@ def policy_violation_rate(ctx: AuditContext, item: Item) -> ItemResult:
         ctx, item, "policy_violation_rate", ctx.metric("policy_violation_rate"),
         value=row["rate"],
         display=f"{row['violating_actions']} of {row['attempted_actions']} attempted actions violated policy "
-                f"({row['rate']:.2%}: " + ", ".join(f"{r['violations']} {r['kind'].replace('_', ' ')}"
-                                                     for r in by_kind.iter_rows(named=True)) + ")",
+                f"({row['rate']:.2%}: " + ", ".join(
+                    f"{r['violations']} {KIND_WORDS.get(r['kind'], r['kind'].replace('_', ' '))}"
+                    for r in by_kind.iter_rows(named=True)) + ")",
         evidence={"query": "policy_violation_rate, policy_violations", **row,
                   "by_kind": {r["kind"]: r["violations"] for r in by_kind.iter_rows(named=True)},
                   "by_rule": _sum_by(detail, "rule"), "by_tool": _sum_by(detail, "tool"),
