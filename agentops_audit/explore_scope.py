@@ -168,7 +168,7 @@ class Verdict:
         if self.declared_phase is not None:
             phase += f" (declared {self.declared_phase})"
         shown = f"\nShowing {self.window}" if self.window else ""
-        return f"Verdict: {self.verdict}{phase}; from {self.source}, generated {self.generated_at}{shown}"
+        return f"Verdict: {self.verdict}{phase}; from {self.source}, generated {_minute(self.generated_at)}{shown}"
 
     def __repr__(self) -> str:
         with wide_tables():
@@ -180,9 +180,17 @@ class Verdict:
                     + self.blockers._repr_html_())
 
 
+def _minute(stamp: str | None) -> str | None:
+    """``2026-12-04T03:57:42+00:00`` as ``2026-12-04 03:57 UTC``."""
+    try:
+        return datetime.fromisoformat(str(stamp)).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return stamp
+
+
 def wide_tables() -> pl.Config:
     """Polars display settings that show item names and display lines whole (the default cuts at 32)."""
-    return pl.Config(fmt_str_lengths=200, tbl_width_chars=240, tbl_rows=30)
+    return pl.Config(fmt_str_lengths=200, tbl_width_chars=240, tbl_rows=100, tbl_cols=-1)
 
 
 def blockers_frame(rows: list[dict]) -> pl.DataFrame:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from agentops_audit import words
+
 # the spans of one trace (``pick`` = "trace_id = $key") or session ("session_key = $key") in tree order
 TRACE_SQL = """
             WITH RECURSIVE sel AS MATERIALIZED (
@@ -58,7 +60,7 @@ SELECT session_id FROM (
                 ORDER BY rank, first_at, session_id LIMIT 1"""
 
 FIELD_WORDS = {"input_text": "model input", "output_text": "model output", "tool_args": "tool arguments",
-               "tool_result": "tool result", "status_message": "error message"}
+               "tool_result": "tool result", "status_message": "error message"}  # one field of one span
 
 
 def trace_sql(pick: str) -> str:
@@ -70,7 +72,7 @@ def _note(row: dict) -> str:
     finding, else the row's tool or kind and how it failed."""
     if row.get("entity"):
         field = FIELD_WORDS.get(row.get("field") or "", row.get("field") or "text")
-        return f"{row['entity']} in {field}" + (f": {row['finding']}" if row.get("finding") else "")
+        return f"{words.entity(row['entity'], 1)} in {field}" + (f": {row['finding']}" if row.get("finding") else "")
     parts = [str(row[k]) for k in ("tool", "defect", "kind", "failed_by", "error_type", "problem") if row.get(k)]
     return ", ".join(parts) or "evidence row"
 

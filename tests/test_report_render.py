@@ -187,7 +187,7 @@ def test_example_text_is_masked_again_at_render():
 
 def _text(page: str) -> str:
     """What the page says: tags dropped (chart text included), entities decoded."""
-    return htmllib.unescape(re.sub(r"<[^>]+>", " ", page[page.index("<body>"):]))
+    return htmllib.unescape(re.sub(r"<[^>]+>", " ", page[max(page.find("<body>"), 0):]))
 
 
 def _first_screen(page: str) -> str:
@@ -261,7 +261,7 @@ def test_first_screen_has_one_scope_the_next_step_and_what_changed(weekly_demo):
 
 
 def test_a_synthetic_clock_is_named(tmp_path):
-    fixtures = Path(__file__).parent / "fixtures"
+    fixtures = Path(__file__).parent / "fixtures" / "ingest"
     spec = mapping.validate(__import__("yaml").safe_load((fixtures / "transcript-flat.yml").read_text()),
                             str(fixtures / "transcript-flat.yml"))
     con = db.connect(tmp_path / "t.duckdb")

@@ -58,7 +58,7 @@ def as_of(ctx: AuditContext) -> date:
 
 
 def declared_phase(manifest: Manifest | None, config: dict) -> int | None:
-    """The rollout phase in force: the manifest's ``declared_phase``, else the config's (deprecated)."""
+    """The rollout phase in force: the manifest's ``declared_phase``, else the config's."""
     if manifest is not None and manifest.declared_phase is not None:
         return manifest.declared_phase
     return config.get("declared_phase")

@@ -10,6 +10,7 @@ OPS = {">": ">", ">=": "≥", "<": "<", "<=": "≤", "==": "="}
 LIST_ITEMS = 5  # evidence lists show this many values, then "and N more"
 EVIDENCE_INLINE = 4  # a mapping with at most this many plain values is shown inline
 EVIDENCE_CHARS = 90  # longer evidence texts are cut
+ENUM_KEYS = ("method", "success_source", "budgets_source", "allow_list_source")  # evidence values in words
 _ISO = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:\d\d|Z)?$")
 
 
@@ -119,6 +120,8 @@ def evidence_of(item: dict) -> tuple[list[tuple[str, str]], bool]:
                 shortened = shortened or len(value) > LIST_ITEMS
             else:
                 text, shortened = f"{len(value)} listed", True
+        elif key in ENUM_KEYS and isinstance(value, str):
+            text = value.replace("_", " ")  # a method or source name, not the team's data
         else:
             text = _fmt(value)
         if len(text) > EVIDENCE_CHARS:
