@@ -187,7 +187,8 @@ def test_example_text_is_masked_again_at_render():
 
 def _text(page: str) -> str:
     """What the page says: tags dropped (chart text included), entities decoded."""
-    return htmllib.unescape(re.sub(r"<[^>]+>", " ", page[max(page.find("<body>"), 0):]))
+    text = htmllib.unescape(re.sub(r"<[^>]+>", " ", page[max(page.find("<body>"), 0):]))
+    return re.sub(r"\s+", " ", text).replace(" )", ")").replace(" :", ":")
 
 
 def _first_screen(page: str) -> str:
