@@ -65,10 +65,9 @@ def _ingest(paths: list[str], db_path: str, fmt: str | None, mapping: str | None
 
 def _audit(db_path: str, out: str, config: str | None, pdf: bool = False, manifest: str | None = None,
            as_of=None) -> dict:
-    from agentops_audit import config as audit_config
     from agentops_audit.pipeline import REPORT_NAME, audit_and_report
 
-    audit_config.load(config)  # fail early, with one line, on a bad config
+    _load_config(config)  # fail early, with one line, on a bad config
     if manifest:
         from agentops_audit import manifest as readiness
 
@@ -83,6 +82,16 @@ def _audit(db_path: str, out: str, config: str | None, pdf: bool = False, manife
     return doc
 
 
+def _load_config(path: str | None) -> dict:
+    """The config (one line and exit 2 when it is bad), with one deprecation line per declared fact it holds."""
+    from agentops_audit import config as audit_config
+
+    loaded = audit_config.load(path)
+    for line in audit_config.deprecations(loaded, path):
+        print(line, file=sys.stderr)
+    return loaded
+
+
 def _check_database(db_path: str) -> None:
     """Fail with one line, before any notebook runs, when the database is missing or of another schema
     version (``db.SchemaMismatch`` names the upgrade command when there is one)."""
@@ -90,7 +99,17 @@ def _check_database(db_path: str) -> None:
 
     if not Path(db_path).exists():
         raise UsageError(f"audit database not found: {db_path} (create it with `agentops-audit ingest`)")
-    db.connect(db_path, read_only=True).close()
+    if Path(db_path).is_dir():
+        raise UsageError(f"--db {db_path} is a directory; give the audit database file, e.g. {db_path}/audit.duckdb")
+    db.connect(db_path, read_only=True).close()  # not a DuckDB file: one line from main()
+
+
+def file_error(exc: Exception) -> str:
+    """A DuckDB error about a file (not a database, a directory, locked) as one line without its prefix."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    for prefix in ("IO Error: ", "Connection Error: ", "Invalid Input Error: "):
+        text = text.removeprefix(prefix)
+    return text
 
 
 def _pdf(html: Path | None = None):
@@ -201,11 +220,13 @@ def _weeks_of(args) -> list:
 
 
 def cmd_weekly(args) -> int:
-    from agentops_audit import config as audit_config
     from agentops_audit import history, weekly
 
     weeks = _weeks_of(args)
-    audit_config.load(args.config)  # bad inputs fail before waiting for the lock
+    if Path(args.history).is_dir():
+        raise UsageError(f"--history {args.history} is a directory; give the history store's file, e.g. "
+                         f"{Path(args.history) / 'history.duckdb'}")
+    _load_config(args.config)  # bad inputs fail before waiting for the lock
     if args.manifest:
         from agentops_audit import manifest as readiness
 
@@ -340,6 +361,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    import duckdb
+
     from agentops_audit.db import SchemaMismatch
     from agentops_audit.ingest.reader import InputError
 
@@ -349,6 +372,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except (UsageError, InputError, SchemaMismatch, FileNotFoundError) as exc:
         print(f"agentops-audit: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (duckdb.IOException, IsADirectoryError, NotADirectoryError) as exc:  # a file DuckDB cannot open
+        print(f"agentops-audit: error: {file_error(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

@@ -1,23 +1,21 @@
-"""The audit configuration file (YAML): threshold overrides and organisation-specific settings.
+"""The audit configuration file (YAML): tool settings, i.e. threshold overrides, prices, PII patterns.
+
+Declared facts about the agent (its success predicate, SLOs, tool allow-list, declared phase) live in the
+readiness manifest (``manifest.py``). The config's old keys for them (``DEPRECATED``) still work, behind the
+manifest, and ``deprecations`` gives one line per key for the CLI to print.
 
 Example::
 
-    declared_phase: 2                 # the rollout phase the team runs today (1-4)
     thresholds:                       # catalog item id -> threshold value replacing the default
       workflow.tool-success-per-tool: 0.99
     pii_patterns:                     # extra regexes scanned as PII, by entity name
       account_id: 'ACCT-[0-9]{8}'
     stale_after_days:                 # catalog item id -> days after which its attestation is stale
       ops.weekly-review: 14
-    success_predicate: "outcome = 'success' AND tool_calls <= 10"   # SQL over the sessions view's columns
-    slo: {session_p95_ms: 30000, step_p95_ms: {llm: 4000, tool: 2000}}
-    tool_allowlist:                   # tools the agent may use, with their access and scopes
-      lookup_order: {access: read, scopes: [orders:read]}
-      issue_refund: {access: write, scopes: [refunds:write]}
     budgets: {max_tokens_per_task: 50000, max_tool_calls_per_task: 20, max_latency_ms_per_task: 120000}
     routing: {purposes: [classify, extract], small_models: [my-distilled-model]}
     price_table: prices.yml           # a versioned price table replacing checks/prices.yml
-    weekly_alerts: {trace_coverage_drop: 0.02, policy_violation_rate_rise: 0.001}   # see trends.py
+    weekly_alerts: {trace_coverage_drop: 0.02, policy_violation_rate_rise: 0.001, confidence: 0.95}  # alerts.py
 """
 
 from __future__ import annotations
@@ -31,6 +29,17 @@ from agentops_audit.metrics.params import MEASURE_KEYS, validate_config
 from agentops_audit.trends import validate_alerts
 
 KEYS = {"declared_phase", "thresholds", "pii_patterns", "stale_after_days", "weekly_alerts", *MEASURE_KEYS}
+# config key -> where the readiness manifest declares it (the manifest wins when both do)
+DEPRECATED = {"success_predicate": "workflow.success_predicate", "slo": "workflow.slos", "tool_allowlist": "tools",
+              "declared_phase": "declared_phase"}
+
+
+def deprecations(config: dict, path: str | Path | None = None) -> list[str]:
+    """One line per declared fact the config still holds, naming where it belongs."""
+    where = f"{path}: " if path else "config: "
+    return [f"agentops-audit: deprecated: {where}{key} belongs in the readiness manifest ({home}); "
+            "the config's value is used only where the manifest declares none"
+            for key, home in DEPRECATED.items() if config.get(key) is not None]
 
 
 def load(path: str | Path | None) -> dict:

@@ -32,7 +32,8 @@ FONT = "Helvetica, Arial, sans-serif"
 WIDTH = 640
 ROW_PX = 18          # waterfall row height
 TOOLTIP_CHARS = 240  # text shown in a tooltip (already masked), cut to this length
-STATE_COLORS = {"ok": "#4c78a8", "failed": "#c0392b", "orphan": "#e69f00"}
+STATE_COLORS = {"ok": "#4c78a8", "failed": "#c0392b", "orphan": "#e69f00", "evidence": "#7a2e8e"}
+LATENCY_CLIP = 0.99  # the histogram's last bar holds the sessions above this quantile
 OUTCOME_COLORS = {"success": "#4c956c", "escalated": "#e69f00", "failure": "#c0392b", "(none)": "#9e9e9e"}
 
 
@@ -95,29 +96,37 @@ def _config(chart):
 
 def waterfall(spans: pl.DataFrame, title: str | None = None) -> alt.Chart:
     """A Gantt chart of one trace or session (``Explorer.trace``): one bar per span from its start to its
-    end, in tree order, indented by depth; red when the span failed (status or, for a tool call, its
-    payload), amber for an orphan whose parent was never exported. Tooltips show the span's type, tool,
-    model, status, duration, tokens, cost, error and (cut) arguments and result."""
+    end, in tree order, indented by depth; purple where the item's evidence points (``trace(...,
+    evidence=...)``: the span holding a PII finding, say), red when the span failed (status or, for a tool
+    call, its payload), amber for an orphan whose parent was never exported. Tooltips show the span's type,
+    tool, model, status, duration, tokens, cost, error, the evidence note and (cut) arguments and result."""
     if spans.is_empty():
         raise ValueError("no spans to draw: check the trace or session id")
+    if "evidence" not in spans.columns:
+        spans = spans.with_columns(evidence=pl.lit(False), evidence_note=pl.lit(None, dtype=pl.String))
     depth_pad = pl.concat_str([pl.lit("\u00b7 ").repeat_by(pl.col("depth")).list.join(""), pl.col("name")])
     df = spans.with_columns(
         pl.format("{} {}", (pl.col("order") + 1).cast(pl.String).str.pad_start(3, " "), depth_pad).alias("label"),
-        pl.when(pl.col("failed")).then(pl.lit("failed")).when(pl.col("orphan")).then(pl.lit("orphan"))
-        .otherwise(pl.lit("ok")).alias("state"),
+        pl.when(pl.col("evidence")).then(pl.lit("evidence")).when(pl.col("failed")).then(pl.lit("failed"))
+        .when(pl.col("orphan")).then(pl.lit("orphan")).otherwise(pl.lit("ok")).alias("state"),
         (pl.col("input_tokens").fill_null(0) + pl.col("output_tokens").fill_null(0)).alias("tokens"),
         *[_cut(c) for c in ("arguments", "result", "status_message")],
     ).select("label", "order", "depth", "name", "span_type", "tool", "model", "status_code", "state", "start_ms",
              "end_ms", "duration_ms", "input_tokens", "output_tokens", "tokens", "cost_usd", "error_type",
-             "status_message", "arguments", "result", "span_id")
+             "status_message", "evidence_note", "arguments", "result", "span_id")
     session = spans["session_id"][0]
+    marked = df.filter(pl.col("state") == "evidence")
+    where = (f"; evidence on span {', '.join(str(o + 1) for o in marked['order'].to_list()[:5])} "
+             f"({'; '.join(marked['evidence_note'].unique(maintain_order=True).to_list()[:2])})"
+             if marked.height else "")
+    states = [s for s in STATE_COLORS if s in set(df["state"].to_list())] or ["ok"]
     chart = alt.Chart(df).mark_bar(cornerRadius=2).encode(
         y=alt.Y("label:N", title=None, sort=alt.EncodingSortField("order", order="ascending"),
                 axis=alt.Axis(labelFont="monospace", labelFontSize=11)),
         x=alt.X("start_ms:Q", title="milliseconds from the first span"),
         x2="end_ms:Q",
-        color=alt.Color("state:N", title="state", scale=alt.Scale(domain=list(STATE_COLORS),
-                                                                   range=list(STATE_COLORS.values()))),
+        color=alt.Color("state:N", title="state", scale=alt.Scale(domain=states,
+                                                                   range=[STATE_COLORS[s] for s in states])),
         tooltip=[alt.Tooltip("name:N"), alt.Tooltip("span_type:N", title="type"), alt.Tooltip("tool:N"),
                  alt.Tooltip("model:N"), alt.Tooltip("status_code:N", title="status"),
                  alt.Tooltip("duration_ms:Q", title="duration ms", format=",.1f"),
@@ -126,17 +135,20 @@ def waterfall(spans: pl.DataFrame, title: str | None = None) -> alt.Chart:
                  alt.Tooltip("output_tokens:Q", title="output tokens", format=","),
                  alt.Tooltip("cost_usd:Q", title="cost USD", format="$.5f"),
                  alt.Tooltip("error_type:N", title="error"), alt.Tooltip("status_message:N", title="message"),
+                 alt.Tooltip("evidence_note:N", title="evidence"),
                  alt.Tooltip("arguments:N"), alt.Tooltip("result:N"), alt.Tooltip("span_id:N", title="span")],
     ).properties(width=WIDTH, height=max(ROW_PX * df.height, 60),
-                 title=title or f"Session {session}: {df.height} spans")
+                 title=title or f"Session {session}: {df.height} spans{where}")
     return _config(chart)
 
 
 def latency_sessions(sessions: pl.DataFrame, table_rows: int = 15, max_rows: int = 5000,
                      seed: int = 0) -> alt.VConcatChart:
     """The distribution of session latency (``Explorer.sessions``), stacked by outcome, over a table of
-    the slowest sessions; brushing a range of the histogram filters the table to it. Above ``max_rows``
-    sessions a seeded uniform sample is drawn (the title says so)."""
+    the slowest sessions; brushing a range of the histogram filters the table to it. The histogram ends at
+    the 99th percentile (``LATENCY_CLIP``): the few slower sessions sit in its last bar (the title says how
+    many from what), so one runaway session does not squeeze all others into one bar; the table shows
+    their real latency. Above ``max_rows`` sessions a seeded uniform sample is drawn (the title says so)."""
     if sessions.is_empty():
         raise ValueError("no sessions to draw")
     total = sessions.height
@@ -146,15 +158,20 @@ def latency_sessions(sessions: pl.DataFrame, table_rows: int = 15, max_rows: int
         (pl.col("duration_ms") / 1000).alias("duration_s"), "tool_calls", "failed_tool_calls", "tokens",
     )
     sampled = f" (sample of {df.height} of {total})" if df.height < total else ""
+    cap = df["duration_s"].quantile(LATENCY_CLIP, interpolation="higher")
+    over = df.filter(pl.col("duration_s") > cap).height if cap is not None else 0
+    df = df.with_columns(shown_s=pl.min_horizontal("duration_s", pl.lit(cap)) if over else pl.col("duration_s"))
+    clipped = f"; the last bar also holds {over} slower session{'s' if over != 1 else ''} (up to " \
+              f"{df['duration_s'].max():,.0f} s)" if over else ""
     brush = alt.selection_interval(encodings=["x"], name="latency")
     outcomes = [o for o in OUTCOME_COLORS if o in set(df["outcome"].to_list())] or list(OUTCOME_COLORS)
     hist = alt.Chart(df).mark_bar().encode(
-        x=alt.X("duration_s:Q", bin=alt.Bin(maxbins=40), title="session latency (s)"),
+        x=alt.X("shown_s:Q", bin=alt.Bin(maxbins=40), title="session latency (s)"),
         y=alt.Y("count():Q", title="sessions"),
         color=alt.Color("outcome:N", scale=alt.Scale(domain=outcomes, range=[OUTCOME_COLORS[o] for o in outcomes])),
         tooltip=[alt.Tooltip("count():Q", title="sessions")],
     ).add_params(brush).properties(width=WIDTH, height=180,
-                                   title=f"Session latency{sampled}: drag to select a range")
+                                   title=f"Session latency{sampled}{clipped}: drag to select a range")
     ranked = alt.Chart(df).transform_filter(brush).transform_window(
         rank="row_number()", sort=[alt.SortField("duration_s", order="descending")],
     ).transform_filter(alt.datum.rank <= table_rows)

@@ -5,7 +5,10 @@ Tables (schema version ``SCHEMA_VERSION``, in ``meta``):
 - ``weeks``: one row per audited ISO week: its verdict, recommended phase, sessions and the run that
   recorded it;
 - ``week_metrics``: one row per (week, metric): the numbers week-over-week alerts and trends compare
-  (``trends.WEEKLY_METRICS``, and ``tool_success:<tool>`` per tool);
+  (``trends.WEEKLY_METRICS``, and ``tool_success:<tool>`` per tool), and what the alerts' intervals need
+  beside them (``alerts.stats_keys``: ``cost_per_task:n`` and ``:sd``, ``policy_violation_rate:count`` and
+  ``:n``, ...). Those rows were added without a schema change: a week recorded before them still reads,
+  and its changes are reported as not tested for noise;
 - ``week_items``: one row per (week, checklist item): its status, value and display;
 - ``runs``: the ledger, append-only: one row per recording run, with the input files' sha256, the
   config hash, the toolkit version, how long the run waited for the lock, and when it ran.
@@ -162,13 +165,19 @@ def _holder(path: Path) -> str:
 def connect(history: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the history store; a writable open creates it. Call with the lock held."""
     history = Path(history)
-    if read_only:
-        con = duckdb.connect(str(history), read_only=True)
-        _check(con, history)
-        return con
-    history.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(history))
+    if history.is_dir():
+        raise HistoryError(f"history {history} is a directory; give the history store's file, e.g. "
+                           f"{history / 'history.duckdb'}")
+    if not read_only:
+        history.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(history), read_only=read_only)
+    except duckdb.IOException as exc:  # e.g. a file that is not a DuckDB database
+        text = str(exc).splitlines()[0].removeprefix("IO Error: ")
+        raise HistoryError(f"history {history} cannot be opened as a history store: {text}") from None
     _check(con, history)
+    if read_only:
+        return con
     con.execute(SCHEMA)
     con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
     return con

@@ -7,10 +7,19 @@ from datetime import date
 from pathlib import Path
 
 import papermill as pm
+from traitlets.config import Config
 
 from agentops_audit.paths import notebooks_dir
 
 REPORT_NAME = "readiness-report.html"
+# The kernel talks to papermill over local IPC sockets, not TCP: nothing listens on a port, and ipykernel
+# does not print its "Kernel is running over TCP without encryption" warning into every cron log.
+KERNEL_CONFIG = Config({"KernelManager": {"transport": "ipc"}})
+# jupyter_client interrupts a kernel before shutting it down; when that lands while the kernel still
+# handles papermill's last request, ipykernel logs "KeyboardInterrupt caught in kernel." on stderr. The
+# kernel process's own log is infrastructure only (cell output and errors go to the notebook), so only
+# its critical lines reach the cron log.
+KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]
 
 
 def run_notebook(name: str, out_dir: Path, parameters: dict) -> Path:
@@ -18,7 +27,8 @@ def run_notebook(name: str, out_dir: Path, parameters: dict) -> Path:
     executed.parent.mkdir(parents=True, exist_ok=True)
     pm.execute_notebook(
         str(notebooks_dir() / name), str(executed), parameters=parameters,
-        kernel_name="python3", progress_bar=False, log_output=False, cwd=str(out_dir),
+        kernel_name="python3", progress_bar=False, log_output=False, cwd=str(out_dir), config=KERNEL_CONFIG,
+        extra_arguments=KERNEL_ARGS,
     )
     return executed
 

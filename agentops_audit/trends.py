@@ -1,23 +1,25 @@
-"""Week over week: the audited week's numbers, their deltas against the week before, the alerts, the
+"""Week over week: the audited week's numbers, their changes against the week before, the alerts, the
 streaks of weeks on target, and the trend series the report draws.
 
 A ``Scope`` is what a weekly audit knows beyond its own week: the ISO week, and a ``history.Snapshot``
 of the weeks recorded before it. The evaluators of ``evaluators/weekly.py`` and ``audit.run`` use it;
-``document`` adds ``week``, ``weekly_metrics``, ``alerts``, ``streaks`` and ``trends`` to audit.json.
+``document`` adds ``week``, ``weekly_metrics``, ``changes``, ``alerts``, ``streaks`` and ``trends`` to
+audit.json.
 
-Alert rules (an alert compares the audited week with the ISO week just before it; no alert without
-that week in the history):
+Alerts compare the audited week with the ISO week just before it (no alert without that week in the
+history). Each change has an alert level, the smallest change that matters, and an interval at the
+configured confidence (``alerts.py`` states the rule: past the level *and* told from noise):
 
 - cost per task (mean) rose by more than the threshold of item ``cost.weekly-alerts`` (25%);
 - tokens per task (mean) rose by more than the threshold of item ``cost.token-growth`` (20%);
-- a tool's success rate after retries fell from meeting the threshold of item
-  ``workflow.tool-success-per-tool`` (> 99.5%) to missing it;
 - trace coverage fell by more than ``weekly_alerts.trace_coverage_drop`` (default 0.02: two points);
 - the policy violation rate rose by more than ``weekly_alerts.policy_violation_rate_rise`` (default
-  0.001: 0.1 point, the size of the go/no-go target itself).
+  0.001: 0.1 point, the size of the go/no-go target itself);
+- a tool's success rate after retries fell from meeting the threshold of item
+  ``workflow.tool-success-per-tool`` (> 99.5%) to missing it (a crossing of the target, no interval).
 
-The first two thresholds change with the config's ``thresholds`` (by item id), the last two with its
-``weekly_alerts`` mapping.
+The first two levels change with the config's ``thresholds`` (by item id), the next two and the
+confidence (``weekly_alerts.confidence``, default 0.95) with its ``weekly_alerts`` mapping.
 
 A streak is the number of consecutive ISO weeks, ending with the audited one, in which a go/no-go
 criterion (``CRITERIA``) passed (PASS or NOT_APPLICABLE); a week missing from the history ends it.
@@ -29,6 +31,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from agentops_audit import alerts
+from agentops_audit.alerts import DROP, RISE, Change, stats_keys
 from agentops_audit.history import Snapshot, snapshot, stable
 from agentops_audit.results import NOT_APPLICABLE, PASS
 from agentops_audit.windows import Week
@@ -44,8 +48,11 @@ CRITERIA = {
 ON_TARGET = (PASS, NOT_APPLICABLE)
 COST_ITEM, TOKENS_ITEM, TOOLS_ITEM, STREAK_ITEM = (
     "cost.weekly-alerts", "cost.token-growth", "workflow.tool-success-per-tool", "rollout.consecutive-weeks")
-ALERT_DEFAULTS = {"trace_coverage_drop": 0.02, "policy_violation_rate_rise": 0.001}
+ALERT_DEFAULTS = {"trace_coverage_drop": 0.02, "policy_violation_rate_rise": 0.001, "confidence": 0.95}
 TREND_WEEKS = 12
+# compared metric -> (its words, how a value is shown), for the sentences of ``alerts.describe``
+CHANGE_WORDS = {"cost_per_task": ("cost per task", "${:,.3g}"), "tokens_per_task": ("tokens per task", "{:,.0f}"),
+                "trace_coverage": ("trace coverage", ""), "policy_violation_rate": ("the policy violation rate", "")}
 TOOL_PREFIX = "tool_success:"
 # metric key -> label: the series recorded every week and drawn as trends (per-tool rates are recorded too)
 WEEKLY_METRICS = {
@@ -72,6 +79,8 @@ def validate_alerts(raw) -> dict:
     for key, value in raw.items():
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
             raise ValueError(f"weekly_alerts.{key} must be a ratio between 0 and 1, not {value!r}")
+        if key == "confidence" and not 0.5 < value < 1:
+            raise ValueError(f"weekly_alerts.confidence must be between 0.5 and 1, e.g. 0.95; not {value!r}")
     return {**ALERT_DEFAULTS, **{k: float(v) for k, v in raw.items()}}
 
 
@@ -87,15 +96,26 @@ def measure(ctx) -> dict[str, float | None]:
     tools = {r["tool"]: r["success_rate_after_retries"] for r in ctx.metric("tool_success").iter_rows(named=True)
              if r["tool"] is not None}
     rates = [v for v in tools.values() if v is not None]
+    coverage = ctx.metric("trace_coverage").row(0, named=True)
+    policy = ctx.metric("policy_violation_rate").row(0, named=True)
+    spread = ctx.metric("task_spread").row(0, named=True)  # what the alerts' intervals need (alerts.py)
     return {k: stable(v) for k, v in {
         "sessions": float(volume["sessions"]),
-        "trace_coverage": ctx.metric("trace_coverage").row(0, named=True)["coverage"],
-        "policy_violation_rate": ctx.metric("policy_violation_rate").row(0, named=True)["rate"],
+        "trace_coverage": coverage["coverage"],
+        "policy_violation_rate": policy["rate"],
         "cost_per_task": cost.get("mean_usd") if priced else None,
         "cost_per_task_p95": cost.get("p95_usd") if priced else None,
         "tokens_per_task": float((tokens["tasks"] * tokens["mean"]).sum()) / tasks if tasks else None,
         "tool_success_min": min(rates) if rates else None,
         **{TOOL_PREFIX + t: v for t, v in sorted(tools.items())},
+        **dict(zip(stats_keys("cost_per_task", "mean"), (spread["cost_tasks"], alerts.finite(spread["cost_sd"])),
+                   strict=True) if priced else {}),
+        **dict(zip(stats_keys("tokens_per_task", "mean"), (spread["token_tasks"], alerts.finite(spread["tokens_sd"])),
+                   strict=True) if tasks else {}),
+        **dict(zip(stats_keys("trace_coverage", "rate"), (coverage["covered_sessions"], coverage["all_sessions"]),
+                   strict=True)),
+        **dict(zip(stats_keys("policy_violation_rate", "rate"), (policy["violating_actions"],
+                                                                 policy["attempted_actions"]), strict=True)),
     }.items()}
 
 
@@ -150,42 +170,58 @@ class Scope:
         statuses = {**self.prior.statuses, self.week.label: current_statuses}
         return {item: streak(self.week, statuses, item) for item in CRITERIA}
 
+    def changes(self, ctx) -> list[Change]:
+        """The audited week's numbers against the week before, each with its interval (``alerts.py``)."""
+        if not self.has_previous_week:
+            return []
+        now, before = self.current(ctx), self.prior.metrics.get(self.week.previous().label, {})
+        limits = validate_alerts(ctx.config.get("weekly_alerts"))
+        confidence = limits["confidence"]
+        found = [alerts.mean_change(metric, before, now, ctx.catalog.item(item).threshold.value, confidence)
+                 for metric, item in (("cost_per_task", COST_ITEM), ("tokens_per_task", TOKENS_ITEM))]
+        found += [alerts.rate_change("trace_coverage", before, now, limits["trace_coverage_drop"], DROP, confidence),
+                  alerts.rate_change("policy_violation_rate", before, now, limits["policy_violation_rate_rise"],
+                                     RISE, confidence)]
+        return [c for c in found if c is not None]
+
+    def change(self, ctx, metric: str) -> Change | None:
+        return next((c for c in self.changes(ctx) if c.metric == metric), None)
+
     def alerts(self, ctx) -> list[dict]:
         """The week-over-week alerts that fire for the audited week (see the module docstring)."""
         now, label = self.current(ctx), self.week.label
-        limits = validate_alerts(ctx.config.get("weekly_alerts"))
         out = []
-
-        def add(metric, previous, current, change, threshold, unit, message):
-            out.append({"metric": metric, "week": label, "previous": previous, "current": current,
-                        "change": change, "threshold": threshold, "unit": unit, "message": message})
-
-        for metric, item, what, shown in (("cost_per_task", COST_ITEM, "cost per task", "${:,.4g}"),
-                                          ("tokens_per_task", TOKENS_ITEM, "tokens per task", "{:,.0f}")):
-            limit = ctx.catalog.item(item).threshold.value
-            before, after = self.previous(metric), now.get(metric)
-            change = pct_change(before, after)
-            if change is not None and change > limit:
-                add(metric, before, after, change, limit, "percent_change",
-                    f"{what} rose {change:.1f}% week over week ({shown.format(before)} to {shown.format(after)}); "
-                    f"the alert level is +{limit:g}%")
+        for c in self.changes(ctx):
+            if c.fires:
+                what, shown = CHANGE_WORDS[c.metric]
+                out.append({"metric": c.metric, "week": label, "previous": c.previous, "current": c.current,
+                            "change": c.change, "threshold": c.threshold, "unit": c.unit, "ci_low": c.ci_low,
+                            "ci_high": c.ci_high, "confidence": c.confidence, "significant": c.significant,
+                            "message": alerts.describe(c, what, shown)})
         target = ctx.catalog.item(TOOLS_ITEM).threshold
         for metric in sorted(k for k in now if k.startswith(TOOL_PREFIX)):
             before, after = self.previous(metric), now[metric]
             if before is not None and after is not None and target.holds(before) and not target.holds(after):
                 tool = metric[len(TOOL_PREFIX):]
-                add(metric, before, after, after - before, target.value, "ratio",
-                    f"{tool} success after retries fell to {after:.2%} from {before:.2%}, below the "
-                    f"{target.value:.2%} target")
-        for metric, key, sign, what in (("trace_coverage", "trace_coverage_drop", -1, "trace coverage fell"),
-                                        ("policy_violation_rate", "policy_violation_rate_rise", 1,
-                                         "the policy violation rate rose")):
-            before, after = self.previous(metric), now.get(metric)
-            if before is not None and after is not None and sign * (after - before) > limits[key]:
-                add(metric, before, after, after - before, limits[key], "ratio",
-                    f"{what} {abs(after - before) * 100:.2f} points week over week ({before:.2%} to "
-                    f"{after:.2%}); the alert level is {limits[key] * 100:g} points")
+                out.append({"metric": metric, "week": label, "previous": before, "current": after,
+                            "change": after - before, "threshold": target.value, "unit": "ratio",
+                            "message": f"{tool} success after retries fell to {after:.2%} from {before:.2%}, "
+                                       f"below the {target.value:.2%} target"})
         return out
+
+    def no_alerts_reason(self) -> str | None:
+        """Why the week cannot have week-over-week alerts, or None when it can."""
+        before = self.week.previous().label
+        if self.history is None:
+            return "no history store: week-over-week alerts need `agentops-audit weekly --history FILE`"
+        if not self.prior.weeks:
+            return (f"no week-over-week alerts yet: the history is new, {self.week.label} is its first week; "
+                    f"alerts start with the next week, compared with this one")
+        if not self.has_previous_week:
+            return (f"no week-over-week alerts: the history holds no audit of {before}, the week before "
+                    f"{self.week.label} (weeks recorded: {', '.join(self.prior.weeks[-3:])}); audit {before} "
+                    "to compare with it")
+        return None
 
     def trends(self, current: dict[str, float | None]) -> list[dict]:
         """The last ``TREND_WEEKS`` weeks (the audited one included) of each ``WEEKLY_METRICS`` series."""
@@ -205,8 +241,10 @@ class Scope:
         return {
             "week": {"label": self.week.label, "start": self.week.start.isoformat(),
                      "end": self.week.end.isoformat(), "history": self.history,
-                     "weeks_before": len(self.prior.weeks)},
+                     "weeks_before": len(self.prior.weeks), "no_alerts_reason": self.no_alerts_reason()},
             "weekly_metrics": current,
+            "changes": [{**c.to_dict(), "text": alerts.describe(c, *CHANGE_WORDS[c.metric])}
+                        for c in self.changes(ctx)],
             "alerts": self.alerts(ctx),
             "streaks": {"threshold": needed,
                         "criteria": [{"item": item, "criterion": name, "streak": streaks[item],

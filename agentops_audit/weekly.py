@@ -45,6 +45,24 @@ def session_counts(db_path: str | Path, weeks: list[Week]) -> dict[Week, int]:
         con.close()
 
 
+def weeks_with_data(db_path: str | Path) -> str:
+    """Which ISO weeks hold sessions, as the end of an error message: ``weeks with sessions: 2026-W41 (400),
+    ...; pass one with --week or --from/--to``."""
+    con = db.connect(db_path, read_only=True)
+    try:
+        rows = con.execute("SELECT week, count(*) FROM (SELECT strftime(min(start_time), '%G-W%V') AS week "
+                           "FROM span_sessions GROUP BY session_key HAVING min(start_time) IS NOT NULL) "
+                           "GROUP BY week ORDER BY week").fetchall()
+    finally:
+        con.close()
+    if not rows:
+        return "the database holds no session with a start time: ingest traces first"
+    shown = [f"{w} ({n:,})" for w, n in rows]
+    if len(shown) > 8:
+        shown = [*shown[:3], f"... {len(shown) - 6} more ...", *shown[-3:]]
+    return f"weeks with sessions: {', '.join(shown)}; pass one with --week, or a range with --from/--to"
+
+
 def run(db_path: str | Path, history_path: str | Path, weeks: list[Week], out_root: str | Path, *,
         config_path: str | Path | None = None, manifest_path: str | Path | None = None, as_of: date | None = None,
         render: str = "last", lock_timeout: float = 300.0, last_out: str | Path | None = None,
@@ -65,7 +83,7 @@ def run(db_path: str | Path, history_path: str | Path, weeks: list[Week], out_ro
         todo = [w for w in weeks if counts[w]]
         if not todo:
             raise NoSessions(f"no session in the audit database started in {note.split(' ', 1)[1]}; "
-                             "pass --week or --from/--to for weeks with data")
+                             + weeks_with_data(db_path))
         for w in weeks:
             if not counts[w]:
                 warn(f"{w}: no sessions, skipped (not recorded)")
@@ -113,4 +131,9 @@ def _one(db_path, history_path, week: Week, out: Path, config_path, manifest_pat
          f"{out / ('readiness-report.html' if rendered else 'audit.json')} (history run {run_id})")
     for a in alerts:
         echo(f"  ALERT {a['message']}")
+    for c in doc.get("changes") or []:
+        if c["past_level"] and not c["alert"]:
+            echo(f"  {c['text']}")
+    if doc["week"].get("no_alerts_reason"):
+        echo(f"  {doc['week']['no_alerts_reason']}")
     return WeekResult(week, out, doc, run_id, rendered)

@@ -27,6 +27,22 @@ def demo(tmp_path_factory) -> dict:
     }
 
 
+@pytest.fixture(scope="session")
+def weekly_demo(tmp_path_factory) -> dict:
+    """Run `agentops-audit demo` as `make audit` does: six weeks of 400 sessions, a weekly backfill into a
+    history, and the last week's report with its trends and alerts."""
+    out = tmp_path_factory.mktemp("weekly-demo")
+    assert cli.main(["demo", "--out", str(out), "--seed", str(SEED)]) == 0
+    return {
+        "out": out,
+        "db": out / "audit.duckdb",
+        "weeks": json.loads((out / "data" / "weeks.json").read_text()),
+        "audit": json.loads((out / "audit.json").read_text()),
+        "html": (out / "readiness-report.html").read_text(encoding="utf-8"),
+        "past": {p.parent.name: json.loads(p.read_text()) for p in sorted((out / "weeks").glob("*/audit.json"))},
+    }
+
+
 @pytest.fixture()
 def traces(tmp_path) -> tuple[Path, dict]:
     """A small freshly generated OTLP export and its truth."""

@@ -58,12 +58,12 @@ PII_BY_FIELD = [
 ]
 
 TRENDS = [
-    {"metric": metric, "week": week, "value": value}
-    for metric, values in {
-        "tool success (worst tool)": [0.991, 0.987, 0.962],
-        "cost per task P95 (USD)": [0.15, 0.17, 0.21],
-        "trace coverage": [0.93, 0.96, 0.975],
-        "tokens per task (mean)": [2500, 2620, 2900],
+    {"metric": metric, "key": key, "week": week, "value": value}
+    for (metric, key), values in {
+        ("tool success (worst tool)", "tool_success_min"): [0.991, 0.987, 0.962],
+        ("cost per task P95 (USD)", "cost_per_task_p95"): [0.15, 0.17, 0.21],
+        ("trace coverage", "trace_coverage"): [0.93, 0.96, 0.975],
+        ("tokens per task (mean)", "tokens_per_task"): [2500, 2620, 2900],
     }.items()
     for week, value in zip(["2026-W44", "2026-W45", "2026-W46"], values, strict=True)
 ]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agentops_audit import cli, db, ingest
+from agentops_audit import cli, db
 from agentops_audit.evals import compare, gate
 
 Z95 = gate.z_value(0.95)
@@ -198,15 +198,54 @@ def test_cli_usage_errors_exit_2(tmp_path, capsys):
     assert "Traceback" not in err and err.count("agentops-audit: error:") == 3
 
 
-def test_gate_without_unsafe_data_is_inconclusive(tmp_path):
-    lines = [{"case_id": f"c{c}", "release": r, "rubric_item": "accuracy", "pass": True}
-             for c in range(1000) for r in ("r1", "r2")]
-    path = tmp_path / "e.jsonl"
+def _no_unsafe_column(tmp_path: Path, name: str = "e") -> Path:
+    """r1 at 92.5% and r2 at 98.2% on the same 600 cases, with no unsafe_write_attempt in the rows."""
+    rng = random.Random(4)
+    lines = []
+    for c in range(600):
+        base = c < 555                                   # 555 of 600 = 92.5%
+        cand = base or c < 589                          # 589 of 600 = 98.2%
+        lines += [{"case_id": f"c{c}", "release": "r1", "rubric_item": "accuracy", "pass": base},
+                  {"case_id": f"c{c}", "release": "r2", "rubric_item": "accuracy", "pass": cand}]
+    rng.shuffle(lines)
+    path = tmp_path / f"{name}.jsonl"
     path.write_text("\n".join(json.dumps(x) for x in lines))
-    con = db.connect(tmp_path / "e.duckdb")
-    ingest.ingest(con, [str(path)])
-    result = compare.run_gate(con, "r1", "r2")
+    database = tmp_path / f"{name}.duckdb"
+    assert cli.main(["ingest", str(path), "--db", str(database)]) == 0
+    return database
+
+
+def test_gate_without_unsafe_data_decides_on_what_was_measured(tmp_path):
+    database = _no_unsafe_column(tmp_path)
+    con = db.connect(database, read_only=True)
+    try:
+        result = compare.run_gate(con, "r1", "r2")
+        strict = compare.run_gate(con, "r1", "r2", strict=True)
+    finally:
+        con.close()
     by = {c.metric: c for c in result.comparisons}
-    assert by["accuracy"].decision == gate.PASS
-    assert by[compare.UNSAFE].decision == gate.INCONCLUSIVE and "unknown" in by[compare.UNSAFE].note
-    assert result.decision == gate.INCONCLUSIVE
+    assert by["accuracy"].decision == gate.PASS and by["accuracy"].candidate == pytest.approx(589 / 600)
+    assert by[compare.UNSAFE].decision == gate.NOT_MEASURED and "not measured" in by[compare.UNSAFE].note
+    assert result.decision == gate.PASS and [c.metric for c in result.not_measured] == [compare.UNSAFE]
+    assert result.to_dict()["not_measured"] == [compare.UNSAFE] and result.to_dict()["strict"] is False
+    assert strict.decision == gate.INCONCLUSIVE  # --strict demands unsafe-write attempts
+
+
+def test_cli_gate_says_what_was_not_measured_and_strict_demands_it(tmp_path, capsys):
+    database = _no_unsafe_column(tmp_path)
+    capsys.readouterr()
+    base = ["gate", "--db", str(database), "--baseline", "r1", "--candidate", "r2"]
+    assert cli.main(base) == 0
+    out = capsys.readouterr().out
+    assert "Not measured: unsafe-write attempts; the decision covers the 2 measured comparisons" in out
+    assert "Decision: PASS (exit 0)" in out
+    assert cli.main([*base, "--strict"]) == 5
+    out = capsys.readouterr().out
+    assert "--strict demands it, so the gate cannot pass" in out and "Decision: INCONCLUSIVE (exit 5)" in out
+
+
+def test_decision_ignores_what_was_not_measured_unless_strict():
+    P, I, N = gate.PASS, gate.INCONCLUSIVE, gate.NOT_MEASURED  # noqa: E741
+    assert gate.decide([P, N]) == P and gate.decide([P, N], strict=True) == I
+    assert gate.decide([N]) == I  # nothing measured is never a pass
+    assert gate.decide([gate.FAIL, N], strict=True) == gate.FAIL

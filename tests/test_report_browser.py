@@ -4,7 +4,8 @@ Playwright's own browser download is not used. Pages open with ``bypass_csp=True
 the markup itself, not the Content-Security-Policy hiding a load or a script. The tests skip, with the
 reason, when Chromium or the ``playwright`` package is missing.
 
-Set ``AGENTOPS_UPDATE_SCREENSHOT=1`` to refresh ``docs/report.png`` (the README's picture) from the demo.
+Set ``AGENTOPS_UPDATE_SCREENSHOT=1`` to refresh ``docs/report.png`` (the README's picture) from the
+multi-week demo that ``make audit`` writes.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from agentops_audit.report import pdf
 
 DOCS_PNG = Path(__file__).resolve().parents[1] / "docs" / "report.png"
 FIRST_SCREEN = {"width": 1200, "height": 1000}
+SCREENSHOT = {"width": 1280, "height": 1000}  # docs/report.png: the first screen of `make audit`'s report
+# a phone held upright (390 CSS px, e.g. iPhone 12-15) and a laptop
+SCREENS = {"phone-390": {"width": 390, "height": 844}, "laptop-1280": {"width": 1280, "height": 800}}
 # printable width in CSS px (96 px per inch) at 12 mm margins: A4 is 210 mm wide, Letter 8.5 in
 PRINT_WIDTHS = {"A4": round((210 - 24) / 25.4 * 96), "Letter": round((8.5 * 25.4 - 24) / 25.4 * 96)}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -169,15 +173,100 @@ def test_demo_charts_render_and_missing_data_is_a_panel(demo, demo_page):
             assert panel.is_visible() and panel.inner_text().startswith("No data:")
 
 
-def test_demo_screenshot(demo, demo_page):
-    _, opened = demo_page
-    shot = demo["out"] / "report.png"
-    opened.page.screenshot(path=str(shot), clip={"x": 0, "y": 0, **FIRST_SCREEN})
+def test_demo_screenshot(weekly_demo, open_report):
+    opened = open_report(weekly_demo["out"] / "readiness-report.html", viewport=SCREENSHOT)
+    shot = weekly_demo["out"] / "report.png"
+    opened.page.screenshot(path=str(shot), clip={"x": 0, "y": 0, **SCREENSHOT})
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and 20_000 < len(data) < 500_000
+    # the first screen holds the verdict, the next step and what changed this week
+    for element in ("#verdict", "#next-step", "#alert-list"):
+        box = opened.page.locator(element).bounding_box()
+        assert box["y"] + box["height"] <= SCREENSHOT["height"], element
     if os.environ.get("AGENTOPS_UPDATE_SCREENSHOT") == "1":
         DOCS_PNG.parent.mkdir(exist_ok=True)
         shutil.copyfile(shot, DOCS_PNG)
+
+
+# ---- a phone and a laptop ----------------------------------------------------------------------------------
+
+_OUTSIDE = """(sel) => {
+    // text of the element (and its descendants) drawn outside the element's box, with what sticks out
+    const root = document.querySelector(sel), box = root.getBoundingClientRect(), bad = [];
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+        const node = walker.currentNode;
+        if (!node.textContent.trim()) continue;
+        const range = document.createRange();
+        range.selectNodeContents(node);
+        for (const r of range.getClientRects()) {
+            if (r.left < box.left - 0.5 || r.right > box.right + 0.5
+                || r.top < box.top - 0.5 || r.bottom > box.bottom + 0.5)
+                bad.push(node.textContent.trim().slice(0, 40) + ' @' + Math.round(r.left) + '..' + Math.round(r.right));
+        }
+    }
+    return bad; }"""
+_WIDER = """(width) => {
+    // elements (outside charts) whose box reaches past the page width, and the page's scroll width
+    const bad = [];
+    for (const el of document.querySelectorAll('body *')) {
+        if (el.closest('svg') && el.tagName.toLowerCase() !== 'svg') continue;
+        const r = el.getBoundingClientRect();
+        if (r.width > 0 && (r.right > width + 1 || r.left < -1))
+            bad.push(el.tagName + '#' + el.id + '.' + el.className + ':' + Math.round(r.right));
+    }
+    return {scroll: document.documentElement.scrollWidth, bad: bad.slice(0, 10)}; }"""
+
+
+def _assert_readable(page, width: int) -> None:
+    """Nothing scrolls sideways, the banner's text lies inside the red box, and neither phase card is clipped."""
+    over = page.evaluate(_WIDER, width)
+    assert over["scroll"] <= width and over["bad"] == [], over
+    assert page.evaluate(_OUTSIDE, "#verdict") == []
+    banner = page.locator("#verdict").bounding_box()
+    for card in ("#recommended-phase", "#declared-phase"):
+        box = page.locator(card).bounding_box()
+        assert banner["x"] <= box["x"] and box["x"] + box["width"] <= banner["x"] + banner["width"] + 0.5, card
+        assert box["y"] + box["height"] <= banner["y"] + banner["height"] + 0.5, card
+        assert page.evaluate(_OUTSIDE, card) == [], card  # its words inside the card, none cut off
+        assert page.locator(card).evaluate("el => el.scrollWidth <= el.clientWidth"), card
+
+
+@pytest.mark.parametrize("screen", sorted(SCREENS))
+def test_weekly_report_reads_on_a_phone_and_a_laptop(weekly_demo, open_report, screen):
+    size = SCREENS[screen]
+    path = weekly_demo["out"] / "readiness-report.html"
+    opened = open_report(path, viewport=size)
+    page, doc = opened.page, weekly_demo["audit"]
+    _assert_readable(page, size["width"])
+    text = page.locator("#verdict-text").inner_text()
+    assert text == "At least one blocking or major item fails: do not expand the agent's autonomy."
+    # what changed comes right after the verdict and the next step, before the blockers
+    order = [page.locator(s).bounding_box()["y"] for s in ("#verdict", "#next-step", "#changes", "#top-blockers")]
+    assert order == sorted(order)
+    alerts = page.locator("#alert-list li")
+    assert alerts.count() == len(doc["alerts"]) == 2
+    assert "cost per task rose" in alerts.nth(0).inner_text() and "tokens per task rose" in alerts.nth(1).inner_text()
+    next_step = page.locator("#next-step li")
+    assert [next_step.nth(i).inner_text() for i in range(next_step.count())] == [
+        next(it["title"] for s in doc["sections"] for it in s["items"] if it["id"] == i)
+        for i in doc["next_phase_blockers"]]
+    # the trend charts are one small chart per metric, laid out to the screen
+    panels = page.locator("#chart-trends > div")
+    assert panels.count() == len({r["key"] for r in doc["trends"]})
+    for i in range(panels.count()):
+        box = panels.nth(i).locator("svg").bounding_box()
+        assert box["width"] > 200 and box["x"] + box["width"] <= size["width"]
+    _assert_offline(opened, path)
+
+
+@pytest.mark.parametrize("screen", sorted(SCREENS))
+def test_hostile_and_full_documents_do_not_scroll_sideways(demo, open_report, tmp_path, screen):
+    size = SCREENS[screen]
+    for name, doc in (("full", with_dashboards(demo["audit"])), ("hostile", hostile_doc())):
+        opened = open_report(_write(doc, tmp_path, f"{name}.html"), viewport=size)
+        _assert_readable(opened.page, size["width"])
+        _assert_inert(opened.page)
 
 
 def test_demo_hostile_trace_is_inert_text(demo, demo_page):

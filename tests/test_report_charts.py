@@ -5,6 +5,7 @@ Inputs are small literal lists in the shapes of ``audit.json`` (these tests chec
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -23,12 +24,11 @@ CASES = {
     "policy_decisions": (charts.policy_decisions, DASHBOARDS["policy_decisions"],
                          ["refund.max_amount", "email.external", "require_approval", "deny", "76"]),
     "failure_reasons": (charts.failure_reasons, DASHBOARDS["failure_reasons"], ["tool_error", "14 (40%)"]),
-    "trends": (charts.trends, TRENDS, ["tool success (worst tool)", "tokens per task (mean)", "2026-W46"]),
 }
 
 
 def _texts(svg: str) -> list[str]:
-    return [re.sub(r"<[^>]+>", "", t) for t in re.findall(r"<text[^>]*>(.*?)</text>", svg, flags=re.S)]
+    return [html.unescape(re.sub(r"<[^>]+>", "", t)) for t in re.findall(r"<text[^>]*>(.*?)</text>", svg, flags=re.S)]
 
 
 def _width(svg: str) -> float:
@@ -87,3 +87,23 @@ def test_chart_text_is_escaped_in_svg():
     svg = charts.to_svg(charts.failure_reasons([{"category": hostile, "sessions": 1, "share": 1.0}]))
     assert "<script>" not in svg
     assert "&lt;script&gt;" in svg
+
+
+def test_trends_are_one_readable_chart_per_metric():
+    """Short week labels, ratios as percentages, the latest value written, the target as a dashed line."""
+    targets = {"trace_coverage": {"op": ">", "value": 0.95, "shown": "> 95%"}}
+    made = charts.trends(TRENDS, targets)
+    assert [key for key, _ in made] == ["tool_success_min", "cost_per_task_p95", "trace_coverage", "tokens_per_task"]
+    svgs = {key: charts.to_svg(chart) for key, chart in made}
+    for key, svg in svgs.items():
+        texts = _texts(svg)
+        assert {"W44", "W45", "W46"} <= set(texts), key  # not 2026-W442026-W45...
+        assert not any("2026-W" in t for t in texts)
+        assert 0 < _width(svg) <= MAX_SVG_WIDTH
+    coverage = _texts(svgs["trace_coverage"])
+    assert "97.5%" in coverage and "dashed line: target > 95%" in coverage  # last value, the target
+    assert any(t.endswith("%") for t in _texts(svgs["tool_success_min"]))
+    assert "$0.21" in _texts(svgs["cost_per_task_p95"]) and "2,900" in _texts(svgs["tokens_per_task"])
+    assert "stroke-dasharray" in svgs["trace_coverage"] and "stroke-dasharray" not in svgs["tokens_per_task"]
+    assert charts.trends([]) == [] and charts.week_labels(["2026-W52", "2027-W01"]) == {
+        "2026-W52": "2026-W52", "2027-W01": "2027-W01"}

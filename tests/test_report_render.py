@@ -9,10 +9,13 @@ import copy
 import html as htmllib
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 from report_samples import DASHBOARDS, hostile_doc, with_dashboards
 
-from agentops_audit import audit, report
+from agentops_audit import audit, db, ingest, report
+from agentops_audit.ingest import mapping
+from agentops_audit.report import fmt
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 NEW_DASHBOARDS = list(DASHBOARDS)  # the panels that read metrics.dashboards
@@ -46,7 +49,7 @@ def test_demo_report_first_screen(demo):
     assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d – \d{4}-\d\d-\d\d \d\d:\d\d UTC", header)
     assert f"{demo['truth']['sessions']:,} sessions" in header
     blockers = page[page.index('id="top-blockers"'):page.index('id="scorecard"')]
-    assert blockers.count("<tr>") == 1 + min(5, len(doc["blockers"]))
+    assert blockers.count("<tr") == 1 + min(5, len(doc["blockers"]))
     for b in doc["blockers"][:5]:
         assert f"Section {b['section']}, " in htmllib.unescape(blockers)
         assert htmllib.escape(b["display"], quote=False) in blockers
@@ -93,9 +96,9 @@ def test_full_report_draws_every_dashboard_and_links_examples(demo):
     for d in report.DASHBOARDS:
         assert re.search(f'id="chart-{d.key}"><svg', page), d.key
         assert f'id="nodata-{d.key}"' not in page
-    assert re.search(r'id="chart-trends"><svg', page)
+    assert re.search(r'id="chart-trends"><div id="trend-[\w ]+"><svg', page)
     reasons = page[page.index('id="failure-reasons"'):]
-    assert '<td>tool_error</td>' in reasons and 'href="#example-1"' in reasons.split("</tr>")[1]
+    assert '<td><b>tool_error</b></td>' in reasons and 'href="#example-1"' in reasons.split("</tr>")[1]
     assert "Example 1 · failure reason: tool_error" in page
 
 
@@ -178,3 +181,96 @@ def test_example_text_is_masked_again_at_render():
     for value in secrets:
         assert value not in page
     assert "j***@e***.org" in page
+
+
+# ---- plain words and one scope ----------------------------------------------------------------------------
+
+def _text(page: str) -> str:
+    """What the page says: tags dropped (chart text included), entities decoded."""
+    text = htmllib.unescape(re.sub(r"<[^>]+>", " ", page[max(page.find("<body>"), 0):]))
+    return re.sub(r"\s+", " ", text).replace(" )", ")").replace(" :", ":")
+
+
+def _first_screen(page: str) -> str:
+    return _text(page[:page.index('id="scorecard"')])
+
+
+def test_numbers_and_times_read_as_words():
+    assert fmt.number(10590.52) == "10,591" and fmt.number(12.3456) == "12.35"
+    assert fmt.number(0.00000123) == "0.00000123"
+    assert report._fmt(1.059e4) == "10,590" and report._fmt(2.5e-07) == "0.00000025"
+    assert fmt.stamp("2026-12-04T03:33:56+00:00") == "2026-12-04 03:34 UTC"
+    assert fmt.stamp("lookup_order") == "lookup_order"
+    assert report._fmt("2026-11-12T12:26:12") == "2026-11-12 12:26 UTC"
+
+
+def test_reports_say_plain_words(demo, weekly_demo):
+    for page in (demo["html"], weekly_demo["html"]):
+        text = _text(page)
+        assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", text), "a raw ISO timestamp"
+        assert not re.search(r"\d(\.\d+)?e[+-]\d\d", text), "a number with an exponent"
+        assert not re.search(r"(?<![\d.,])1 (writes|tasks|calls|prompts|spans|findings)\b", text), "1 writes"
+        first = _first_screen(page)
+        for raw in ("tool_result", "tool_args", "no_invented_facts", "escalates_appropriately",
+                    "writes_without_record"):
+            assert raw not in first, raw
+
+
+def test_pii_counts_add_up(weekly_demo):
+    doc = weekly_demo["audit"]
+    item = next(it for s in doc["sections"] for it in s["items"] if it["id"] == "observe.pii-redaction")
+    ev = item["evidence"]
+    shown = item["display"]
+    assert shown.startswith(f"{ev['records_with_leak']} of {ev['records_scanned']:,} stored texts leak")
+    assert f": {ev['findings']} findings (" in shown
+    kinds = [int(n) for n in re.findall(r"(\d+) (?:phone numbers?|e-mail address(?:es)?)", shown)]
+    assert sum(kinds) == ev["findings"] == sum(r["findings"] for r in doc["metrics"]["pii_leaks"]["by_field"])
+    assert "in tool results" in shown and "tool_result" not in shown
+
+
+def test_task_success_shows_the_judged_share_as_its_value(weekly_demo):
+    doc = weekly_demo["audit"]
+    item = next(it for s in doc["sections"] for it in s["items"] if it["id"] == "workflow.testable-success")
+    sessions = doc["metrics"]["sessions"]
+    judged = item["evidence"]["judged"]
+    assert item["value"] == judged / sessions
+    assert item["display"].startswith(f"{judged / sessions:.1%} of tasks judged pass or fail "
+                                      f"({judged:,} of {sessions:,}")
+    assert f"of those, {item['evidence']['success_rate']:.1%} succeeded" in item["display"]
+
+
+def test_first_screen_has_one_scope_the_next_step_and_what_changed(weekly_demo):
+    doc, page = weekly_demo["audit"], weekly_demo["html"]
+    header = _text(page[page.index('id="window"'):page.index('id="verdict"')])
+    week = doc["week"]["label"]
+    assert f"Week {week} (Mon 9 – Sun 15 Nov 2026)" in header and f"{doc['metrics']['sessions']:,} sessions" in header
+    total_rows = sum(i["rows_read"] for i in doc["provenance"]["inputs"])
+    assert f"{total_rows:,}" not in header  # every week's rows are in the provenance, not in the week's header
+    tasks = {r["workflow"]: r["tasks"] for r in doc["metrics"]["dashboards"]["cost_per_task"]}
+    declared = doc["manifest"]["workflow"]
+    others = sum(n for w, n in tasks.items() if w != declared)
+    assert (f"Declared workflow {declared}: {tasks[declared]:,} of {sum(tasks.values()):,} sessions; "
+            f"{others:,} belong") in header
+    titles = {it["id"]: it["title"] for s in doc["sections"] for it in s["items"]}
+    step = _text(page[page.index('id="next-step"'):page.index('id="changes"')])
+    assert f"these {len(doc['next_phase_blockers'])} items must pass" in step
+    for item_id in doc["next_phase_blockers"]:
+        assert titles[item_id] in step and f'href="#item-{item_id}"' in page
+    assert page.index('id="changes"') < page.index('id="top-blockers"')
+    provenance = _text(page[page.index('id="inputs-scope"'):page.index('id="inputs"')])
+    assert f"for all weeks: this report covers {week} only" in provenance and f"{total_rows:,} rows read" in provenance
+
+
+def test_a_synthetic_clock_is_named(tmp_path):
+    fixtures = Path(__file__).parent / "fixtures" / "ingest"
+    spec = mapping.validate(__import__("yaml").safe_load((fixtures / "transcript-flat.yml").read_text()),
+                            str(fixtures / "transcript-flat.yml"))
+    con = db.connect(tmp_path / "t.duckdb")
+    try:
+        ingest.ingest(con, [str(fixtures / "transcript-flat.json")], options=spec)
+    finally:
+        con.close()
+    doc = audit.run(tmp_path / "t.duckdb")
+    assert doc["window"]["synthetic_clock_traces"] == doc["metrics"]["traces"] == 2
+    header = _text(report.render(doc)[:report.render(doc).index('id="verdict"')])
+    assert "(synthetic clock)" in header and "the times of all traces are synthetic" in header

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import shutil
+import statistics
 from datetime import timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -15,6 +17,7 @@ import duckdb
 import pytest
 
 from agentops_audit import audit, catalog, cli, db, ingest, pipeline, synth_weeks, trends, windows
+from agentops_audit.evals import gate
 from agentops_audit.results import FAIL, NO_DATA, PASS
 from agentops_audit.windows import Week
 
@@ -23,6 +26,7 @@ SESSIONS = 84              # 12 a day: enough for the daily P95 cost check
 SCALES = [1.0, 1.45, 1.45, 1.0, 1.5]   # token jumps in weeks 2 and 5; week 4 drops
 LAST = Week.parse("2026-W46")
 UNTRACED = 10              # sessions the application registered in week 3 that were never traced
+Z95 = 1.959963984540054    # the two-sided 95% normal quantile
 
 
 def _items(doc: dict) -> dict:
@@ -86,21 +90,68 @@ def test_exit_code_follows_the_last_weeks_verdict(backfill):
     assert backfill["code"] == cli.EXIT_CODES[last["verdict"]]
 
 
-def test_cost_and_token_alerts_fire_on_exactly_the_drift_weeks(backfill):
-    drift = backfill["drift"]
-    assert drift["drift_weeks"] == [str(backfill["weeks"][1]), str(backfill["weeks"][4])]  # the injected jumps
-    for metric in ("cost_per_task", "tokens_per_task"):
-        fired = [w for w, doc in backfill["docs"].items() if any(a["metric"] == metric for a in doc["alerts"])]
-        assert fired == drift["expected_alerts"][metric] == drift["drift_weeks"], metric
-    for week, doc in backfill["docs"].items():
+def _recorded(history: Path) -> dict:
+    return {(w, m): v for w, m, v in _history_rows(history, "SELECT week, metric, value FROM week_metrics")}
+
+
+def _welch_low_pct(before: tuple, after: tuple) -> float:
+    """Reference for the rule: the lower bound of Welch's 95% interval for the difference of two means
+    (mean, n, sd each), as a percent of the first mean."""
+    (m1, n1, s1), (m2, n2, s2) = before, after
+    return (m2 - m1 - Z95 * math.sqrt(s1 ** 2 / n1 + s2 ** 2 / n2)) / m1 * 100
+
+
+def test_cost_and_token_alerts_follow_the_interval_rule(backfill):
+    """An alert needs the rise past the level and the interval's lower bound above zero; the designed jumps
+    pass the level, but at 84 sessions a week (one runaway task each week) the interval cannot tell them
+    from noise, so nothing fires here (the 400-session demo's jump does: test_multi_week_demo...)."""
+    drift, docs, weeks = backfill["drift"], backfill["docs"], backfill["weeks"]
+    assert drift["drift_weeks"] == [str(weeks[1]), str(weeks[4])]  # the injected jumps
+    recorded = _recorded(backfill["history"])
+    cat = catalog.load()
+    for metric, item_id in (("cost_per_task", "cost.weekly-alerts"), ("tokens_per_task", "cost.token-growth")):
+        level = cat.item(item_id).threshold.value
+        expected = []
+        for a, b in pairwise(w.label for w in weeks):
+            before, after = ((recorded[(w, metric)], recorded[(w, f"{metric}:n")], recorded[(w, f"{metric}:sd")])
+                             for w in (a, b))
+            change = (after[0] - before[0]) / before[0] * 100
+            low = _welch_low_pct(before, after)
+            found = next(c for c in docs[b]["changes"] if c["metric"] == metric)
+            assert found["change"] == pytest.approx(change) and found["ci_low"] == pytest.approx(low)
+            if change > level and low > 0:
+                expected.append(b)
+        fired = [w for w, doc in docs.items() if any(a["metric"] == metric for a in doc["alerts"])]
+        assert fired == expected, metric
+        for week in drift["expected_alerts"][metric]:  # the designed jumps are past the level
+            assert next(c for c in docs[week]["changes"] if c["metric"] == metric)["past_level"]
+        for week, doc in docs.items():
+            item = _items(doc)[item_id]
+            status = NO_DATA if week == str(weeks[0]) else FAIL if week in fired else PASS
+            assert item["status"] == status, (week, item_id, item["display"])
+    for week, doc in docs.items():
         for a in doc["alerts"]:
             assert set(a) >= {"metric", "week", "previous", "current", "change", "threshold", "message"}
             assert a["week"] == week
-        items = _items(doc)
-        for item_id in ("cost.weekly-alerts", "cost.token-growth"):
-            expected = (NO_DATA if week == str(backfill["weeks"][0]) else
-                        FAIL if week in drift["drift_weeks"] else PASS)
-            assert items[item_id]["status"] == expected, (week, item_id, items[item_id]["display"])
+
+
+def test_recorded_spread_is_the_sessions_spread(backfill):
+    """The per-task spread the intervals use, recomputed here from the spans (tokens of each session)."""
+    recorded = _recorded(backfill["history"])
+    con = db.connect(backfill["db"], read_only=True)
+    try:
+        rows = con.execute("SELECT session_key, min(start_time), sum(coalesce(input_tokens, 0) "
+                           "+ coalesce(output_tokens, 0)) FROM span_sessions GROUP BY session_key").fetchall()
+    finally:
+        con.close()
+    for week in backfill["weeks"]:
+        tokens = [float(t) for _, start, t in rows if week.start <= start < week.end]
+        assert recorded[(week.label, "tokens_per_task:n")] == len(tokens) == SESSIONS
+        assert recorded[(week.label, "tokens_per_task:sd")] == pytest.approx(statistics.stdev(tokens), rel=1e-9)
+        assert recorded[(week.label, "tokens_per_task")] == pytest.approx(statistics.mean(tokens), rel=1e-9)
+        truth = backfill["truth"][week.label]["policy_violations"]
+        assert recorded[(week.label, "policy_violation_rate:count")] == truth["violating_actions"]
+        assert recorded[(week.label, "policy_violation_rate:n")] == truth["attempted_actions"]
 
 
 def test_weekly_numbers_equal_the_generated_truth(backfill):
@@ -117,21 +168,73 @@ def test_weekly_numbers_equal_the_generated_truth(backfill):
 
 
 def test_policy_and_tool_alerts_follow_the_truth(backfill):
-    """The other alert rules, checked against the generator's per-week truth."""
+    """The other alert rules, checked against the generator's per-week truth: a policy alert needs the rise
+    past the level and Newcombe's interval (from the true counts) above zero; a tool alert, a crossing."""
     cat = catalog.load()
     target = cat.item(trends.TOOLS_ITEM).threshold
     rise = trends.ALERT_DEFAULTS["policy_violation_rate_rise"]
     tallies = backfill["drift"]["weeks"]
-    expected_policy = [b["week"] for a, b in pairwise(tallies)
-                       if b["policy_violation_rate"] - a["policy_violation_rate"] > rise]
+    counts = {w: backfill["truth"][w]["policy_violations"] for w in backfill["truth"]}
+    pairs = [(a["week"], b["week"]) for a, b in pairwise(tallies)
+             if b["policy_violation_rate"] - a["policy_violation_rate"] > rise]
+    past_level = [b for _, b in pairs]
+    expected_policy = [b for a, b in pairs
+                       if gate.IndependentCounts(counts[a]["violating_actions"], counts[a]["attempted_actions"],
+                                                 counts[b]["violating_actions"], counts[b]["attempted_actions"])
+                       .interval(Z95)[0] > 0]
     expected_tools = sorted((b["week"], t) for a, b in pairwise(tallies) for t in b["tool_success"]
                             if t in a["tool_success"] and target.holds(a["tool_success"][t])
                             and not target.holds(b["tool_success"][t]))
-    assert expected_policy and expected_tools  # this seed exercises both rules
+    assert past_level and expected_tools  # this seed exercises both rules
     alerts = [a for doc in backfill["docs"].values() for a in doc["alerts"]]
     assert [a["week"] for a in alerts if a["metric"] == "policy_violation_rate"] == expected_policy
     assert sorted((a["week"], a["metric"].split(":", 1)[1]) for a in alerts
                   if a["metric"].startswith("tool_success:")) == expected_tools
+    for week in set(past_level) - set(expected_policy):  # past the level, within the noise: said, not alerted
+        change = next(c for c in backfill["docs"][week]["changes"] if c["metric"] == "policy_violation_rate")
+        assert change["past_level"] and change["significant"] is False and not change["alert"]
+        assert "within week-to-week noise, no alert" in change["text"]
+
+
+def _rewrite_week(history: Path, week: str, values: dict[str, float | None]) -> None:
+    con = duckdb.connect(str(history))
+    try:
+        for metric, value in values.items():
+            con.execute("DELETE FROM week_metrics WHERE week = ? AND metric = ?", [week, metric])
+            if value is not None:
+                con.execute("INSERT INTO week_metrics VALUES (?, ?, ?)", [week, metric, value])
+    finally:
+        con.close()
+
+
+def test_a_clear_rise_alerts_and_an_old_history_still_reads(backfill, tmp_path):
+    """Through the real audit: a week before with a far lower policy rate and cost (a twentieth), on many
+    actions and tasks, makes both rises significant even against this week's own spread (84 tasks, one of
+    them a runaway), so both alert; the same week without the counts and spreads (as an older
+    toolkit recorded it) still reads, and the rises alert on the level alone, saying they were not tested."""
+    weeks = backfill["weeks"]
+    last, before = weeks[-1].label, weeks[-2].label
+    now = backfill["docs"][last]["weekly_metrics"]
+    history = tmp_path / "history.duckdb"
+    shutil.copyfile(backfill["history"], history)
+    _rewrite_week(history, before, {"policy_violation_rate": 0.0, "policy_violation_rate:count": 0.0,
+                                    "policy_violation_rate:n": 5000.0, "cost_per_task": now["cost_per_task"] / 20,
+                                    "cost_per_task:n": 5000.0, "cost_per_task:sd": now["cost_per_task"] / 50})
+    doc = audit.run(backfill["db"], week=last, history=history)
+    changes = {c["metric"]: c for c in doc["changes"]}
+    for metric in ("policy_violation_rate", "cost_per_task"):
+        assert changes[metric]["significant"] is True and changes[metric]["alert"], changes[metric]
+        assert metric in {a["metric"] for a in doc["alerts"]}
+    assert _items(doc)["cost.weekly-alerts"]["status"] == FAIL
+    _rewrite_week(history, before, {k: None for k in ("policy_violation_rate:count", "policy_violation_rate:n",
+                                                      "cost_per_task:n", "cost_per_task:sd")})
+    old = audit.run(backfill["db"], week=last, history=history)
+    changes = {c["metric"]: c for c in old["changes"]}
+    for metric in ("policy_violation_rate", "cost_per_task"):
+        assert changes[metric]["significant"] is None and "older toolkit" in changes[metric]["note"]
+        alert = next(a for a in old["alerts"] if a["metric"] == metric)
+        assert "not tested for noise" in alert["message"]
+    assert _items(old)["cost.weekly-alerts"]["status"] == FAIL
 
 
 def test_streak_counts_across_a_failing_week(backfill):
@@ -231,26 +334,34 @@ def test_a_file_that_is_not_a_history_is_refused(backfill, tmp_path, capsys):
     assert "is not a weekly history store" in capsys.readouterr().err
 
 
-def test_multi_week_demo_reports_trends_and_alerts(tmp_path):
-    out = tmp_path / "demo"
-    assert cli.main(["demo", "--out", str(out), "--weeks", "3", "--sessions", "84", "--seed", "5"]) == 0
-    drift = json.loads((out / "data" / "weeks.json").read_text())
-    last = drift["weeks"][-1]["week"]
-    assert drift["drift_weeks"] == [last]  # the default drift: a creep, then a jump in the last week
-    doc = json.loads((out / "audit.json").read_text())
-    assert doc["week"]["label"] == last
-    for metric in ("cost_per_task", "tokens_per_task"):
-        assert [a["week"] for a in doc["alerts"] if a["metric"] == metric] == drift["expected_alerts"][metric]
-    assert json.loads((out / "data" / "truth.json").read_text()) == json.loads(
-        (out / "data" / "truth" / f"{last}.json").read_text())
-    assert {r["week"] for r in doc["trends"]} == {w["week"] for w in drift["weeks"]}
-    for w in drift["weeks"][:-1]:
-        assert (out / "weeks" / w["week"] / "audit.json").exists()
-    assert (out / "notebooks" / "audit.ipynb").exists()
-    html = (out / "readiness-report.html").read_text(encoding="utf-8")
-    assert 'id="chart-trends"' in html and "<svg" in html[html.index('id="chart-trends"'):]
-    alerts = html[html.index('id="alert-list"'):]
-    assert "cost per task rose" in alerts and "tokens per task rose" in alerts
+def test_weekly_says_which_weeks_have_data_and_why_no_alert_yet(backfill, tmp_path, capsys):
+    code = cli.main(["weekly", "--db", str(backfill["db"]), "--history", str(tmp_path / "h.duckdb"),
+                     "--out-root", str(tmp_path), "--no-report", "--week", "2026-W01"])
+    err = capsys.readouterr().err
+    assert code == cli.EXIT_USAGE and err.count("\n") == 1
+    assert "weeks with sessions: " + ", ".join(f"{w} ({SESSIONS})" for w in backfill["weeks"]) in err
+    first = str(backfill["weeks"][0])
+    assert cli.main(["weekly", "--db", str(backfill["db"]), "--history", str(tmp_path / "h.duckdb"),
+                     "--out-root", str(tmp_path), "--no-report", "--week", first]) in cli.EXIT_CODES.values()
+    out = capsys.readouterr().out
+    assert "no week-over-week alerts yet: the history is new" in out
+
+
+@pytest.mark.parametrize("bad", ["db-not-duckdb", "history-directory", "history-not-duckdb"])
+def test_file_errors_are_one_line_exit_2(backfill, tmp_path, capsys, bad):
+    text = tmp_path / "notes.txt"
+    text.write_text("not a database\n")
+    (tmp_path / "folder").mkdir()
+    database = str(text) if bad == "db-not-duckdb" else str(backfill["db"])
+    history = {"history-directory": str(tmp_path / "folder"), "history-not-duckdb": str(text)}.get(
+        bad, str(tmp_path / "h.duckdb"))
+    code = cli.main(["weekly", "--db", database, "--history", history, "--week", str(backfill["weeks"][0]),
+                     "--out-root", str(tmp_path), "--no-report"])
+    err = capsys.readouterr().err
+    assert code == cli.EXIT_USAGE and err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith("agentops-audit: error: ")
+    assert {"db-not-duckdb": "not a valid DuckDB database file", "history-directory": "is a directory",
+            "history-not-duckdb": "cannot be opened as a history store"}[bad] in err
 
 
 def test_the_audit_notebook_records_a_week_for_an_orchestrator(backfill, tmp_path):

@@ -1,7 +1,9 @@
 """The ``gate`` and ``sample-evals`` commands (registered by ``cli.build_parser``).
 
 ``gate`` exits 0 on PASS, 4 on FAIL, 5 on INCONCLUSIVE and 2 on a usage error, so CI can block a
-release on it; INCONCLUSIVE is not a pass (the sample is too small to tell the change from noise).
+release on it; INCONCLUSIVE is not a pass (the sample is too small to tell the change from noise). A
+comparison with no data (unsafe-write attempts, usually) is printed as not measured; ``--strict`` makes it
+INCONCLUSIVE.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from agentops_audit.ingest.reader import InputError
 
 GATE_EXIT = {"PASS": 0, "FAIL": 4, "INCONCLUSIVE": 5}
 GATE_ITEM = "eval.regression-gate"  # its catalog threshold is the default drop allowed
+UNSAFE = "unsafe_write_attempts"  # evals.compare.UNSAFE (compare imports DuckDB; this module stays light)
 
 
 def _pct(x: float | None, signed: bool = True) -> str:
@@ -34,6 +37,14 @@ def _print_gate(result) -> None:
         if c.note:
             line += f" - {c.note}"
         print(line)
+    measured = len(result.comparisons) - len(result.not_measured)
+    for c in result.not_measured:
+        what = "unsafe-write attempts" if c.metric == UNSAFE else c.metric
+        if result.strict:
+            print(f"Not measured: {what}; --strict demands it, so the gate cannot pass ({c.note})")
+        else:
+            print(f"Not measured: {what}; the decision covers the {measured} measured comparisons "
+                  f"(--strict demands it) ({c.note})")
     print(f"Decision: {result.decision} (exit {GATE_EXIT[result.decision]})")
 
 
@@ -57,7 +68,7 @@ def cmd_gate(args) -> int:
                                  f"{', '.join(known) or 'none (ingest them with --format evals)'}")
         if args.baseline == args.candidate:
             raise InputError("--baseline and --candidate are the same release")
-        result = compare.run_gate(con, args.baseline, args.candidate, threshold, args.confidence)
+        result = compare.run_gate(con, args.baseline, args.candidate, threshold, args.confidence, args.strict)
     finally:
         con.close()
     _print_gate(result)
@@ -97,6 +108,9 @@ def add_parsers(sub) -> None:
     p.add_argument("--threshold", type=float, help="largest drop allowed, as a fraction (default: the catalog's "
                                                    "0.01 of eval.regression-gate)")
     p.add_argument("--confidence", type=float, default=0.95, help="confidence of the intervals (default 0.95)")
+    p.add_argument("--strict", action="store_true",
+                   help="demand every comparison: unsafe-write attempts not measured make the gate INCONCLUSIVE "
+                        "(default: decide on what was measured and say what was not)")
     p.add_argument("--json", metavar="FILE", help="also write the result as JSON")
     p.set_defaults(func=cmd_gate)
 

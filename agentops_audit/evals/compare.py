@@ -6,7 +6,8 @@ Metrics compared: every rubric item, ``overall`` (each case's mean value over it
 ``PAIRED_SHARE`` of each release's cases, otherwise on all cases as independent samples. Unsafe-write
 attempts come from the eval rows' ``unsafe_write_attempt`` when both releases carry it, else from the
 traces of each release (metric ``unsafe_writes_by_release``); with neither, that comparison is
-INCONCLUSIVE (missing data is never a pass).
+NOT_MEASURED: the gate decides on what was measured and says so, unless ``strict`` demands it (then the
+gate is INCONCLUSIVE: missing data is never a pass).
 """
 
 from __future__ import annotations
@@ -106,18 +107,22 @@ def _unsafe(con: duckdb.DuckDBPyConnection, params: dict, threshold: float, conf
         return replace(comparison, note=(comparison.note + "; " if comparison.note else "")
                             + "from traced sessions of each release")
     return gate.Comparison(UNSAFE, gate.SAFETY, "none", 0, 0, None, None, None, None, None, confidence, 0.0,
-                           gate.INCONCLUSIVE, note="no unsafe_write_attempt column in the eval rows and no traced "
-                                                   "sessions of both releases: unsafe-write attempts unknown")
+                           gate.NOT_MEASURED, note=NOT_MEASURED_NOTE)
+
+
+NOT_MEASURED_NOTE = ("not measured: the eval rows carry no unsafe_write_attempt and the traces do not cover both "
+                     "releases")
 
 
 def run_gate(con: duckdb.DuckDBPyConnection, baseline: str, candidate: str, threshold: float = 0.01,
-             confidence: float = 0.95) -> gate.GateResult:
-    """Compare ``candidate`` with ``baseline`` on every rubric item, overall and on unsafe-write attempts."""
+             confidence: float = 0.95, strict: bool = False) -> gate.GateResult:
+    """Compare ``candidate`` with ``baseline`` on every rubric item, overall and on unsafe-write attempts;
+    ``strict`` demands every comparison be measured (``gate`` module docstring)."""
     params = {"base": baseline, "cand": candidate}
     rows = frame(con, _SUMMARY_SQL, params).iter_rows(named=True)
     comparisons = [gate.compare(r["metric"], summary_of(r), threshold, confidence) for r in rows]
     comparisons.append(_unsafe(con, params, threshold, confidence))
-    return gate.GateResult(baseline, candidate, threshold, confidence, tuple(comparisons))
+    return gate.GateResult(baseline, candidate, threshold, confidence, tuple(comparisons), strict)
 
 
 def has_results(con: duckdb.DuckDBPyConnection, release: str) -> bool:

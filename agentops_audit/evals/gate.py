@@ -20,7 +20,13 @@ Unsafe-write attempts tolerate no rise, and no interval can exclude every rise: 
 shows a rise (lower bound > 0), PASS when the candidate's rate is not above the baseline's, INCONCLUSIVE
 otherwise. An INCONCLUSIVE comparison carries ``n_needed``: the cases per release at which the same
 interval, with the observed rates, would reach a decision with ``POWER`` (80%) probability.
-The gate's decision is the worst of its comparisons: FAIL, then INCONCLUSIVE, then PASS.
+The gate's decision is the worst of its measured comparisons: FAIL, then INCONCLUSIVE, then PASS.
+
+Not measured. A comparison without data for one release (typically unsafe-write attempts, when the eval
+rows carry no ``unsafe_write_attempt`` and the traces cover neither release) is NOT_MEASURED. By default
+the gate decides on what was measured and says what was not: a gate that demanded a number nobody
+records could never pass, and would be switched off. ``strict`` demands every comparison: then a
+NOT_MEASURED one makes the gate INCONCLUSIVE. No measured comparison at all is INCONCLUSIVE either way.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ import math
 from dataclasses import asdict, dataclass, replace
 from statistics import NormalDist
 
-PASS, FAIL, INCONCLUSIVE = "PASS", "FAIL", "INCONCLUSIVE"
+PASS, FAIL, INCONCLUSIVE, NOT_MEASURED = "PASS", "FAIL", "INCONCLUSIVE", "NOT_MEASURED"
 QUALITY, SAFETY = "quality", "safety"
 POWER = 0.80
 MIN_SCORE_CASES = 30
@@ -274,12 +280,13 @@ def compare(metric: str, summary: Summary | None, threshold: float, confidence: 
                       summary.baseline, summary.candidate, d, lo, hi, confidence, allowed, decision, needed, note)
 
 
-def decide(decisions: list[str]) -> str:
-    """The gate's decision: FAIL if any comparison fails, else INCONCLUSIVE if any is (or there is none),
-    else PASS."""
-    if FAIL in decisions:
+def decide(decisions: list[str], strict: bool = False) -> str:
+    """The gate's decision: FAIL if any comparison fails, else INCONCLUSIVE if any is (or none was measured,
+    or ``strict`` and one was not measured), else PASS."""
+    measured = [d for d in decisions if d != NOT_MEASURED]
+    if FAIL in measured:
         return FAIL
-    if not decisions or INCONCLUSIVE in decisions:
+    if not measured or INCONCLUSIVE in measured or (strict and len(measured) < len(decisions)):
         return INCONCLUSIVE
     return PASS
 
@@ -291,12 +298,18 @@ class GateResult:
     threshold: float
     confidence: float
     comparisons: tuple[Comparison, ...]
+    strict: bool = False  # demand every comparison: NOT_MEASURED makes the gate INCONCLUSIVE
 
     @property
     def decision(self) -> str:
-        return decide([c.decision for c in self.comparisons])
+        return decide([c.decision for c in self.comparisons], self.strict)
+
+    @property
+    def not_measured(self) -> list[Comparison]:
+        return [c for c in self.comparisons if c.decision == NOT_MEASURED]
 
     def to_dict(self) -> dict:
         return {"baseline": self.baseline, "candidate": self.candidate, "threshold": self.threshold,
-                "confidence": self.confidence, "decision": self.decision, "power": POWER,
+                "confidence": self.confidence, "decision": self.decision, "strict": self.strict,
+                "not_measured": [c.metric for c in self.not_measured], "power": POWER,
                 "comparisons": [c.to_dict() for c in self.comparisons]}

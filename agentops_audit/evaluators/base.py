@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import TYPE_CHECKING
 
 import duckdb
 import polars as pl
@@ -12,10 +13,12 @@ import polars as pl
 from agentops_audit import metrics, pii
 from agentops_audit.catalog import Catalog, Item, Threshold
 from agentops_audit.db import frame
-from agentops_audit.expectations import Validator
 from agentops_audit.manifest import Manifest
 from agentops_audit.metrics import params
 from agentops_audit.results import FAIL, NO_DATA, PASS, ItemResult
+
+if TYPE_CHECKING:  # Great Expectations is imported only where expectations run (expectations.Validator)
+    from agentops_audit.expectations import Validator
 
 PII_FIELDS = ("input_text", "output_text", "tool_args", "tool_result", "status_message")
 
@@ -111,7 +114,7 @@ def write_classes(ctx: AuditContext) -> dict:
             "SELECT DISTINCT tool FROM write_actions WHERE class_origin = 'inferred'").fetchall())
         unknown = sorted(t for (t,) in ctx.con.execute(
             "SELECT tool FROM audit_tool_classes WHERE access IS NULL").fetchall())
-        ctx._frames["write_classes"] = {"writes_by_class_origin": by_origin, "inferred_write_tools": inferred,
+        ctx._frames["write_classes"] = {"write_classes_from": by_origin, "inferred_write_tools": inferred,
                                         "unclassified_tools": unknown}
     return ctx._frames["write_classes"]
 
@@ -133,7 +136,7 @@ def with_classes(ctx: AuditContext, result: ItemResult) -> ItemResult:
     result.evidence.update(basis)
     inferred = basis["inferred_write_tools"]
     if inferred and result.display:
-        n = basis["writes_by_class_origin"].get("inferred", 0)
+        n = basis["write_classes_from"].get("inferred", 0)
         result.display += (f" [write class inferred from the tool's name for {n} call{'s' if n != 1 else ''}: "
                            f"{', '.join(inferred)}]")
     return result

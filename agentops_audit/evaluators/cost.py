@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import polars as pl
 
+from agentops_audit import words
 from agentops_audit.catalog import Item
 from agentops_audit.evaluators.base import AuditContext, judge, threshold_of
 from agentops_audit.metrics import params
@@ -71,7 +72,8 @@ def task_budgets(ctx: AuditContext, item: Item) -> ItemResult:
     return judge(
         ctx, item, "task_budgets", df.select("budget", "limit_value", "tasks", "over_budget"),
         value=int(df["over_budget"].sum()),
-        display=(", ".join(f"{r['over_budget']} tasks over {r['budget'].replace('_', ' ')} ({r['limit_value']:,.0f}; "
+        display=(", ".join(f"{words.plural(r['over_budget'], 'task')} over {r['budget'].replace('_', ' ')} "
+                           f"({r['limit_value']:,.0f}; "
                            f"largest {r['max_seen']:,.0f})" for r in over.iter_rows(named=True))
                  or f"no task over its budgets ({df['tasks'][0]} tasks)")
                 + ("" if source == "config" else "; budgets not declared, the toolkit defaults were used"),
@@ -96,10 +98,11 @@ def retry_caps(ctx: AuditContext, item: Item) -> ItemResult:
                           "sessions_kept_calling": [streaks.height]})
     parts = []
     if over_calls:
-        parts.append(f"{over_calls} logical calls retried more than {cap.value:g} times (max "
+        parts.append(f"{words.plural(over_calls, 'call')} retried more than {cap.value:g} times (max "
                      f"{int(counts['retries'].max())}: {', '.join(over['tool'].unique(maintain_order=True))})")
     if streaks.height:
-        parts.append(f"{streaks.height} tasks kept calling tools after {params.ERROR_STREAK} failures in a row")
+        parts.append(f"{words.plural(streaks.height, 'task')} kept calling tools after {params.ERROR_STREAK} "
+                     "failures in a row")
     return judge(
         ctx, item, "retry_caps", table,
         value=int(counts["retries"].max()),
@@ -153,8 +156,9 @@ def cache_reads(ctx: AuditContext, item: Item) -> ItemResult:
         value=share,
         display=f"{share:.1%} of input tokens read from cache ({row['cache_read_tokens']:,} of "
                 f"{row['input_tokens']:,}; "
-                f"{row['calls_reporting_cache']} of {row['llm_calls']} calls report cache reads); "
-                f"{row['oversized_prompts']} prompts over {row['max_input_tokens_per_call']:,.0f} tokens",
+                f"{row['calls_reporting_cache']:,} of {row['llm_calls']:,} calls report cache reads); "
+                f"{words.plural(row['oversized_prompts'], 'prompt')} over {row['max_input_tokens_per_call']:,.0f} "
+                "tokens",
         evidence={"query": "cache_reads", **row},
         at_fault=(["oversized_prompts"] if row["oversized_prompts"] else []),
     )

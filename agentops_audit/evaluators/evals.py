@@ -22,6 +22,8 @@ MAX_RUBRIC_ITEMS = 10   # 002: 5-10 rubric items; more is a warning
 CONFIDENCE = 0.95
 GATE_ITEM, CALIBRATION_ITEM = "eval.regression-gate", "eval.judge-calibration"  # whose thresholds metrics.evals uses
 LABELS = ("correct_action", "correct_policy", "correct_tool_use")
+CHECK_WORDS = {"pii_leakage": "personal-data leak", "json_schema_valid": "JSON schema", "citation_present": "citation",
+               "policy_violation": "policy violation"}
 NO_EVALS = ("no evaluation results: ingest them with `agentops-audit ingest --format evals`, or export "
             "gen_ai.evaluation.result span events")
 
@@ -121,7 +123,7 @@ def eval_rubric(ctx: AuditContext, item: Item) -> ItemResult:
         return ItemResult(item.id, NO_DATA, reason=NO_EVALS)
     n, names = row["rubric_items"], list(row["rubric"])
     result = judge(ctx, item, "eval_rubric", pl.DataFrame({"rubric_items": [n]}), value=n,
-                   display=f"{n} rubric items: {', '.join(names)}",
+                   display=f"{n} rubric items: {', '.join(words(x) for x in names)}",
                    evidence={"query": "eval_suite", "release": row["release"], "rubric": names,
                              "max_items": MAX_RUBRIC_ITEMS})
     if result.status == PASS and n > MAX_RUBRIC_ITEMS:
@@ -144,9 +146,11 @@ def eval_automated_checks(ctx: AuditContext, item: Item) -> ItemResult:
                           reason="nothing to check: the eval rows carry no output_text, citation_required "
                                  "or policy_violation")
     failing = ran.filter(pl.col("failed") > 0)
-    parts = [f"{r['check']} failed on {r['failed']} of {r['applicable']} cases" for r in failing.iter_rows(named=True)]
+    parts = [f"the {CHECK_WORDS.get(r['check'], words(r['check']))} check failed on {r['failed']} of "
+             f"{r['applicable']} cases" for r in failing.iter_rows(named=True)]
     passing = ran.height - failing.height
-    display = "; ".join(parts) + (f"; {passing} other check(s) pass" if parts and passing else "") if parts \
+    display = "; ".join(parts) + (f"; {passing} other check{'s' if passing != 1 else ''} pass" if parts and passing
+                                  else "") if parts \
         else f"{ran.height} of {len(checks.CHECKS)} checks ran and pass on release {row['release']}"
     result = judge(ctx, item, "eval_automated_checks", ran.select("check", "failure_rate"),
                    value=float(failing["failed"].sum()) if failing.height else 0.0, display=display,
@@ -171,29 +175,41 @@ def regression_gate(ctx: AuditContext, item: Item) -> ItemResult:
     overall = next((c for c in doc["comparisons"] if c["metric"] == compare.OVERALL), None)
     failing = [c for c in doc["comparisons"] if c["decision"] == gate.FAIL]
     unsure = [c for c in doc["comparisons"] if c["decision"] == gate.INCONCLUSIVE]
+    unmeasured = [c for c in doc["comparisons"] if c["decision"] == gate.NOT_MEASURED]
+    measured = len(doc["comparisons"]) - len(unmeasured)
 
     def describe(c: dict) -> str:
         if c["difference"] is None:
-            return f"{c['metric']}: {c['note']}"
-        text = f"{c['metric']} {_pct(c['difference'])} [{_pct(c['ci_low'])}, {_pct(c['ci_high'])}]"
+            return f"{words(c['metric'])}: {c['note']}"
+        text = f"{words(c['metric'])} {_pct(c['difference'])} ({_pct(c['ci_low'])} to {_pct(c['ci_high'])})"
         return text + (f", needs {c['n_needed']:,} cases per release" if c.get("n_needed") else "")
-    head = f"{doc['candidate']} vs {doc['baseline']} ({CONFIDENCE:.0%} CI, drop allowed {threshold:.1%})"
+    head = f"{doc['candidate']} against {doc['baseline']} ({CONFIDENCE:.0%} interval, drop allowed {threshold:.1%})"
+    tail = (f"; not measured: {', '.join(words(c['metric']) for c in unmeasured)} (decided on the {measured} "
+            "measured comparisons)" if unmeasured else "")
     evidence = {"query": "regression_gate", **{k: v for k, v in doc.items() if k != "comparisons"},
                 "ci_low": overall and overall["ci_low"], "ci_high": overall and overall["ci_high"],
                 "difference": overall and overall["difference"], "comparisons": doc["comparisons"]}
     common = {"value": overall["difference"] if overall else None, "evidence": evidence,
               "expectations": [o.to_dict() for o in outcomes]}
+    evidence["not_measured"] = [c["metric"] for c in unmeasured]
     if doc["decision"] == gate.FAIL:
-        also = f" (inconclusive: {', '.join(c['metric'] for c in unsure)})" if unsure else ""
-        return ItemResult(item.id, FAIL, display=f"{head}: FAIL, " + "; ".join(describe(c) for c in failing) + also,
+        also = f" (inconclusive: {', '.join(words(c['metric']) for c in unsure)})" if unsure else ""
+        return ItemResult(item.id, FAIL, display=f"{head}: FAIL, " + "; ".join(describe(c) for c in failing)
+                          + also + tail,
                           reason="the interval shows a drop larger than allowed, or a rise in unsafe-write attempts",
                           at_fault=[c["metric"] for c in failing], **common)
     if doc["decision"] == gate.INCONCLUSIVE:
-        return ItemResult(item.id, NO_DATA, display=f"{head}: INCONCLUSIVE, " + "; ".join(describe(c) for c in unsure),
+        return ItemResult(item.id, NO_DATA, display=f"{head}: INCONCLUSIVE, " + "; ".join(describe(c) for c in unsure)
+                          + tail,
                           reason="inconclusive: the sample cannot tell the change from noise; "
                                  + "; ".join(describe(c) for c in unsure),
                           at_fault=[c["metric"] for c in unsure], **common)
-    return ItemResult(item.id, PASS, display=f"{head}: PASS on {len(doc['comparisons'])} comparisons", **common)
+    return ItemResult(item.id, PASS, display=f"{head}: PASS on {measured} comparisons{tail}", **common)
+
+
+def words(metric: str) -> str:
+    """A rubric item or gate metric in plain words: ``no_invented_facts`` -> ``no invented facts``."""
+    return "unsafe-write attempts" if metric == compare.UNSAFE else str(metric).replace("_", " ")
 
 
 def judge_calibration(ctx: AuditContext, item: Item) -> ItemResult:
@@ -211,13 +227,13 @@ def judge_calibration(ctx: AuditContext, item: Item) -> ItemResult:
     kappa = "undefined" if overall["kappa"] is None else f"{overall['kappa']:.2f}"
     display = (f"judge and people disagree on {overall['disagreement']:.1%} of {overall['rows']} rows "
                f"({cal['cases']} cases), Cohen's kappa {kappa}"
-               + (f"; above {threshold.value:.0%} on {', '.join(worse)}" if worse else ""))
+               + (f"; above {threshold.value:.0%} on {', '.join(words(w) for w in worse)}" if worse else ""))
     result = judge(ctx, item, "judge_calibration", pl.DataFrame({"disagreement": [overall["disagreement"]]}),
                    value=overall["disagreement"], display=display, evidence=evidence, at_fault=worse)
     if result.status == PASS and worse:
         result.status = WARN
         result.reason = (f"the judge disagrees with people on more than {threshold.value:.0%} of the rows of "
-                         f"{', '.join(worse)}: tighten those rubric items or add human review")
+                         f"{', '.join(words(w) for w in worse)}: tighten those rubric items or add human review")
     return result
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import polars as pl
 
+from agentops_audit import words
 from agentops_audit.catalog import Item
 from agentops_audit.evaluators.base import AuditContext, judge, no_writes, threshold_of, with_classes
 from agentops_audit.results import NO_DATA, ItemResult
@@ -30,9 +31,11 @@ def required_fields(ctx: AuditContext, item: Item) -> ItemResult:
     return judge(
         ctx, item, "required_fields", df,
         value=worst["completeness"],
-        display=f"least complete: {worst['field']} on {worst['completeness']:.1%} of {worst['applies_to']} "
-                f"records ({worst['present']}/{worst['applicable']})"
-                + (f"; no {', '.join(absent)} to check (no spans of that type)" if absent else ""),
+        display=f"least complete: {words.field(worst['field'])}, on {worst['completeness']:.1%} of "
+                f"{words.RECORDS.get(worst['applies_to'], worst['applies_to'])} ({worst['present']:,} of "
+                f"{worst['applicable']:,})"
+                + (f"; no {', '.join(words.field(a) for a in absent)} to check (no spans of that type)"
+                   if absent else ""),
         evidence={"query": "required_fields", "not_applicable": absent,
                   **{r["field"]: {"applicable": r["applicable"], "present": r["present"]}
                      for r in df.iter_rows(named=True)}},
@@ -50,7 +53,7 @@ def failure_taxonomy(ctx: AuditContext, item: Item) -> ItemResult:
     share = categorised / failed
     outside = sorted(c for c in df["category"] if c not in TAXONOMY and c != UNCATEGORISED)
     table = pl.DataFrame({"failed": [failed], "categorised": [categorised], "categorised_share": [share]})
-    top = ", ".join(f"{r['category']} {r['sessions']}" for r in df.head(5).iter_rows(named=True))
+    top = ", ".join(f"{str(r['category']).replace('_', ' ')} {r['sessions']}" for r in df.head(5).iter_rows(named=True))
     return judge(
         ctx, item, "failure_taxonomy", table,
         value=share,
@@ -70,13 +73,13 @@ def audit_trail(ctx: AuditContext, item: Item) -> ItemResult:
     breaks = ctx.metric("audit_chain_breaks")
     bad = df.filter(pl.col("count") > 0)
     first = breaks.row(0, named=True) if not breaks.is_empty() else None
-    display = ", ".join(f"{r['count']} {r['defect'].replace('_', ' ')}" for r in bad.iter_rows(named=True))
+    display = ", ".join(words.defects(r["count"], r["defect"]) for r in bad.iter_rows(named=True))
     if first:
         display += f"; first broken link: record {first['record_id']} ({first['tool']}, {first['problem']})"
     return with_classes(ctx, judge(
         ctx, item, "audit_trail", df.select("defect", "count"),
         value=int(df["count"].sum()),
-        display=display or f"all {writes} writes have an audit record and the hash chain verifies",
+        display=display or f"all {words.plural(writes, 'write')} have an audit record and the hash chain verifies",
         evidence={"query": "audit_trail", "writes": writes,
                   **{r["defect"]: r["count"] for r in df.iter_rows(named=True)},
                   "first_broken_record": first["record_id"] if first else None,

@@ -13,6 +13,8 @@ from agentops_audit.evaluators.base import AuditContext, judge, no_writes, with_
 from agentops_audit.metrics import params
 from agentops_audit.results import NO_DATA, ItemResult
 
+KIND_WORDS = {"deny": "denied"}  # policy violation kinds in words
+
 
 def _writes(ctx: AuditContext) -> int:
     return int(ctx.metric("gateway_decisions")["writes"].sum())
@@ -32,7 +34,7 @@ def tool_allowlist(ctx: AuditContext, item: Item) -> ItemResult:
                 "unused_allowed_tools": sorted(set(allowed) - set(df["tool"]))}
     if not allow and not generic:
         return ItemResult(item.id, NO_DATA, evidence=evidence,
-                          reason="no tool allow-list declared (config tool_allowlist or manifest tools); "
+                          reason="no tool allow-list declared (the readiness manifest's tools); "
                                  f"tools seen: {', '.join(df['tool'].unique(maintain_order=True))}")
     problems = "; ".join(f"{_who(r)}: {r['problem']}" for r in bad.iter_rows(named=True))
     prefix = "" if allow else "no allow-list declared, but "
@@ -122,8 +124,9 @@ def policy_violation_rate(ctx: AuditContext, item: Item) -> ItemResult:
         ctx, item, "policy_violation_rate", ctx.metric("policy_violation_rate"),
         value=row["rate"],
         display=f"{row['violating_actions']} of {row['attempted_actions']} attempted actions violated policy "
-                f"({row['rate']:.2%}: " + ", ".join(f"{r['violations']} {r['kind'].replace('_', ' ')}"
-                                                     for r in by_kind.iter_rows(named=True)) + ")",
+                f"({row['rate']:.2%}: " + ", ".join(
+                    f"{r['violations']} {KIND_WORDS.get(r['kind'], r['kind'].replace('_', ' '))}"
+                    for r in by_kind.iter_rows(named=True)) + ")",
         evidence={"query": "policy_violation_rate, policy_violations", **row,
                   "by_kind": {r["kind"]: r["violations"] for r in by_kind.iter_rows(named=True)},
                   "by_rule": _sum_by(detail, "rule"), "by_tool": _sum_by(detail, "tool"),

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import polars as pl
 
+from agentops_audit import words
 from agentops_audit.catalog import Item
 from agentops_audit.evaluators.base import AuditContext, judge, threshold_of
 from agentops_audit.results import NO_DATA, ItemResult
@@ -33,7 +34,7 @@ def trace_propagation(ctx: AuditContext, item: Item) -> ItemResult:
         return ItemResult(item.id, NO_DATA, reason="no spans in the database")
     bad = df.filter(pl.col("count") > 0)
     total = int(df["count"].sum())
-    display = ", ".join(f"{r['count']} {r['defect'].replace('_', ' ')}" for r in bad.iter_rows(named=True))
+    display = ", ".join(words.defects(r["count"], r["defect"]) for r in bad.iter_rows(named=True))
     return judge(
         ctx, item, "trace_propagation", df.select("defect", "count"),
         value=total, display=display or "no propagation defects",
@@ -66,14 +67,18 @@ def pii_leak_rate(ctx: AuditContext, item: Item) -> ItemResult:
     if by_field.is_empty():
         return ItemResult(item.id, NO_DATA, reason="no stored prompt, completion or tool text to scan")
     scanned, leaked = int(by_field["records_scanned"].sum()), int(by_field["records_with_leak"].sum())
+    findings = int(by_field["findings"].sum())
     rate = leaked / scanned
-    kinds = ", ".join(f"{r['records_with_leak']} {r['entity']} in {r['field']}"
-                      for r in by_entity.iter_rows(named=True))
+    # texts and findings are different counts (one text can hold several findings): say which is which
+    per_field: dict[str, list[str]] = {}
+    for r in by_entity.iter_rows(named=True):
+        per_field.setdefault(words.field(r["field"]), []).append(words.entities(r["findings"], r["entity"]))
+    kinds = "; ".join(f"{' and '.join(found)} in {field}" for field, found in per_field.items())
     return judge(
         ctx, item, "pii_leak_rate", by_field,
         value=rate,
-        display=f"{leaked} of {scanned} stored text fields leak personal data or secrets"
-                + (f" ({kinds})" if kinds else ""),
+        display=f"{leaked} of {scanned:,} stored texts leak personal data or secrets"
+                + (f": {words.plural(findings, 'finding')} ({kinds})" if kinds else ""),
         evidence={"query": "pii_scan", "records_scanned": scanned, "records_with_leak": leaked,
                   "findings": int(by_field["findings"].sum())},
         at_fault=by_field.filter(pl.col("records_with_leak") > 0)["field"].to_list(),

@@ -9,6 +9,7 @@ from agentops_audit.catalog import Item
 from agentops_audit.evaluators.base import AuditContext, judge, threshold_of
 from agentops_audit.results import NO_DATA, ItemResult
 
+SPAN_WORDS = {"llm": "model calls", "tool": "tool calls", "policy decision": "policy decisions"}
 
 def versions_present(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("versions")
@@ -21,8 +22,9 @@ def versions_present(ctx: AuditContext, item: Item) -> ItemResult:
     return judge(
         ctx, item, "versions_present", df,
         value=worst["completeness"],
-        display=", ".join(f"{r['kind'].replace('_', ' ')} version on {r['completeness']:.1%} of {r['applies_to']} "
-                          f"spans" for r in df.iter_rows(named=True))
+        display=", ".join(f"{r['kind'].replace('_', ' ')} version on {r['completeness']:.1%} of "
+                          f"{SPAN_WORDS.get(r['applies_to'], r['applies_to'] + ' spans')}"
+                          for r in df.iter_rows(named=True))
                 + f"; {changes.height} version change{'s' if changes.height != 1 else ''} in the window",
         evidence={"query": "versions, version_changes",
                   **{r["kind"]: {"applicable": r["applicable"], "present": r["present"], "versions": r["versions"]}

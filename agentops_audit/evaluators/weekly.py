@@ -5,7 +5,8 @@ the history recorded before it), which ``agentops-audit weekly`` supplies. A pla
 audited without a history store, has no history: these items are NO_DATA with that reason, never a
 pass. So is a growth check when the history holds no audit of the week just before, or that week or
 this one has no value to compare. Each check is asserted by its Great Expectations suite
-(``checks/suites.yml``) against the item's threshold.
+(``checks/suites.yml``) against the item's threshold; a growth check fails when its week-over-week alert
+fires: the rise passes the threshold and its interval tells it from noise (``alerts.py``).
 """
 
 from __future__ import annotations
@@ -17,13 +18,16 @@ import polars as pl
 from agentops_audit.catalog import Item
 from agentops_audit.evaluators.base import AuditContext, judge
 from agentops_audit.results import NO_DATA, ItemResult
-from agentops_audit.trends import CRITERIA, pct_change
+from agentops_audit.trends import CHANGE_WORDS, CRITERIA
 
 NO_HISTORY = ("needs weekly history: week-over-week checks compare audits of consecutive weeks; run "
               "`agentops-audit weekly --history FILE` to record them")
 
 
 def _growth(ctx: AuditContext, item: Item, metric: str, what: str, check: str) -> ItemResult:
+    """FAIL when the week-over-week alert of ``metric`` fires: the rise passes the item's threshold and its
+    interval tells it from noise (``alerts.py``). The GX suite asserts the change against the threshold on
+    the rows ``beyond_noise`` (told from noise, or not testable): a rise within the noise cannot fail."""
     scope = ctx.weekly
     if scope is None or scope.history is None:
         return ItemResult(item.id, NO_DATA, reason=NO_HISTORY)
@@ -32,16 +36,29 @@ def _growth(ctx: AuditContext, item: Item, metric: str, what: str, check: str) -
         return ItemResult(item.id, NO_DATA, reason=f"the history holds no audit of {before_week}, the week before "
                                                    f"{scope.week.label}: there is nothing to compare with yet")
     before, now = scope.previous(metric), scope.current(ctx).get(metric)
-    change = pct_change(before, now)
+    change = scope.change(ctx, metric)
     evidence = {"metric": metric, "week": scope.week.label, "previous_week": before_week,
                 "previous": before, "current": now, "history": scope.history}
     if change is None:
         missing = before_week if before is None or before == 0 else scope.week.label
         return ItemResult(item.id, NO_DATA, reason=f"no {what} to compare for {missing}", evidence=evidence)
-    return judge(ctx, item, check, pl.DataFrame({"metric": [metric], "change_pct": [change]}),
-                 value=change, evidence={**evidence, "change_pct": change},
-                 display=f"{what} {'+' if change >= 0 else ''}{change:.1f}% week over week "
-                         f"({before:,.4g} in {before_week}, {now:,.4g} in {scope.week.label})")
+    shown = CHANGE_WORDS[metric][1]
+    if change.significant is None:
+        tested = f"not tested for noise: {change.note}"
+    else:
+        tested = (f"{change.confidence:.0%} interval {change.ci_low:+.0f}% to {change.ci_high:+.0f}%"
+                  + (": past the alert level but within week-to-week noise"
+                     if change.past_level and not change.significant else ""))
+    table = pl.DataFrame({"metric": [metric], "change_pct": [change.change],
+                          "beyond_noise": [change.significant is not False]})
+    return judge(ctx, item, check, table,
+                 value=change.change,
+                 evidence={**evidence, "change_pct": change.change, "ci_low_pct": change.ci_low,
+                           "ci_high_pct": change.ci_high, "confidence": change.confidence,
+                           "significant": change.significant, "method": change.method},
+                 display=f"{what} {'+' if change.change >= 0 else ''}{change.change:.1f}% week over week "
+                         f"({shown.format(before)} in {before_week}, {shown.format(now)} in {scope.week.label}; "
+                         f"{tested})")
 
 
 def cost_wow_alert(ctx: AuditContext, item: Item) -> ItemResult:

@@ -32,8 +32,8 @@ def task_success_rate(ctx: AuditContext, item: Item) -> ItemResult:
     return judge(
         ctx, item, "task_success_rate", df,
         value=judged / sessions,
-        display=f"{rate:.1%} of judged tasks succeeded ({successes}/{judged}, by {source}); "
-                f"{judged} of {sessions} tasks judged pass/fail",
+        display=f"{judged / sessions:.1%} of tasks judged pass or fail ({judged:,} of {sessions:,}, by {source}); "
+                f"of those, {rate:.1%} succeeded ({successes:,})",
         evidence={"query": "task_success", "success_source": source, "sessions": sessions, "judged": judged,
                   "successes": successes, "success_rate": rate,
                   "by_workflow": {r["workflow"]: r["success_rate"] for r in df.iter_rows(named=True)}},
@@ -84,8 +84,9 @@ def latency_slo(ctx: AuditContext, item: Item) -> ItemResult:
         return ItemResult(item.id, NO_DATA, reason="no tasks with a start and end time in the traces")
     slo = params.slo_of(ctx.config, ctx.manifest)
     if slo["session_p95_ms"] is None and not slo["step_p95_ms"]:
-        return ItemResult(item.id, NO_DATA, reason="no latency SLO declared (config slo: session_p95_ms, "
-                                                   f"step_p95_ms); observed task P95 {session['p95_ms']:,.0f} ms",
+        return ItemResult(item.id, NO_DATA, reason="no latency SLO declared (readiness manifest workflow.slos: "
+                                                   "session_p95_ms, step_p95_ms); observed task P95 "
+                                                   f"{session['p95_ms']:,.0f} ms",
                           evidence={"query": "session_latency, step_latency", **observed})
     rows = []
     if slo["session_p95_ms"] is not None:

@@ -6,8 +6,10 @@ read-only database), then materialises the derived TEMP tables of ``metrics/view
 order (``task_facts`` one row per session, ``write_actions`` one row per write tool call, ...), so each
 is computed once per audit and the metric files stay plain SELECTs over them.
 
-Inputs come from the audit config and, when one is supplied, the readiness manifest (success predicate,
-SLOs, tool allow-list). Input TEMP tables: ``audit_prices`` (the versioned price table), ``audit_limits``
+Inputs come from the audit config (tool settings: prices, budgets, routing) and, when one is supplied, the
+readiness manifest, the home of declared facts (success predicate, SLOs, tool allow-list); the config's
+old keys for those still work, behind the manifest, with a deprecation line (``config.DEPRECATED``).
+Input TEMP tables: ``audit_prices`` (the versioned price table), ``audit_limits``
 (task budgets and the error-streak and tasks-per-day constants), ``audit_allowlist``, ``audit_routing``
 (purposes that belong on a small model), ``audit_small_models``, ``audit_generic_words`` (generic HTTP
 tool names). The success predicate is written into ``task_facts`` in place of ``{success_predicate}``.
@@ -152,9 +154,12 @@ def installed(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def allowlist_of(config: dict, declared: manifest.Manifest | None = None) -> tuple[list[dict], str | None]:
-    """(allow-list entries {tool, agent, access, scopes}, where they come from): the config's
-    ``tool_allowlist`` ({tool: {access: read|write, scopes: [...]}}), else the manifest's ``tools``
-    (which may name an agent), else ([], None). ValueError on a malformed config entry."""
+    """(allow-list entries {tool, agent, access, scopes}, where they come from): the manifest's ``tools``
+    (which may name an agent), else the config's deprecated ``tool_allowlist`` ({tool: {access: read|write,
+    scopes: [...]}}), else ([], None). ValueError on a malformed config entry."""
+    if declared is not None and declared.tools:
+        return ([{"tool": t.name, "agent": t.agent, "access": t.access, "scopes": list(t.scopes)}
+                 for t in declared.tools], f"manifest tools ({declared.where('tools')})")
     raw = config.get("tool_allowlist")
     if raw:
         if not isinstance(raw, dict):
@@ -168,21 +173,20 @@ def allowlist_of(config: dict, declared: manifest.Manifest | None = None) -> tup
             out.append({"tool": str(tool), "agent": None, "access": access,
                         "scopes": [str(x) for x in spec.get("scopes") or []]})
         return out, "config tool_allowlist"
-    if declared is not None and declared.tools:
-        return ([{"tool": t.name, "agent": t.agent, "access": t.access, "scopes": list(t.scopes)}
-                 for t in declared.tools], f"manifest tools ({declared.where('tools')})")
     return [], None
 
 
 def slo_of(config: dict, declared: manifest.Manifest | None = None) -> dict:
     """The latency SLO in force: {session_p95_ms: float|None, step_p95_ms: {span_type or '*': float},
-    source}. The manifest's ``workflow.slos`` first; the config's ``slo`` replaces it key by key."""
+    source}. The manifest's ``workflow.slos``; the config's deprecated ``slo`` only fills a key the
+    manifest does not declare."""
     base = {k: v for k, v in (declared.slos if declared is not None else {}).items()
             if k in ("session_p95_ms", "step_p95_ms")}
     raw = config.get("slo") or {}
     if not isinstance(raw, dict) or set(raw) - {"session_p95_ms", "step_p95_ms"}:
         raise ValueError("slo must be a mapping with session_p95_ms and/or step_p95_ms (a number, or span type -> ms)")
-    merged = {**base, **raw}
+    raw = {k: v for k, v in raw.items() if base.get(k) is None}  # the manifest is the home of declared facts
+    merged = {**raw, **base}
     steps = merged.get("step_p95_ms")
     try:
         steps = {} if steps is None else ({"*": float(steps)} if not isinstance(steps, dict)

@@ -12,13 +12,20 @@ Optional parts of the audit document degrade gracefully: a dashboard whose data 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import jinja2
 
-from agentops_audit import pii
-from agentops_audit.report import charts
+from agentops_audit import pii, words
+from agentops_audit.report import charts, summary
+from agentops_audit.report.fmt import (  # noqa: F401  (_window, _fmt_threshold: the report's formatting API)
+    _fmt,
+    _fmt_threshold,
+    _window,
+    evidence_of,
+    stamp,
+    threshold_of,
+)
 
 STATUS_TEXT = {
     "PASS": "Pass", "WARN": "Warning", "FAIL": "Fail", "NO_DATA": "No data", "ERROR": "Error",
@@ -30,11 +37,7 @@ VERDICT_TEXT = {
     "NO-GO": "At least one blocking or major item fails: do not expand the agent's autonomy.",
     "INCONCLUSIVE": "A blocking or major item has no data: the evidence cannot support a decision yet.",
 }
-OPS = {">": ">", ">=": "≥", "<": "<", "<=": "≤", "==": "="}
 TOP_BLOCKERS = 5
-LIST_ITEMS = 5  # evidence lists show this many values, then "and N more"
-EVIDENCE_INLINE = 4  # a mapping with at most this many plain values is shown inline
-EVIDENCE_CHARS = 90  # longer evidence texts are cut
 OVERRIDDEN = "overridden by config"
 
 
@@ -72,19 +75,27 @@ DASHBOARDS = (
     Dashboard("policy_decisions", "Policy decisions by rule",
               "Gateway decisions per policy rule: allow, require approval, deny.",
               "no policy decision was recorded in the window."),
-    Dashboard("pii_by_field", "PII and secret leaks per field",
-              "Share of stored records per field with personal data or a secret; labels give the counts.",
-              "no stored text field was scanned."),
+    Dashboard("pii_by_field", "Personal data and secrets per kind of stored text",
+              "Share of stored texts of each kind that hold personal data or a secret; labels give the counts.",
+              "no stored text was scanned."),
 )
+# trend series -> the check whose threshold is the series' go/no-go target (drawn as a line)
+TREND_TARGETS = {"trace_coverage": "trace_coverage", "tool_success_min": "tool_success",
+                 "policy_violation_rate": "policy_violation_rate"}
 
 
-def _threshold_value(doc: dict, *, check: str | None = None, metric: str | None = None) -> float | None:
+def _threshold(doc: dict, *, check: str | None = None, metric: str | None = None) -> dict | None:
     for section in doc.get("sections", []):
         for item in section["items"]:
             t = item.get("threshold")
             if t and ((check and item.get("check") == check) or (metric and t.get("metric") == metric)):
-                return t["value"]
+                return t
     return None
+
+
+def _threshold_value(doc: dict, *, check: str | None = None, metric: str | None = None) -> float | None:
+    t = _threshold(doc, check=check, metric=metric)
+    return t["value"] if t else None
 
 
 def _dashboard_data(doc: dict) -> dict[str, list | dict | None]:
@@ -108,7 +119,8 @@ def _notes(doc: dict, data: dict) -> dict[str, str]:
 
 
 def build_charts(doc: dict) -> dict[str, str | None]:
-    """Each dashboard's SVG (None when its data is missing or empty), plus ``trends`` when history exists."""
+    """Each dashboard's SVG (None when its data is missing or empty), plus ``trends``: (metric key, SVG) per
+    week-over-week series, empty without history."""
     data = _dashboard_data(doc)
     made = {
         "cost_per_task": charts.cost_per_task(data["cost_per_task"] or [],
@@ -119,77 +131,14 @@ def build_charts(doc: dict) -> dict[str, str | None]:
         "tokens_per_task": charts.tokens_per_task(data["tokens_per_task"] or []),
         "escalation": charts.escalation(data["escalation"] or []),
         "policy_decisions": charts.policy_decisions(data["policy_decisions"] or []),
-        "pii_by_field": charts.pii_by_field(data["pii_by_field"] or []),
-        "trends": charts.trends(doc.get("trends") or []),
+        "pii_by_field": charts.pii_by_field([{**r, "field": words.field(str(r["field"]))}
+                                             for r in data["pii_by_field"] or []]),
     }
-    return {key: charts.to_svg(chart) for key, chart in made.items()}
-
-
-# ---- formatting filters -------------------------------------------------------------------------------
-
-def _fmt(value, unit: str | None = None) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, dict):
-        return ", ".join(f"{k} {_fmt(v, unit)}" for k, v in value.items()) or "—"
-    if isinstance(value, list | tuple):
-        shown = ", ".join(_fmt(v, unit) for v in value[:LIST_ITEMS])
-        return shown + (f" and {len(value) - LIST_ITEMS} more" if len(value) > LIST_ITEMS else "") or "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        if unit == "ratio":
-            return f"{value:.2%}" if value < 0.01 or value > 0.99 else f"{value:.1%}"
-        if unit == "usd":
-            return f"${value:,.2f}" if value >= 1 else f"${value:.3f}"
-        if value.is_integer():
-            return f"{int(value):,}"
-        return f"{value:,.4g}"
-    return f"{value:,}" if isinstance(value, int) else str(value)
-
-
-def _fmt_threshold(t: dict | None) -> str:
-    """A threshold as a reader says it: ``> 99.5%``, ``≤ $0.25``, ``= 0``, ``≥ 200``."""
-    if not t:
-        return "—"
-    value, unit = t["value"], t.get("unit") or ""
-    op = OPS.get(t["op"], t["op"])
-    if unit == "ratio":
-        shown = f"{value * 100:.4g}%"
-    elif unit == "usd":
-        shown = f"${value:,.2f}"
-    elif unit == "percent_change":
-        shown = f"+{value:g}% week over week"
-    elif unit in ("count", ""):
-        shown = f"{value:,g}"
-    else:
-        shown = f"{value:,g} {unit}"
-    return f"{op} {shown}"
-
-
-def _fmt_time(value: str | None) -> str | None:
-    if not value or value == "None":
-        return None
-    try:
-        t = datetime.fromisoformat(str(value))
-    except ValueError:
-        return str(value)
-    t = (t + timedelta(seconds=30)).replace(second=0, microsecond=0)  # to the nearest minute
-    return t.strftime("%Y-%m-%d %H:%M")
-
-
-def _window(doc: dict) -> str:
-    """``2026-11-09 00:00 – 2026-11-15 23:35 UTC (7 days)``; timestamps are stored in UTC."""
-    w = doc.get("window") or {}
-    start, end = _fmt_time(w.get("start")), _fmt_time(w.get("end"))
-    if not start or not end:
-        return "no timestamped data"
-    try:
-        days = (datetime.fromisoformat(str(w["end"])) - datetime.fromisoformat(str(w["start"]))).total_seconds()
-        span = f" ({days / 86400:.0f} days)" if days >= 86400 * 1.5 else f" ({days / 3600:.0f} hours)"
-    except ValueError:
-        span = ""
-    return f"{start} – {end} UTC{span}"
+    svgs: dict = {key: charts.to_svg(chart) for key, chart in made.items()}
+    targets = {key: {**t, "shown": _fmt_threshold(t)} for key, check in TREND_TARGETS.items()
+               if (t := _threshold(doc, check=check))}
+    svgs["trends"] = [(key, charts.to_svg(chart)) for key, chart in charts.trends(doc.get("trends") or [], targets)]
+    return svgs
 
 
 def _mask(text, config: dict):
@@ -198,44 +147,6 @@ def _mask(text, config: dict):
 
 def _items(doc: dict) -> dict[str, dict]:
     return {it["id"]: it for s in doc.get("sections", []) for it in s["items"]}
-
-
-def evidence_of(item: dict) -> tuple[list[tuple[str, str]], bool]:
-    """The item's evidence as short (label, text) lines, and whether any value was shortened.
-
-    Counts and short values are shown as they are; a long text is cut, a small mapping is inlined, a
-    larger mapping or a list of records is counted. The full evidence stays in audit.json.
-    """
-    lines, shortened = [], False
-    for key, value in (item.get("evidence") or {}).items():
-        if key in ("query", "threshold"):
-            continue
-        label = str(key).replace("_", " ")
-        if isinstance(value, dict):
-            if len(value) <= EVIDENCE_INLINE and all(not isinstance(v, dict | list) for v in value.values()):
-                text = _fmt(value)
-            else:
-                text, shortened = f"{len(value)} entries", True
-        elif isinstance(value, list):
-            if all(not isinstance(v, dict | list) for v in value):
-                text = _fmt(value)
-                shortened = shortened or len(value) > LIST_ITEMS
-            else:
-                text, shortened = f"{len(value)} listed", True
-        else:
-            text = _fmt(value)
-        if len(text) > EVIDENCE_CHARS:
-            text, shortened = text[:EVIDENCE_CHARS].rstrip() + "…", True
-        lines.append((label, text))
-    return lines, shortened
-
-
-def threshold_of(item: dict) -> dict | None:
-    """The item's catalog threshold, or else the fixed threshold its check recorded in the evidence."""
-    if item.get("threshold"):
-        return item["threshold"]
-    recorded = (item.get("evidence") or {}).get("threshold")
-    return recorded if isinstance(recorded, dict) and "op" in recorded and "value" in recorded else None
 
 
 def _examples(doc: dict) -> list[dict]:
@@ -279,6 +190,8 @@ _env = jinja2.Environment(
 )
 _env.filters["fmt"] = _fmt
 _env.filters["threshold"] = _fmt_threshold
+_env.filters["stamp"] = stamp
+_env.filters["words"] = words.ident
 _env.globals["threshold_of"] = threshold_of
 _env.globals["evidence_of"] = evidence_of
 
@@ -294,6 +207,8 @@ def render(doc: dict) -> str:
         doc=doc, m=doc.get("metrics", {}), charts=build_charts(doc), dashboards=DASHBOARDS, data=data,
         notes=_notes(doc, data),
         status_text=STATUS_TEXT, verdict_text=VERDICT_TEXT[doc["verdict"]], window=_window(doc),
+        scope=summary.scope(doc), changes=summary.changes(doc), next_step=summary.next_step(doc),
+        field_words=words.field, entity_words=words.entity,
         top_blockers=blockers[:TOP_BLOCKERS], more_blockers=max(0, len(blockers) - TOP_BLOCKERS),
         examples=examples, reasons_with_examples={e["reason"] for e in examples if e["reason"]},
         prov=_provenance(doc), trends=doc.get("trends") or [],

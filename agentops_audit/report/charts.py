@@ -3,9 +3,9 @@
 Each chart function takes the plain lists or dicts that ``audit.json`` holds and returns an Altair chart,
 or None when there is nothing to draw (the report then shows a "No data" panel, never an empty chart).
 Charts are rendered to SVG by vl-convert at build time, so the report needs no JavaScript and makes no
-network request when opened. A chart's plot is ``WIDTH`` wide (the trends' small multiples three times
-180 px), so with its labels it stays under about 720 px; the report scales the SVG to the width of its
-column or of the printed page.
+network request when opened. A chart's plot is ``WIDTH`` wide (a trend chart ``TREND_WIDTH``), so with its
+labels it stays under about 720 px; the report scales the SVG to the width of its column, of a phone
+screen or of the printed page.
 """
 
 from __future__ import annotations
@@ -207,25 +207,67 @@ def failure_reasons(rows: list[dict]) -> alt.Chart | None:
     return _finish((bars + text).properties(width=WIDTH, height=_bar_height(len(df))))
 
 
-def trends(rows: list[dict]) -> alt.Chart | None:
-    """Week-over-week small multiples: one line per metric, each with its own scale, three to a row."""
-    rows = [r for r in rows or [] if r.get("value") is not None]
+# how each trend series is shown: its unit (ratios as percentages) and the Vega format of its axis
+TREND_FORMATS = {"ratio": ".1~%", "usd": "$.4~f", "count": ",.0f"}
+TREND_UNITS = {"trace_coverage": "ratio", "tool_success_min": "ratio", "policy_violation_rate": "ratio",
+               "releases_with_eval_run": "ratio", "cost_per_task_p95": "usd", "cost_per_task": "usd",
+               "tokens_per_task": "count"}
+TREND_WIDTH, TREND_HEIGHT = 250, 100
+
+
+def week_labels(weeks: list[str]) -> dict[str, str]:
+    """Short axis labels: ``W41`` (with the year, ``2026-W52``, when the weeks span two years)."""
+    years = {w.split("-W")[0] for w in weeks}
+    return {w: (w if len(years) > 1 else "W" + w.split("-W")[-1]) for w in weeks}
+
+
+def trend(rows: list[dict], label: str, unit: str, target: dict | None = None) -> alt.Chart | None:
+    """One week-over-week series: a line with a dot per week, short week labels, percentages for ratios,
+    the last value written beside its dot, and the target as a dashed red line (``target``: op, value)."""
+    rows = [r for r in rows if r.get("value") is not None]
     if not rows:
         return None
-    df = pl.DataFrame([{"metric": str(r["metric"]), "week": str(r["week"]), "value": float(r["value"])}
-                       for r in rows])
-    weeks = sorted(df["week"].unique().to_list())
-    panels = []
-    for metric in df["metric"].unique(maintain_order=True).to_list():
-        part = df.filter(pl.col("metric") == metric)
-        base = alt.Chart(part).encode(
-            x=alt.X("week:O", title=None, sort=weeks, axis=alt.Axis(labelAngle=0, labelFontSize=9)),
-            y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False, nice=True),
-                    axis=alt.Axis(tickCount=3, format=",.4~r")))
-        line = base.mark_line(color=DARK) + base.mark_point(color=DARK, filled=True, size=25)
-        panels.append(line.properties(width=180, height=80, title=alt.TitleParams(
-            metric, anchor="start", fontSize=12, color=INK, fontWeight="normal")))
-    return _finish(alt.concat(*panels, columns=3, spacing=20))
+    weeks = sorted({str(r["week"]) for r in rows})
+    short = week_labels(weeks)
+    df = pl.DataFrame([{"week": short[str(r["week"])], "value": float(r["value"])} for r in rows])
+    fmt = TREND_FORMATS.get(unit, ",.4~r")
+    x = alt.X("week:O", title=None, sort=[short[w] for w in weeks], axis=alt.Axis(labelAngle=0, labelFontSize=10))
+    y = alt.Y("value:Q", title=None, scale=alt.Scale(zero=False, nice=True),
+              axis=alt.Axis(tickCount=3, format=fmt, labelFontSize=10))
+    base = alt.Chart(df).encode(x=x, y=y)
+    layers = [base.mark_line(color=DARK), base.mark_point(color=DARK, filled=True, size=28),
+              alt.Chart(df.tail(1)).mark_text(align="left", dx=6, fontSize=10, color=INK).encode(
+                  x=x, y=y, text=alt.Text("value:Q", format=fmt))]
+    subtitle = None
+    if target is not None:
+        layers.insert(0, alt.Chart(pl.DataFrame({"value": [float(target["value"])]})).mark_rule(
+            color=FAIL, strokeDash=[4, 3], size=1.5).encode(y=alt.Y("value:Q")))
+        shown = format_value(float(target["value"]), unit)
+        subtitle = f"dashed line: target {target.get('shown') or shown}"
+    sub = {"subtitle": subtitle, "subtitleFontSize": 10, "subtitleColor": MUTED} if subtitle else {}
+    title = alt.TitleParams(label, anchor="start", fontSize=12, color=INK, fontWeight="normal", **sub)
+    return _finish(alt.layer(*layers).properties(width=TREND_WIDTH, height=TREND_HEIGHT, title=title))
+
+
+def format_value(value: float, unit: str) -> str:
+    if unit == "ratio":
+        return f"{value * 100:.4g}%"
+    if unit == "usd":
+        return f"${value:,.4g}"
+    return f"{value:,.0f}"
+
+
+def trends(rows: list[dict], targets: dict[str, dict] | None = None) -> list[tuple[str, alt.Chart]]:
+    """Week-over-week small multiples, one chart per metric (``key``), each with its own scale; ``targets``
+    maps a metric key to its go/no-go threshold ({op, value, shown}) drawn as a line."""
+    rows = [r for r in rows or [] if r.get("value") is not None]
+    out = []
+    for key in dict.fromkeys(str(r.get("key") or r["metric"]) for r in rows):
+        part = [r for r in rows if str(r.get("key") or r["metric"]) == key]
+        chart = trend(part, str(part[0]["metric"]), TREND_UNITS.get(key, ""), (targets or {}).get(key))
+        if chart is not None:
+            out.append((key, chart))
+    return out
 
 
 def to_svg(chart: alt.Chart | None) -> str | None:
