@@ -43,7 +43,7 @@ _V6 = "|".join([
     rf"{_H}:(?::{_H}){{1,6}}", rf":(?::{_H}){{1,7}}", rf"(?:{_H}:){{6}}{_V4}",
     rf"::(?:[fF]{{4}}(?::0{{1,4}})?:)?{_V4}", rf"(?:{_H}:){{1,4}}:{_V4}",
 ])
-_CARD = (r"\d{12,19}|\d{4}(?:[ -]\d{4}){2}(?:[ -]\d{4}(?:[ -]\d{1,3})?|[ -]\d{1,3})?|"
+_CARD = (r"\d{14,19}|\d{4}(?:[ -]\d{4}){2}(?:[ -]\d{4}(?:[ -]\d{1,3})?|[ -]\d{1,3})?|"
          r"\d{4}[ -]\d{6}[ -]\d{4,5}")
 _B = r"(?:^|[^\w.+-])"  # left delimiter for number-like entities
 _DATE = (r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|(?:jan|feb|mar|apr|may|jun|jul|"
@@ -61,7 +61,7 @@ _IBAN_U = "upper(replace({s}, ' ', ''))"
 # Values that stand for a secret without being one (placeholders, references, masks).
 _PLACEHOLDER = (r"(?i)[*x•.#?_-]+|null|none|nil|true|false|undefined|empty|redacted|hidden|masked|secret|"
                 r"password|passwd|changeme|required|optional|string|example|placeholder|your[_-]?\w*|n/?a|unset|"
-                r"token|api[_-]?key|\$.*|%.*|<.*|\{.*|\[.*|.*\*\*\*.*")
+                r"token|api[_-]?key|\$\{?[A-Z_][A-Z0-9_]*\}?|%(?:\(\w+\))?[sd]|<.*|\{.*|\[.*|.*\*\*\*.*")
 _KNOWN_PREFIX = r"^(eyJ|sk-|sk_|rk_|gh[pousr]_|github_pat_|AKIA|ASIA|xox|AIza|glpat-|npm_|hf_|-----)"
 # Cue words before a secret value; key names may carry a prefix (OPENAI_API_KEY, db_password, x-api-key).
 _SECRET_KEYS = (r"api[_.-]?key|apikey|access[_.-]?key(?:[_.-]?id)?|secret[_.-]?key|secret[_.-]?access[_.-]?key|"
@@ -70,8 +70,16 @@ _SECRET_KEYS = (r"api[_.-]?key|apikey|access[_.-]?key(?:[_.-]?id)?|secret[_.-]?k
                 r"shared[_.-]?access[_.-]?key|private[_.-]?key|signing[_.-]?key|encryption[_.-]?key|"
                 r"credentials?|auth")
 _PASSWORD_KEYS = r"password|passwd|passphrase|pwd|pass|db[_.-]?pass"
-_ASSIGN = r"(?:\\?[\"'])?\s*(?:[:=]|:=|=>)\s*(?:\\?[\"'])?"
-_VALUE = r"[^\s\"'`,;&|<>{}()\[\]\\]"
+_ASSIGN = r"(?:\\?[\"'])?\s*(?:[:=]|:=|=>)\s*"
+_UNQUOTED = r"[^\s\"'`,;&|<>{}()\[\]\\]"
+
+
+def _cued(keys: str, n: int) -> tuple[str, ...]:
+    """Value after a key cue, group 1: double-quoted (JSON, also escaped inside JSON), single-quoted, bare."""
+    return (rf"(?i:{keys}){_ASSIGN}\\?\"([^\"\\\s]{{{n},}})\\?\"",
+            rf"(?i:{keys}){_ASSIGN}'([^'\s]{{{n},}})'",
+            rf"(?i:{keys}){_ASSIGN}({_UNQUOTED}{{{n},}})")
+
 
 # Validator macro bodies over {s}; install_macros() creates them, mask_sql() inlines them.
 MACROS: dict[str, str] = {
@@ -83,20 +91,21 @@ MACROS: dict[str, str] = {
                f"list_reduce(list_transform(string_split(substr({_IBAN_U}, 5) || left({_IBAN_U}, 4), ''), "
                "lambda _c: CASE WHEN _c BETWEEN 'A' AND 'Z' THEN ord(_c) - 55 ELSE try_cast(_c AS INT) END), "
                "lambda _a, _d: CASE WHEN _d >= 10 THEN (_a * 100 + _d) % 97 ELSE (_a * 10 + _d) % 97 END, 0) = 1",
-    # Issuer ranges by length: Visa; Mastercard and Mir; Amex and 15-digit JCB; Diners, JCB; Maestro,
-    # Discover, UnionPay, RuPay, Troy (13-19); 12-digit Maestro only on its own prefixes.
+    # Issuer ranges by length: Visa; Mastercard 2-series and Mir; Amex and 15-digit JCB; Diners, JCB;
+    # Mastercard, Maestro, Discover, UnionPay, RuPay, Troy (13-19); Maestro (50, 56-69) at 12.
     "card_ok": f"regexp_full_match({{s}}, '[0-9 -]+') AND (({{len}} BETWEEN 13 AND 19 AND starts_with({_DIG}, '4')) "
                f"OR ({{len}} = 16 AND regexp_matches({_DIG}, '^2[2-7]')) "
                f"OR ({{len}} = 15 AND regexp_matches({_DIG}, '^(3[47]|2131|1800)')) "
                f"OR ({{len}} BETWEEN 14 AND 19 AND regexp_matches({_DIG}, '^3(0[0-59]|[5689])')) "
                f"OR ({{len}} BETWEEN 13 AND 19 AND regexp_matches({_DIG}, '^(5|6)')) "
-               f"OR ({{len}} = 12 AND regexp_matches({_DIG}, '^(5018|5020|5038|5893|6304|6759|676[1-3])'))) "
+               f"OR ({{len}} = 12 AND regexp_matches({_DIG}, '^(5[06-8]|6)'))) "
                "AND ({luhn_ok})",
     "email_ok": "NOT contains({s}, '://')",  # user@host inside a URL is not an e-mail
     "ipv4_ok": f"regexp_full_match({{s}}, '{_V4}')",
     "ipv6_ok": f"regexp_full_match({{s}}, '{_V6}') AND "
                "length(regexp_replace({s}, '[^0-9a-fA-F]', '', 'g')) >= 5",
     "secret_ok": "regexp_matches({s}, '[0-9]') AND regexp_matches(substr({s}, 4), '[A-Za-z]')",
+    "address_ok": f"NOT regexp_matches({{s}}, '{addresses.REFUSE}')",
     # SSN: a unit number before it (Suite 123-45-6789) is kept in the match so that it can be refused
     "ssn_ok": "regexp_matches({s}, '^[0-9]')",
     # HTTP Basic: base64 of user:password
@@ -106,8 +115,7 @@ MACROS: dict[str, str] = {
                 f"AND NOT regexp_full_match({{s}}, '{_PLACEHOLDER}') AND NOT regexp_matches({{s}}, '{_KNOWN_PREFIX}')",
     "cued_secret_ok": f"NOT regexp_full_match({{s}}, '{_PLACEHOLDER}') AND NOT regexp_matches({{s}}, '{_KNOWN_PREFIX}') "
                       "AND ((length({s}) >= 8 AND regexp_matches({s}, '[0-9]') AND regexp_matches({s}, '[A-Za-z]')) "
-                      "OR (length({s}) >= 16 AND regexp_matches({s}, '[A-Za-z]') "
-                      "AND length(regexp_replace(lower({s}), '[^a-z]', '', 'g')) < length({s})))",
+                      "OR (length({s}) >= 16 AND regexp_matches({s}, '[a-z]') AND regexp_matches({s}, '[A-Z0-9]')))",
 }
 MACROS["card_ok"] = (MACROS["card_ok"].replace("{luhn_ok}", MACROS["luhn_ok"])
                      .replace("{len}", f"length({_DIG})"))
@@ -143,18 +151,21 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in [
        "HTTP Basic credentials: base64 of user:password after 'Basic'"),
     _e("bearer_token", "secret", r"(?i:\bbearer)\s+([A-Za-z0-9._~+/-]{12,}=*)", "token_ok", "'****'",
        "Bearer token (not a JWT or provider key, found as those): 12+ chars with letters and digits"),
-    _e("password", "secret", rf"(?i:{_PASSWORD_KEYS}){_ASSIGN}({_VALUE}{{4,}})", "password_ok", "'****'",
+    _e("password", "secret", _cued(_PASSWORD_KEYS, 4)[0], "password_ok", "'****'",
        "password after a key (password=, \"passwd\": , PGPASSWORD=), in a URL (scheme://user:pass@host), "
-       "or on a command line (--password x, -u user:pass)",
-       extra=(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@\"'<>]+:([^\s/@\"'<>]+)@",
+       "or on a command line (--password x, -u user:pass, mysql -pX)",
+       extra=(*_cued(_PASSWORD_KEYS, 4)[1:],
+              r"[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@\"'<>]*:([^\s/@\"'<>]+)@",
               r"(?:^|\s)--?(?i:password|passwd|pass)(?:=|\s+)[\"']?([^\s\"']{4,})",
-              r"(?:^|\s)(?:-u|--user)\s+[^\s:\"']+:([^\s\"']{4,})")),
-    _e("secret_value", "secret", rf"(?i:{_SECRET_KEYS}){_ASSIGN}({_VALUE}{{8,}})", "cued_secret_ok", "'****'",
+              r"(?:^|\s)(?:-u|--user)\s+[^\s:\"']+:([^\s\"']{4,})",
+              r"(?:^|\s)mysql(?:dump|admin)?\s[^\n]*?\s-p([^\s\"']{4,})")),
+    _e("secret_value", "secret", _cued(_SECRET_KEYS, 8)[0], "cued_secret_ok", "'****'",
        "secret after a key cue (api_key=, \"token\": , X-Api-Key:, client_secret, AccountKey=) or a CLI flag "
-       "(--token, --api-key): 8+ chars with letters and digits, or 16+ mixed",
-       extra=(r"(?:^|\s)--?(?i:token|api-key|apikey|secret|client-secret|auth-token|access-token)(?:=|\s+)"
-              r"[\"']?([^\s\"']{8,})",)),
-    _e("email", "pii", r"((?:[A-Za-z][A-Za-z0-9+.-]*://(?:[^\s:/@\"']+:)?)?[A-Za-z0-9][A-Za-z0-9._%+-]*@"
+       "(--token, --api-key): 8+ chars with letters and digits, or 16+ with lower and upper case or digits",
+       extra=(*_cued(_SECRET_KEYS, 8)[1:],
+              r"(?:^|\s)--?(?i:token|api-key|apikey|secret|client-secret|auth-token|access-token)(?:=|\s+)"
+              r"[\"']?([^\s\"']{8,})")),
+    _e("email", "pii", r"((?:[A-Za-z][A-Za-z0-9+.-]*://[^\s/@\"'<>]*)?[A-Za-z0-9][A-Za-z0-9._%+-]*@"
        r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})", "email_ok",
        r"regexp_replace({m}, '^(.)[^@]*@(.).*(\.[^.]+)$', '\1***@\2***\3')", "e-mail address"),
     _e("iban", "pii",
@@ -167,9 +178,11 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in [
        prefilter=rf"(?i:{_IBAN_CC})\d\d ?[A-Za-z0-9]{{4}}"),
     _e("credit_card", "pii", rf"{_B}((?:[A-Za-z]{{2}}\d{{2}}(?: [A-Za-z0-9]{{4}}){{0,2}} )?(?:{_CARD}))\b", "card_ok",
        f"'****-****-****-' || right({_DIG.replace('{s}', '{m}')}, 4)",
-       "payment card, 12-19 digits (compact, 4-4-4(-4), 4-6-5, 4-6-4), an issuer range of its length, "
-       "passing Luhn"),
-    _e("us_ssn", "pii", r"(?:^|[^\w.+#-])((?i:(?:suite|ste|apt|apartment|unit|room|rm|bldg|floor|fl|no|box|"
+       "payment card, 12-19 digits (compact, 4-4-4(-4), 4-6-5, 4-6-4; 12 or 13 compact digits only after a "
+       "card cue), an issuer range of its length, passing Luhn",
+       extra=(r"(?i:card|cc|pan|maestro|visa|mastercard|amex|credit|debit|payment)[^\n\d]{0,30}?"
+              r"(?:^|[^\w.+-])(\d{12,13})\b",)),
+    _e("us_ssn", "pii", r"(?:^|[^\w.+-])((?i:(?:suite|ste|apt|apartment|unit|room|rm|bldg|floor|fl|box|"
        r"#)\.?#?\s*)?(?:00[1-9]|0[1-9]\d|[1-578]\d\d|6[0-57-9]\d|66[0-57-9])-(?:0[1-9]|[1-9]\d)-"
        r"(?:000[1-9]|00[1-9]\d|0[1-9]\d\d|[1-9]\d{3}))\b",
        "ssn_ok", "'***-**-****'",
@@ -193,7 +206,7 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in [
     _e("date_of_birth", "pii", r"(?i)\b(?:dob|d\.o\.b\.?|date of birth|birth ?date|birthday|born(?: on)?)"
        rf"[\"']?\s*[:=]?\s*[\"']?\s*(?:is\s+|was\s+|on\s+)?({_DATE})\b", None, "'****-**-**'",
        "heuristic: a date right after a DOB cue (DOB, date of birth, born, birthday)"),
-    _e("street_address", "pii", addresses.PATTERN, None, "'[ADDRESS]'",
+    _e("street_address", "pii", addresses.PATTERN, "address_ok", "'[ADDRESS]'",
        "postal address: street and number in US, UK, CA, AU, DE, NL, FR, ES, IT, JP (romanised) layouts, "
        "with the locality lines after it; PO boxes; APO/FPO/DPO military addresses",
        prefilter=addresses.PREFILTER),

@@ -40,21 +40,25 @@ _SEP = r"[ \t\u00a0./-]"
 _GROUP = r"(?:\(\s?\+?\d{1,5}\s?\)|\d{1,8})"
 _EXT = r"(?:\s?(?:x|ext\.?|extn\.?|extension|#)\s?\d{1,6})"
 _CANDIDATE = re.compile(
-    rf"(?<![\w+/.@#$-])(?P<intl>\+\s?|(?<!\d)(?:00|011)(?=[ .-]?[1-9]))?"
+    rf"(?:(?<=\\[nrt])|(?<![\w+/.@#$-]))(?P<intl>\+\s?|(?<!\d)(?:00|011)(?=[ .-]?[1-9]))?"
     rf"(?P<body>{_GROUP}(?:{_SEP}{{0,2}}{_GROUP}){{0,9}})(?P<ext>{_EXT})?(?![\w@])(?![.:-]\d)", re.I)
 _CUE = re.compile(
     r"(?:\b(?:tele?phone|phone|ph|tel|fax|mobile|mob|cell(?:phone)?|handy|gsm|sms|text(?: me)?|whats ?app|"
     r"call(?: (?:me|us|him|her|them|back))?(?: (?:at|on))?|reach (?:me|us|him|her|them)(?: (?:at|on))?|"
     r"(?:contact|phone|mobile|cell|my|home|work|office) (?:number|no\.?|#)|msisdn|telefon|t[ée]l[ée]fono|"
-    r"m[oó]vil|numéro|nummer|dial(?:ed|ing)?)|[\"']?(?:phone|tel|mobile|fax|cell)[\w-]*[\"']?)"
-    r"[\s\"']*(?:number|no\.?|#)?[\s\"']*[:=.]?[\s\"']*(?:is\s+|at\s+|on\s+)?$", re.I)
+    r"m[oó]vil|numéro|nummer|dial(?:ed|ing)?|(?:sent|send|sending|texted|messaged|forwarded|called) (?:to|at|on)|"
+    r"callback(?: number)?|hotline|helpline|rufen sie (?:mich|uns) (?:unter|an)|erreichbar unter|anrufen unter|"
+    r"appele[rz](?:-moi)? au|ll[aá]m[ae](?:me)? al|chiamami al|bel (?:me|ons) op)|"
+    r"[\\\"']*(?:phone|tel|mobile|fax|cell|msisdn)[\w-]*[\\\"']*)"
+    r"{ws}(?:number|no\.?|#)?{ws}[:=.]?{ws}(?:is\s+|at\s+|on\s+)?$".replace("{ws}", r"(?:[\s\"'\\]|\\[nrt])*"), re.I)
 
 _DATE = re.compile(r"(?:19|20)\d\d([-/. ])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])|"
                    r"(?:0?[1-9]|[12]\d|3[01])([-/. ])(?:0?[1-9]|[12]\d|3[01])\2(?:19|20)?\d\d")
 _SSN = re.compile(r"\d{3}-\d{2}-\d{4}")
 _QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+_ISBN = re.compile(r"97[89][- ]\d{1,5}[- ]\d{1,7}[- ]\d{1,7}(?:[- ]\d)?")
 _CARDLIKE = re.compile(r"\d{4}(?:[ -]\d{4}){2,}(?:[ -]\d{1,4})?")
-_THOUSANDS = re.compile(r"\d{1,2}(?:([ ,.])\d{3})(?:\1\d{3})+")
+_THOUSANDS = re.compile(r"\d{1,2}(?:([ ,.])\d{3})(?:\1\d{3})+|\d{3}(?:([ ,.])\d{3}){3,}")
 
 
 @lru_cache(maxsize=None)
@@ -99,7 +103,7 @@ def _possible_international(intl: str, body: str) -> bool:
 def _other_shape(run: str, cue: bool | None) -> bool:
     """``run`` (digits and separators) is written like something other than a phone number."""
     groups = _groups(run)
-    if _DATE.match(run) or _SSN.fullmatch(run) or _QUAD.fullmatch(run) or _CARDLIKE.fullmatch(run):
+    if _DATE.match(run) or _ISBN.fullmatch(run) or _SSN.fullmatch(run) or _QUAD.fullmatch(run) or _CARDLIKE.fullmatch(run):
         return True
     if _THOUSANDS.fullmatch(run) and not cue:
         return True
@@ -122,7 +126,11 @@ def _verdict(intl: str, body: str, cue: bool | None) -> bool | None:
     if not 7 <= len(digits) <= 15 or body.count("(") != body.count(")"):
         return False
     if intl:
-        return _possible_international(intl, body)
+        if _possible_international(intl, body):
+            return True
+        if not (cue and prefix in ("00", "011")):
+            return False
+        body, digits, groups = prefix + body, prefix + digits, [prefix, *groups]  # 00... as a national number
     if len(groups[-1]) == 1 or len(groups) > 1 and len(groups[0]) == 1 and groups[0] not in "01":
         return False  # a lone digit before or after a number is not part of it
     if len(digits) > 12 and not cue:
@@ -137,7 +145,7 @@ def _verdict(intl: str, body: str, cue: bool | None) -> bool | None:
 
 
 _NOT_PHONE = re.compile(r"(?:\b[A-Z]{2}\d\d(?: [A-Z0-9]{4})+ $|\b(?:suite|ste|apt|apartment|unit|room|rm|floor|fl|box|no|order|invoice|ticket|account|"
-                        r"acct|id|ref|serial|sku|po|zip|postcode|ssn|social security(?: number)?(?: is)?|iban|card|version|v)\.?|#)"
+                        r"acct|id|ref|serial|sku|po|zip|postcode|isbn|issn|ssn|social security(?: number)?(?: is)?|iban|card|version|v)\.?|#)"
                         r"\s*[:=]?\s*$", re.I)
 
 
@@ -146,7 +154,7 @@ def _cue_before(text: str, start: int) -> bool | None:
     before = text[max(0, start - 40):start]
     if _CUE.search(before):
         return True
-    return None if _NOT_PHONE.search(before) else False
+    return None if _NOT_PHONE.search(before.replace("\\n", " ")) else False
 
 
 def _spans(body: str) -> list[tuple[int, int]]:
