@@ -158,13 +158,15 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in [
               r"[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@\"'<>]*:([^\s/@\"'<>]+)@",
               r"(?:^|\s)--?(?i:password|passwd|pass)(?:=|\s+)[\"']?([^\s\"']{4,})",
               r"(?:^|\s)(?:-u|--user)\s+[^\s:\"']+:([^\s\"']{4,})",
-              r"(?:^|\s)mysql(?:dump|admin)?\s[^\n]*?\s-p([^\s\"']{4,})")),
+              r"(?:^|\s)mysql(?:dump|admin)?\s[^\n]*?\s-p([^\s\"']{4,})"),
+       prefilter=r"(?i:pass|pwd)|://[^\s/@\"'<>]*:[^\s/@\"'<>]+@|(?:-u|--user)\s|mysql"),
     _e("secret_value", "secret", _cued(_SECRET_KEYS, 8)[0], "cued_secret_ok", "'****'",
        "secret after a key cue (api_key=, \"token\": , X-Api-Key:, client_secret, AccountKey=) or a CLI flag "
        "(--token, --api-key): 8+ chars with letters and digits, or 16+ with lower and upper case or digits",
        extra=(*_cued(_SECRET_KEYS, 8)[1:],
               r"(?:^|\s)--?(?i:token|api-key|apikey|secret|client-secret|auth-token|access-token)(?:=|\s+)"
-              r"[\"']?([^\s\"']{8,})")),
+              r"[\"']?([^\s\"']{8,})"),
+       prefilter=r"(?i:key|secret|token|credential|auth)"),
     _e("email", "pii", r"((?:[A-Za-z][A-Za-z0-9+.-]*://[^\s/@\"'<>]*)?[A-Za-z0-9][A-Za-z0-9._%+-]*@"
        r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})", "email_ok",
        r"regexp_replace({m}, '^(.)[^@]*@(.).*(\.[^.]+)$', '\1***@\2***\3')", "e-mail address"),

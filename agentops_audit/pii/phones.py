@@ -26,6 +26,7 @@ import re
 from functools import lru_cache
 
 import phonenumbers
+import pyarrow as pa
 from phonenumbers import NumberParseException, PhoneMetadata
 
 # Regions tried, in order, for numbers written without a country code.
@@ -164,8 +165,11 @@ def _spans(body: str) -> list[tuple[int, int]]:
 
 def find_phones(text: str | None) -> list[str]:
     """The phone numbers in ``text``, each as written (with its extension), in order of appearance."""
-    if not text:
-        return []
+    return list(_find_phones(text)) if text else []
+
+
+@lru_cache(maxsize=8192)  # stored traces repeat texts (tool results, prompts): each is parsed once
+def _find_phones(text: str) -> tuple[str, ...]:
     found: list[str] = []
     for m in _CANDIDATE.finditer(text):
         intl, body, ext = m.group("intl") or "", m.group("body"), m.group("ext") or ""
@@ -192,12 +196,10 @@ def find_phones(text: str | None) -> list[str]:
                 break
         if best:
             found.append(best)
-    return found
+    return tuple(found)
 
 
 def _udf(texts):
-    import pyarrow as pa
-
     return pa.array([find_phones(t) for t in texts.to_pylist()], type=pa.list_(pa.string()))
 
 
