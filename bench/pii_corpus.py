@@ -7,13 +7,15 @@ calls this script when a corpus is missing. Two corpora, from disjoint template 
   agent tool arguments and results (JSON, with JSON-escaped newlines), shell commands, HTTP headers,
   config files and logs, mixed with hard negatives (unit numbers, ZIP+4, versions, timestamps, order
   ids, UUIDs, prices, coordinates).
-- ``heldout`` (seed 90210): other templates (written separately, not looked at while tuning), other
-  Faker locales (IE, NZ, AT, CH, BE, MX, CA-FR, PT, DK, IN) and other secret shapes.
+- ``heldout`` (seed 90210): other templates, other Faker locales (IE, NZ, AT, CH, BE, MX, CA-FR, PT, DK, IN)
+  and other secret shapes. Its first run was recorded before any change; the failure classes it showed
+  were then fixed, so it is no longer untouched (bench/RESULTS.md says which numbers are which).
+- ``fresh`` (seed 4242): a third template set written after those fixes and scored once, never tuned on.
 
 Types: email, phone, credit_card, iban, us_ssn, ip, secret, street_address. A value is labelled as it
 appears in the text (inside JSON: its escaped form).
 
-    bench/out/pii-venv/bin/python bench/pii_corpus.py own|heldout OUT.jsonl [--n 2500]
+    bench/out/pii-venv/bin/python bench/pii_corpus.py own|heldout|fresh OUT.jsonl [--n 2500]
 """
 from __future__ import annotations
 
@@ -362,17 +364,81 @@ def held_record(v: Values, i: int) -> dict:
     return d.record("heldout")
 
 
+# ---------------------------------------------------------------- fresh templates (evaluated once, never tuned on)
+FRESH_PROSE = {
+    "email": ["Escalating to {v} per the runbook.", "assistant: I found the account ({v}) and reset it.",
+              "mailto:{v}"],
+    "phone": ["The caller left a voicemail from {v} asking about the refund.", "Contact number on file: {v}",
+              "assistant: I will text you at {v} once it ships.", "tel: {v}"],
+    "credit_card": ["Card on file ends in the digits of {v}", "payment_method: {v}", "charge {v} 49.99 EUR"],
+    "iban": ["Payout account {v} verified", "sepa_iban: {v}"],
+    "us_ssn": ["Applicant SSN: {v}", "ssn {v} matched the credit bureau record"],
+    "ip": ["Login from {v} flagged as unusual", "upstream={v}:8080"],
+    "street_address": ["Deliver the replacement to {v}, leave at the door.", "Customer address\n{v}",
+                       "shipping_address: {v}"],
+}
+FRESH_NEGATIVES = [
+    "Apt. {n3} {n2} {n4} buzzer broken", "case {n8} reopened", "rev {d}.{d}.{n2}", "2026-{mm}-{dd}T0{d}:00:00+02:00",
+    "batch {uuid} done", "dimensions 1 200 x 800 mm", "model gpt-4o-2024-08-06", "invoice no. {n5}-{n4}",
+    "room 4{n2}, floor {d}", "ETA {n2} minutes", "session_token_count: {n4}", "secret sauce recipe v{d}",
+    "the password field is empty", "Bearer tokens expire hourly",
+]
+
+
+def fresh_secret(v: Values, d: Doc) -> None:
+    kind = v.r.randrange(8)
+    if kind == 0:
+        d.add('{"tool_call": {"name": "http_get", "arguments": {"url": "https://api.example.com/v2/orders?api_key=')
+        d.add(v.token(32), "secret").add('"}}}')
+    elif kind == 1:
+        d.add("wget --header='Authorization: Bearer ").add(v.token(), "secret").add("' https://files.example.com/x")
+    elif kind == 2:
+        d.add("DATABASE_URL=mysql://app:").add(v.password(), "secret").add("@").add("10.1.2.3", "ip").add(":3306/shop")
+    elif kind == 3:
+        d.add("smtp_password: ").add(v.password(), "secret")
+    elif kind == 4:
+        d.add('{"headers": {"Authorization": "Basic ').add(v.basic(), "secret").add('"}}')
+    elif kind == 5:
+        d.add("SLACK_BOT_TOKEN=").add("xoxb-" + v.s("0123456789", 12) + "-" + v.token(24), "secret")
+    elif kind == 6:
+        d.add("gh auth login --with-token <<< ").add("ghp_" + v.token(36), "secret")
+    else:
+        d.add('"refresh_token": "').add(v.token(40), "secret").add('"')
+
+
+def fresh_record(v: Values, i: int) -> dict:
+    r, d = v.r, Doc()
+    types = list(GENERATORS) + ["secret"]
+    n_pos = 0 if i % 5 == 4 else r.choice([1, 1, 2])
+    for k in range(n_pos):
+        t = r.choice(types)
+        if k:
+            d.add(" ")
+        if t == "secret":
+            fresh_secret(v, d)
+            continue
+        a, b = r.choice(FRESH_PROSE[t]).split("{v}")
+        d.add(a).add(getattr(v, GENERATORS[t])(), t).add(b)
+    for _ in range(r.choice([1, 2]) if n_pos else r.choice([1, 2, 3])):
+        d.add(" " + fill_negative(v, r.choice(FRESH_NEGATIVES)))
+    return d.record("fresh")
+
+
 def build(which: str, n: int) -> list[dict]:
     if which == "own":
         v = Values(1701, OWN_LOCALES, ADDRESS_LOCALES_OWN)
         return [own_record(v, i) for i in range(n)]
+    if which == "fresh":
+        v = Values(4242, OWN_LOCALES + ["en_IE", "de_AT", "fr_CH", "nl_BE"],
+                   ADDRESS_LOCALES_OWN + ["en_IE", "de_AT", "fr_CH", "nl_BE"])
+        return [fresh_record(v, i) for i in range(n)]
     v = Values(90210, HELDOUT_LOCALES, ADDRESS_LOCALES_HELDOUT)
     return [held_record(v, i) for i in range(n)]
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser()
-    p.add_argument("which", choices=["own", "heldout"])
+    p.add_argument("which", choices=["own", "heldout", "fresh"])
     p.add_argument("out")
     p.add_argument("--n", type=int, default=2500)
     a = p.parse_args(argv)

@@ -56,7 +56,8 @@ def engine(which: str):
 
 
 def analyze(corpus: str, out: str, which: str) -> None:
-    rows = [json.loads(line) for line in open(corpus)]
+    with open(corpus) as fh:
+        rows = [json.loads(line) for line in fh]
     analyzer = engine(which)
     analyzer.analyze("warm up jane@example.com 415-555-0123", language="en")
     found = []
@@ -67,8 +68,9 @@ def analyze(corpus: str, out: str, which: str) -> None:
                       for r in results if r.entity_type in TYPES])
     cpu, wall = time.process_time() - c0, time.perf_counter() - t0
     names = sorted(r.name for r in analyzer.registry.recognizers)
-    json.dump({"found": found, "cpu_seconds": cpu, "wall_seconds": wall, "recognizers": names,
-               "texts": len(rows), "chars": sum(len(r["text"]) for r in rows)}, open(out, "w"))
+    with open(out, "w") as fh:
+        json.dump({"found": found, "cpu_seconds": cpu, "wall_seconds": wall, "recognizers": names,
+                   "texts": len(rows), "chars": sum(len(r["text"]) for r in rows)}, fh)
 
 
 def main(argv: list[str] | None = None) -> int:

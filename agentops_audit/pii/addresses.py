@@ -62,9 +62,11 @@ ZIP = r"(?:\d{5}(?:-\d{4})?|\d{4}|[A-Z]\d[A-Z] ?\d[A-Z]\d)"
 UKPC = r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}"
 TAIL_NA = rf"{SEP}{CITY},? [A-Z]{{2,4}}\.?,? {ZIP}"
 TAIL_UK = rf"{SEP}{CITY}(?:{SEP}{CITY})?{SEP}{UKPC}"
-TAIL_EU = rf"{SEP}(?:[A-Z]-)?(?:\d{{5}}|\d{{4}} ?[A-Z]{{2}}|\d{{4}}-\d{{3}}|\d{{4}}),? (?:{SEP})?{CITY}(?: \([A-Z]{{2}}\))?(?: CEDEX(?: \d{{1,2}})?)?"
+TAIL_EU = (rf"{SEP}(?:[A-Z]-)?(?:\d{{5}}|\d{{4}} ?[A-Z]{{2}}|\d{{4}}-\d{{3}}|\d{{4}}),? (?:{SEP})?{CITY}"
+           rf"(?: \([A-Z]{{2}}\))?(?: CEDEX(?: \d{{1,2}})?)?")
 TAIL_NL = rf"{SEP}\d{{4}} ?[A-Z]{{2}}(?:{SEP}{CITY})?"
-TAIL_ES = rf"{SEP}(?:RD \d{{1,2}}{SEP})?{CITY}(?:{SEP}{CITY})?,? \d{{4,5}}(?:-\d{{3,4}})?"   # postcode last (ES, NZ, AU)
+# postcode last (ES, NZ, AU)
+TAIL_ES = rf"{SEP}(?:RD \d{{1,2}}{SEP})?{CITY}(?:{SEP}{CITY})?,? \d{{4,5}}(?:-\d{{3,4}})?"
 TAIL_IE = rf"{SEP}(?:[AC-FHKNPRTV-Y]\d{{2}}|D6W) ?[0-9AC-FHKNPRTV-Y]{{4}}(?:{SEP}{CITY})?"        # Eircode
 TAIL = f"(?:{TAIL_NA}|{TAIL_UK}|{TAIL_NL}|{TAIL_EU}|{TAIL_ES}|{TAIL_IE})"
 
@@ -99,7 +101,8 @@ _TYPE_FIRST = ("Via|Viale|V\\.le|Piazza|P\\.zza|Piazzale|Corso|C\\.so|Largo|Vico
                "quai|impasse|R\\.|Av\\.|Trav\\.|Estrada|Largo|Continuación|Prolongación|Privada|Cerrada|Circuito|"
                "Retorno|Periférico|Diagonal|Calzada|Andador|Corredor|Ampliación|Viaducto|Eje|Boulevard")
 TYPE_FIRST = (rf"(?:{_TYPE_FIRST}) (?:(?:Norte|Sur|Oriente|Poniente|Este|Oeste) )?(?:(?:de la|de los|de las|del|"
-              rf"de|della|delle|dei|degli|dell'|di|d'|da|do|dos|das|San|Santa) ?)?{W}(?: (?:{W}|de|del|la|los|las|y|di|della|dei|e))*,? (?:n[ºo°.]\.? ?)?"
+              rf"de|della|delle|dei|degli|dell'|di|d'|da|do|dos|das|San|Santa) ?)?{W}"
+              rf"(?: (?:{W}|de|del|la|los|las|y|di|della|dei|e))*,? (?:n[ºo°.]\.? ?)?"
               r"\d{1,5}[A-Za-z]?(?:,? (?:Appartamento|Piano|Interno|Int\.|Scala|Apt\.|Piso|Puerta|Portal|Escalera|"
               r"Bajo|Local) ?\w{1,4}|,? \d{1,2}[ºª°] ?[A-Z]?)?")
 _DE_STRONG = ("straße|strasse|str\\.|gasse|allee|platz|weg|ufer|chaussee|steig|pfad|stieg|damm|graben|twiete|"
@@ -107,7 +110,8 @@ _DE_STRONG = ("straße|strasse|str\\.|gasse|allee|platz|weg|ufer|chaussee|steig|
               "stræde|plads|torv|gatan|vägen|gränd|veien|gata")
 _DE_WEAK = ("ring|markt|hof|berg|feld|park|tor|kamp|wall|garten|brücke|dorf|bogen|winkel|blick|höhe|horst|heide|"
             "grund|pad|baan|burg|wal|veld|haven|laantje|erf|wijk|zijde")
-_DE_NAME = rf"(?:(?:Am|An der|An den|Auf der|Auf dem|Im|In der|In den|Zum|Zur|Unter den|Alte|Neue|Große|Kleine) )?{_UP}{_LET}*?"
+_DE_NAME = (r"(?:(?:Am|An der|An den|Auf der|Auf dem|Im|In der|In den|Zum|Zur|Unter den|Alte|Neue|Große|Kleine) )?"
+            rf"{_UP}{_LET}*?")
 COMPOUND = rf"(?:{_DE_NAME}|{W} )(?i:{_DE_STRONG}) ?{NUM}"   # Hauptstraße 12, Berliner Straße 12, Astrup Allé 7
 COMPOUND_WEAK = rf"{_DE_NAME}(?i:{_DE_WEAK}) {NUM}"
 

@@ -43,8 +43,9 @@ _V6 = "|".join([
     rf"{_H}:(?::{_H}){{1,6}}", rf":(?::{_H}){{1,7}}", rf"(?:{_H}:){{6}}{_V4}",
     rf"::(?:[fF]{{4}}(?::0{{1,4}})?:)?{_V4}", rf"(?:{_H}:){{1,4}}:{_V4}",
 ])
-_CARD = (r"\d{14,19}|\d{4}(?:[ -]\d{4}){2}(?:[ -]\d{4}(?:[ -]\d{1,3})?|[ -]\d{1,3})?|"
-         r"\d{4}[ -]\d{6}[ -]\d{4,5}")
+# Grouped forms have fixed shapes: an optional trailing group would swallow a number written after the card
+# (4111 1111 1111 1111 49.99) and the Luhn check would then refuse the whole match.
+_CARD = r"\d{14,19}|\d{4}[ -]\d{4}[ -]\d{4}(?:[ -]\d{4})?|\d{4}[ -]\d{6}[ -]\d{4,5}"
 _B = r"(?:^|[^\w.+-])"  # left delimiter for number-like entities
 _DATE = (r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|(?:jan|feb|mar|apr|may|jun|jul|"
          r"aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}(?:st|nd|rd|th)?,? \d{4}|\d{1,2}(?:st|nd|rd|th)? "
@@ -113,7 +114,8 @@ MACROS: dict[str, str] = {
     "password_ok": f"length({{s}}) >= 4 AND NOT regexp_full_match({{s}}, '{_PLACEHOLDER}')",
     "token_ok": f"length({{s}}) >= 8 AND regexp_matches({{s}}, '[0-9]') AND regexp_matches({{s}}, '[A-Za-z]') "
                 f"AND NOT regexp_full_match({{s}}, '{_PLACEHOLDER}') AND NOT regexp_matches({{s}}, '{_KNOWN_PREFIX}')",
-    "cued_secret_ok": f"NOT regexp_full_match({{s}}, '{_PLACEHOLDER}') AND NOT regexp_matches({{s}}, '{_KNOWN_PREFIX}') "
+    "cued_secret_ok": f"NOT regexp_full_match({{s}}, '{_PLACEHOLDER}') "
+                      f"AND NOT regexp_matches({{s}}, '{_KNOWN_PREFIX}') "
                       "AND ((length({s}) >= 8 AND regexp_matches({s}, '[0-9]') AND regexp_matches({s}, '[A-Za-z]')) "
                       "OR (length({s}) >= 16 AND regexp_matches({s}, '[a-z]') AND regexp_matches({s}, '[A-Z0-9]')))",
 }
@@ -180,7 +182,7 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in [
        prefilter=rf"(?i:{_IBAN_CC})\d\d ?[A-Za-z0-9]{{4}}"),
     _e("credit_card", "pii", rf"{_B}((?:[A-Za-z]{{2}}\d{{2}}(?: [A-Za-z0-9]{{4}}){{0,2}} )?(?:{_CARD}))\b", "card_ok",
        f"'****-****-****-' || right({_DIG.replace('{s}', '{m}')}, 4)",
-       "payment card, 12-19 digits (compact, 4-4-4(-4), 4-6-5, 4-6-4; 12 or 13 compact digits only after a "
+       "payment card, 12-19 digits (compact, 4-4-4-4, 4-4-4, 4-6-5, 4-6-4; 12 or 13 compact digits only after a "
        "card cue), an issuer range of its length, passing Luhn",
        extra=(r"(?i:card|cc|pan|maestro|visa|mastercard|amex|credit|debit|payment)[^\n\d]{0,30}?"
               r"(?:^|[^\w.+-])(\d{12,13})\b",)),

@@ -23,7 +23,7 @@ shape and cue rules above carry the precision instead. Measured in ``bench/pii.p
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import phonenumbers
 import pyarrow as pa
@@ -33,9 +33,10 @@ from phonenumbers import NumberParseException, PhoneMetadata
 REGIONS = ("US", "GB", "DE", "FR", "NL", "ES", "IT", "AU", "CA", "JP", "IN", "BR", "CH", "AT", "BE", "SE",
            "PL", "IE", "NZ", "MX", "PT", "DK", "NO", "FI", "CZ", "ZA", "SG", "HK", "CN", "KR", "IL", "AE")
 
-# RE2 (DuckDB) necessary condition of a finding: seven digits with at most separators between them, or a
-# '+' before digits. Every candidate find_phones accepts has 7+ digits joined by the separators below.
-PREFILTER = r"\+ ?\(?\d|\d(?:[ ./()-]{0,3}\d){6}"
+# RE2 (DuckDB) necessary condition of a finding: a '+' before a digit, or seven digits with nothing but what
+# _CANDIDATE allows between two digit groups (up to two separators, parentheses with a space and a '+'
+# inside them: at most seven characters) between them.
+PREFILTER = "\\+ ?\\(?\\d|\\d(?:[\\s\u00a0./()+-]{0,7}\\d){6}"
 
 _SEP = r"[ \t\u00a0./-]"
 _GROUP = r"(?:\(\s?\+?\d{1,5}\s?\)|\d{1,8})"
@@ -53,8 +54,9 @@ _CUE = re.compile(
     r"[\\\"']*(?:phone|tel|mobile|fax|cell|msisdn)[\w-]*[\\\"']*)"
     r"{ws}(?:number|no\.?|#)?{ws}[:=.]?{ws}(?:is\s+|at\s+|on\s+)?$".replace("{ws}", r"(?:[\s\"'\\]|\\[nrt])*"), re.I)
 
-_DATE = re.compile(r"(?:19|20)\d\d([-/. ])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])|"
-                   r"(?:0?[1-9]|[12]\d|3[01])([-/. ])(?:0?[1-9]|[12]\d|3[01])\2(?:19|20)?\d\d")
+# a date at the start of a run (2024-03-05 14, 05.03.2024); not with spaces, which French phones use
+_DATE = re.compile(r"(?:19|20)\d\d([-/.])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])|"
+                   r"(?:0?[1-9]|[12]\d|3[01])([-/.])(?:0?[1-9]|[12]\d|3[01])\2(?:19|20)?\d\d")
 _SSN = re.compile(r"\d{3}-\d{2}-\d{4}")
 _QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _ISBN = re.compile(r"97[89][- ]\d{1,5}[- ]\d{1,7}[- ]\d{1,7}(?:[- ]\d)?")
@@ -62,7 +64,7 @@ _CARDLIKE = re.compile(r"\d{4}(?:[ -]\d{4}){2,}(?:[ -]\d{1,4})?")
 _THOUSANDS = re.compile(r"\d{1,2}(?:([ ,.])\d{3})(?:\1\d{3})+|\d{3}(?:([ ,.])\d{3}){3,}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _region_lengths(region: str) -> tuple[str, frozenset[int]]:
     meta = PhoneMetadata.metadata_for_region(region)
     return meta.national_prefix or "", frozenset(meta.general_desc.possible_length)
@@ -104,7 +106,7 @@ def _possible_international(intl: str, body: str) -> bool:
 def _other_shape(run: str, cue: bool | None) -> bool:
     """``run`` (digits and separators) is written like something other than a phone number."""
     groups = _groups(run)
-    if _DATE.match(run) or _ISBN.fullmatch(run) or _SSN.fullmatch(run) or _QUAD.fullmatch(run) or _CARDLIKE.fullmatch(run):
+    if _DATE.match(run) or any(p.fullmatch(run) for p in (_ISBN, _SSN, _QUAD, _CARDLIKE)):
         return True
     if _THOUSANDS.fullmatch(run) and not cue:
         return True
@@ -145,8 +147,9 @@ def _verdict(intl: str, body: str, cue: bool | None) -> bool | None:
     return _possible_national(body, digits)
 
 
-_NOT_PHONE = re.compile(r"(?:\b[A-Z]{2}\d\d(?: [A-Z0-9]{4})+ $|\b(?:suite|ste|apt|apartment|unit|room|rm|floor|fl|box|no|order|invoice|ticket|account|"
-                        r"acct|id|ref|serial|sku|po|zip|postcode|isbn|issn|ssn|social security(?: number)?(?: is)?|iban|card|version|v)\.?|#)"
+_NOT_PHONE = re.compile(r"(?:\b[A-Z]{2}\d\d(?: [A-Z0-9]{4})+ $|\b(?:suite|ste|apt|apartment|unit|room|rm|floor|fl|"
+                        r"box|no|order|invoice|ticket|account|acct|id|ref|serial|sku|po|zip|postcode|isbn|issn|ssn|"
+                        r"social security(?: number)?(?: is)?|iban|card|version|v)\.?|#)"
                         r"\s*[:=]?\s*$", re.I)
 
 
