@@ -63,14 +63,19 @@ def _hits(e: Entity, var: str, inline: bool) -> str:
     if e.validator:
         check = f"({_MACROS[e.validator].replace('{s}', 'm')})" if inline else f"{e.validator}(m)"
         found = f"list_filter({found}, lambda m: coalesce({check}, false))"
+    if e.prefilter:  # the cheap necessary condition first: most texts never reach the full patterns
+        found = f"CASE WHEN regexp_matches({var}, {_lit(e.prefilter)}) THEN {found} ELSE []::VARCHAR[] END"
     return found
 
 
 def install_macros(con) -> None:
-    """Create (or replace) the validator macros as TEMP macros on ``con``, and register the phone UDF:
+    """Create the validator macros as TEMP macros on ``con`` (those it lacks), and register the phone UDF:
     idempotent."""
+    have = {r[0] for r in con.execute("SELECT function_name FROM duckdb_functions() WHERE function_name IN "
+                                      f"({', '.join(_lit(n) for n in _MACROS)})").fetchall()}
     for name, body in _MACROS.items():
-        con.execute(f"CREATE OR REPLACE TEMP MACRO {name}(s) AS ({body.replace('{s}', 's')})")
+        if name not in have:
+            con.execute(f"CREATE OR REPLACE TEMP MACRO {name}(s) AS ({body.replace('{s}', 's')})")
     phones.install(con)
 
 

@@ -176,6 +176,8 @@ def _find_phones(text: str) -> tuple[str, ...]:
     found: list[str] = []
     for m in _CANDIDATE.finditer(text):
         intl, body, ext = m.group("intl") or "", m.group("body"), m.group("ext") or ""
+        if sum(c.isdigit() for c in body) < 7:
+            continue  # too short to hold a number: no need to look for a cue
         verdict = _verdict(intl, body, _cue_before(text, m.start()))
         if verdict:
             found.append(m.group(0))
