@@ -436,7 +436,7 @@ def build(which: str, n: int) -> list[dict]:
     return [held_record(v, i) for i in range(n)]
 
 
-def main(argv: list[str] | None = None) -> int:
+def cli(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser()
     p.add_argument("which", choices=["own", "heldout", "fresh"])
     p.add_argument("out")
@@ -454,4 +454,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli())

@@ -73,7 +73,7 @@ def analyze(corpus: str, out: str, which: str) -> None:
                    "texts": len(rows), "chars": sum(len(r["text"]) for r in rows)}, fh)
 
 
-def main(argv: list[str] | None = None) -> int:
+def cli(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("generate")
@@ -93,4 +93,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli())
