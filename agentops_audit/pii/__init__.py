@@ -219,11 +219,12 @@ def mask(text: str | None, extra_patterns: dict[str, str] | None = None) -> str 
     Runs ``mask_sql`` in a per-thread in-memory DuckDB, so detection is exactly the
     scanner's (same RE2 patterns and validators). Text that is not valid UTF-8
     (lone surrogates) has the offending characters replaced by '?' first. Each call binds the masking
-    SQL anew (~10-20 ms): use ``mask_many`` for many texts; repeated texts come from a cache.
+    SQL anew (~20-90 ms): use ``mask_many`` for many texts; repeated texts up to 4 kB come from a cache.
     """
     if text is None:
         return None
-    return _mask_cached(text, tuple(sorted((extra_patterns or {}).items())))
+    extra = tuple(sorted((extra_patterns or {}).items()))
+    return _mask_cached(text, extra) if len(text) <= 4096 else _mask_cached.__wrapped__(text, extra)
 
 
 @lru_cache(maxsize=4096)
