@@ -74,10 +74,13 @@ def _examples(ctx: AuditContext) -> list[dict]:
             FROM tree t JOIN example_trace s ON s.span_id = t.span_id
             LEFT JOIN tool_attempts a ON a.trace_id = s.trace_id AND a.span_id = s.span_id
             ORDER BY t.path""")
-        rows = []
-        for r in spans.iter_rows(named=True):
-            for key in ("tool_args", "tool_result"):
-                text = pii.mask(r[key]) if r[key] else r[key]
+        rows, keys = [], ("tool_args", "tool_result")
+        spans_rows = list(spans.iter_rows(named=True))
+        masked = iter(pii.mask_many([r[k] or None for r in spans_rows for k in keys]))  # one query per example
+        for r in spans_rows:
+            for key in keys:
+                m = next(masked)
+                text = m if r[key] else r[key]
                 r[key] = text[:EXAMPLE_TEXT_CHARS] + ("…" if len(text) > EXAMPLE_TEXT_CHARS else "") if text else text
             rows.append(r)
         examples.append({"session_id": s["session_id"], "trace_id": s["trace_id"], "failed_tools": s["tools"],

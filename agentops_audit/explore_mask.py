@@ -34,6 +34,7 @@ def mask_frame(con: duckdb.DuckDBPyConnection, df: pl.DataFrame,
     if df.is_empty() or not text:
         return df
     values = pl.concat([df[c] for c in text]).drop_nulls().unique().to_frame("v")
+    pii.install(con)  # the phone UDF that mask_sql calls
     con.register("_explore_values", values.to_arrow())
     try:  # MATERIALIZED: the candidates first, so the optimizer cannot run the mask on every value
         masked = db.frame(con, f"""
@@ -62,6 +63,7 @@ def masked_texts(texts: list[str | None], extra: dict[str, str] | None = None) -
         return texts
     con = duckdb.connect()
     try:
+        pii.install(con)
         rows = con.execute(f"SELECT {pii.mask_sql('v', extra)} FROM unnest(?::VARCHAR[]) WITH ORDINALITY t(v, i) "
                            "ORDER BY i", [texts]).fetchall()
     finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib.util
 import ipaddress
 import json
 import random
@@ -25,6 +26,7 @@ from hypothesis import strategies as st
 from agentops_audit import pii
 
 CORPUS = Path(__file__).parent / "data" / "pii_corpus.jsonl"
+BENCH_DATA = Path(__file__).parent.parent / "bench" / "data"
 REGEX_ENTITIES = ["email", "phone", "credit_card", "us_ssn", "iban", "ipv4", "ipv6",
                   "aws_access_key", "api_key_sk", "github_token", "jwt", "private_key"]
 MARKERS = ["[REDACTED]", "[REDACTED_EMAIL]", "<EMAIL>", "<PHONE_NUMBER>", "***", "{{email}}",
@@ -414,3 +416,130 @@ if __name__ == "__main__":
     CORPUS.parent.mkdir(parents=True, exist_ok=True)
     CORPUS.write_text(_dump(build_corpus()))
     print(f"wrote {CORPUS}")
+
+
+# ---------------------------------------------------------------- issue #17: recall on many shapes, precision kept
+def _found(text: str) -> dict[str, list[str]]:
+    """Raw matches per entity in ``text`` (the scan itself stores none)."""
+    c = duckdb.connect()
+    pii.install(c)
+    cols = ", ".join(f"{pii._hits(e, '$1::VARCHAR', inline=False)}" for e in pii.ENTITIES.values())
+    row = c.execute(f"SELECT {cols}", [text]).fetchall()[0]
+    return {name: list(v) for name, v in zip(pii.ENTITIES, row, strict=True) if v}
+
+
+POSITIVES = [
+    # phones: national and international formats, extensions, trunk prefix, 001-, a cue before bare digits
+    ("phone", "Call me at {v} tomorrow", ["(591)341-7776", "206.269.0743x9150", "+1-780-563-6083x7783",
+                                          "+44(0)115 4960914", "04 15 39 15 00", "0837 783533", "+41 (0)36 068 12 41",
+                                          "001-555-123-4567x123", "106-690-7439 x150", "+61.437.406.812",
+                                          "080-9141-7776", "+55 61 9141-7776", "609 141 777", "(0161) 4960066"]),
+    ("phone", "Fax: {v}", ["4155550123", "0612345678"]),
+    ("phone", '{{"tool": "crm", "result": {{"phone": "{v}"}}}}', ["929394227", "+14155550123"]),
+    ("phone", "Rufen Sie mich unter {v} an", ["030 1234567"]),
+    # addresses: ten countries' layouts, multi-line, PO boxes, military
+    ("street_address", "Ship to {v} today", [
+        "9791 Regina Mountains\nAndreaborough, VT 62139", "2328 Figueroa Skyway Apt. 290\nKimberlyview, NJ 78456",
+        "97 Lynda Bridge\nSmithbury\nW88 6FJ", "Studio 01k\nJosh Tunnel\nPort Maxfort\nS6G 2QE",
+        "Schleichstraße 19\n48337 Lichtenfels", "Berliner Straße 12, 10115 Berlin",
+        "825, boulevard de François\n77113 Poirier-sur-Mer", "Sarastraat 9\n5907JO\nHasselt",
+        "Keizersgracht 123, 1015 CJ Amsterdam", "Cuesta de Eufemia Bastida 507\nCantabria, 47999",
+        "Calle de Alcalá 45, 28014 Madrid", "Vicolo Sgalambro, 59\n30010, Campagna Lupia (VE)",
+        "Via Roma 12, 00184 Roma (RM)", "66/9 Maynard Copse\nConnorberg, WA, 2674",
+        "012 Kevin Burgs Suite 796\nFostershire, NU P3E 8B4", "1-2-3 Jingumae, Shibuya-ku, Tokyo 150-0001",
+        "PO Box 123, Springfield, IL 62704", "PSC 1234, Box 5678\nAPO AA 12345", "USNS Smith\nFPO AE 12345",
+        "12 Main St"]),
+    ("street_address", '{{"address": "{v}"}}', ["606 Woods Corners\\nWebbfurt\\nSS82 3FR"]),
+    # cards: 15-digit JCB (2131, 1800), 12-digit Maestro after a card cue, grouped Amex
+    ("credit_card", "card number: {v}", ["213153374068120", "180012345678905", "675912701447", "3782 822463 10005",
+                                         "4111-1111-1111-1111"]),
+    ("credit_card", "card {v} 49.99 EUR", ["4111 1111 1111 1111", "3782 822463 10005"]),  # a number right after
+    ("iban", "IBAN {v} for payout", ["de89370400440532013000", "GB82 WEST 1234 5698 7654 32", "NO9386011117947"]),
+    ("us_ssn", "{v}", ["SSN 123 45 6789", "social security number: 123456789", "ssn=123-45-6789",
+                       "Social Security No. 341-80-0394", "SSN#206-45-7375"]),
+    # secrets in agent tool calls
+    ("http_basic_auth", "curl -H 'Authorization: Basic {v}' https://api", ["dXNlcjpodW50ZXIy"]),
+    ("bearer_token", "Authorization: Bearer {v}", ["a1b2c3d4e5f6g7h8i9j0"]),
+    ("secret_value", "X-Api-Key: {v}", ["82f1f745-ebab-433f-be97-2c1e0edf0f42"]),
+    ("secret_value", '{{"client_secret": "{v}"}}', ["vdCoVaHyzqISZWDDgXtZSxAAGnWq"]),
+    ("password", "psql postgres://admin:{v}@db.internal:5432/orders", ["s3cr3t-Pa55"]),
+    ("password", "mysql -h db -u root --password={v} shop", ["hunter22"]),
+    ("password", "Server=tcp:sql;User Id=app;Password={v};Encrypt=true", ["Tr0ub4dor!3"]),
+    ("password", '{{"tool": "configure", "arguments": {{"passwd": "{v}"}}}}', ["%3Jq&R6rfW"]),
+    ("provider_token", "stripe key {v}", ["sk_live_4eC39HqLyjWDarjtT1zdp7dc"]),
+]
+SSN_FROM = {"SSN 123 45 6789": "123 45 6789", "social security number: 123456789": "123456789",
+            "ssn=123-45-6789": "123-45-6789", "Social Security No. 341-80-0394": "341-80-0394",
+            "SSN#206-45-7375": "206-45-7375"}
+
+
+@pytest.mark.parametrize("entity,template,value", [(e, t, v) for e, t, vs in POSITIVES for v in vs])
+def test_new_shapes_are_found_and_masked(entity, template, value):
+    text = template.format(v=value)
+    expected = SSN_FROM.get(value, value)
+    assert expected in _found(text).get(entity, []), (entity, text, _found(text))
+    masked = pii.mask(text)
+    assert expected not in masked
+    assert _scan_texts([masked]) == [], masked
+
+
+NEGATIVES = [
+    "Suite 999 99 9999 is on the third floor", "Suite 123-45-6789", "Apt #206-45-7375", "ZIP+4 94105-1234",
+    "zip 62704-1234 validated", "version 1.2.3.4567", "release 4.14.925", "at 2024-07-14T12:15:36.349Z",
+    "timestamp 2024-03-05 14:22:31", "order #343779795 shipped", "order id ORD-4153-5550-1234",
+    "trace 44c192b6-a56c-401c-ab67-792315d0d61f", "request_id=7bccbcaa-2018-4e4a-bc33-54e462c4da60",
+    "ISBN 978-3-932-51620-3", "price EUR 1 234 567,89", "disk 500 107 862 016 bytes", "coordinates 37.7749 -122.4194",
+    "In 2024 Wall Street rallied", "Top 47 Key Points", "HTTP/1.1 200 OK", "Step 3 of 10", "epoch 1700000000000 ms",
+    '{"token_type": "bearer", "expires_in": 3600}', '{"max_tokens": 4096}', "token: expired",
+    'api_key: "${OPENAI_API_KEY}"', "password: ********", "password=${DB_PASS}", "Authorization: Bearer [REDACTED]",
+    "Bearer auth is required", "basic authentication failed", "api_key=<your-key-here>", '{"secret": null}',
+    "card 4111 1111 1111 1112 failed Luhn", "IBAN-like DE00 1234 5678 9012 3456 78", "id 562946092557",
+    "values 1 2 3 4 5 6 7", "call extension 9268", "tracking number 1Z99999999999999",
+]
+
+
+@pytest.mark.parametrize("text", NEGATIVES)
+def test_known_false_positive_shapes_stay_out(text):
+    assert _found(text) == {}, _found(text)
+
+
+def test_prefilter_is_lossless_on_every_labelled_corpus():
+    """The audit scans only texts that candidate_pattern matches: every text with a finding must match it."""
+    texts = [json.loads(line)["text"] for line in CORPUS.read_text().splitlines()]
+    for name in ("pii_own.jsonl", "pii_heldout.jsonl"):
+        texts += [json.loads(line)["text"] for line in (BENCH_DATA / name).read_text().splitlines()]
+    texts += [t.format(v=v) for _, t, vs in POSITIVES for v in vs]
+    c = duckdb.connect()
+    pii.install(c)
+    c.execute("CREATE TABLE t AS SELECT unnest(?::VARCHAR[]) AS v", [texts])
+    any_hit = " OR ".join(f"len({pii._hits(e, 'v', inline=False)}) > 0" for e in pii.ENTITIES.values())
+    escaped = c.execute(f"SELECT v FROM t WHERE ({any_hit}) AND NOT regexp_matches(v, ?)",
+                        [pii.candidate_pattern()]).fetchall()
+    assert escaped == []
+    assert c.execute(f"SELECT count(*) FROM t WHERE {any_hit}").fetchall()[0][0] > 3000
+
+
+def test_bench_corpora_meet_the_goals():
+    """Recall and precision per type on the committed corpora (bench/pii.py's scoring), as a regression guard:
+    the tuned corpus must meet every goal; the held-out one is reported by the bench, not pinned here."""
+    spec = importlib.util.spec_from_file_location("bench_pii", BENCH_DATA.parent / "pii.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    rows = [json.loads(line) for line in (BENCH_DATA / "pii_own.jsonl").read_text().splitlines()]
+    found, _ = bench.ours(rows, repeat=1)
+    scores = bench.score(rows, found)
+    for typ, s in scores.items():
+        assert s["labels"] >= 400, typ
+        assert s["recall"] >= bench.GOAL_RECALL[typ], (typ, s["recall"])
+        assert s["precision"] >= bench.GOAL_PRECISION, (typ, s["precision"])
+
+
+def test_mask_sql_needs_the_phone_udf_installed():
+    """mask_sql on a connection without pii.install fails loudly rather than masking less."""
+    c = duckdb.connect()
+    with pytest.raises(duckdb.Error, match="aa_phones"):
+        c.execute(f"SELECT {pii.mask_sql('$1::VARCHAR')}", ["call +14155550123"]).fetchall()
+    pii.install(c)
+    pii.install(c)  # idempotent
+    assert c.execute(f"SELECT {pii.mask_sql('$1::VARCHAR')}", ["call +14155550123"]).fetchall()[0][0] == \
+        "call +1******0123"

@@ -83,6 +83,7 @@ def calibrate(con: duckdb.DuckDBPyConnection, threshold: float, min_cases: int =
                        "WHERE judge IS NOT NULL AND human IS NOT NULL")["n"][0]
     per_item = [_scope(item, table.filter(pl.col("rubric_item") == item), threshold)
                 for item in sorted(set(table["rubric_item"].to_list()))]
+    pii.install(con)  # the phone UDF that mask_sql calls
     masked = pii.mask_sql(f"left(output_text, {EXCERPT_CHARS})")
     disagreements = frame(con, f"""
         SELECT {pii.mask_sql("case_id")} AS case_id, release, rubric_item, judge, human,

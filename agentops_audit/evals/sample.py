@@ -67,6 +67,7 @@ ranked AS (
 def draw(con: duckdb.DuckDBPyConnection, n: int, seed: int, top_workflows: int = 5) -> tuple[pl.DataFrame, dict]:
     """(the sample, one row per session with masked text; per-stratum population and sample counts)."""
     params = {"top": top_workflows, "seed": str(seed)}
+    pii.install(con)  # the phone UDF that mask_sql calls
     sample = frame(con, _SESSIONS_SQL + f"""
         , chosen AS (SELECT * FROM ranked ORDER BY (rank - 1) / stratum_size, draw, session_id LIMIT {int(n)})
         SELECT session_id AS case_id, session_id, trace_id, release, workflow, outcome, tools, stratum,

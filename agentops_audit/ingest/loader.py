@@ -28,6 +28,7 @@ from agentops_audit.ingest.canonical import ARROW_SCHEMA, COLUMNS, Quarantined
 from agentops_audit.ingest.filters import Filters
 from agentops_audit.ingest.postload import settle
 from agentops_audit.ingest.reader import read_bytes, sha256_file
+from agentops_audit.pii import install as install_pii
 from agentops_audit.pii import mask_sql, valid_utf8
 
 FLUSH_ROWS = 50_000
@@ -258,6 +259,7 @@ def store_quarantine(con: duckdb.DuckDBPyConnection, source_id: int,
         "reason": [r[1] for r in records],
         "excerpt": [None if r[2] is None else valid_utf8(r[2]) for r in records],
     })
+    install_pii(con)  # the phone UDF that mask_sql calls
     con.register("_quarantined", table)
     try:
         con.execute(
