@@ -335,6 +335,9 @@ def build_parser() -> argparse.ArgumentParser:
     from agentops_audit.evals import commands as eval_commands
 
     eval_commands.add_parsers(sub)  # gate, sample-evals
+    from agentops_audit.integrations import commands as integration_commands
+
+    integration_commands.add_parsers(sub)  # receive, verify, keygen; --from, --summary-md, --sign, --notify
     return parser
 
 

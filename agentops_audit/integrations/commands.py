@@ -1,0 +1,77 @@
+"""The integration commands and options (registered by ``cli.build_parser`` through ``add_parsers``).
+
+- ``receive``: the local OTLP/HTTP receiver (``receiver``);
+- ``verify`` and ``keygen``: check an audit's hashes and signature; make an Ed25519 key (``verify``);
+- on ``ingest``: ``--from phoenix|mlflow URL`` pulls traces from where they live (``pull``);
+- on ``audit``, ``run``, ``weekly`` and ``gate``: ``--summary-md FILE`` (``summary``); on ``audit``, ``run``
+  and ``weekly``: ``--sign KEY`` (``verify``); on ``weekly``: ``--notify URL`` (``notify``).
+
+Exit codes: ``receive`` exits 0 after a clean stop, 75 when files were left in the spool because the
+database stayed busy (they load at the next start); ``verify`` exits 0 when everything matches, 6 when
+something changed or a signature does not verify, 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from agentops_audit.ingest.reader import InputError
+
+EXIT_VERIFY_FAILED = 6
+EXIT_SPOOL_LEFT = 75
+
+
+def cmd_receive(args) -> int:
+    import signal
+    import threading
+
+    from agentops_audit import db
+    from agentops_audit.integrations import receiver
+
+    db.connect(args.db).close()  # create it, or fail now with one line on another schema version
+    if args.max_body_mb <= 0:
+        raise InputError("--max-body-mb must be positive")
+    if args.flush_seconds <= 0:
+        raise InputError("--flush-seconds must be positive")
+    try:
+        rec = receiver.Receiver(args.db, args.host, args.port, args.spool, interval=args.flush_seconds,
+                                max_body=int(args.max_body_mb * (1 << 20)))
+    except OSError as exc:
+        raise InputError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from exc
+    if args.host not in receiver.LOOPBACK:
+        print(f"warning: listening on {args.host}, not loopback: the receiver has no authentication",
+              file=sys.stderr)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    print(f"Receiving OTLP/HTTP traces at {rec.url} into {args.db} (spool {rec.spool.dir}); "
+          "stop with Ctrl-C or SIGTERM", flush=True)
+    done = rec.serve(stop)
+    s, loaded = rec.stats, rec.loader.stats
+    print(f"Stopped: {s['requests']} requests accepted ({s['spans']} spans, {s['spans_rejected']} to quarantine), "
+          f"{s['requests_rejected']} rejected, {s['requests_too_large']} too large; {loaded['files_loaded']} spool "
+          f"files loaded (read {loaded['rows_read']}, loaded {loaded['rows_loaded']}, duplicate "
+          f"{loaded['rows_duplicate']}, quarantined {loaded['rows_quarantined']})", flush=True)
+    if not done:
+        left = len(rec.loader.pending())
+        print(f"{left} spool files wait in {rec.spool.dir}: {args.db} stayed busy; they load at the next start",
+              file=sys.stderr)
+        return EXIT_SPOOL_LEFT
+    return 0
+
+
+def add_parsers(sub) -> None:
+    from agentops_audit.integrations import receiver
+
+    p = sub.add_parser("receive", help="receive OTLP/HTTP traces (protobuf or JSON) from any OpenTelemetry exporter "
+                                       "into an audit database")
+    p.add_argument("--db", required=True, help="audit database (created if missing)")
+    p.add_argument("--port", type=int, default=receiver.DEFAULT_PORT, help="port (default 4318; 0: any free port)")
+    p.add_argument("--host", default=receiver.DEFAULT_HOST, help="address to bind (default 127.0.0.1)")
+    p.add_argument("--spool", help="spool directory for received requests (default: DB.spool)")
+    p.add_argument("--flush-seconds", type=float, default=1.0,
+                   help="load the spool into the database this often (default 1 s)")
+    p.add_argument("--max-body-mb", type=float, default=receiver.DEFAULT_MAX_BODY / (1 << 20),
+                   help="largest request body accepted, before and after decompression (default 16 MiB)")
+    p.set_defaults(func=cmd_receive)
