@@ -104,6 +104,12 @@ def _pdf(html: Path | None = None):
 
 
 def cmd_ingest(args) -> int:
+    if getattr(args, "from_source", None):  # ingest --from phoenix|mlflow URL: a pull (integrations/pull.py)
+        from agentops_audit.integrations.commands import cmd_pull
+
+        return cmd_pull(args)
+    if not args.paths:
+        raise UsageError("give the files to ingest (PATH...), or pull with --from phoenix|mlflow URL")
     summaries = _ingest(args.paths, args.db, args.format, args.mapping, args)
     return EXIT_USAGE if any(s.error or s.all_quarantined for s in summaries) else 0
 
@@ -264,8 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def inputs(p):
-        p.add_argument("paths", nargs="+", metavar="PATH", help="trace export files, globs or directories (.gz ok)")
+    def inputs(p, nargs="+"):
+        p.add_argument("paths", nargs=nargs, metavar="PATH", help="trace export files, globs or directories (.gz ok)")
         p.add_argument("--format", help="input format, instead of sniffing it (see README)")
         p.add_argument("--mapping", help="YAML mapping file for the input (see README)")
         p.add_argument("--since", help="keep sessions that started at or after this UTC date or date-time")
@@ -273,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--workflow", help="keep sessions of this workflow (agentops.workflow)")
 
     p = sub.add_parser("ingest", help="load trace exports into an audit database")
-    inputs(p)
+    inputs(p, nargs="*")  # none with --from (integrations: pull from Phoenix or MLflow)
     p.add_argument("--db", required=True, help="audit database file (created if missing)")
     p.set_defaults(func=cmd_ingest)
 

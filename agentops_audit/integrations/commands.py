@@ -61,8 +61,52 @@ def cmd_receive(args) -> int:
     return 0
 
 
+def cmd_pull(args) -> int:
+    """``ingest --from phoenix|mlflow URL``: one pull, page by page (``pull``)."""
+    from agentops_audit import db
+    from agentops_audit.ingest.filters import Filters
+    from agentops_audit.integrations import pull
+
+    kind, url = args.from_source
+    if args.paths:
+        raise InputError("--from pulls from a server: give no PATH with it")
+    if kind not in pull.KINDS:
+        raise InputError(f"--from takes one of {', '.join(pull.KINDS)}, not {kind!r}")
+    scope = args.project if kind == "phoenix" else args.experiment
+    if not scope:
+        raise InputError("--from phoenix needs --project P" if kind == "phoenix" else
+                         "--from mlflow needs --experiment E (a name or an id)")
+    if args.page_size < 1 or args.overlap < 0:
+        raise InputError("--page-size must be 1 or more and --overlap 0 or more")
+    if args.format or args.mapping:
+        raise InputError("--format and --mapping do not apply to --from: each server's pages have a known format")
+    window = Filters.of(args.since, args.until)  # checked and parsed here; the window is sent to the server
+    req = pull.Request(kind, url, scope, window.since, window.until, args.page_size, args.overlap,
+                       Path(args.pages_dir) if args.pages_dir else None, Filters.of(workflow=args.workflow))
+    con = db.connect(args.db)
+    try:
+        result = pull.run(con, req, args.db)
+    finally:
+        con.close()
+    print(result.line())
+    return 0
+
+
 def add_parsers(sub) -> None:
-    from agentops_audit.integrations import receiver
+    from agentops_audit.integrations import pull, receiver
+
+    p = sub.choices["ingest"]
+    group = p.add_argument_group("pull from a server instead of files (--since/--until are then the pull's window)")
+    group.add_argument("--from", dest="from_source", nargs=2, metavar=("SERVER", "URL"),
+                       help="phoenix URL (Arize Phoenix base URL) or mlflow URI (MLflow tracking URI)")
+    group.add_argument("--project", help="Phoenix project (name or id)")
+    group.add_argument("--experiment", help="MLflow experiment (name or id)")
+    group.add_argument("--page-size", type=int, default=pull.DEFAULT_PAGE_SIZE,
+                       help=f"spans (Phoenix, at most 1000) or traces (MLflow) per page (default {pull.DEFAULT_PAGE_SIZE})")
+    group.add_argument("--overlap", type=int, default=pull.DEFAULT_OVERLAP_S,
+                       help="MLflow: seconds before the last trace start read that the next pull starts again "
+                            f"(default {pull.DEFAULT_OVERLAP_S})")
+    group.add_argument("--pages-dir", help="where pulled pages are kept (default: DB.pulls/)")
 
     p = sub.add_parser("receive", help="receive OTLP/HTTP traces (protobuf or JSON) from any OpenTelemetry exporter "
                                        "into an audit database")
