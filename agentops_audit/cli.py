@@ -115,13 +115,21 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_audit(args) -> int:
-    return EXIT_CODES[_audit(args.db, args.out, args.config, args.pdf, args.manifest, args.as_of)["verdict"]]
+    from agentops_audit.integrations.commands import finish_audit
+
+    doc = _audit(args.db, args.out, args.config, args.pdf, args.manifest, args.as_of)
+    finish_audit(args, args.out, doc)  # --sign, --summary-md
+    return EXIT_CODES[doc["verdict"]]
 
 
 def cmd_run(args) -> int:
+    from agentops_audit.integrations.commands import finish_audit
+
     db_path = args.db or str(Path(args.out) / "audit.duckdb")
     _ingest(args.paths, db_path, args.format, args.mapping, args)
-    return EXIT_CODES[_audit(db_path, args.out, args.config, args.pdf, args.manifest, args.as_of)["verdict"]]
+    doc = _audit(db_path, args.out, args.config, args.pdf, args.manifest, args.as_of)
+    finish_audit(args, args.out, doc)  # --sign, --summary-md
+    return EXIT_CODES[doc["verdict"]]
 
 
 def cmd_demo(args) -> int:
@@ -231,6 +239,9 @@ def cmd_weekly(args) -> int:
         for result in done:
             if result.rendered:
                 print(f"PDF:     {_pdf(result.out_dir / 'readiness-report.html')}")
+    from agentops_audit.integrations.commands import finish_weekly
+
+    finish_weekly(args, done)  # --sign, --summary-md, --notify
     return EXIT_CODES[done[-1].doc["verdict"]]
 
 

@@ -92,8 +92,118 @@ def cmd_pull(args) -> int:
     return 0
 
 
+def cmd_verify(args) -> int:
+    from agentops_audit.integrations import verify
+
+    report = verify.verify(args.dir, key_path=args.key, root=args.root, db_path=args.db)
+    print(f"{args.dir}:")
+    for line in report.lines:
+        print(line)
+    if report.changed:
+        print(f"FAILED: {report.changed} check{'s' if report.changed != 1 else ''} failed"
+              + (f", {report.unchecked} not checked" if report.unchecked else ""))
+        return EXIT_VERIFY_FAILED
+    print("verified" + (f" ({report.unchecked} not checked: not found here)" if report.unchecked else ""))
+    return 0
+
+
+def cmd_keygen(args) -> int:
+    from agentops_audit.integrations import verify
+
+    private, public = verify.keygen(args.out)
+    print(f"Wrote {private} (private: keep it secret, sign with --sign {private}) and {public} (give it to "
+          f"reviewers: verify --key {public})")
+    return 0
+
+
+def finish_audit(args, out_dir: str | Path, doc: dict) -> None:
+    """After ``audit`` or ``run``: sign audit.json (``--sign``) and write the Markdown summary (``--summary-md``)."""
+    from agentops_audit.integrations import summary, verify
+
+    path = Path(out_dir) / "audit.json"
+    if getattr(args, "sign", None):
+        print(f"Signed:  {verify.sign(path, args.sign)}")
+    if getattr(args, "summary_md", None):
+        report = Path(out_dir) / "readiness-report.html"
+        text = summary.audit_markdown(doc, report if report.exists() else None)
+        print(f"Summary: {summary.write(args.summary_md, text)}")
+
+
+def finish_weekly(args, done: list) -> None:
+    """After ``weekly``: sign every week's audit.json, summarise and notify the last week."""
+    from agentops_audit.integrations import notify, summary, verify
+
+    if getattr(args, "sign", None):
+        for result in done:
+            print(f"Signed:  {verify.sign(result.out_dir / 'audit.json', args.sign)}")
+    last = done[-1]
+    report = str(last.out_dir / "readiness-report.html") if last.rendered else None
+    if getattr(args, "summary_md", None):
+        print(f"Summary: {summary.write(args.summary_md, summary.audit_markdown(last.doc, report))}")
+    if getattr(args, "notify", None):
+        outcome = notify.post(args.notify, notify.payload(last.doc, args.notify_format, report),
+                              timeout=args.notify_timeout, retries=args.notify_retries)
+        if outcome.delivered:
+            print(f"Notified {notify.where(args.notify)} ({args.notify_format}, HTTP {outcome.status})")
+        else:  # never fails the audit
+            print(f"warning: could not notify {notify.where(args.notify)} after {outcome.attempts} attempt"
+                  f"{'s' if outcome.attempts != 1 else ''}: {outcome.error}; the audit itself is done",
+                  file=sys.stderr)
+
+
+def _key_file(text: str) -> str:
+    import argparse
+
+    from agentops_audit.integrations import verify
+
+    try:
+        verify._load_key(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _webhook(text: str) -> str:
+    import argparse
+
+    from agentops_audit.integrations import notify
+
+    problem = notify.check_url(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return text
+
+
 def add_parsers(sub) -> None:
-    from agentops_audit.integrations import pull, receiver
+    from agentops_audit.integrations import notify, pull, receiver
+
+    for name in ("audit", "run", "weekly", "gate"):
+        sub.choices[name].add_argument(
+            "--summary-md", metavar="FILE", help="also write a short Markdown verdict (for $GITHUB_STEP_SUMMARY or a "
+                                                 "pull-request comment; appended when FILE is $GITHUB_STEP_SUMMARY)")
+    for name in ("audit", "run", "weekly"):
+        sub.choices[name].add_argument(
+            "--sign", metavar="KEY", type=_key_file,
+            help="sign audit.json into audit.json.sig: an Ed25519 PEM private key (see `keygen`) or a file holding "
+                 "an HMAC secret of 32 bytes or more")
+    p = sub.choices["weekly"]
+    p.add_argument("--notify", metavar="URL", type=_webhook,
+                   help="post the last week's verdict and alerts to this webhook (a failed post never fails the run)")
+    p.add_argument("--notify-format", choices=notify.FORMATS, default="json", help="json (default) or slack blocks")
+    p.add_argument("--notify-timeout", type=float, default=10.0, help="seconds per attempt (default 10)")
+    p.add_argument("--notify-retries", type=int, default=3, help="retries after the first attempt (default 3)")
+
+    p = sub.add_parser("verify", help="recompute the sha256 of an audit's inputs, config, catalog and itself; check "
+                                      "its signature (exit 0 verified, 6 changed)")
+    p.add_argument("dir", metavar="DIR", help="audit output directory (or its audit.json)")
+    p.add_argument("--key", help="the signer's public key (Ed25519 PEM) or the HMAC secret file")
+    p.add_argument("--root", help="directory that relative input paths are relative to (default: the current one)")
+    p.add_argument("--db", help="also compare the inputs with this audit database's ledger")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("keygen", help="write an Ed25519 key pair for --sign (KEY and KEY.pub; never overwrites)")
+    p.add_argument("--out", required=True, help="private key file to write (the public key goes to OUT.pub)")
+    p.set_defaults(func=cmd_keygen)
 
     p = sub.choices["ingest"]
     group = p.add_argument_group("pull from a server instead of files (--since/--until are then the pull's window)")
