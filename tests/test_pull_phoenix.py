@@ -31,17 +31,19 @@ def phoenix(tmp_path_factory):
     with servers.phoenix(tmp_path_factory.mktemp("phoenix")) as url:
         prov = TracerProvider(resource=Resource.create({"openinference.project.name": PROJECT}))
         prov.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=url + "/v1/traces")))
-        yield url, prov.get_tracer("support")
-        prov.shutdown()
+        try:
+            yield url, prov.get_tracer("support")
+        finally:
+            prov.shutdown()
 
 
 def session(tracer, name: str, start_ns: int | None = None) -> None:
-    with tracer.start_as_current_span("support_agent", start_time=start_ns, attributes={
-            "openinference.span.kind": "AGENT", "session.id": name}):
-        with tracer.start_as_current_span("lookup_order", attributes={
-                "openinference.span.kind": "TOOL", "tool.name": "lookup_order", "session.id": name,
-                "input.value": '{"order_id": "A1"}', "output.value": "shipped"}):
-            pass
+    agent = {"openinference.span.kind": "AGENT", "session.id": name}
+    tool = {"openinference.span.kind": "TOOL", "tool.name": "lookup_order", "session.id": name,
+            "input.value": '{"order_id": "A1"}', "output.value": "shipped"}
+    with tracer.start_as_current_span("support_agent", start_time=start_ns, attributes=agent), \
+            tracer.start_as_current_span("lookup_order", attributes=tool):
+        pass
 
 
 def stored(url: str) -> int:
@@ -81,11 +83,12 @@ def test_pull_pages_resumes_by_insertion_order_and_accounts_per_pull(phoenix, tm
 
     assert pull(db, url, "--page-size", "4") == 0
     assert rows(db, "SELECT count(*), count(DISTINCT session_id) FROM spans") == [(6, 3)]
-    assert sorted(r[0] for r in rows(db, "SELECT tool_name FROM spans WHERE span_type = 'tool'")) == ["lookup_order"] * 3
+    tools = rows(db, "SELECT tool_name FROM spans WHERE span_type = 'tool'")
+    assert [t[0] for t in tools] == ["lookup_order"] * 3
     pages = rows(db, "SELECT p.path, p.records, s.sha256, s.rows_read, s.format FROM pull_pages p "
                      "JOIN sources s USING (source_id) WHERE p.pull_id = 1 ORDER BY page")
     assert [p[1] for p in pages] == [4, 2]  # two pages of at most 4 spans
-    for path, _, sha, read, fmt in pages:  # each page file is in the ledger, as the server returned it
+    for path, _, sha, _read, fmt in pages:  # each page file is in the ledger, as the server returned it
         assert hashlib.sha256(Path(path).read_bytes()).hexdigest() == sha and fmt == "openinference"
         assert "next_cursor" in json.loads(Path(path).read_text())
     pull1 = rows(db, "SELECT status, pages, rows_read, rows_loaded, mark FROM pulls WHERE pull_id = 1")[0]

@@ -242,8 +242,9 @@ def test_port_in_use_is_one_line(tmp_path):
         sock.bind(("127.0.0.1", 0))
         sock.listen()
         port = sock.getsockname()[1]
-        proc = subprocess.run([sys.executable, "-m", "agentops_audit.cli", "receive", "--db", str(tmp_path / "x.duckdb"),
-                               "--port", str(port)], capture_output=True, text=True, timeout=60)
+        proc = subprocess.run([sys.executable, "-m", "agentops_audit.cli", "receive", "--db",
+                               str(tmp_path / "x.duckdb"), "--port", str(port)], capture_output=True, text=True,
+                              timeout=60)
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("agentops-audit: error: cannot listen on 127.0.0.1:")
     assert "Traceback" not in proc.stderr

@@ -212,7 +212,8 @@ def add_parsers(sub) -> None:
     group.add_argument("--project", help="Phoenix project (name or id)")
     group.add_argument("--experiment", help="MLflow experiment (name or id)")
     group.add_argument("--page-size", type=int, default=pull.DEFAULT_PAGE_SIZE,
-                       help=f"spans (Phoenix, at most 1000) or traces (MLflow) per page (default {pull.DEFAULT_PAGE_SIZE})")
+                       help="spans (Phoenix, at most 1000) or traces (MLflow) per page "
+                            f"(default {pull.DEFAULT_PAGE_SIZE})")
     group.add_argument("--overlap", type=int, default=pull.DEFAULT_OVERLAP_S,
                        help="MLflow: seconds before the last trace start read that the next pull starts again "
                             f"(default {pull.DEFAULT_OVERLAP_S})")

@@ -83,10 +83,11 @@ class PullResult:
     def line(self) -> str:
         t = self.totals
         start = describe(self.source.split(" ", 1)[0], self.resumed_from)
+        kind = self.source.split(" ", 1)[0]
+        filtered = f", filtered {t['rows_filtered']}" if t["rows_filtered"] else ""
         return (f"pull {self.pull_id} of {self.source} ({start}): {self.pages} page{'s' if self.pages != 1 else ''}, "
                 f"read {t['rows_read']}, loaded {t['rows_loaded']}, duplicate {t['rows_duplicate']}, "
-                f"quarantined {t['rows_quarantined']}" + (f", filtered {t['rows_filtered']}" if t["rows_filtered"]
-                                                          else "") + f"; the next pull starts " + describe(self.source.split(" ", 1)[0], self.mark))
+                f"quarantined {t['rows_quarantined']}{filtered}; the next pull starts {describe(kind, self.mark)}")
 
 
 def describe(kind: str, mark: str | None) -> str:
