@@ -44,13 +44,10 @@ class Receiver:
     def __init__(self, db_path: str | Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
                  spool_dir: str | Path | None = None, interval: float = 1.0, max_body: int = DEFAULT_MAX_BODY,
                  echo: Callable[[str], None] = print):
-        from agentops_audit.ingest.canonical import extend_map
-
         self.max_body, self.echo = max_body, echo
         self.spool = Spool(spool_dir or default_spool(db_path))
         self.loader = Loader(self.spool, db_path, interval, echo, limit=max_body)
         self.stats: Counter = Counter()
-        self.mapping = extend_map(None)
         self._closing, self._inflight = False, 0
         self._cond = threading.Condition()
         handler = type("OtlpHandler", (_Handler,), {"receiver": self})
@@ -112,18 +109,19 @@ class Receiver:
                                                         f"e.g. {reason}"}}, kind
 
     def _check(self, batches: list) -> tuple[int, int, str | None]:
-        """(spans, spans the ingest will quarantine, the first reason), with the ingest's own span reader."""
-        from agentops_audit.ingest.canonical import Quarantined
-        from agentops_audit.ingest.otlp import span_row, spans_of
+        """(spans, spans the ingest will quarantine for their ids or timestamps, the first reason). The ingest
+        also quarantines a span whose attributes have the wrong type; reading every attribute here would halve
+        the receiver's throughput, so those show in the ledger and the quarantine only."""
+        from agentops_audit.ingest.otlp import spans_of
 
         total = rejected = 0
         reason = None
-        for span, resource in spans_of(batches):
+        for span, _ in spans_of(batches):
             total += 1
-            row = span_row(span, resource, "", self.mapping)
-            if isinstance(row, Quarantined):
+            problem = span_problem(span)
+            if problem:
                 rejected += 1
-                reason = reason or row.reason
+                reason = reason or problem
         return total, rejected, reason
 
     def _reject(self, body: bytes, kind: str | None, encoding: str | None) -> None:
@@ -155,6 +153,30 @@ class Receiver:
             self._cond.wait_for(lambda: self._inflight == 0, timeout=drain_timeout)
         self.server.server_close()
         return self.loader.stop()
+
+
+def span_problem(span) -> str | None:
+    """Why the ingest (``otlp.span_row``) will quarantine ``span`` for its ids or timestamps, in its words."""
+    from agentops_audit.ingest.otlp import MAX_NS, MIN_NS, hex_id
+
+    if not isinstance(span, dict):
+        return "span without a valid trace id"
+    if hex_id(span.get("traceId", span.get("trace_id")), 16) is None:
+        return "span without a valid trace id"
+    if hex_id(span.get("spanId", span.get("span_id")), 8) is None:
+        return "span without a valid span id"
+    try:
+        start = int(span.get("startTimeUnixNano", span.get("start_time_unix_nano")) or 0)
+        end = int(span.get("endTimeUnixNano", span.get("end_time_unix_nano")) or 0)
+    except (TypeError, ValueError, OverflowError):
+        return "timestamp is not an integer"
+    if start < MIN_NS:
+        return "impossible start timestamp (missing, or before 2000)"
+    if end and end < start:
+        return "impossible timestamps: end before start"
+    if start > MAX_NS or end > MAX_NS:
+        return "impossible timestamp (after 2262)"
+    return None
 
 
 def _status_message(fields: dict) -> bytes:
