@@ -82,8 +82,9 @@ def encode(request: ExportTraceServiceRequest, encoding: str, compress: bool) ->
 
 
 def start(db: Path, spool: Path, flush: float) -> tuple[subprocess.Popen, str, int]:
-    proc = subprocess.Popen([sys.executable, "-m", "agentops_audit.cli", "receive", "--db", str(db), "--port", "0",
-                             "--spool", str(spool), "--flush-seconds", str(flush)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    cmd = [sys.executable, "-m", "agentops_audit.cli", "receive", "--db", str(db), "--port", "0", "--spool", str(spool),
+           "--flush-seconds", str(flush)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     line = proc.stdout.readline()
     url = line.split(" at ", 1)[1].split(" ", 1)[0]

@@ -111,7 +111,8 @@ def to_json(request) -> dict:
     for rs in request.resource_spans:
         resource = _some(attributes=_attrs(rs.resource.attributes),
                          droppedAttributesCount=rs.resource.dropped_attributes_count)
-        scopes = [_some(scope=_some(name=ss.scope.name, version=ss.scope.version, attributes=_attrs(ss.scope.attributes),
+        scopes = [_some(scope=_some(name=ss.scope.name, version=ss.scope.version,
+                                    attributes=_attrs(ss.scope.attributes),
                                     droppedAttributesCount=ss.scope.dropped_attributes_count),
                         spans=[_span(s) for s in ss.spans], schemaUrl=ss.schema_url)
                   for ss in rs.scope_spans]
