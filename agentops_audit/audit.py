@@ -170,7 +170,7 @@ def run(db_path: str | Path, config: dict | None = None, validator: Validator | 
         doc["integrity"] = verify.block(con, config_path, config, manifest)  # sha256 of what the result rests on
     finally:
         con.close()
-    return doc
+    return verify.seal(doc)  # write seals again: a caller may have added to the document
 
 
 def _item(cat: catalog.Catalog, result) -> dict:

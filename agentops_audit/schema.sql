@@ -103,8 +103,9 @@ CREATE TABLE IF NOT EXISTS session_registry (
 
 -- Pulls from where traces live (`ingest --from phoenix|mlflow`): one row per pull, one per page. Each page is
 -- a file loaded like any export, so it has its own row in `sources`; a pull's totals are its pages' sums.
--- `mark` is where the next pull of the same source resumes (Phoenix: the last span row id read; MLflow: the latest
--- trace start read, epoch ms, less --overlap). Tables only pulls write and nothing else reads: no schema version change.
+-- `mark` is where the next pull of the same source resumes (Phoenix: the last span row id read; MLflow: the
+-- latest trace start read, epoch ms, less --overlap). Only pulls write these tables and nothing else reads them:
+-- no schema version change.
 CREATE TABLE IF NOT EXISTS pulls (
     pull_id          INTEGER PRIMARY KEY,
     source           VARCHAR NOT NULL,   -- 'phoenix http://127.0.0.1:6006 project support-agent'
