@@ -19,10 +19,15 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@ $(VENV)/.installed
 
+# The local Phoenix and MLflow servers that tests/test_pull.py starts (extra `servers`; heavy, so not in `dev`).
+$(VENV)/.installed-servers: pyproject.toml | $(VENV)/.installed-dev
+	$(BIN)/python -m pip install --quiet -e ".[dev,servers]"
+	touch $@
+
 audit: $(VENV)/.installed
 	$(BIN)/agentops-audit demo --out $(OUT)
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev $(VENV)/.installed-servers
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-dev

@@ -21,6 +21,7 @@ from agentops_audit.evaluators import AuditContext, evaluate
 from agentops_audit.evaluators.attested import as_of as reference_date
 from agentops_audit.evaluators.attested import declared_phase
 from agentops_audit.evaluators.evals import summary as eval_summary
+from agentops_audit.integrations import regulation, verify
 from agentops_audit.metrics import params, tool_classes
 from agentops_audit.results import NO_DATA, NOT_APPLICABLE
 from agentops_audit.verdict import decide
@@ -142,14 +143,15 @@ def _provenance(con) -> dict:
 
 def run(db_path: str | Path, config: dict | None = None, validator: Validator | None = None,
         manifest: readiness.Manifest | str | Path | None = None, as_of: date | None = None,
-        week: str | None = None, history: str | Path | None = None) -> dict:
+        week: str | None = None, history: str | Path | None = None, config_path: str | Path | None = None) -> dict:
     """Audit ``db_path`` and return the audit document (see ``write``).
 
     ``manifest`` is the readiness manifest (loaded, or a path to load); without one the attested items
     are NO_DATA. ``as_of`` is the reference date for staleness (default: the end of the audited window).
     ``week`` (ISO, e.g. ``2026-W46``) audits only the sessions that started in that week
     (``windows.restrict``); ``history`` is the weekly history store (``history.py``) that its
-    week-over-week checks, alerts, streaks and trends read (``trends.Scope``).
+    week-over-week checks, alerts, streaks and trends read (``trends.Scope``). ``config_path`` is the file
+    ``config`` was read from, hashed into ``integrity`` with the inputs, manifest and catalog.
     """
     config = config or {}
     if manifest is not None and not isinstance(manifest, readiness.Manifest):
@@ -197,9 +199,11 @@ def run(db_path: str | Path, config: dict | None = None, validator: Validator | 
         }
         if scope:  # week, weekly_metrics, alerts, streaks, trends
             doc.update(scope.document(ctx, results))
+        doc["regulation"] = regulation.evaluate(doc)  # evidence per framework control (checks/regulation.yml)
+        doc["integrity"] = verify.block(con, config_path, config, manifest)  # sha256 of what the result rests on
     finally:
         con.close()
-    return doc
+    return verify.seal(doc)  # write seals again: a caller may have added to the document
 
 
 def _item(cat: catalog.Catalog, result) -> dict:
@@ -241,6 +245,7 @@ def write(doc: dict, out_dir: str | Path) -> Path:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "audit.json"
+    verify.seal(doc)  # integrity.document_sha256: the digest `agentops-audit verify` recomputes
     path.write_text(json.dumps(doc, indent=2, default=str))
     return path
 

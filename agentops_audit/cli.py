@@ -123,18 +123,32 @@ def _pdf(html: Path | None = None):
 
 
 def cmd_ingest(args) -> int:
+    if getattr(args, "from_source", None):  # ingest --from phoenix|mlflow URL: a pull (integrations/pull.py)
+        from agentops_audit.integrations.commands import cmd_pull
+
+        return cmd_pull(args)
+    if not args.paths:
+        raise UsageError("give the files to ingest (PATH...), or pull with --from phoenix|mlflow URL")
     summaries = _ingest(args.paths, args.db, args.format, args.mapping, args)
     return EXIT_USAGE if any(s.error or s.all_quarantined for s in summaries) else 0
 
 
 def cmd_audit(args) -> int:
-    return EXIT_CODES[_audit(args.db, args.out, args.config, args.pdf, args.manifest, args.as_of)["verdict"]]
+    from agentops_audit.integrations.commands import finish_audit
+
+    doc = _audit(args.db, args.out, args.config, args.pdf, args.manifest, args.as_of)
+    finish_audit(args, args.out, doc)  # --sign, --summary-md
+    return EXIT_CODES[doc["verdict"]]
 
 
 def cmd_run(args) -> int:
+    from agentops_audit.integrations.commands import finish_audit
+
     db_path = args.db or str(Path(args.out) / "audit.duckdb")
     _ingest(args.paths, db_path, args.format, args.mapping, args)
-    return EXIT_CODES[_audit(db_path, args.out, args.config, args.pdf, args.manifest, args.as_of)["verdict"]]
+    doc = _audit(db_path, args.out, args.config, args.pdf, args.manifest, args.as_of)
+    finish_audit(args, args.out, doc)  # --sign, --summary-md
+    return EXIT_CODES[doc["verdict"]]
 
 
 def cmd_demo(args) -> int:
@@ -246,6 +260,9 @@ def cmd_weekly(args) -> int:
         for result in done:
             if result.rendered:
                 print(f"PDF:     {_pdf(result.out_dir / 'readiness-report.html')}")
+    from agentops_audit.integrations.commands import finish_weekly
+
+    finish_weekly(args, done)  # --sign, --summary-md, --notify
     return EXIT_CODES[done[-1].doc["verdict"]]
 
 
@@ -285,8 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def inputs(p):
-        p.add_argument("paths", nargs="+", metavar="PATH", help="trace export files, globs or directories (.gz ok)")
+    def inputs(p, nargs="+"):
+        p.add_argument("paths", nargs=nargs, metavar="PATH", help="trace export files, globs or directories (.gz ok)")
         p.add_argument("--format", help="input format, instead of sniffing it (see README)")
         p.add_argument("--mapping", help="YAML mapping file for the input (see README)")
         p.add_argument("--since", help="keep sessions that started at or after this UTC date or date-time")
@@ -294,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--workflow", help="keep sessions of this workflow (agentops.workflow)")
 
     p = sub.add_parser("ingest", help="load trace exports into an audit database")
-    inputs(p)
+    inputs(p, nargs="*")  # none with --from (integrations: pull from Phoenix or MLflow)
     p.add_argument("--db", required=True, help="audit database file (created if missing)")
     p.set_defaults(func=cmd_ingest)
 
@@ -356,6 +373,9 @@ def build_parser() -> argparse.ArgumentParser:
     from agentops_audit.evals import commands as eval_commands
 
     eval_commands.add_parsers(sub)  # gate, sample-evals
+    from agentops_audit.integrations import commands as integration_commands
+
+    integration_commands.add_parsers(sub)  # receive, verify, keygen; --from, --summary-md, --sign, --notify
     return parser
 
 

@@ -16,7 +16,7 @@ UPGRADES: dict[str, list[str]] = {
           """UPDATE spans SET llm_purpose = json_extract_string(attributes, '$."agentops.llm.purpose"')
              WHERE contains(attributes::VARCHAR, '"agentops.llm.purpose"')"""],
     "3": ["ALTER TABLE spans ADD COLUMN derived_from VARCHAR"],  # message tool calls: derived by the next ingest
-    "4": [],  # log_events is a new table: schema.sql creates it
+    "4": [],  # log_events, pulls, pull_pages are new tables: schema.sql creates them
 }
 
 

@@ -116,6 +116,38 @@ CREATE TABLE IF NOT EXISTS session_registry (
     workflow   VARCHAR
 );
 
+-- Pulls from where traces live (`ingest --from phoenix|mlflow`): one row per pull, one per page. Each page is
+-- a file loaded like any export, so it has its own row in `sources`; a pull's totals are its pages' sums.
+-- `mark` is where the next pull of the same source resumes (Phoenix: the last span row id read; MLflow: the
+-- latest trace start read, epoch ms, less --overlap). Only pulls write these tables and nothing else reads them:
+-- no schema version change.
+CREATE TABLE IF NOT EXISTS pulls (
+    pull_id          INTEGER PRIMARY KEY,
+    source           VARCHAR NOT NULL,   -- 'phoenix http://127.0.0.1:6006 project support-agent'
+    window_start     TIMESTAMP,          -- --since, --until (UTC)
+    window_end       TIMESTAMP,
+    resumed_from     VARCHAR,            -- the mark it started after (NULL: from the start or --since)
+    mark             VARCHAR,            -- where the next pull resumes (NULL unless complete)
+    status           VARCHAR NOT NULL,   -- running, complete, interrupted
+    pages            INTEGER NOT NULL,
+    rows_read        BIGINT NOT NULL,
+    rows_loaded      BIGINT NOT NULL,
+    rows_duplicate   BIGINT NOT NULL,
+    rows_quarantined BIGINT NOT NULL,
+    rows_filtered    BIGINT NOT NULL,
+    started_at       TIMESTAMP NOT NULL,
+    finished_at      TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS pull_pages (
+    pull_id   INTEGER NOT NULL,
+    page      INTEGER NOT NULL,
+    source_id INTEGER,                   -- the ledger row of the page's content (sha256)
+    path      VARCHAR NOT NULL,
+    records   INTEGER NOT NULL,          -- spans (Phoenix) or traces (MLflow) on the page
+    PRIMARY KEY (pull_id, page)
+);
+
 -- Every span with the session it belongs to: its own session id, else the trace's (the smallest, should a
 -- trace carry several: the same answer in every query), else the trace id. Spans with a session id need no
 -- join; the trace's session is looked up only for traces that have a span without one (none at all in a

@@ -122,7 +122,7 @@ def _one(db_path, history_path, week: Week, out: Path, config_path, manifest_pat
         from agentops_audit import config as audit_config
 
         doc = audit.run(db_path, audit_config.load(config_path), validator=validator, manifest=manifest_path,
-                        as_of=as_of, week=week.label, history=history_path)
+                        as_of=as_of, week=week.label, history=history_path, config_path=config_path)
         audit.write(doc, out)
     run_id = history.record(history_path, doc, lock)
     alerts = doc.get("alerts") or []

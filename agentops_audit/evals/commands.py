@@ -74,6 +74,10 @@ def cmd_gate(args) -> int:
     _print_gate(result)
     if args.json:
         Path(args.json).write_text(json.dumps(result.to_dict(), indent=2))
+    if getattr(args, "summary_md", None):  # added by integrations.commands
+        from agentops_audit.integrations import summary
+
+        print(f"Summary: {summary.write(args.summary_md, summary.gate_markdown(result.to_dict()))}")
     return GATE_EXIT[result.decision]
 
 
