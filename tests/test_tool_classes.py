@@ -94,3 +94,15 @@ def test_an_unclassifiable_tool_is_named_where_writes_are_missing(tmp_path):
     con.close()
     item = _statuses(audit.run(tmp_path / "a.duckdb"))["security.tool-gateway"]
     assert item["status"] == "NO_DATA" and "could not be classified: say_hello" in item["reason"]
+
+
+def test_the_report_lists_each_inferred_class_and_says_the_verdict_rests_on_them(tau_db):
+    from agentops_audit import report
+
+    doc = audit.run(tau_db)
+    html = report.render(doc)
+    assert 'id="verdict-basis"' in html and html.index('id="verdict-basis"') < html.index('id="top-blockers"')
+    table = html[html.index('id="inferred-tools"'):]
+    for row in doc["metrics"]["tool_classes"]["inferred"]:
+        assert f"<code>{row['tool']}</code>" in table
+        assert f"<code>{row['declare']}</code>" in table
