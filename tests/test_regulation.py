@@ -25,10 +25,12 @@ def test_every_item_in_the_mapping_exists_in_the_catalog():
 
 def test_the_frameworks_and_their_control_ids():
     frameworks = {fw["id"]: [c["id"] for c in fw["controls"]] for fw in RAW["frameworks"]}
-    assert set(frameworks) == {"eu-ai-act", "nist-ai-rmf", "owasp-llm-2025", "owasp-agentic-threats"}
+    assert set(frameworks) == {"eu-ai-act", "nist-ai-rmf", "owasp-llm-2025", "owasp-agentic-threats",
+                               "owasp-agentic-2026"}
     assert {"Art. 12", "Art. 14"} <= set(frameworks["eu-ai-act"])
     assert frameworks["owasp-llm-2025"] == [f"LLM{n:02d}" for n in range(1, 11)]  # the whole 2025 list
     assert frameworks["owasp-agentic-threats"] == [f"T{n}" for n in range(1, 16)]
+    assert frameworks["owasp-agentic-2026"] == [f"ASI{n:02d}" for n in range(1, 11)]  # the Top 10 for agents
     nist = re.compile(r"^(GOVERN|MAP|MEASURE|MANAGE) \d\.\d{1,2}$")
     assert all(nist.match(c) for c in frameworks["nist-ai-rmf"])
     assert "not a certification" in RAW["disclaimer"]
