@@ -106,3 +106,30 @@ def test_the_report_lists_each_inferred_class_and_says_the_verdict_rests_on_them
     for row in doc["metrics"]["tool_classes"]["inferred"]:
         assert f"<code>{row['tool']}</code>" in table
         assert f"<code>{row['declare']}</code>" in table
+
+
+def test_mcp_annotations_outrank_the_tool_name(tmp_path):
+    """An MCP server's annotations in the tool definitions the trace carries (gen_ai.tool.definitions):
+    readOnlyHint makes a read, destructiveHint a write, whatever the name says. (No library writes
+    these annotations into traces that could be run here; the definitions follow the MCP tool schema.)"""
+    definitions = [{"name": "purge_cache", "annotations": {"readOnlyHint": True}},
+                   {"name": "get_or_create_user", "annotations": {"readOnlyHint": False, "destructiveHint": True}}]
+    record = {"id": "s1", "messages": [
+        {"role": "user", "content": "go"},
+        {"role": "assistant", "tool_calls": [{"id": "c1", "name": "purge_cache", "arguments": {}},
+                                             {"id": "c2", "name": "get_or_create_user", "arguments": {"u": 1}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": "ok"},
+        {"role": "tool", "tool_call_id": "c2", "content": "ok"},
+        {"role": "assistant", "content": "done"}]}
+    path = tmp_path / "t.jsonl"
+    path.write_text(json.dumps(record) + "\n")
+    con = db.connect(tmp_path / "a.duckdb")
+    ingest.ingest(con, [str(path)])
+    con.execute("UPDATE spans SET attributes = json_merge_patch(attributes, json_object('gen_ai.tool.definitions', ?))"
+                " WHERE span_type = 'llm'", [json.dumps(definitions)])  # as an instrumentation records them
+    con.close()
+    classes = {t["tool"]: t for t in audit.run(tmp_path / "a.duckdb")["metrics"]["tool_classes"]["inferred"]}
+    assert (classes["purge_cache"]["access"], classes["purge_cache"]["basis"]) == (
+        "read", "MCP annotation readOnlyHint")
+    assert (classes["get_or_create_user"]["access"], classes["get_or_create_user"]["basis"]) == (
+        "write", "MCP annotation destructiveHint")

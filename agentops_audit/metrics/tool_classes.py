@@ -159,7 +159,8 @@ def _annotations(con: duckdb.DuckDBPyConnection, main: str, tools: list[str]) ->
 
     rows = con.execute(f"""
         SELECT tool_name, attributes FROM {main}.spans
-        WHERE contains(attributes::VARCHAR, 'readOnlyHint') OR contains(attributes::VARCHAR, 'destructiveHint')
+        WHERE span_type IN ('llm', 'tool', 'other')
+          AND (contains(attributes::VARCHAR, 'readOnlyHint') OR contains(attributes::VARCHAR, 'destructiveHint'))
         """).fetchall()
     for tool, attributes in rows:
         attrs = json.loads(attributes)
@@ -173,17 +174,18 @@ def _annotations(con: duckdb.DuckDBPyConnection, main: str, tools: list[str]) ->
 def install(con: duckdb.DuckDBPyConnection, main: str, declared: manifest.Manifest | None) -> list[ToolClass]:
     """Classify the tools whose calls the trace does not classify into ``audit_tool_classes``, and shadow
     ``tool_calls`` (``main``: the database's own catalog, so the shadow reads the persistent view). Tools the
-    trace classifies on every call cost one narrow scan; descriptions and annotations are read only for
-    the tools their names do not classify."""
+    trace classifies on every call cost one narrow scan; annotations are read for the tools not declared,
+    descriptions for those their names do not classify."""
     tool_calls = f"{main}.tool_calls"
     unclassed = [t for (t,) in con.execute(f"SELECT DISTINCT tool_name FROM {tool_calls} "
                                            "WHERE tool_access IS NULL AND tool_name IS NOT NULL").fetchall()]
     classes = classify(dict.fromkeys(unclassed), declared)
-    unknown = [c.tool for c in classes if c.origin is None]
-    if unknown:
-        described = _described(con, tool_calls, unknown)
+    undeclared = [c.tool for c in classes if c.origin != "declared"]
+    if undeclared:  # annotations outrank names; a description helps where the name says nothing
+        unknown = [c.tool for c in classes if c.origin is None]
+        described = _described(con, tool_calls, unknown) if unknown else {}
         classes = classify({t: described.get(t) for t in unclassed}, declared,
-                           _annotations(con, main, [c.tool for c in classes if c.origin != "declared"]))
+                           _annotations(con, main, undeclared))
     con.execute("CREATE OR REPLACE TEMP TABLE audit_tool_classes (tool VARCHAR, access VARCHAR, risk VARCHAR, "
                 "handoff BOOLEAN, origin VARCHAR, basis VARCHAR)")
     if classes:
