@@ -51,7 +51,8 @@ RESULTS = HERE / "RESULTS.md"
 CORPORA = {"own": HERE / "data" / "pii_own.jsonl", "heldout": HERE / "data" / "pii_heldout.jsonl",
            "fresh": HERE / "data" / "pii_fresh.jsonl", "presidio": OUT / "presidio.jsonl"}
 PRESIDIO_N, PRESIDIO_SEED = 6000, 7
-BENCH_PACKAGES = ["presidio-analyzer==2.2.366", "spacy==3.8.18", "faker==40.63.0", "pandas", "python-dotenv",
+BENCH_PACKAGES = ["presidio-analyzer==2.2.366", "presidio-anonymizer==2.2.366", "spacy==3.8.18", "faker==40.63.0",
+                  "pandas", "python-dotenv",
                   "pyyaml", "requests", "tqdm"]
 TYPES = ["email", "phone", "credit_card", "iban", "us_ssn", "ip", "secret", "street_address"]
 GOAL_RECALL = {t: 0.95 for t in TYPES} | {"street_address": 0.85}

@@ -437,6 +437,15 @@ POSITIVES = [
     ("phone", "Fax: {v}", ["4155550123", "0612345678"]),
     ("phone", '{{"tool": "crm", "result": {{"phone": "{v}"}}}}', ["929394227", "+14155550123"]),
     ("phone", "Rufen Sie mich unter {v} an", ["030 1234567"]),
+    # a label after the number, a cue with words between, day and month in either order, a dotted national number
+    ("phone", "{v} office\\n(212)555-0142 fax", ["4633 5356"]),
+    ("phone", "switchboard {v}-Fax", ["8449845144"]),
+    ("phone", "Contact number on file: {v}", ["3772169821", "04710558599"]),
+    ("phone", "I will text you at {v} once it ships", ["0393552584"]),
+    ("phone", "Name: Ana\\nDesk: {v}\\n", ["07289025797"]),
+    ("phone", "They're not answering at {v}", ["617 4281"]),
+    ("phone", "please call me at {v} today", ["28-15-10-60"]),
+    ("phone", "Phone:\\n{v}\\n", ["02.23.91.04.05"]),
     # addresses: ten countries' layouts, multi-line, PO boxes, military
     ("street_address", "Ship to {v} today", [
         "9791 Regina Mountains\nAndreaborough, VT 62139", "2328 Figueroa Skyway Apt. 290\nKimberlyview, NJ 78456",
@@ -454,6 +463,7 @@ POSITIVES = [
     ("credit_card", "card number: {v}", ["213153374068120", "180012345678905", "675912701447", "3782 822463 10005",
                                          "4111-1111-1111-1111"]),
     ("credit_card", "card {v} 49.99 EUR", ["4111 1111 1111 1111", "3782 822463 10005"]),  # a number right after
+    ("credit_card", "charge {v} 49.99 EUR", ["675920692018", "4133330354213"]),  # 12-13 digits after a charge
     ("iban", "IBAN {v} for payout", ["de89370400440532013000", "GB82 WEST 1234 5698 7654 32", "NO9386011117947"]),
     ("us_ssn", "{v}", ["SSN 123 45 6789", "social security number: 123456789", "ssn=123-45-6789",
                        "Social Security No. 341-80-0394", "SSN#206-45-7375"]),
@@ -495,12 +505,26 @@ NEGATIVES = [
     "Bearer auth is required", "basic authentication failed", "api_key=<your-key-here>", '{"secret": null}',
     "card 4111 1111 1111 1112 failed Luhn", "IBAN-like DE00 1234 5678 9012 3456 78", "id 562946092557",
     "values 1 2 3 4 5 6 7", "call extension 9268", "tracking number 1Z99999999999999",
+    "logged at 2016-10-01 21:25:03.308619 UTC",
 ]
 
 
 @pytest.mark.parametrize("text", NEGATIVES)
 def test_known_false_positive_shapes_stay_out(text):
     assert _found(text) == {}, _found(text)
+
+
+@pytest.mark.parametrize("text,other", [
+    ("ship to 0583 283 Hickory Ridge Drive Apt. 237", "street_address"),  # a house number, not a phone
+    ("sent to 02243 19 boulevard Bryas", None),
+    ("card number: 213174804103289 Tel. 608 980 831", None),  # 'Tel.' labels the number after it
+])
+def test_numbers_next_to_phone_words_are_not_phones(text, other):
+    found = _found(text)
+    assert "608 980 831" in found.get("phone", []) if "Tel." in text else "phone" not in found, found
+    assert all(p in ("608 980 831",) for p in found.get("phone", [])), found
+    if other:
+        assert other in found, found
 
 
 def test_prefilter_is_lossless_on_every_labelled_corpus():

@@ -184,7 +184,8 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in [
        f"'****-****-****-' || right({_DIG.replace('{s}', '{m}')}, 4)",
        "payment card, 12-19 digits (compact, 4-4-4-4, 4-4-4, 4-6-5, 4-6-4; 12 or 13 compact digits only after a "
        "card cue), an issuer range of its length, passing Luhn",
-       extra=(r"(?i:card|cc|pan|maestro|visa|mastercard|amex|credit|debit|payment)[^\n\d]{0,30}?"
+       extra=(r"(?i:card|cc|pan|maestro|visa|mastercard|amex|credit|debit|payment|charge[ds]?|billed|paid with)"
+              r"[^\n\d]{0,30}?"
               r"(?:^|[^\w.+-])(\d{12,13})\b",)),
     _e("us_ssn", "pii", r"(?:^|[^\w.+-])((?i:(?:suite|ste|apt|apartment|unit|room|rm|bldg|floor|fl|box|"
        r"#)\.?#?\s*)?(?:00[1-9]|0[1-9]\d|[1-578]\d\d|6[0-57-9]\d|66[0-57-9])-(?:0[1-9]|[1-9]\d)-"

@@ -29,6 +29,8 @@ import phonenumbers
 import pyarrow as pa
 from phonenumbers import NumberParseException, PhoneMetadata
 
+from agentops_audit.pii import addresses
+
 # Regions tried, in order, for numbers written without a country code.
 REGIONS = ("US", "GB", "DE", "FR", "NL", "ES", "IT", "AU", "CA", "JP", "IN", "BR", "CH", "AT", "BE", "SE",
            "PL", "IE", "NZ", "MX", "PT", "DK", "NO", "FI", "CZ", "ZA", "SG", "HK", "CN", "KR", "IL", "AE")
@@ -42,21 +44,26 @@ _SEP = r"[ \t\u00a0./-]"
 _GROUP = r"(?:\(\s?\+?\d{1,5}\s?\)|\d{1,8})"
 _EXT = r"(?:\s?(?:x|ext\.?|extn\.?|extension|#)\s?\d{1,6})"
 _CANDIDATE = re.compile(
-    rf"(?:(?<=\\[nrt])|(?<![\w+/.@#$-]))(?P<intl>\+\s?|(?<!\d)(?:00|011)(?=[ .-]?[1-9]))?"
+    rf"(?:(?<=\\[nrt])|(?<![\w+/.@#$-]))(?<!\d:)(?P<intl>\+\s?|(?<!\d)(?:00|011)(?=[ .-]?[1-9]))?"
     rf"(?P<body>{_GROUP}(?:{_SEP}{{0,2}}{_GROUP}){{0,9}})(?P<ext>{_EXT})?(?![\w@])(?![.:-]\d)", re.I)
 _CUE = re.compile(
-    r"(?:\b(?:tele?phone|phone|ph|tel|fax|mobile|mob|cell(?:phone)?|handy|gsm|sms|text(?: me)?|whats ?app|"
+    r"(?:\b(?:tele?phone|phone|ph|tel|fax|mobile|mob|cell(?:phone)?|handy|gsm|sms|"
+    r"text(?: (?:me|you|us|him|her|them))?(?: (?:at|on))?|whats ?app|"
     r"call(?: (?:me|us|him|her|them|back))?(?: (?:at|on))?|reach (?:me|us|him|her|them)(?: (?:at|on))?|"
     r"(?:contact|phone|mobile|cell|my|home|work|office) (?:number|no\.?|#)|msisdn|telefon|t[ée]l[ée]fono|"
     r"m[oó]vil|numéro|nummer|dial(?:ed|ing)?|(?:sent|send|sending|texted|messaged|forwarded|called) (?:to|at|on)|"
-    r"callback(?: number)?|hotline|helpline|rufen sie (?:mich|uns) (?:unter|an)|erreichbar unter|anrufen unter|"
+    r"callback(?: number)?|hotline|helpline|desk|direct(?: line)?|(?:not )?answering at|messages? (?:to|at|on)|"
+    r"rufen sie (?:mich|uns) (?:unter|an)|erreichbar unter|anrufen unter|"
     r"appele[rz](?:-moi)? au|ll[aá]m[ae](?:me)? al|chiamami al|bel (?:me|ons) op)|"
-    r"[\\\"']*(?:phone|tel|mobile|fax|cell|msisdn)[\w-]*[\\\"']*)"
-    r"{ws}(?:number|no\.?|#)?{ws}[:=.]?{ws}(?:is\s+|at\s+|on\s+)?$".replace("{ws}", r"(?:[\s\"'\\]|\\[nrt])*"), re.I)
+    r"[\\\"']*(?:phone|tel|mobile|fax|cell|msisdn|desk)[\w-]*[\\\"']*)"
+    r"{ws}(?:number|no\.?|#)?(?: on (?:file|record)| below| above)?{ws}[:=.]?{ws}(?:is\s+|at\s+|on\s+)?$"
+    .replace("{ws}", r"(?:[\s\"'\\]|\\[nrt])*"), re.I)
 
-# a date at the start of a run (2024-03-05 14, 05.03.2024); not with spaces, which French phones use
+# a date at the start of a run (2024-03-05 14, 05.03.2024, 12/31/24): one of day and month is a month; not with
+# spaces, which French phones use
 _DATE = re.compile(r"(?:19|20)\d\d([-/.])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])|"
-                   r"(?:0?[1-9]|[12]\d|3[01])([-/.])(?:0?[1-9]|[12]\d|3[01])\2(?:19|20)?\d\d")
+                   r"(?:0?[1-9]|[12]\d|3[01])([-/.])(?:0?[1-9]|1[0-2])\2(?:19|20)?\d\d|"
+                   r"(?:0?[1-9]|1[0-2])([-/.])(?:0?[1-9]|[12]\d|3[01])\3(?:19|20)?\d\d")
 _SSN = re.compile(r"\d{3}-\d{2}-\d{4}")
 _QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _ISBN = re.compile(r"97[89][- ]\d{1,5}[- ]\d{1,7}[- ]\d{1,7}(?:[- ]\d)?")
@@ -106,7 +113,10 @@ def _possible_international(intl: str, body: str) -> bool:
 def _other_shape(run: str, cue: bool | None) -> bool:
     """``run`` (digits and separators) is written like something other than a phone number."""
     groups = _groups(run)
-    if _DATE.match(run) or any(p.fullmatch(run) for p in (_ISBN, _SSN, _QUAD, _CARDLIKE)):
+    date = _DATE.match(run)
+    if date and not re.match(r"[-/.]\d", run[date.end():]):  # 02.23.91.04.05 goes on: not a date
+        return True
+    if any(p.fullmatch(run) for p in (_ISBN, _SSN, _QUAD, _CARDLIKE)):
         return True
     if _THOUSANDS.fullmatch(run) and not cue:
         return True
@@ -153,6 +163,14 @@ _NOT_PHONE = re.compile(r"(?:\b[A-Z]{2}\d\d(?: [A-Z0-9]{4})+ $|\b(?:suite|ste|ap
                         r"\s*[:=]?\s*$", re.I)
 
 
+# a label right after the number (``0484 84 01 64-Office``, ``(711)471-0497 fax``)
+_CUE_AFTER = re.compile(r"(?:\\,|[ \t,(-])*(?i:office|fax|mobile|mob|cell|home|work|desk|direct|tel|phone)\b"
+                        r"(?![\s.:=]*[+(]?\d)")  # not the label of the next number (``Tel. 608 980 831``)
+# a house number before a street name (``0583 283 Hickory Ridge Drive``, ``02243 19 boulevard Bryas``)
+_STREET_AFTER = re.compile(rf"[ \t]+(?:(?:{addresses.W} ){{1,3}}(?:{addresses.STRONG})\b|"
+                           r"(?i:rue|boulevard|avenue|via|calle|chemin|strada|rua|travessa)\b)")
+
+
 def _cue_before(text: str, start: int) -> bool | None:
     """True after a phone cue, None after a word that says the number is something else, else False."""
     before = text[max(0, start - 40):start]
@@ -178,7 +196,12 @@ def _find_phones(text: str) -> tuple[str, ...]:
         intl, body, ext = m.group("intl") or "", m.group("body"), m.group("ext") or ""
         if sum(c.isdigit() for c in body) < 7:
             continue  # too short to hold a number: no need to look for a cue
-        verdict = _verdict(intl, body, _cue_before(text, m.start()))
+        if _STREET_AFTER.match(text, m.end()):
+            continue
+        cue = _cue_before(text, m.start())
+        if cue is False and _CUE_AFTER.match(text, m.end()):
+            cue = True
+        verdict = _verdict(intl, body, cue)
         if verdict:
             found.append(m.group(0))
             continue
