@@ -457,7 +457,11 @@ POSITIVES = [
         "Via Roma 12, 00184 Roma (RM)", "66/9 Maynard Copse\nConnorberg, WA, 2674",
         "012 Kevin Burgs Suite 796\nFostershire, NU P3E 8B4", "1-2-3 Jingumae, Shibuya-ku, Tokyo 150-0001",
         "PO Box 123, Springfield, IL 62704", "PSC 1234, Box 5678\nAPO AA 12345", "USNS Smith\nFPO AE 12345",
-        "12 Main St"]),
+        "12 Main St",
+        # an interior number and unit parts (MX), a unit after a French street name (CA-FR), a postcode line (BE)
+        "Cerrada Olmo 12 Interior 4\nSan Pedro de los Pinos, CDMX 03800",
+        "Avenida Juárez 210 Edif. 3 , Depto. 12\nSan Ángel, DF 01000",
+        "88 chemin Tremblay Apt. 12\nSaint-Jean, QC H2T 1S1", "Kerkweg 8\n8810\nLichtervelde"]),
     ("street_address", '{{"address": "{v}"}}', ["606 Woods Corners\\nWebbfurt\\nSS82 3FR"]),
     # cards: 15-digit JCB (2131, 1800), 12-digit Maestro after a card cue, grouped Amex
     ("credit_card", "card number: {v}", ["213153374068120", "180012345678905", "675912701447", "3782 822463 10005",

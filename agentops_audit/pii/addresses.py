@@ -24,7 +24,7 @@ _LET = "[A-Za-zÀ-ÖØ-öø-ÿ'’-]"
 W = f"{_UP}{_LET}*\\.?"                                   # a capitalised word
 NUM = r"\d{1,5}[A-Za-z]?(?:[-/]\d{1,4}[A-Za-z]?)?"      # house number: 12, 12a, 12-14, 66/9
 SEP = r"(?:[ \t]*,?[ \t]*(?:\r?\n|\\{1,2}n)[ \t]*|[ \t]*,[ \t]*|[ \t]+)"
-_LINK = "(?:sur|sous|le|la|les|de|du|des|am|an|im|vorm|bei|upon|on|in|di|del|en|op|aan|ob|der|den)"
+_LINK = "(?:sur|sous|le|la|les|de|du|des|am|an|im|vorm|bei|upon|on|in|di|del|en|op|aan|ob|der|den|los|las|y)"
 CITY = f"{W}(?:[ -](?:{W}|{_LINK}))*"
 
 SECONDARY = (r"(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|Studio|Room|Rm\.?|Floor|Fl\.?|Level|Lvl\.?|Bldg\.?|"
@@ -62,7 +62,7 @@ ZIP = r"(?:\d{5}(?:-\d{4})?|\d{4}|[A-Z]\d[A-Z] ?\d[A-Z]\d)"
 UKPC = r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}"
 TAIL_NA = rf"{SEP}{CITY},? [A-Z]{{2,4}}\.?,? {ZIP}"
 TAIL_UK = rf"{SEP}{CITY}(?:{SEP}{CITY})?{SEP}{UKPC}"
-TAIL_EU = (rf"{SEP}(?:[A-Z]-)?(?:\d{{5}}|\d{{4}} ?[A-Z]{{2}}|\d{{4}}-\d{{3}}|\d{{4}}),? (?:{SEP})?{CITY}"
+TAIL_EU = (rf"{SEP}(?:[A-Z]-)?(?:\d{{5}}|\d{{4}} ?[A-Z]{{2}}|\d{{4}}-\d{{3}}|\d{{4}})(?:,? (?:{SEP})?|{SEP}){CITY}"
            rf"(?: \([A-Z]{{2}}\))?(?: CEDEX(?: \d{{1,2}})?)?")
 TAIL_NL = rf"{SEP}\d{{4}} ?[A-Z]{{2}}(?:{SEP}{CITY})?"
 # postcode last (ES, NZ, AU)
@@ -92,7 +92,7 @@ FRENCH_NONUM = rf"{_FR_TYPE} (?:(?:de la|de l'|du|des|de|d'|l'|la|le|les) ?)?{W}
 FRENCH = (rf"{NUM}(?: ?(?:bis|ter))?,? (?i:rue|avenue|av\.|boulevard|bd|chemin|place|allée|allee|impasse|quai|"
           r"route|cours|square|passage|rond-point|voie|sentier|faubourg|cité|esplanade|promenade|parvis|villa|"
           r"hameau|lieu-dit|chaussée|montée|traverse|ruelle) (?:(?:de la|de l'|du|des|de|d'|l'|la|le|les) ?)?"
-          rf"{W}(?: (?:{W}|de|du|des|la|le|les))*(?:,? {SECONDARY})?")
+          rf"{W}(?: (?:{W}|de|du|des|la|le|les))*(?:,? {SECONDARY}| #?\d{{1,6}})?")
 _TYPE_FIRST = ("Via|Viale|V\\.le|Piazza|P\\.zza|Piazzale|Corso|C\\.so|Largo|Vicolo|Strada|Borgo|Contrada|Rotonda|"
                "Stretto|Canale|Incrocio|Vico|Salita|Lungomare|Traversa|Calle|C/|C\\.|Avenida|Avda\\.?|Paseo|Plaza|"
                "Camino|Carrer|Ronda|Rambla|Pasaje|Pasadizo|Callejón|Cuesta|Glorieta|Urbanización|Vía|Alameda|"
@@ -103,8 +103,8 @@ _TYPE_FIRST = ("Via|Viale|V\\.le|Piazza|P\\.zza|Piazzale|Corso|C\\.so|Largo|Vico
 TYPE_FIRST = (rf"(?:{_TYPE_FIRST}) (?:(?:Norte|Sur|Oriente|Poniente|Este|Oeste) )?(?:(?:de la|de los|de las|del|"
               rf"de|della|delle|dei|degli|dell'|di|d'|da|do|dos|das|San|Santa) ?)?{W}"
               rf"(?: (?:{W}|de|del|la|los|las|y|di|della|dei|e))*,? (?:n[ºo°.]\.? ?)?"
-              r"\d{1,5}[A-Za-z]?(?:,? (?:Appartamento|Piano|Interno|Int\.|Scala|Apt\.|Piso|Puerta|Portal|Escalera|"
-              r"Bajo|Local) ?\w{1,4}|,? \d{1,2}[ºª°] ?[A-Z]?)?")
+              r"\d{1,5}[A-Za-z]?(?: \d{3})?(?: ?,? (?:Appartamento|Piano|Interno|Int\.|Interior|Edif\.|Depto\.|Scala|"
+              r"Apt\.|Piso|Puerta|Portal|Escalera|Bajo|Local) ?\w{1,4}|,? \d{1,2}[ºª°] ?[A-Z]?){0,2}")
 _DE_STRONG = ("straße|strasse|str\\.|gasse|allee|platz|weg|ufer|chaussee|steig|pfad|stieg|damm|graben|twiete|"
               "straat|laan|plein|gracht|kade|singel|dijk|dreef|steeg|plantsoen|boulevard|straatweg|gasse|gade|vej|allé|"
               "stræde|plads|torv|gatan|vägen|gränd|veien|gata")
