@@ -29,6 +29,9 @@ def test_list_slice_is_one_based_and_inclusive():
 def test_filtered_string_agg():
     assert (only(transpile.filtered_string_agg, "SELECT string_agg(x, ', ') FILTER (WHERE y > 1) FROM t")
             == "SELECT LISTAGG(CASE WHEN y > 1 THEN x END, ', ') FROM t")
+    assert (only(transpile.filtered_string_agg, "SELECT string_agg(DISTINCT m, ', ' ORDER BY m) FILTER (WHERE c) "
+                                                "FROM t")
+            == "SELECT ARRAY_JOIN(ARRAY_SORT(COLLECT_SET(CASE WHEN c THEN m END)), ', ') FROM t")
 
 
 def test_filtered_any_value_ignores_nulls():
@@ -61,6 +64,15 @@ def test_json_extract_keeps_json_text():
     assert "GET_JSON_OBJECT" in to_spark("SELECT json_extract_string(r, '$.status') FROM t")  # text: unchanged
 
 
+def test_json_type_and_list():
+    assert (only(transpile.json_type, "SELECT json_type(e) = 'ARRAY' FROM t")
+            == "SELECT REGEXP_EXTRACT(SCHEMA_OF_VARIANT(TRY_PARSE_JSON(e)), '^[A-Z]+', 0) = 'ARRAY' FROM t")
+    assert (only(transpile.json_list, "SELECT from_json(e, '[\"JSON\"]') FROM t")
+            == "SELECT FROM_JSON(e, 'array<string>') FROM t")
+    with pytest.raises(Unsupported, match="from_json with a structure"):
+        only(transpile.json_list, "SELECT from_json(e, '{\"a\": \"INT\"}') FROM t")
+
+
 def test_epoch_us():
     assert only(transpile.epoch_us, "SELECT epoch_us(t) FROM x") == "SELECT UNIX_MICROS(CAST(t AS TIMESTAMP)) FROM x"
 
@@ -72,6 +84,10 @@ def test_millisecond_diff_counts_boundaries():
     assert "DATEDIFF(MILLISECOND" in to_spark("SELECT date_diff('millisecond', a, b) FROM t", rules=())
 
 
+def test_double_division():
+    assert only(transpile.double_division, "SELECT x / 1000.0 FROM t") == "SELECT CAST(x AS DOUBLE) / 1000.0 FROM t"
+
+
 def test_wide_hash():
     assert only(transpile.wide_hash, "SELECT hash(coalesce(a, '')) FROM t") == "SELECT XXHASH64(COALESCE(a, '')) FROM t"
 
@@ -79,5 +95,6 @@ def test_wide_hash():
 def test_rules_are_all_listed():
     names = {r.__name__ for r in transpile.RULES}
     assert names == {"percentile", "list_slice", "filtered_string_agg", "filtered_any_value", "ordered_distinct_list",
-                     "ordered_distinct_string_agg", "json_valid", "json_extract_text", "epoch_us",
-                     "millisecond_diff", "wide_hash"}
+                     "ordered_distinct_string_agg", "json_valid", "json_extract_text", "json_type", "json_list",
+                     "epoch_us",
+                     "millisecond_diff", "wide_hash", "double_division"}

@@ -6,7 +6,8 @@ Spark 4 (tests/test_transpile.py tests each on its own, and on a real Spark sess
 
 - ``percentile``: ``quantile_cont(x, p)`` -> ``percentile(x, p)`` (both interpolate linearly between ranks);
 - ``list_slice``: ``l[a:b]`` (1-based, both ends included) -> ``slice(l, a, b - a + 1)``;
-- ``filtered_string_agg``: ``string_agg(x, s) FILTER (WHERE c)`` -> ``string_agg(CASE WHEN c THEN x END, s)``;
+- ``filtered_string_agg``: ``string_agg(x, s) FILTER (WHERE c)`` -> ``string_agg(CASE WHEN c THEN x END, s)``,
+  and with ``DISTINCT x ... ORDER BY x``: ``array_join(array_sort(collect_set(CASE WHEN c THEN x END)), s)``;
 - ``filtered_any_value``: ``any_value(x) FILTER (WHERE c)`` -> ``any_value(CASE WHEN c THEN x END, true)``
   (Spark's second argument ignores NULLs, as DuckDB's filter drops the rows);
 - ``ordered_distinct_list``: ``list(DISTINCT x ORDER BY x)`` -> ``array_sort(collect_set(x))``; sqlglot would
@@ -18,10 +19,16 @@ Spark 4 (tests/test_transpile.py tests each on its own, and on a real Spark sess
 - ``json_extract_text``: ``json_extract(x, p)`` (DuckDB: the JSON text of the value, '""' for an empty string,
   'null' for JSON null) -> ``to_json(try_variant_get(try_parse_json(x), p, 'variant'))``; sqlglot's
   ``get_json_object`` returns '' and NULL for those, which the tool_calls failure flag tells apart;
+- ``json_type``: ``json_type(x)`` -> the first word of ``schema_of_variant(try_parse_json(x))``: 'ARRAY' and
+  'OBJECT' as in DuckDB (scalars are named differently: the SQL tests only for those two);
+- ``json_list``: ``from_json(x, '["JSON"]')`` -> ``from_json(x, 'array<string>')`` (Spark keeps an object
+  element's JSON text in a string field);
 - ``epoch_us``: ``epoch_us(t)`` -> ``unix_micros(t)``;
 - ``millisecond_diff``: ``date_diff('millisecond', a, b)`` counts millisecond boundaries crossed in DuckDB
   (12:00:00.0009 to 12:00:00.0011 is 1) where Spark's ``timestampdiff`` truncates the difference (0):
   -> ``floor(unix_micros(b) / 1000) - floor(unix_micros(a) / 1000)``;
+- ``double_division``: ``a / b`` -> ``CAST(a AS DOUBLE) / b``: DuckDB's ``/`` gives a DOUBLE for decimals too
+  (``x / 1000.0``), Spark's a DECIMAL;
 - ``wide_hash``: ``hash(x)`` -> ``xxhash64(x)``. The values differ between engines in any case (DuckDB's
   64-bit hash, Spark's 32-bit murmur3 ``hash``): the SQL uses a hash only to group equal values, and a 64-bit
   one keeps collisions as rare as DuckDB's. No metric may return a hash.
@@ -81,8 +88,12 @@ def filtered_string_agg(node: exp.Expression) -> exp.Expression:
     if not found:
         return node
     agg, cond = found
-    if isinstance(agg.this, exp.Distinct | exp.Order):
-        raise Unsupported(f"string_agg with DISTINCT or ORDER BY and a FILTER: {node.sql('duckdb')}")
+    x = _distinct_ordered(agg.this)
+    if x is not None:  # collect_set drops the NULLs the CASE makes of the filtered rows
+        sep = agg.args.get("separator") or exp.Literal.string(",")
+        return _fn("array_join", _fn("array_sort", _fn("collect_set", _when(cond.copy(), x.copy()))), sep.copy())
+    if isinstance(agg.this, exp.Distinct):
+        raise Unsupported(f"string_agg(DISTINCT ...) FILTER without ORDER BY: {node.sql('duckdb')}")
     return exp.GroupConcat(this=_when(cond.copy(), agg.this.copy()), separator=agg.args.get("separator"))
 
 
@@ -145,6 +156,21 @@ def json_extract_text(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def json_type(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.JSONType):
+        schema = _fn("schema_of_variant", _fn("try_parse_json", node.this))
+        return _fn("regexp_extract", schema, exp.Literal.string("^[A-Z]+"), exp.Literal.number(0))
+    return node
+
+
+def json_list(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.FromJson) and isinstance(node.expression, exp.Literal):
+        if node.expression.this.replace(" ", "") != '["JSON"]':
+            raise Unsupported(f"from_json with a structure other than '[\"JSON\"]': {node.sql('duckdb')}")
+        return exp.FromJson(this=node.this, expression=exp.Literal.string("array<string>"))
+    return node
+
+
 def epoch_us(node: exp.Expression) -> exp.Expression:
     if _anonymous(node, "epoch_us"):
         return _fn("unix_micros", exp.cast(node.expressions[0], "timestamp"))
@@ -160,15 +186,54 @@ def millisecond_diff(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def double_division(node: exp.Expression) -> exp.Expression:
+    cast = isinstance(node, exp.Div) and isinstance(node.this, exp.Cast) and node.this.is_type("double")
+    if type(node) is exp.Div and not cast:
+        return exp.Div(this=exp.cast(node.this, "double"), expression=node.expression)
+    return node
+
+
 def wide_hash(node: exp.Expression) -> exp.Expression:
     if _anonymous(node, "hash"):
         return _fn("xxhash64", *node.expressions)
     return node
 
 
+def star_replace(columns: dict[str, list[str]]) -> Callable[[exp.Expression], exp.Expression]:
+    """``alias.* REPLACE (e AS c)`` -> the relation's columns with ``e AS c`` in the place of ``c`` (Spark has no
+    REPLACE). ``columns``: the column names of every table or view the SQL reads."""
+    def rule(node: exp.Expression) -> exp.Expression:
+        if not isinstance(node, exp.Select):
+            return node
+        aliases = {}
+        for table in node.find_all(exp.Table):
+            if table.parent_select is node:
+                aliases[table.alias_or_name] = table.name
+        out, changed = [], False
+        for proj in node.expressions:
+            star = proj.this if isinstance(proj, exp.Column) else proj
+            if not (isinstance(star, exp.Star) and star.args.get("replace")):
+                out.append(proj)
+                continue
+            qualifier = proj.table if isinstance(proj, exp.Column) else None
+            table = aliases.get(qualifier) if qualifier else (next(iter(aliases.values())) if len(aliases) == 1
+                                                               else None)
+            if table not in columns:
+                raise Unsupported(f"* REPLACE over a relation of unknown columns: {proj.sql('duckdb')}")
+            new = {a.alias: a for a in star.args["replace"]}
+            for c in columns[table]:
+                out.append(new[c].copy() if c in new else exp.column(c, table=qualifier))
+            changed = True
+        if changed:
+            node.set("expressions", out)
+        return node
+    return rule
+
+
 RULES: tuple[Callable[[exp.Expression], exp.Expression], ...] = (
     percentile, list_slice, filtered_string_agg, filtered_any_value, ordered_distinct_list,
-    ordered_distinct_string_agg, json_valid, json_extract_text, epoch_us, millisecond_diff, wide_hash,
+    ordered_distinct_string_agg, json_valid, json_extract_text, json_type, json_list, epoch_us, millisecond_diff,
+    wide_hash, double_division,
 )
 
 
@@ -178,7 +243,18 @@ def rewrite(tree: exp.Expression, rules=RULES) -> exp.Expression:
     return tree
 
 
-def to_spark(sql: str, rules=RULES) -> str:
-    """``sql`` (DuckDB SQL, one statement) as Spark SQL; Unsupported when a construct has no faithful rule."""
+def to_spark(sql: str, rules=RULES, columns: dict[str, list[str]] | None = None,
+             tables: dict[str, str] | None = None) -> str:
+    """``sql`` (DuckDB SQL, one statement) as Spark SQL; Unsupported when a construct has no faithful rule.
+    ``columns``: the columns of the relations it reads (for ``* REPLACE``); ``tables``: names to read instead
+    ("main.sessions" or "sessions" -> another name), for a view that shadows the relation it reads."""
     tree = sqlglot.parse_one(sql, read="duckdb")
+    if tables:
+        for table in tree.find_all(exp.Table):
+            key = f"{table.db}.{table.name}" if table.db else table.name
+            if key in tables:
+                table.set("this", exp.to_identifier(tables[key]))
+                table.set("db", None)
+    if columns is not None:
+        rules = (*rules, star_replace(columns))
     return rewrite(tree, rules).sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)

@@ -87,6 +87,14 @@ def price_table(config: dict) -> prices.PriceTable:
 def install(con: duckdb.DuckDBPyConnection, config: dict, declared: manifest.Manifest | None = None) -> None:
     """Create the TEMP input tables for ``config`` and the readiness manifest, then materialise the
     derived views."""
+    expr = install_inputs(con, config, declared)
+    for view in sqlfiles.views():
+        con.execute(view.sql.replace("{success_predicate}", expr))
+
+
+def install_inputs(con: duckdb.DuckDBPyConnection, config: dict, declared: manifest.Manifest | None = None) -> str:
+    """The TEMP input tables (``INPUT_TABLES``) and the classified ``tool_calls``; returns the success
+    predicate the views use (validated)."""
     table = price_table(config)
     entries = list(table.models.values())
     con.register("_prices", pa.table({
@@ -126,9 +134,7 @@ def install(con: duckdb.DuckDBPyConnection, config: dict, declared: manifest.Man
     tool_classes.install(con, main_catalog(con), declared)  # before the views: they read the classes
 
     predicate, _ = success_predicate(config, declared)
-    expr = validate_predicate(predicate) if predicate else DEFAULT_PREDICATE
-    for view in sqlfiles.views():
-        con.execute(view.sql.replace("{success_predicate}", expr))
+    return validate_predicate(predicate) if predicate else DEFAULT_PREDICATE
 
 
 INPUT_TABLES = ("audit_prices", "audit_limits", "audit_generic_words", "audit_allowlist", "audit_routing",
