@@ -96,8 +96,8 @@ def prepare(con: duckdb.DuckDBPyConnection, query: EvidenceQuery, config: dict) 
         if plan is None:  # needs the audit's inputs: install them and every derived table
             metric_params.install(con, config)
         else:
-            for path in plan:
-                con.execute(path.read_text())
+            for view in plan:
+                con.execute(view.sql)
 
 
 def no_query(base: dict, item: catalog.Item) -> Evidence:

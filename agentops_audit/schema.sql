@@ -300,13 +300,25 @@ WITH otel AS (
     FROM spans s JOIN sources src ON src.source_id = s.source_id
     WHERE src.format = 'transcript' AND s.parent_span_id IS NULL AND s.session_outcome IS NOT NULL
 ), derived AS (   -- the latest result wins when one case is evaluated twice
-    SELECT * FROM (SELECT * FROM otel_rows WHERE score IS NOT NULL OR passed IS NOT NULL
-                   UNION ALL BY NAME
-                   SELECT * FROM transcript_rows)
+    SELECT * FROM (SELECT case_id, release, rubric_item, score, passed, judge_label, human_label, from_production,
+                          session_id, workflow, output_text, evaluated_at, source_id, origin
+                   FROM otel_rows WHERE score IS NOT NULL OR passed IS NOT NULL
+                   UNION ALL  -- explicit columns, not BY NAME: the view also runs on Spark (agentops_audit/engine)
+                   SELECT case_id, release, rubric_item, CAST(NULL AS DOUBLE), passed, CAST(NULL AS VARCHAR),
+                          CAST(NULL AS VARCHAR), from_production, session_id, workflow, CAST(NULL AS VARCHAR),
+                          evaluated_at, source_id, origin
+                   FROM transcript_rows)
     QUALIFY row_number() OVER (PARTITION BY case_id, release, rubric_item ORDER BY evaluated_at DESC NULLS LAST) = 1
 ), rows AS (
-    SELECT *, 'file' AS origin FROM evals
-    UNION ALL BY NAME
-    SELECT * FROM derived
+    SELECT case_id, release, rubric_item, score, passed, judge_label, human_label, correct_action, correct_policy,
+           correct_tool_use, from_production, session_id, workflow, output_text, output_schema, citation_required,
+           policy_violation, unsafe_write_attempt, evaluated_at, source_id, 'file' AS origin
+    FROM evals
+    UNION ALL
+    SELECT case_id, release, rubric_item, score, passed, judge_label, human_label, CAST(NULL AS VARCHAR),
+           CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), from_production, session_id, workflow, output_text,
+           CAST(NULL AS VARCHAR), CAST(NULL AS BOOLEAN), CAST(NULL AS BOOLEAN), CAST(NULL AS BOOLEAN), evaluated_at,
+           source_id, origin
+    FROM derived
 )
 SELECT *, coalesce(CASE WHEN passed THEN 1.0 WHEN NOT passed THEN 0.0 END, score) AS value FROM rows;

@@ -19,8 +19,9 @@ Contract, checked when the registry loads and by the tests:
   ``max_latency_ms_per_task`` the task budgets in force, all from ``metrics/params.py`` and the config;
 - ``requires``: ``pii_findings`` is built by ``pii.scan`` of the stored text fields; any other name is a
   derived TEMP table of ``metrics/views/`` (e.g. ``write_actions``), built by running its file after the
-  files of the derived tables it reads (or ``metrics.params.install`` whole, when one of them needs the
-  audit's inputs), so the evidence lists exactly the rows the metric counts. Both work read-only;
+  files of the derived tables it reads, as their headers declare (``metrics/sqlfiles.py``), or
+  ``metrics.params.install`` whole, when one of them reads the audit's inputs,
+  so the evidence lists exactly the rows the metric counts. Both work read-only;
 - text is selected raw and never truncated: the explorer masks every text column of the result
   (``pii.mask_sql``), and a value cut in half could escape the masking.
 
@@ -33,9 +34,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from agentops_audit.metrics import sqlfiles
+
 _HEADER = re.compile(r"^--\s*(\w+):\s*(.*)$")
 PII_FINDINGS = "pii_findings"
-VIEWS_DIR = Path(__file__).resolve().parent.parent / "metrics" / "views"
 PARAMS = {"threshold", "error_streak", "max_tokens_per_task", "max_tool_calls_per_task", "max_latency_ms_per_task"}
 
 
@@ -65,51 +67,18 @@ def _parse(path: Path) -> EvidenceQuery:
     requires = tuple(r.strip() for r in header.get("requires", "").split(",") if r.strip())
     if set(params) - PARAMS:
         raise ValueError(f"{path.name}: unknown params {sorted(set(params) - PARAMS)} (known: {sorted(PARAMS)})")
-    unbuildable = [r for r in requires if r != PII_FINDINGS and view_file(r) is None]
+    unbuildable = [r for r in requires if r != PII_FINDINGS and r not in sqlfiles.creators()]
     if unbuildable:
         raise ValueError(f"{path.name}: requires {', '.join(unbuildable)}, which no metrics/views file creates")
     return EvidenceQuery(check=header["check"], returns=header["returns"], sql=sql, params=params, requires=requires)
 
 
-_CREATES = re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?TEMP(?:ORARY)?\s+(?:TABLE|VIEW)\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)",
-                      re.IGNORECASE)
-
-
-def view_tables() -> dict[str, Path]:
-    """Every derived TEMP table or view of ``metrics/views`` and the file that creates it, in file order."""
-    out: dict[str, Path] = {}
-    for path in sorted(VIEWS_DIR.glob("*.sql")):
-        for name in _CREATES.findall(path.read_text()):
-            out.setdefault(name, path)
-    return out
-
-
-def view_file(table: str) -> Path | None:
-    """The ``metrics/views`` file that creates the derived TEMP table ``table``."""
-    return view_tables().get(table)
-
-
-def view_plan(table: str) -> list[Path] | None:
+def view_plan(table: str) -> list[sqlfiles.ViewFile] | None:
     """The ``metrics/views`` files to run, in order, to build ``table`` and the derived tables it reads
-    (those of earlier files, as ``metrics.params.install`` runs them in file order); None when one of them
-    needs the audit's inputs (price table, limits, success predicate...), which only ``install`` provides."""
-    tables = view_tables()
-    plan: list[Path] = []
-
-    def need(name: str) -> bool:
-        path = tables[name]
-        sql = re.sub(r"--[^\n]*", "", path.read_text())  # references, not comments
-        if "{" in sql or re.search(r"\baudit_(prices|limits|allowlist|routing|small_models|generic_words|"
-                                   r"tool_classes)\b|\bclass_origin\b|\bhandoff\b", sql):
-            return False  # the audit's inputs, or the tool classes install() puts on tool_calls
-        reads = [o for o in tables if tables[o].name < path.name and re.search(rf"\b{o}\b", sql)]
-        if not all(need(o) for o in reads):
-            return False
-        if path not in plan:
-            plan.append(path)
-        return True
-
-    return sorted(plan, key=lambda p: p.name) if table in tables and need(table) else None
+    (``metrics/sqlfiles.py``); None when one of them reads the audit's inputs (price table, limits, tool
+    classes, success predicate...), which only ``metrics.params.install`` provides."""
+    plan = sqlfiles.plan([table])
+    return None if sqlfiles.inputs_of(plan) else plan
 
 
 EVIDENCE: dict[str, EvidenceQuery] = {p.stem: _parse(p) for p in sorted(Path(__file__).parent.glob("*.sql"))}

@@ -2,7 +2,7 @@
 -- grain: workflow, plus one '(all)' row
 -- unit: usd
 -- description: Cost per task (P50, P95, mean) and per successful task (total spend over successful tasks, and the P50 of successful tasks), by workflow and overall; span costs come from exported agentops.cost.usd, else tokens times the versioned price table.
-SELECT CASE WHEN grouping(workflow) = 1 THEN '(all)' ELSE workflow END      AS workflow,
+SELECT CASE WHEN grouping(t.workflow) = 1 THEN '(all)' ELSE t.workflow END  AS workflow,
        count(*)                                                            AS tasks,
        count(*) FILTER (WHERE success)                                     AS successful_tasks,
        sum(task_cost_usd)                                                  AS total_usd,
@@ -15,6 +15,6 @@ SELECT CASE WHEN grouping(workflow) = 1 THEN '(all)' ELSE workflow END      AS w
        sum(cost_priced_spans)::BIGINT                                      AS priced_spans,
        sum(cost_unpriced_spans)::BIGINT                                    AS unpriced_spans,
        (SELECT any_value(version) FROM audit_prices)                       AS price_table_version
-FROM task_facts
-GROUP BY GROUPING SETS ((workflow), ())
-ORDER BY grouping(workflow), workflow;
+FROM task_facts t  -- t.workflow, not the output column of the same name (Spark resolves ORDER BY to that)
+GROUP BY GROUPING SETS ((t.workflow), ())
+ORDER BY grouping(t.workflow), t.workflow;

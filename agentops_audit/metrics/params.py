@@ -2,9 +2,10 @@
 
 Some metrics need more than the traces: the price table, the task budgets, the tool allow-list, the
 success predicate. ``install`` puts them into TEMP tables of the audit connection (allowed on a
-read-only database), then materialises the derived TEMP tables of ``metrics/views/*.sql`` in file
-order (``task_facts`` one row per session, ``write_actions`` one row per write tool call, ...), so each
-is computed once per audit and the metric files stay plain SELECTs over them.
+read-only database), then materialises the derived TEMP tables of ``metrics/views/*.sql`` in the
+order their headers' ``creates``/``reads`` give (``metrics/sqlfiles.py``; ``task_facts`` one row per
+session, ``write_actions`` one row per write tool call, ...), so each is
+computed once per audit and the metric files stay plain SELECTs over them.
 
 Inputs come from the audit config (tool settings: prices, budgets, routing) and, when one is supplied, the
 readiness manifest, the home of declared facts (success predicate, SLOs, tool allow-list); the config's
@@ -25,7 +26,7 @@ import pyarrow as pa
 
 from agentops_audit import manifest, prices
 from agentops_audit.db import main_catalog
-from agentops_audit.metrics import tool_classes
+from agentops_audit.metrics import sqlfiles, tool_classes
 
 # Defaults when the config declares no `budgets` (documented in README, "Checks"): generous ceilings
 # for an interactive support agent, meant to catch runaway tasks rather than to tune normal ones.
@@ -46,7 +47,6 @@ GENERIC_WORDS = ("http", "https", "request", "requests", "fetch", "url", "curl",
 WEB_WORDS = ("http", "https", "request", "requests", "fetch", "url", "curl", "wget", "browse", "browser", "web",
              "api")
 
-VIEWS_DIR = Path(__file__).parent / "views"
 DEFAULT_PREDICATE = "CASE WHEN outcome IN ('success', 'failure', 'escalated') THEN outcome = 'success' END"
 
 
@@ -87,6 +87,14 @@ def price_table(config: dict) -> prices.PriceTable:
 def install(con: duckdb.DuckDBPyConnection, config: dict, declared: manifest.Manifest | None = None) -> None:
     """Create the TEMP input tables for ``config`` and the readiness manifest, then materialise the
     derived views."""
+    expr = install_inputs(con, config, declared)
+    for view in sqlfiles.views():
+        con.execute(view.sql.replace("{success_predicate}", expr))
+
+
+def install_inputs(con: duckdb.DuckDBPyConnection, config: dict, declared: manifest.Manifest | None = None) -> str:
+    """The TEMP input tables (``INPUT_TABLES``) and the classified ``tool_calls``; returns the success
+    predicate the views use (validated)."""
     table = price_table(config)
     entries = list(table.models.values())
     con.register("_prices", pa.table({
@@ -126,9 +134,7 @@ def install(con: duckdb.DuckDBPyConnection, config: dict, declared: manifest.Man
     tool_classes.install(con, main_catalog(con), declared)  # before the views: they read the classes
 
     predicate, _ = success_predicate(config, declared)
-    expr = validate_predicate(predicate) if predicate else DEFAULT_PREDICATE
-    for path in sorted(VIEWS_DIR.glob("*.sql")):
-        con.execute(path.read_text().replace("{success_predicate}", expr))
+    return validate_predicate(predicate) if predicate else DEFAULT_PREDICATE
 
 
 INPUT_TABLES = ("audit_prices", "audit_limits", "audit_generic_words", "audit_allowlist", "audit_routing",
@@ -137,9 +143,7 @@ INPUT_TABLES = ("audit_prices", "audit_limits", "audit_generic_words", "audit_al
 
 def derived_tables() -> tuple[str, ...]:
     """The TEMP tables and views ``install`` creates: its inputs and those of ``metrics/views/*.sql``."""
-    created = re.findall(r"CREATE\s+(?:OR\s+REPLACE\s+)?TEMP\s+(?:TABLE|VIEW)\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)",
-                         "\n".join(p.read_text() for p in sorted(VIEWS_DIR.glob("*.sql"))))
-    return INPUT_TABLES + tuple(created)
+    return INPUT_TABLES + tuple(sqlfiles.creators())
 
 
 def needs_inputs(sql: str) -> bool:

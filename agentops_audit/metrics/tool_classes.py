@@ -191,14 +191,19 @@ def install(con: duckdb.DuckDBPyConnection, main: str, declared: manifest.Manife
     if classes:
         con.executemany("INSERT INTO audit_tool_classes VALUES (?, ?, ?, ?, ?, ?)",
                         [[c.tool, c.access, c.risk, c.handoff, c.origin, c.basis] for c in classes])
-    con.execute(f"""
-        CREATE OR REPLACE TEMP VIEW tool_calls AS
+    con.execute(f"CREATE OR REPLACE TEMP VIEW tool_calls AS {shadow_sql(tool_calls)}")
+    return classes
+
+
+def shadow_sql(tool_calls: str) -> str:
+    """The classified tool calls: the schema's ``tool_calls`` view (named ``tool_calls``) with the classes of
+    ``audit_tool_classes`` where the trace has none (also run on Spark, agentops_audit/engine/spark.py)."""
+    return f"""
         SELECT t.* REPLACE (coalesce(t.tool_access, c.access) AS tool_access,
                             CASE WHEN t.tool_access IS NOT NULL THEN t.tool_risk ELSE c.risk END AS tool_risk),
                CASE WHEN t.tool_access IS NOT NULL THEN 'trace' ELSE c.origin END AS class_origin,
                coalesce(c.handoff, false) AS handoff
-        FROM {tool_calls} t LEFT JOIN audit_tool_classes c ON c.tool = t.tool_name""")
-    return classes
+        FROM {tool_calls} t LEFT JOIN audit_tool_classes c ON c.tool = t.tool_name"""
 
 
 def summary(con: duckdb.DuckDBPyConnection) -> dict:

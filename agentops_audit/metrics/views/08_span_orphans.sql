@@ -1,3 +1,5 @@
+-- creates: span_orphans
+-- reads: span_sessions, spans
 -- Spans whose parent span is not in the export (orphans), with their session: one anti-join per audit,
 -- read by the trace coverage and propagation metrics.
 CREATE OR REPLACE TEMP TABLE span_orphans AS

@@ -1,3 +1,5 @@
+-- creates: audit_model_map
+-- reads: spans, audit_prices, audit_small_models
 -- Every model seen on a span, mapped to its price-table entry (longest name prefix) and tier.
 -- A model listed in the config's routing.small_models counts as small even when it is not priced.
 CREATE OR REPLACE TEMP TABLE audit_model_map AS

@@ -1,3 +1,5 @@
+-- creates: task_facts
+-- reads: metered_spans, audit_model_map, sessions
 -- One row per task (session): outcome, the success judgement, latency, tokens, tool calls and cost.
 -- Cost of a span: its exported agentops.cost.usd, else its tokens priced by the price table (input
 -- tokens include cache reads); spans with tokens but an unknown model stay unpriced and are counted.

@@ -1,3 +1,5 @@
+-- creates: tool_attempts
+-- reads: tool_calls, audit_tool_classes
 -- One row per tool call attempt with the failure flags of the tool_calls view (span status or error.type;
 -- an error in the result payload) and a hash of the arguments: the input of the tool success, retry and
 -- error-streak metrics and of the report's example traces, so the payload checks run once per audit.

@@ -1,3 +1,5 @@
+-- creates: write_actions
+-- reads: span_sessions, tool_calls, audit_tool_classes
 -- One row per write tool call (its class says write: the span's agentops.tool.access, else the manifest, else
 -- its name, see metrics/tool_classes.py; class_origin says which) with what preceded it in its session:
 -- a policy decision for that tool not made by the model (enforcer other than 'model'), an approved

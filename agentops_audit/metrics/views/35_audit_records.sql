@@ -1,3 +1,5 @@
+-- creates: audit_records
+-- reads: tool_calls, audit_tool_classes
 -- One row per write tool call (by its class: metrics/tool_classes.py) with its audit record and the checks of the
 -- hash chain. This is the one definition of a valid chain, read by the audit_trail and audit_chain_breaks
 -- metrics and by the audit_trail evidence query. A record's hash is sha256 of
