@@ -24,10 +24,15 @@ $(VENV)/.installed-servers: pyproject.toml | $(VENV)/.installed-dev
 	$(BIN)/python -m pip install --quiet -e ".[dev,servers]"
 	touch $@
 
+# `--engine spark` and tests/test_spark.py (extra `spark`: pyspark bundles its jars; Java 17 from the system).
+$(VENV)/.installed-spark: pyproject.toml | $(VENV)/.installed-dev
+	$(BIN)/python -m pip install --quiet -e ".[dev,spark]"
+	touch $@
+
 audit: $(VENV)/.installed
 	$(BIN)/agentops-audit demo --out $(OUT)
 
-test: $(VENV)/.installed-dev $(VENV)/.installed-servers
+test: $(VENV)/.installed-dev $(VENV)/.installed-servers $(VENV)/.installed-spark
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-dev

@@ -376,6 +376,9 @@ def build_parser() -> argparse.ArgumentParser:
     from agentops_audit.integrations import commands as integration_commands
 
     integration_commands.add_parsers(sub)  # receive, verify, keygen; --from, --summary-md, --sign, --notify
+    from agentops_audit.engine import commands as engine_commands
+
+    engine_commands.add_parsers(sub)  # export; audit --dataset, --engine spark
     return parser
 
 

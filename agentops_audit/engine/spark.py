@@ -39,8 +39,15 @@ def session(master: str = DEFAULT_MASTER, conf: dict[str, str] | None = None):
     """A SparkSession (created, or the running one) with ``DEFAULT_CONF`` under ``conf``."""
     from pyspark.sql import SparkSession
 
+    if master.startswith("sc://"):  # Spark Connect (pyspark-client): the server owns the session's settings
+        builder = SparkSession.builder.remote(master)
+        for key, value in (conf or {}).items():
+            builder = builder.config(key, value)
+        return builder.getOrCreate()
     builder = SparkSession.builder.master(master).appName("agentops-audit")
-    for key, value in {**DEFAULT_CONF, **(conf or {})}.items():
+    local = {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"} \
+        if master.startswith("local") else {}  # a local session listens on the loopback interface only
+    for key, value in {**DEFAULT_CONF, **local, **(conf or {})}.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
@@ -137,6 +144,13 @@ def run_metric(spark, name: str) -> pa.Table:
     return local_types(spark.sql(to_spark(metrics.METRICS[name].sql)).toArrow())
 
 
-def run_sql(spark, sql: str) -> pa.Table:
-    """Any DuckDB SELECT of the project (an evidence query...) run on Spark, collected as Arrow."""
-    return local_types(spark.sql(to_spark(sql)).toArrow())
+def run_sql(spark, sql: str, args: dict | None = None) -> pa.Table:
+    """Any DuckDB SELECT of the project (an evidence query...) run on Spark, collected as Arrow; ``args``
+    bind its ``$name`` parameters (as Spark's named parameter markers)."""
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    for param in list(tree.find_all(exp.Parameter)):
+        param.replace(exp.Placeholder(this=param.name))
+    return local_types(spark.sql(to_spark(tree.sql("duckdb")), args=args or None).toArrow())

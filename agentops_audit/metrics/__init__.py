@@ -57,9 +57,13 @@ METRICS: dict[str, Metric] = {p.stem: _parse(p) for p in sorted(Path(__file__).p
 def run(con: duckdb.DuckDBPyConnection, name: str, config: dict | None = None) -> pl.DataFrame:
     """Run metric ``name``. A metric that reads the per-audit TEMP tables (``params.install``: price table,
     budgets, ``task_facts``, ``tool_attempts``, ...) gets them built first, from ``config`` (default settings
-    when None), unless the connection has them already (an audit builds them once, with its config)."""
+    when None), unless the connection has them already (an audit builds them once, with its config). A
+    result stored in the database's ``engine_metrics`` schema by another engine is read instead."""
     from agentops_audit.metrics import params
 
+    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'engine_metrics' AND table_name = ?",
+                   [name]).fetchall()[0][0]:  # computed by another engine (audit --engine spark)
+        return frame(con, f"SELECT * FROM engine_metrics.{name}")
     sql = METRICS[name].sql
     if params.needs_inputs(sql) and not params.installed(con):
         params.install(con, config or {})
