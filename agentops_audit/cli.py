@@ -18,14 +18,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from agentops_audit.errors import InputError, UsageError
+
 EXIT_CODES = {"GO": 0, "GO WITH CONDITIONS": 3, "NO-GO": 4, "INCONCLUSIVE": 5}
 EXIT_USAGE, EXIT_INTERNAL = 2, 1
 EXIT_BUSY = 75  # sysexits EX_TEMPFAIL: the weekly history is locked by another run
 PDF_HELP = "also print the report to OUT/readiness-report.pdf with headless Chromium"
-
-
-class UsageError(Exception):
-    """An expected error: printed as one line, exit code 2."""
 
 
 def _load_mapping(path: str | None) -> dict:
@@ -387,7 +385,6 @@ def main(argv: list[str] | None = None) -> int:
     import duckdb
 
     from agentops_audit.db import SchemaMismatch
-    from agentops_audit.ingest.reader import InputError
 
     try:
         if getattr(args, "pdf", False):

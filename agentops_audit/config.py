@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from agentops_audit.ingest.reader import InputError
+from agentops_audit.errors import InputError
 from agentops_audit.metrics.params import MEASURE_KEYS, validate_config
 from agentops_audit.trends import validate_alerts
 

@@ -16,7 +16,7 @@ import pytest
 from agentops_audit import catalog, cli, db, ingest, synth
 from agentops_audit.db import scalar
 from agentops_audit.evals import calibration, checks, sample
-from agentops_audit.evaluators import AuditContext
+from agentops_audit.evaluators import CHECKS, AuditContext
 from agentops_audit.evaluators import evals as evaluators
 from agentops_audit.expectations import Validator
 
@@ -56,7 +56,7 @@ def validator() -> Validator:
 def _evaluate(con, validator, check: str, config: dict | None = None) -> dict:
     cat = catalog.load(overrides=(config or {}).get("thresholds"))
     ctx = AuditContext(con=con, catalog=cat, validator=validator, config=config or {})
-    return {i.id: evaluators.EVALUATORS[check](ctx, i) for i in cat.items if i.check == check}
+    return {i.id: CHECKS[check].fn(ctx, i) for i in cat.items if i.check == check}
 
 
 # ------------------------------------------------------------------------------------------------ ingest
@@ -206,7 +206,7 @@ def test_transcript_outcomes_become_task_success_rows(tmp_path):
 
 def test_no_eval_results_is_no_data(tmp_path, validator):
     con = db.connect(tmp_path / "empty.duckdb")
-    for check in evaluators.EVALUATORS:
+    for check in (n for n, c in CHECKS.items() if c.fn.__module__ == evaluators.__name__):
         for result in _evaluate(con, validator, check).values():
             assert result.status == "NO_DATA" and result.reason
 

@@ -16,7 +16,7 @@ import pytest
 
 from agentops_audit import cli, db, history, ingest, synth_weeks, trends
 from agentops_audit import config as audit_config
-from agentops_audit.ingest.reader import InputError
+from agentops_audit.errors import InputError
 from agentops_audit.results import FAIL, NO_DATA, NOT_APPLICABLE, PASS
 from agentops_audit.windows import Week, week_range
 

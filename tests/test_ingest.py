@@ -9,8 +9,8 @@ import pytest
 
 from agentops_audit import db, ingest
 from agentops_audit.db import scalar
+from agentops_audit.errors import InputError
 from agentops_audit.ingest import loader, otlp, otlp_sql
-from agentops_audit.ingest.reader import InputError
 
 
 def _ledger_holds(con) -> bool:

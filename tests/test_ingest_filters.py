@@ -18,8 +18,8 @@ import pytest
 
 from agentops_audit import cli, db, ingest, synth
 from agentops_audit.db import scalar
+from agentops_audit.errors import InputError
 from agentops_audit.ingest.filters import Filters, parse_time
-from agentops_audit.ingest.reader import InputError
 
 SINCE, UNTIL = "2026-11-11", "2026-11-13T12:00:00"
 

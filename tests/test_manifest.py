@@ -338,6 +338,7 @@ def test_init_writes_a_template_and_never_overwrites(tmp_path, capsys, judge):
     out = tmp_path / "readiness.yml"
     assert cli.main(["init", "--out", str(out)]) == 0
     text = out.read_text()
+    assert text == readiness.TEMPLATE_PATH.read_text()  # agentops_audit/manifest/template.yml, as it is
     assert cli.main(["init", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "already exists" in err

@@ -179,7 +179,7 @@ OTLP = [p for p in sorted(REAL.glob("*/*.otlp.jsonl"))]
 def test_the_otlp_fast_path_reads_real_exports_as_the_reference_reader(path: Path, tmp_path, monkeypatch):
     """Files of 1 MiB or more are parsed by DuckDB (otlp_sql); the spans of other conventions go to the
     reference reader. Forced onto these small files, the fast path must load exactly the same rows."""
-    from agentops_audit.ingest import otlp
+    from agentops_audit.ingest import otlp_sql
 
     def spans(name: str) -> list:
         con = db.connect(tmp_path / f"{name}.duckdb")
@@ -189,5 +189,5 @@ def test_the_otlp_fast_path_reads_real_exports_as_the_reference_reader(path: Pat
         return rows
 
     reference = spans("reference")
-    monkeypatch.setattr(otlp, "FAST_PATH_MIN_BYTES", 0)
+    monkeypatch.setattr(otlp_sql, "FAST_PATH_MIN_BYTES", 0)
     assert spans("fast") == reference

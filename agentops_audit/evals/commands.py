@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from agentops_audit.ingest.reader import InputError
+from agentops_audit.errors import InputError
 
 GATE_EXIT = {"PASS": 0, "FAIL": 4, "INCONCLUSIVE": 5}
 GATE_ITEM = "eval.regression-gate"  # its catalog threshold is the default drop allowed

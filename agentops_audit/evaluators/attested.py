@@ -24,6 +24,7 @@ the manifest) makes the result NO_DATA unless a violation is already found.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
@@ -31,9 +32,9 @@ import polars as pl
 
 from agentops_audit.catalog import Item
 from agentops_audit.db import frame
-from agentops_audit.evaluators.base import AuditContext, judge
+from agentops_audit.evaluators.base import AuditContext, check
 from agentops_audit.manifest import DRILL_STEPS, INCIDENT_STEPS, KILL_SWITCHES, PLAYBOOKS, Entry, Manifest
-from agentops_audit.results import FAIL, NO_DATA, NOT_APPLICABLE, PASS, WARN, ItemResult
+from agentops_audit.results import FAIL, NO_DATA, PASS, WARN, ItemResult
 
 NO_MANIFEST = "no readiness manifest supplied (`agentops-audit init` writes a template; pass it with --manifest)"
 NEVER = 99  # the phase needed by a call that no phase permits
@@ -69,8 +70,17 @@ def stale_limit(ctx: AuditContext, item: Item) -> int | None:
     return (ctx.config.get("stale_after_days") or {}).get(item.id, item.stale_after_days)
 
 
-def _no_manifest(item: Item) -> ItemResult:
-    return ItemResult(item.id, NO_DATA, reason=NO_MANIFEST)
+def attested(name: str, **declared) -> Callable:
+    """``@check`` for an item the readiness manifest attests: the evaluator gets the manifest as ``m`` and
+    is not called without one (the item is then NO_DATA, never a pass)."""
+    def register(fn: Callable[[AuditContext, Item, Manifest], ItemResult]) -> Callable:
+        @functools.wraps(fn)
+        def evaluator(ctx: AuditContext, item: Item) -> ItemResult:
+            if ctx.manifest is None:
+                return ItemResult(item.id, NO_DATA, reason=NO_MANIFEST)
+            return fn(ctx, item, ctx.manifest)
+        return check(name, suite=False, **declared)(evaluator)
+    return register
 
 
 def _not_declared(m: Manifest, item: Item, key: str, what: str) -> ItemResult:
@@ -134,10 +144,8 @@ def _dated_entries(ctx: AuditContext, item: Item, entries: dict[str, Entry | Non
 # ---------------------------------------------------------------- manifest.* evaluators
 
 
-def workflow(ctx: AuditContext, item: Item) -> ItemResult:
-    m = ctx.manifest
-    if m is None:
-        return _no_manifest(item)
+@attested("manifest.workflow")
+def workflow(ctx: AuditContext, item: Item, m: Manifest) -> ItemResult:
     if not m.workflow:
         return _not_declared(m, item, "workflow.name", "the workflow")
     seen = frame(ctx.con, "SELECT workflow, count(*) AS sessions FROM sessions GROUP BY ALL ORDER BY sessions DESC")
@@ -164,10 +172,8 @@ def workflow(ctx: AuditContext, item: Item) -> ItemResult:
                       evidence=ev)
 
 
-def owner(ctx: AuditContext, item: Item) -> ItemResult:
-    m = ctx.manifest
-    if m is None:
-        return _no_manifest(item)
+@attested("manifest.owner")
+def owner(ctx: AuditContext, item: Item, m: Manifest) -> ItemResult:
     if m.owner is None:
         return _not_declared(m, item, "owner", "an owner")
     o = m.owner
@@ -175,10 +181,8 @@ def owner(ctx: AuditContext, item: Item) -> ItemResult:
                       evidence=_evidence(ctx, m, o, contact=o.data["contact"]))
 
 
-def playbooks(ctx: AuditContext, item: Item) -> ItemResult:
-    m = ctx.manifest
-    if m is None:
-        return _no_manifest(item)
+@attested("manifest.playbooks")
+def playbooks(ctx: AuditContext, item: Item, m: Manifest) -> ItemResult:
     if item.id == INCIDENT_PLAYBOOK_ITEM:
         entry = m.playbooks.get("incident")
         if entry is None:
@@ -208,10 +212,8 @@ def playbooks(ctx: AuditContext, item: Item) -> ItemResult:
                    value=count, evidence=ev)
 
 
-def kill_switches(ctx: AuditContext, item: Item) -> ItemResult:
-    m = ctx.manifest
-    if m is None:
-        return _no_manifest(item)
+@attested("manifest.kill_switches")
+def kill_switches(ctx: AuditContext, item: Item, m: Manifest) -> ItemResult:
     if not m.kill_switches:
         return _not_declared(m, item, "kill_switches", "kill switches")
     entries = {f"kill_switches.{name}": m.kill_switches.get(name) for name in KILL_SWITCHES}
@@ -229,10 +231,8 @@ def kill_switches(ctx: AuditContext, item: Item) -> ItemResult:
                    value=oldest, evidence=ev)
 
 
-def fire_drill(ctx: AuditContext, item: Item) -> ItemResult:
-    m = ctx.manifest
-    if m is None:
-        return _no_manifest(item)
+@attested("manifest.fire_drill")
+def fire_drill(ctx: AuditContext, item: Item, m: Manifest) -> ItemResult:
     if not m.fire_drills:
         return _not_declared(m, item, "fire_drills", "a fire drill")
     latest = max(m.fire_drills, key=lambda e: e.date)
@@ -253,10 +253,8 @@ def fire_drill(ctx: AuditContext, item: Item) -> ItemResult:
                                       **{f"{s}_minutes": minutes[s] for s in DRILL_STEPS}))
 
 
-def weekly_review(ctx: AuditContext, item: Item) -> ItemResult:
-    m = ctx.manifest
-    if m is None:
-        return _no_manifest(item)
+@attested("manifest.weekly_review")
+def weekly_review(ctx: AuditContext, item: Item, m: Manifest) -> ItemResult:
     entry = m.weekly_review
     if entry is None:
         return _not_declared(m, item, "weekly_review", "a weekly review")
@@ -267,10 +265,8 @@ def weekly_review(ctx: AuditContext, item: Item) -> ItemResult:
                    evidence=_evidence(ctx, m, entry, as_of=as_of(ctx).isoformat(), stale_after_days=limit))
 
 
-def credentials_split(ctx: AuditContext, item: Item) -> ItemResult:
-    m = ctx.manifest
-    if m is None:
-        return _no_manifest(item)
+@attested("manifest.credentials_split")
+def credentials_split(ctx: AuditContext, item: Item, m: Manifest) -> ItemResult:
     entry = m.credentials
     if entry is None:
         return _not_declared(m, item, "credentials", "read/write credentials and secret rotation")
@@ -291,10 +287,8 @@ def credentials_split(ctx: AuditContext, item: Item) -> ItemResult:
                                       stale_after_days=limit))
 
 
-def dashboards(ctx: AuditContext, item: Item) -> ItemResult:
-    m = ctx.manifest
-    if m is None:
-        return _no_manifest(item)
+@attested("manifest.dashboards")
+def dashboards(ctx: AuditContext, item: Item, m: Manifest) -> ItemResult:
     if not m.dashboards:
         return _not_declared(m, item, "dashboards", "dashboards")
     wanted = DASHBOARD_ITEMS[item.id]
@@ -312,10 +306,8 @@ def dashboards(ctx: AuditContext, item: Item) -> ItemResult:
                    value=sum(v in shown for v in wanted), evidence=ev)
 
 
-def capability_tiers(ctx: AuditContext, item: Item) -> ItemResult:
-    m = ctx.manifest
-    if m is None:
-        return _no_manifest(item)
+@attested("manifest.capability_tiers")
+def capability_tiers(ctx: AuditContext, item: Item, m: Manifest) -> ItemResult:
     entry = m.capability_tiers
     if entry is None:
         return _not_declared(m, item, "capability_tiers", "capability tiers")
@@ -325,10 +317,8 @@ def capability_tiers(ctx: AuditContext, item: Item) -> ItemResult:
                    value=len(tiers), evidence=_evidence(ctx, m, entry, current=current))
 
 
-def backpressure(ctx: AuditContext, item: Item) -> ItemResult:
-    m = ctx.manifest
-    if m is None:
-        return _no_manifest(item)
+@attested("manifest.backpressure")
+def backpressure(ctx: AuditContext, item: Item, m: Manifest) -> ItemResult:
     entry = m.backpressure
     if entry is None:
         return _not_declared(m, item, "backpressure", "a backpressure rule")
@@ -341,11 +331,9 @@ def backpressure(ctx: AuditContext, item: Item) -> ItemResult:
                       evidence=_evidence(ctx, m, entry, action=entry.data["action"], **trigger))
 
 
-def policy_file(ctx: AuditContext, item: Item) -> ItemResult:
+@attested("manifest.policy_file", metrics=("tool_call_classes",))
+def policy_file(ctx: AuditContext, item: Item, m: Manifest) -> ItemResult:
     """The policy file sets allowed tools per agent, max spend and approvals, and covers the traced tools."""
-    m = ctx.manifest
-    if m is None:
-        return _no_manifest(item)
     policy = m.policy
     if policy is None:
         return _not_declared(m, item, "policy_file", "a policy-as-code file")
@@ -380,113 +368,3 @@ def policy_file(ctx: AuditContext, item: Item) -> ItemResult:
     ok = (f"{policy.path.name} allows all {pairs.height} agent/tool pairs seen; every write tool "
           f"({', '.join(sorted(writes)) or 'none'}) has a max spend or approval rule")
     return _result(item, problems, ok, value=len(problems), evidence={k: v for k, v in ev.items() if v is not None})
-
-
-# ---------------------------------------------------------------- declared phase against behaviour
-
-
-def classify(calls: pl.DataFrame, m: Manifest | None) -> pl.DataFrame:
-    """Add ``access_used``, ``risk_used`` and ``needed_phase`` (None when the access is unknown) to the
-    ``tool_call_classes`` frame: the lowest rollout phase that permits each group of calls."""
-    rows = []
-    for r in calls.iter_rows(named=True):  # one row per (agent, tool, access, risk, approval): a few rows
-        declared = m.tool(r["tool"], r["agent"]) if m is not None else None
-        access = r["access"] or (declared.access if declared else None)
-        risk = r["risk"] or (declared.risk if declared else None)
-        if access is None:
-            needed = None
-        elif access == "read":
-            needed = 1
-        elif risk == "low":
-            needed = 2
-        elif r["approved"]:
-            needed = 3
-        elif _within_scope(m, r["agent"], r["tool"]):
-            needed = 4
-        else:
-            needed = NEVER
-        rows.append({**r, "access_used": access, "risk_used": risk, "needed_phase": needed})
-    return pl.DataFrame(rows, schema={**calls.schema, "access_used": pl.String, "risk_used": pl.String,
-                                      "needed_phase": pl.Int64})
-
-
-def _within_scope(m: Manifest | None, agent: str | None, tool: str) -> bool:
-    if m is None or m.policy is None:
-        return False
-    declared = m.tool(tool, agent)
-    return (declared is not None and bool(declared.scopes) and m.policy.allows(agent, tool)
-            and m.policy.approvals.get(tool) != "always")
-
-
-PHASE_RULES = {
-    1: "no write at all",
-    2: "writes only to tools declared risk: low (drafts, internal notes)",
-    3: "every other write preceded by an approval",
-    4: "unapproved writes only within declared scopes",
-}
-
-
-def declared_phase_behaviour(ctx: AuditContext, item: Item) -> ItemResult:
-    declared = declared_phase(ctx.manifest, ctx.config)
-    if declared is None:
-        return ItemResult(item.id, NO_DATA, reason="no declared rollout phase (set declared_phase in the readiness "
-                                                   "manifest)" if ctx.manifest else NO_MANIFEST)
-    source = ctx.manifest.where("declared_phase") if ctx.manifest and ctx.manifest.declared_phase else "config"
-    if item.phase != declared:
-        why = (f"declared phase {declared}: phase {item.phase} is not in force" if item.phase > declared else
-               f"superseded by the declared phase {declared}, whose item checks the behaviour")
-        return ItemResult(item.id, NOT_APPLICABLE, reason=why, evidence={"declared_phase": declared})
-    calls = ctx.metric("tool_call_classes")
-    if ctx.metric("volume")["sessions"][0] == 0:
-        return ItemResult(item.id, NO_DATA, reason="no sessions in the traces")
-    table = classify(calls, ctx.manifest)
-    table = table.with_columns(
-        violations=pl.when(pl.col("needed_phase") > declared).then(pl.col("calls")).otherwise(0))
-    bad = table.filter(pl.col("violations") > 0)
-    unknown = table.filter(pl.col("needed_phase").is_null())
-    writes = int(table.filter(pl.col("access_used") == "write")["calls"].sum())
-    evidence = {"query": "tool_call_classes", "declared_phase": declared, "declared_in": source,
-                "rule": PHASE_RULES[declared], "tool_calls": int(table["calls"].sum()), "write_calls": writes,
-                "calls_beyond_phase": int(bad["calls"].sum()),
-                "owner": ctx.manifest.owner_name if ctx.manifest else None}
-    if not bad.is_empty():
-        evidence["sessions_beyond_phase"] = sorted({s for ss in bad["example_sessions"] for s in ss})[:10]
-    if bad.is_empty() and not unknown.is_empty():
-        tools = sorted(set(unknown["tool"]))
-        return ItemResult(item.id, NO_DATA, reason=f"access unknown for {', '.join(tools)}: label "
-                          "agentops.tool.access in the traces or list the tools in the manifest", evidence=evidence)
-    if table.is_empty():
-        return ItemResult(item.id, PASS, value=0, display=f"declared phase {declared}: no tool call in the traces",
-                          evidence=evidence)
-    at_fault = sorted({f"{r['agent'] or '(no agent name)'}/{r['tool']}" for r in bad.iter_rows(named=True)})
-    display = (f"declared phase {declared} ({PHASE_RULES[declared]}): "
-               + (", ".join(f"{r['calls']} {_describe(r)} by {r['agent'] or '(no agent name)'}"
-                            for r in bad.iter_rows(named=True)) + " beyond the phase"
-                  if not bad.is_empty() else f"all {writes} writes within the phase"))
-    return judge(ctx, item, "declared_phase_behaviour",
-                 table.select("agent", "tool", "access_used", "risk_used", "approved", "calls", "needed_phase",
-                              "violations"),
-                 value=int(bad["calls"].sum()), display=display, reason=display if not bad.is_empty() else "",
-                 evidence={k: v for k, v in evidence.items() if v is not None}, at_fault=at_fault)
-
-
-def _describe(row: dict) -> str:
-    kind = "unapproved" if not row["approved"] else "approved"
-    risk = f" {row['risk_used']}" if row["risk_used"] and row["risk_used"] != "low" else ""
-    return f"{kind}{risk} {row['tool']} write{'s' if row['calls'] != 1 else ''}"
-
-
-EVALUATORS: dict[str, Callable[[AuditContext, Item], ItemResult]] = {
-    "manifest.workflow": workflow,
-    "manifest.owner": owner,
-    "manifest.playbooks": playbooks,
-    "manifest.kill_switches": kill_switches,
-    "manifest.fire_drill": fire_drill,
-    "manifest.weekly_review": weekly_review,
-    "manifest.credentials_split": credentials_split,
-    "manifest.dashboards": dashboards,
-    "manifest.capability_tiers": capability_tiers,
-    "manifest.backpressure": backpressure,
-    "manifest.policy_file": policy_file,
-    "declared_phase_behaviour": declared_phase_behaviour,
-}

@@ -1,8 +1,20 @@
 """What every evaluator shares: the audit context (connection, catalog, GX validator, cached metric
-frames) and the helper that runs a check's GX suite and turns it into an item result."""
+frames), the ``@check`` declaration that registers an evaluator, and the helper that runs a check's GX
+suite and turns it into an item result.
+
+A check is declared once, where its evaluator is defined::
+
+    @check("tool_success", metrics=("tool_success",), evidence=True)
+    def tool_success(ctx, item): ...
+
+names the catalog ``check``, the metric SQL it reads (``metrics/<name>.sql``), whether a GX suite of the
+same name judges it (``checks/suites.yml``) and whether an evidence query of the same name lists its rows
+(``evidence/<name>.sql``). ``tests/test_contract.py`` proves catalog, declarations, suites, evidence and
+the README's check table agree."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING
@@ -15,10 +27,55 @@ from agentops_audit.catalog import Catalog, Item, Threshold
 from agentops_audit.db import frame
 from agentops_audit.manifest import Manifest
 from agentops_audit.metrics import params
-from agentops_audit.results import FAIL, NO_DATA, PASS, ItemResult
+from agentops_audit.results import ERROR, FAIL, NO_DATA, PASS, ItemResult, not_evaluated
 
 if TYPE_CHECKING:  # Great Expectations is imported only where expectations run (expectations.Validator)
     from agentops_audit.expectations import Validator
+
+Evaluator = Callable[["AuditContext", Item], ItemResult]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check as declared by ``@check``: the catalog's ``check`` name and what it reads."""
+    name: str
+    fn: Evaluator
+    metrics: tuple[str, ...] = ()  # metric SQL files it reads, the first the main one
+    suite: bool = True             # judged by the GX suite of its name in checks/suites.yml
+    evidence: bool = False         # evidence/<name>.sql lists the rows behind it
+
+
+CHECKS: dict[str, Check] = {}
+
+
+def check(name: str, *, metrics: tuple[str, ...] = (), suite: bool = True,
+          evidence: bool = False) -> Callable[[Evaluator], Evaluator]:
+    """Register the decorated function as the evaluator of the catalog's ``check`` ``name``."""
+    def register(fn: Evaluator) -> Evaluator:
+        if name in CHECKS:
+            raise ValueError(f"check {name!r} declared twice ({CHECKS[name].fn.__module__}, {fn.__module__})")
+        CHECKS[name] = Check(name, fn, tuple(metrics), suite, evidence)
+        return fn
+    return register
+
+
+def evaluate(ctx: AuditContext, item: Item) -> ItemResult:
+    """The item's result. An evaluator that raises gives ERROR with its message, not a crash; a check
+    nothing declares is NO_DATA ("not evaluated yet"), never a pass."""
+    if item.check in CHECKS:
+        try:
+            return CHECKS[item.check].fn(ctx, item)
+        except Exception as exc:  # reported in the audit as ERROR, the other items still run
+            return ItemResult(item.id, ERROR, reason=f"{type(exc).__name__}: {exc}")
+    if item.check and item.check.startswith("manifest."):
+        return not_evaluated(item.id, "declared in the readiness manifest: not evaluated yet")
+    return not_evaluated(item.id)
+
+
+def metric_of(ctx: AuditContext, item: Item) -> pl.DataFrame:
+    """The main metric the item's check declares (the first of its ``metrics``)."""
+    return ctx.metric(CHECKS[item.check].metrics[0])
+
 
 PII_FIELDS = ("input_text", "output_text", "tool_args", "tool_result", "status_message")
 
@@ -76,14 +133,17 @@ class AuditContext:
         return self._frames["pii_by_field"], self._frames["pii_by_entity"]
 
 
-def judge(ctx: AuditContext, item: Item, check: str, table: pl.DataFrame, threshold: Threshold | None = None,
+def judge(ctx: AuditContext, item: Item, table: pl.DataFrame, threshold: Threshold | None = None,
           **result) -> ItemResult:
-    """Run the check's GX suite on ``table``; PASS when every expectation holds, FAIL otherwise.
+    """Run the GX suite of the item's check on ``table``; PASS when every expectation holds, FAIL otherwise.
     ``threshold`` replaces the item's (or the suite's default) when the evaluator derived its own, e.g.
     from the readiness manifest; a threshold the catalog does not give is recorded in the evidence."""
-    threshold = threshold or threshold_of(ctx, item, check)
-    outcomes = ctx.validator.validate(check, table, threshold)
+    threshold = threshold or threshold_of(ctx, item)
+    outcomes = ctx.validator.validate(item.check, table, threshold)
     ok = all(o.success for o in outcomes)
+    declared = CHECKS.get(item.check)
+    if declared and declared.metrics and "evidence" in result:  # the query behind the evidence, by default
+        result["evidence"] = {"query": ", ".join(declared.metrics), **result["evidence"]}
     if threshold is not None and item.threshold is None:  # record the default that judged the item
         result.setdefault("evidence", {})["threshold"] = {"metric": threshold.metric, "op": threshold.op,
                                                           "value": threshold.value, "unit": threshold.unit,
@@ -91,12 +151,12 @@ def judge(ctx: AuditContext, item: Item, check: str, table: pl.DataFrame, thresh
     return ItemResult(item.id, PASS if ok else FAIL, expectations=[o.to_dict() for o in outcomes], **result)
 
 
-def threshold_of(ctx: AuditContext, item: Item, check: str) -> Threshold | None:
+def threshold_of(ctx: AuditContext, item: Item) -> Threshold | None:
     """The item's threshold, or the suite's default when the catalog gives none; a config override
     (``thresholds: {item id: value}``) replaces a default's value as it replaces a catalog one."""
     if item.threshold:
         return item.threshold
-    default = ctx.validator.default_threshold(check)
+    default = ctx.validator.default_threshold(item.check)
     override = (ctx.config.get("thresholds") or {}).get(item.id)
     if default is not None and override is not None:
         return replace(default, value=override, note="overridden by config")

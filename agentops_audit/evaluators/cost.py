@@ -6,13 +6,11 @@ Week-over-week alerts need audit history and are in ``weekly.py``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import polars as pl
 
 from agentops_audit import words
 from agentops_audit.catalog import Item
-from agentops_audit.evaluators.base import AuditContext, judge, threshold_of
+from agentops_audit.evaluators.base import AuditContext, check, judge, threshold_of
 from agentops_audit.metrics import params
 from agentops_audit.results import NO_DATA, ItemResult
 
@@ -26,6 +24,7 @@ def cost_source(ctx: AuditContext) -> dict:
     return {k: row[k] for k in ("exported_cost_spans", "priced_spans", "unpriced_spans", "price_table_version")}
 
 
+@check("cost_per_successful_task", metrics=("cost_per_task",))
 def cost_per_successful_task(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("cost_per_task")
     source = cost_source(ctx)
@@ -41,14 +40,14 @@ def cost_per_successful_task(ctx: AuditContext, item: Item) -> ItemResult:
         return ItemResult(item.id, NO_DATA, reason="no successful task to divide the spend by",
                           evidence={"query": "cost_per_task", **source})
     workflows = df.filter(pl.col("workflow") != "(all)")
-    threshold = threshold_of(ctx, item, "cost_per_successful_task")
+    threshold = threshold_of(ctx, item)
     over = [r["workflow"] for r in workflows.iter_rows(named=True)
             if r["cost_per_successful_task"] is None or not threshold.holds(r["cost_per_successful_task"])]
     how = (f"{source['exported_cost_spans']} spans with exported cost, {source['priced_spans']} priced by table "
            f"{source['price_table_version']}" + (f", {source['unpriced_spans']} unpriced" if source["unpriced_spans"]
                                                  else ""))
     return judge(
-        ctx, item, "cost_per_successful_task", workflows,
+        ctx, item, workflows,
         value=total["cost_per_successful_task"],
         display=f"${total['cost_per_successful_task']:.4f} per successful task (${total['total_usd']:.2f} over "
                 f"{total['successful_tasks']} successes); per task P50 ${total['p50_usd']:.4f}, "
@@ -62,6 +61,7 @@ def cost_per_successful_task(ctx: AuditContext, item: Item) -> ItemResult:
     )
 
 
+@check("task_budgets", metrics=("task_budgets", "budget_breaches"), evidence=True)
 def task_budgets(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("task_budgets")
     if df.is_empty() or not int(df["tasks"].max() or 0):
@@ -70,7 +70,7 @@ def task_budgets(ctx: AuditContext, item: Item) -> ItemResult:
     source = df["source"][0]
     over = df.filter(pl.col("over_budget") > 0)
     return judge(
-        ctx, item, "task_budgets", df.select("budget", "limit_value", "tasks", "over_budget"),
+        ctx, item, df.select("budget", "limit_value", "tasks", "over_budget"),
         value=int(df["over_budget"].sum()),
         display=(", ".join(f"{words.plural(r['over_budget'], 'task')} over {r['budget'].replace('_', ' ')} "
                            f"({r['limit_value']:,.0f}; "
@@ -86,11 +86,12 @@ def task_budgets(ctx: AuditContext, item: Item) -> ItemResult:
     )
 
 
+@check("retry_caps", metrics=("retry_counts", "error_streaks"), evidence=True)
 def retry_caps(ctx: AuditContext, item: Item) -> ItemResult:
     counts = ctx.metric("retry_counts")
     if counts.is_empty():
         return ItemResult(item.id, NO_DATA, reason="no tool calls in the traces")
-    cap = threshold_of(ctx, item, "retry_caps")
+    cap = threshold_of(ctx, item)
     streaks = ctx.metric("error_streaks")
     over = counts.filter(~pl.col("retries").map_elements(cap.holds, return_dtype=pl.Boolean))
     over_calls = int(over["logical_calls"].sum())
@@ -104,7 +105,7 @@ def retry_caps(ctx: AuditContext, item: Item) -> ItemResult:
         parts.append(f"{words.plural(streaks.height, 'task')} kept calling tools after {params.ERROR_STREAK} "
                      "failures in a row")
     return judge(
-        ctx, item, "retry_caps", table,
+        ctx, item, table,
         value=int(counts["retries"].max()),
         display="; ".join(parts) or f"no call retried more than {cap.value:g} times, no task kept calling after "
                                     f"{params.ERROR_STREAK} failures in a row",
@@ -117,6 +118,7 @@ def retry_caps(ctx: AuditContext, item: Item) -> ItemResult:
     )
 
 
+@check("model_routing", metrics=("model_routing",))
 def model_routing(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("model_routing")
     small = [p.model for p in params.price_table(ctx.config).models.values() if p.tier == "small"]
@@ -128,9 +130,9 @@ def model_routing(ctx: AuditContext, item: Item) -> ItemResult:
         return ItemResult(item.id, NO_DATA, reason=f"no LLM call says its purpose is {' or '.join(purposes)} "
                                                    "(agentops.llm.purpose)")
     calls, on_small = int(df["calls"].sum()), int(df["small_model_calls"].sum())
-    threshold = threshold_of(ctx, item, "model_routing")
+    threshold = threshold_of(ctx, item)
     return judge(
-        ctx, item, "model_routing", df.select("purpose", "calls", "small_model_calls", "small_share"),
+        ctx, item, df.select("purpose", "calls", "small_model_calls", "small_share"),
         value=on_small / calls,
         display=f"{on_small} of {calls} {'/'.join(df['purpose'])} calls on a small model ({on_small / calls:.1%})"
                 + "".join(f"; {r['purpose']} also on {r['other_models']}" for r in df.iter_rows(named=True)
@@ -142,6 +144,7 @@ def model_routing(ctx: AuditContext, item: Item) -> ItemResult:
     )
 
 
+@check("cache_reads", metrics=("cache_reads",))
 def cache_reads(ctx: AuditContext, item: Item) -> ItemResult:
     row = ctx.metric("cache_reads").row(0, named=True)
     if not row["llm_calls"]:
@@ -152,7 +155,7 @@ def cache_reads(ctx: AuditContext, item: Item) -> ItemResult:
                           evidence={"query": "cache_reads", **row})
     share = row["cache_read_share"] or 0.0
     return judge(
-        ctx, item, "cache_reads", ctx.metric("cache_reads").with_columns(pl.col("cache_read_share").fill_null(0.0)),
+        ctx, item, ctx.metric("cache_reads").with_columns(pl.col("cache_read_share").fill_null(0.0)),
         value=share,
         display=f"{share:.1%} of input tokens read from cache ({row['cache_read_tokens']:,} of "
                 f"{row['input_tokens']:,}; "
@@ -164,6 +167,7 @@ def cache_reads(ctx: AuditContext, item: Item) -> ItemResult:
     )
 
 
+@check("cost_p95_predictable", metrics=("cost_daily_p95", "task_budgets"))
 def cost_p95_predictable(ctx: AuditContext, item: Item) -> ItemResult:
     days = ctx.metric("cost_daily_p95")
     source = cost_source(ctx)
@@ -176,7 +180,7 @@ def cost_p95_predictable(ctx: AuditContext, item: Item) -> ItemResult:
     cv = std / mean if mean else 0.0
     breaches = int(ctx.metric("task_budgets")["over_budget"].sum())
     return judge(
-        ctx, item, "cost_p95_predictable", pl.DataFrame({"days": [days.height], "daily_p95_cv": [cv]}),
+        ctx, item, pl.DataFrame({"days": [days.height], "daily_p95_cv": [cv]}),
         value=cv,
         display=f"daily P95 cost per task varies by {cv:.1%} of its mean over {days.height} days "
                 f"(${days['p95_usd'].min():.4f} to ${days['p95_usd'].max():.4f}); {breaches} budget breaches",
@@ -185,13 +189,3 @@ def cost_p95_predictable(ctx: AuditContext, item: Item) -> ItemResult:
                   "budget_breaches": breaches},
         at_fault=[],
     )
-
-
-EVALUATORS: dict[str, Callable[[AuditContext, Item], ItemResult]] = {
-    "cost_per_successful_task": cost_per_successful_task,
-    "task_budgets": task_budgets,
-    "retry_caps": retry_caps,
-    "model_routing": model_routing,
-    "cache_reads": cache_reads,
-    "cost_p95_predictable": cost_p95_predictable,
-}

@@ -14,7 +14,7 @@ import polars as pl
 
 from agentops_audit.catalog import Item
 from agentops_audit.evals import calibration, checks, compare, gate
-from agentops_audit.evaluators.base import AuditContext, judge, threshold_of
+from agentops_audit.evaluators.base import AuditContext, check, judge, threshold_of
 from agentops_audit.results import FAIL, NO_DATA, PASS, WARN, ItemResult
 
 MAX_CASES = 1000        # 000: 200-1,000 examples; a larger set is a warning (cost, run time), not a failure
@@ -81,12 +81,13 @@ def _output_checks(ctx: AuditContext, release: str) -> pl.DataFrame:
 # ------------------------------------------------------------------------------------------ evaluators
 
 
+@check("eval_set_size")
 def eval_set_size(ctx: AuditContext, item: Item) -> ItemResult:
     row = _latest(ctx)
     if row is None:
         return ItemResult(item.id, NO_DATA, reason=NO_EVALS)
     result = judge(
-        ctx, item, "eval_set_size", pl.DataFrame({"production_cases": [row["production_cases"]]}),
+        ctx, item, pl.DataFrame({"production_cases": [row["production_cases"]]}),
         value=row["production_cases"],
         display=f"{row['production_cases']} of {row['cases']} cases sampled from production (release "
                 f"{row['release']})",
@@ -98,6 +99,7 @@ def eval_set_size(ctx: AuditContext, item: Item) -> ItemResult:
     return result
 
 
+@check("eval_labels")
 def eval_labels(ctx: AuditContext, item: Item) -> ItemResult:
     row = _latest(ctx)
     if row is None:
@@ -106,23 +108,24 @@ def eval_labels(ctx: AuditContext, item: Item) -> ItemResult:
     table = pl.DataFrame({"label": list(LABELS),
                           "labelled": [row["labelled_action"], row["labelled_policy"], row["labelled_tool_use"]]}
                          ).with_columns(cases=pl.lit(cases), coverage=pl.col("labelled") / cases)
-    threshold = threshold_of(ctx, item, "eval_labels")
+    threshold = threshold_of(ctx, item)
     short = [r["label"] for r in table.iter_rows(named=True) if not threshold.holds(r["coverage"])]
     worst = table.sort("coverage").row(0, named=True)
     display = (f"{row['labelled_all']} of {cases} cases labelled for action, policy and tool use"
                + (f"; {worst['label']} on {worst['coverage']:.1%}" if short else ""))
-    return judge(ctx, item, "eval_labels", table, value=row["labelled_all"] / cases, display=display,
+    return judge(ctx, item, table, value=row["labelled_all"] / cases, display=display,
                  evidence={"query": "eval_suite", "release": row["release"], "cases": cases,
                            **{r["label"]: r["labelled"] for r in table.iter_rows(named=True)}},
                  at_fault=short)
 
 
+@check("eval_rubric")
 def eval_rubric(ctx: AuditContext, item: Item) -> ItemResult:
     row = _latest(ctx)
     if row is None:
         return ItemResult(item.id, NO_DATA, reason=NO_EVALS)
     n, names = row["rubric_items"], list(row["rubric"])
-    result = judge(ctx, item, "eval_rubric", pl.DataFrame({"rubric_items": [n]}), value=n,
+    result = judge(ctx, item, pl.DataFrame({"rubric_items": [n]}), value=n,
                    display=f"{n} rubric items: {', '.join(words(x) for x in names)}",
                    evidence={"query": "eval_suite", "release": row["release"], "rubric": names,
                              "max_items": MAX_RUBRIC_ITEMS})
@@ -132,6 +135,7 @@ def eval_rubric(ctx: AuditContext, item: Item) -> ItemResult:
     return result
 
 
+@check("eval_automated_checks")
 def eval_automated_checks(ctx: AuditContext, item: Item) -> ItemResult:
     row = _latest(ctx)
     if row is None:
@@ -152,7 +156,7 @@ def eval_automated_checks(ctx: AuditContext, item: Item) -> ItemResult:
     display = "; ".join(parts) + (f"; {passing} other check{'s' if passing != 1 else ''} pass" if parts and passing
                                   else "") if parts \
         else f"{ran.height} of {len(checks.CHECKS)} checks ran and pass on release {row['release']}"
-    result = judge(ctx, item, "eval_automated_checks", ran.select("check", "failure_rate"),
+    result = judge(ctx, item, ran.select("check", "failure_rate"),
                    value=float(failing["failed"].sum()) if failing.height else 0.0, display=display,
                    evidence=evidence, at_fault=failing["check"].to_list())
     if result.status == PASS and not_run:
@@ -161,11 +165,12 @@ def eval_automated_checks(ctx: AuditContext, item: Item) -> ItemResult:
     return result
 
 
+@check("regression_gate", metrics=("eval_suite",))
 def regression_gate(ctx: AuditContext, item: Item) -> ItemResult:
     releases = ctx.metric("eval_suite")["release"].to_list()
     if not releases:
         return ItemResult(item.id, NO_DATA, reason=NO_EVALS)
-    threshold = threshold_of(ctx, item, "regression_gate").value
+    threshold = threshold_of(ctx, item).value
     df = gate_frame(ctx, threshold)
     if df is None:
         return ItemResult(item.id, NO_DATA, reason=f"eval results for one release only ({releases[0]}): the gate "
@@ -212,10 +217,11 @@ def words(metric: str) -> str:
     return "unsafe-write attempts" if metric == compare.UNSAFE else str(metric).replace("_", " ")
 
 
+@check("judge_calibration")
 def judge_calibration(ctx: AuditContext, item: Item) -> ItemResult:
     if _latest(ctx) is None:
         return ItemResult(item.id, NO_DATA, reason=NO_EVALS)
-    threshold = threshold_of(ctx, item, "judge_calibration")
+    threshold = threshold_of(ctx, item)
     cal = calibration.calibrate(ctx.con, threshold.value)
     evidence = {"query": "judge_calibration", **cal}
     if cal["status"] == "NO_DATA":
@@ -228,7 +234,7 @@ def judge_calibration(ctx: AuditContext, item: Item) -> ItemResult:
     display = (f"judge and people disagree on {overall['disagreement']:.1%} of {overall['rows']} rows "
                f"({cal['cases']} cases), Cohen's kappa {kappa}"
                + (f"; above {threshold.value:.0%} on {', '.join(words(w) for w in worse)}" if worse else ""))
-    result = judge(ctx, item, "judge_calibration", pl.DataFrame({"disagreement": [overall["disagreement"]]}),
+    result = judge(ctx, item, pl.DataFrame({"disagreement": [overall["disagreement"]]}),
                    value=overall["disagreement"], display=display, evidence=evidence, at_fault=worse)
     if result.status == PASS and worse:
         result.status = WARN
@@ -237,6 +243,7 @@ def judge_calibration(ctx: AuditContext, item: Item) -> ItemResult:
     return result
 
 
+@check("eval_every_release", metrics=("eval_releases", "eval_suite"))
 def eval_every_release(ctx: AuditContext, item: Item) -> ItemResult:
     if _latest(ctx) is None:
         return ItemResult(item.id, NO_DATA, reason=NO_EVALS)
@@ -247,7 +254,7 @@ def eval_every_release(ctx: AuditContext, item: Item) -> ItemResult:
     missing = traced.filter(~pl.col("has_eval_run"))["release"].to_list()
     ratio = 1 - len(missing) / traced.height
     rubrics = {tuple(r) for r in ctx.metric("eval_suite")["rubric"].to_list()}
-    result = judge(ctx, item, "eval_every_release", pl.DataFrame({"releases_with_eval_run": [ratio]}),
+    result = judge(ctx, item, pl.DataFrame({"releases_with_eval_run": [ratio]}),
                    value=ratio,
                    display=f"{traced.height - len(missing)} of {traced.height} traced releases have an eval run"
                            + (f"; missing: {', '.join(missing)}" if missing else ""),
@@ -267,9 +274,9 @@ def summary(ctx: AuditContext) -> dict:
     if latest is None:
         return {"cases": 0, "production_cases": 0, "releases": [], "rubric_items": [], "gate": None,
                 "calibration": None, "automated_checks": None}
-    gate_threshold = threshold_of(ctx, ctx.catalog.item(GATE_ITEM), "regression_gate").value
+    gate_threshold = threshold_of(ctx, ctx.catalog.item(GATE_ITEM)).value
     gate_df = gate_frame(ctx, gate_threshold)
-    cal_threshold = threshold_of(ctx, ctx.catalog.item(CALIBRATION_ITEM), "judge_calibration").value
+    cal_threshold = threshold_of(ctx, ctx.catalog.item(CALIBRATION_ITEM)).value
     releases = [{**r, "first_seen": None if r["first_seen"] is None else r["first_seen"].isoformat(),
                  "rubric": list(r["rubric"])} for r in suite.iter_rows(named=True)]
     return {
@@ -279,14 +286,3 @@ def summary(ctx: AuditContext) -> dict:
         "calibration": calibration.calibrate(ctx.con, cal_threshold),
         "automated_checks": _output_checks(ctx, latest["release"]).to_dicts(),
     }
-
-
-EVALUATORS: dict[str, Callable[[AuditContext, Item], ItemResult]] = {
-    "eval_set_size": eval_set_size,
-    "eval_labels": eval_labels,
-    "eval_rubric": eval_rubric,
-    "eval_automated_checks": eval_automated_checks,
-    "regression_gate": regression_gate,
-    "judge_calibration": judge_calibration,
-    "eval_every_release": eval_every_release,
-}

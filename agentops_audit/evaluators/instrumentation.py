@@ -6,30 +6,29 @@ Coverage, propagation and PII leaks live in ``traces.py``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import polars as pl
 
 from agentops_audit import words
 from agentops_audit.catalog import Item
-from agentops_audit.evaluators.base import AuditContext, judge, no_writes, threshold_of, with_classes
+from agentops_audit.evaluators.base import AuditContext, check, judge, no_writes, threshold_of, with_classes
 from agentops_audit.results import NO_DATA, ItemResult
 
 TAXONOMY = ("tool_error", "missing_context", "ambiguity", "model_refusal", "policy_block")
 UNCATEGORISED = "uncategorised"
 
 
+@check("required_fields", metrics=("required_fields",))
 def required_fields(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("required_fields")
     if df.is_empty():
         return ItemResult(item.id, NO_DATA, reason="no spans in the traces")
-    threshold = threshold_of(ctx, item, "required_fields")
+    threshold = threshold_of(ctx, item)
     short = [r["field"] for r in df.iter_rows(named=True) if not threshold.holds(r["completeness"])]
     worst = df.row(0, named=True)
     absent = sorted({"model_name", "model_version", "prompt_version", "retrieval_doc_ids", "retrieval_timestamp",
                      "tool_args", "tool_result", "latency", "outcome"} - set(df["field"]))
     return judge(
-        ctx, item, "required_fields", df,
+        ctx, item, df,
         value=worst["completeness"],
         display=f"least complete: {words.field(worst['field'])}, on {worst['completeness']:.1%} of "
                 f"{words.RECORDS.get(worst['applies_to'], worst['applies_to'])} ({worst['present']:,} of "
@@ -43,6 +42,7 @@ def required_fields(ctx: AuditContext, item: Item) -> ItemResult:
     )
 
 
+@check("failure_taxonomy", metrics=("failure_taxonomy",), evidence=True)
 def failure_taxonomy(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("failure_taxonomy")
     if df.is_empty():
@@ -55,7 +55,7 @@ def failure_taxonomy(ctx: AuditContext, item: Item) -> ItemResult:
     table = pl.DataFrame({"failed": [failed], "categorised": [categorised], "categorised_share": [share]})
     top = ", ".join(f"{str(r['category']).replace('_', ' ')} {r['sessions']}" for r in df.head(5).iter_rows(named=True))
     return judge(
-        ctx, item, "failure_taxonomy", table,
+        ctx, item, table,
         value=share,
         display=f"{categorised} of {failed} failed tasks carry a category ({share:.1%}); {top}",
         evidence={"query": "failure_taxonomy", "failed": failed, "categorised": categorised,
@@ -65,6 +65,7 @@ def failure_taxonomy(ctx: AuditContext, item: Item) -> ItemResult:
     )
 
 
+@check("audit_trail", metrics=("gateway_decisions", "audit_trail", "audit_chain_breaks"), evidence=True)
 def audit_trail(ctx: AuditContext, item: Item) -> ItemResult:
     writes = int(ctx.metric("gateway_decisions")["writes"].sum())
     if not writes:
@@ -77,7 +78,7 @@ def audit_trail(ctx: AuditContext, item: Item) -> ItemResult:
     if first:
         display += f"; first broken link: record {first['record_id']} ({first['tool']}, {first['problem']})"
     return with_classes(ctx, judge(
-        ctx, item, "audit_trail", df.select("defect", "count"),
+        ctx, item, df.select("defect", "count"),
         value=int(df["count"].sum()),
         display=display or f"all {words.plural(writes, 'write')} have an audit record and the hash chain verifies",
         evidence={"query": "audit_trail", "writes": writes,
@@ -86,10 +87,3 @@ def audit_trail(ctx: AuditContext, item: Item) -> ItemResult:
                   "broken_records": breaks["record_id"].to_list()},
         at_fault=bad["defect"].to_list() + breaks["record_id"].head(5).to_list(),
     ))
-
-
-EVALUATORS: dict[str, Callable[[AuditContext, Item], ItemResult]] = {
-    "required_fields": required_fields,
-    "failure_taxonomy": failure_taxonomy,
-    "audit_trail": audit_trail,
-}

@@ -4,12 +4,10 @@ policy violation rate, and reasons/approvers recorded on decisions."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import polars as pl
 
 from agentops_audit.catalog import Item
-from agentops_audit.evaluators.base import AuditContext, judge, no_writes, with_classes
+from agentops_audit.evaluators.base import AuditContext, check, judge, no_writes, with_classes
 from agentops_audit.metrics import params
 from agentops_audit.results import NO_DATA, ItemResult
 
@@ -20,6 +18,7 @@ def _writes(ctx: AuditContext) -> int:
     return int(ctx.metric("gateway_decisions")["writes"].sum())
 
 
+@check("tool_allowlist", metrics=("tool_allowlist",))
 def tool_allowlist(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("tool_allowlist")
     if df.is_empty():
@@ -39,7 +38,7 @@ def tool_allowlist(ctx: AuditContext, item: Item) -> ItemResult:
     problems = "; ".join(f"{_who(r)}: {r['problem']}" for r in bad.iter_rows(named=True))
     prefix = "" if allow else "no allow-list declared, but "
     return judge(
-        ctx, item, "tool_allowlist", df.select("tool", "agent", "calls", "problem"),
+        ctx, item, df.select("tool", "agent", "calls", "problem"),
         value=bad["tool"].n_unique(),
         display=prefix + (f"{bad['tool'].n_unique()} of {df['tool'].n_unique()} tools at fault ({problems})"
                           if bad.height else f"all {df['tool'].n_unique()} tools seen are allow-listed with the "
@@ -53,6 +52,7 @@ def _who(row: dict) -> str:
     return row["tool"] if row["agent"] in (None, "(unknown)") else f"{row['tool']} ({row['agent']})"
 
 
+@check("gateway_decisions", metrics=("gateway_decisions",), evidence=True)
 def gateway_decisions(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("gateway_decisions")
     if not _writes(ctx):
@@ -60,7 +60,7 @@ def gateway_decisions(ctx: AuditContext, item: Item) -> ItemResult:
     missing = int(df["without_decision"].sum())
     bad = df.filter(pl.col("without_decision") > 0)
     return with_classes(ctx, judge(
-        ctx, item, "gateway_decisions", df,
+        ctx, item, df,
         value=missing,
         display=f"{missing} of {int(df['writes'].sum())} write calls had no policy decision before them"
                 + (" (" + ", ".join(f"{r['tool']} {r['without_decision']}" for r in bad.iter_rows(named=True)) + ")"
@@ -71,6 +71,7 @@ def gateway_decisions(ctx: AuditContext, item: Item) -> ItemResult:
     ))
 
 
+@check("risky_write_approvals", metrics=("risky_writes",), evidence=True)
 def risky_write_approvals(ctx: AuditContext, item: Item) -> ItemResult:
     if not _writes(ctx):
         return no_writes(ctx, item)
@@ -82,7 +83,7 @@ def risky_write_approvals(ctx: AuditContext, item: Item) -> ItemResult:
     missing = int(df["without_approval"].sum())
     bad = df.filter(pl.col("without_approval") > 0)
     return with_classes(ctx, judge(
-        ctx, item, "risky_write_approvals", df,
+        ctx, item, df,
         value=missing,
         display=f"{missing} of {int(df['writes'].sum())} risky writes had no approval before them"
                 + (" (" + ", ".join(f"{r['tool']} [{r['risk']}] {r['without_approval']}"
@@ -93,6 +94,7 @@ def risky_write_approvals(ctx: AuditContext, item: Item) -> ItemResult:
     ))
 
 
+@check("untrusted_input_writes", metrics=("untrusted_writes",), evidence=True)
 def untrusted_input_writes(ctx: AuditContext, item: Item) -> ItemResult:
     if not _writes(ctx):
         return no_writes(ctx, item)
@@ -104,7 +106,7 @@ def untrusted_input_writes(ctx: AuditContext, item: Item) -> ItemResult:
     after, missing = int(df["after_untrusted"].sum()), int(df["without_approval"].sum())
     bad = df.filter(pl.col("without_approval") > 0)
     return with_classes(ctx, judge(
-        ctx, item, "untrusted_input_writes", df.drop("trust_marked_spans"),
+        ctx, item, df.drop("trust_marked_spans"),
         value=missing,
         display=f"{missing} writes followed untrusted input without an approval ({after} writes after untrusted "
                 f"input, of {int(df['writes'].sum())})",
@@ -114,6 +116,7 @@ def untrusted_input_writes(ctx: AuditContext, item: Item) -> ItemResult:
     ))
 
 
+@check("policy_violation_rate", metrics=("policy_violation_rate", "policy_violations"))
 def policy_violation_rate(ctx: AuditContext, item: Item) -> ItemResult:
     row = ctx.metric("policy_violation_rate").row(0, named=True)
     if not row["attempted_actions"]:
@@ -121,7 +124,7 @@ def policy_violation_rate(ctx: AuditContext, item: Item) -> ItemResult:
     detail = ctx.metric("policy_violations")
     by_kind = detail.group_by("kind").agg(pl.col("violations").sum()).sort("kind")
     return with_classes(ctx, judge(
-        ctx, item, "policy_violation_rate", ctx.metric("policy_violation_rate"),
+        ctx, item, ctx.metric("policy_violation_rate"),
         value=row["rate"],
         display=f"{row['violating_actions']} of {row['attempted_actions']} attempted actions violated policy "
                 f"({row['rate']:.2%}: " + ", ".join(
@@ -140,6 +143,7 @@ def _sum_by(df: pl.DataFrame, key: str) -> dict:
             .sort(["violations", key], descending=[True, False]).iter_rows(named=True)}
 
 
+@check("deny_reasons", metrics=("deny_reasons",), evidence=True)
 def deny_reasons(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("deny_reasons")
     if df.is_empty():
@@ -150,20 +154,10 @@ def deny_reasons(ctx: AuditContext, item: Item) -> ItemResult:
                      f"{'an approver' if r['record'].startswith('approval') else 'a reason'}"
                      for r in bad.iter_rows(named=True))
     return judge(
-        ctx, item, "deny_reasons", df,
+        ctx, item, df,
         value=missing,
         display=what or f"every one of {int(df['records'].sum())} decisions and approvals is explained",
         evidence={"query": "deny_reasons", **{r["record"]: {"records": r["records"], "missing": r["missing"]}
                                               for r in df.iter_rows(named=True)}},
         at_fault=bad["record"].to_list(),
     )
-
-
-EVALUATORS: dict[str, Callable[[AuditContext, Item], ItemResult]] = {
-    "tool_allowlist": tool_allowlist,
-    "gateway_decisions": gateway_decisions,
-    "risky_write_approvals": risky_write_approvals,
-    "untrusted_input_writes": untrusted_input_writes,
-    "policy_violation_rate": policy_violation_rate,
-    "deny_reasons": deny_reasons,
-}

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import polars as pl
 
 from agentops_audit import words
 from agentops_audit.catalog import Item
-from agentops_audit.evaluators.base import AuditContext, judge, threshold_of
+from agentops_audit.evaluators.base import AuditContext, check, judge, metric_of, threshold_of
 from agentops_audit.results import NO_DATA, ItemResult
 
 
+@check("trace_coverage", metrics=("trace_coverage",), evidence=True)
 def trace_coverage(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("trace_coverage")
     row = df.row(0, named=True)
@@ -20,13 +19,14 @@ def trace_coverage(ctx: AuditContext, item: Item) -> ItemResult:
     estimated = row["method"] != "registry"
     how = "estimated from trace completeness (no session registry loaded)" if estimated else "from the registry"
     return judge(
-        ctx, item, "trace_coverage", df.select("coverage"),
+        ctx, item, df.select("coverage"),
         value=row["coverage"],
         display=f"{row['coverage']:.1%} of sessions ({row['covered_sessions']}/{row['all_sessions']}), {how}",
         evidence={"query": "trace_coverage", **row},
     )
 
 
+@check("trace_propagation", metrics=("trace_propagation", "volume"), evidence=True)
 def trace_propagation(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("trace_propagation")
     spans = ctx.metric("volume")["spans"][0]
@@ -36,7 +36,7 @@ def trace_propagation(ctx: AuditContext, item: Item) -> ItemResult:
     total = int(df["count"].sum())
     display = ", ".join(words.defects(r["count"], r["defect"]) for r in bad.iter_rows(named=True))
     return judge(
-        ctx, item, "trace_propagation", df.select("defect", "count"),
+        ctx, item, df.select("defect", "count"),
         value=total, display=display or "no propagation defects",
         evidence={"query": "trace_propagation", "spans": spans,
                   **{r["defect"]: r["count"] for r in df.iter_rows(named=True)}},
@@ -44,24 +44,26 @@ def trace_propagation(ctx: AuditContext, item: Item) -> ItemResult:
     )
 
 
+@check("tool_success", metrics=("tool_success",), evidence=True)
 def tool_success(ctx: AuditContext, item: Item) -> ItemResult:
-    df = ctx.metric("tool_success")
+    df = metric_of(ctx, item)
     if df.is_empty():
         return ItemResult(item.id, NO_DATA, reason="no tool calls in the traces")
-    threshold = threshold_of(ctx, item, "tool_success")
+    threshold = threshold_of(ctx, item)
     worst = df.row(0, named=True)
     failing = [r["tool"] for r in df.iter_rows(named=True) if not threshold.holds(r["success_rate_after_retries"])]
     return judge(
-        ctx, item, "tool_success", df,
+        ctx, item, df,
         value=worst["success_rate_after_retries"],
         display=f"worst tool {worst['tool']}: {worst['success_rate_after_retries']:.2%} after retries "
                 f"({worst['logical_failed']} of {worst['logical_calls']} calls failed)",
-        evidence={"query": "tool_success", "tools": df.height,
+        evidence={"tools": df.height,
                   "attempts": int(df["attempts"].sum()), "failed_attempts": int(df["failed_attempts"].sum())},
         at_fault=failing,
     )
 
 
+@check("pii_leak_rate", evidence=True)
 def pii_leak_rate(ctx: AuditContext, item: Item) -> ItemResult:
     by_field, by_entity = ctx.pii_frames()
     if by_field.is_empty():
@@ -75,7 +77,7 @@ def pii_leak_rate(ctx: AuditContext, item: Item) -> ItemResult:
         per_field.setdefault(words.field(r["field"]), []).append(words.entities(r["findings"], r["entity"]))
     kinds = "; ".join(f"{' and '.join(found)} in {field}" for field, found in per_field.items())
     return judge(
-        ctx, item, "pii_leak_rate", by_field,
+        ctx, item, by_field,
         value=rate,
         display=f"{leaked} of {scanned:,} stored texts leak personal data or secrets"
                 + (f": {words.plural(findings, 'finding')} ({kinds})" if kinds else ""),
@@ -83,11 +85,3 @@ def pii_leak_rate(ctx: AuditContext, item: Item) -> ItemResult:
                   "findings": int(by_field["findings"].sum())},
         at_fault=by_field.filter(pl.col("records_with_leak") > 0)["field"].to_list(),
     )
-
-
-EVALUATORS: dict[str, Callable[[AuditContext, Item], ItemResult]] = {
-    "trace_coverage": trace_coverage,
-    "trace_propagation": trace_propagation,
-    "tool_success": tool_success,
-    "pii_leak_rate": pii_leak_rate,
-}

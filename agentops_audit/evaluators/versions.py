@@ -3,24 +3,23 @@ versions present on the spans they apply to, and the version changes over the au
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from agentops_audit.catalog import Item
-from agentops_audit.evaluators.base import AuditContext, judge, threshold_of
+from agentops_audit.evaluators.base import AuditContext, check, judge, threshold_of
 from agentops_audit.results import NO_DATA, ItemResult
 
 SPAN_WORDS = {"llm": "model calls", "tool": "tool calls", "policy decision": "policy decisions"}
 
+@check("versions_present", metrics=("versions", "version_changes"), evidence=True)
 def versions_present(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("versions")
     if df.is_empty():
         return ItemResult(item.id, NO_DATA, reason="no LLM, tool or policy-decision spans to carry versions")
     changes = ctx.metric("version_changes")
-    threshold = threshold_of(ctx, item, "versions_present")
+    threshold = threshold_of(ctx, item)
     short = [r["kind"] for r in df.iter_rows(named=True) if not threshold.holds(r["completeness"])]
     worst = df.row(0, named=True)
     return judge(
-        ctx, item, "versions_present", df,
+        ctx, item, df,
         value=worst["completeness"],
         display=", ".join(f"{r['kind'].replace('_', ' ')} version on {r['completeness']:.1%} of "
                           f"{SPAN_WORDS.get(r['applies_to'], r['applies_to'] + ' spans')}"
@@ -32,8 +31,3 @@ def versions_present(ctx: AuditContext, item: Item) -> ItemResult:
                   "changes": [{**c, "changed_at": c["changed_at"].isoformat()} for c in changes.to_dicts()]},
         at_fault=short,
     )
-
-
-EVALUATORS: dict[str, Callable[[AuditContext, Item], ItemResult]] = {
-    "versions_present": versions_present,
-}

@@ -11,12 +11,10 @@ fires: the rise passes the threshold and its interval tells it from noise (``ale
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import polars as pl
 
 from agentops_audit.catalog import Item
-from agentops_audit.evaluators.base import AuditContext, judge
+from agentops_audit.evaluators.base import AuditContext, check, evaluate, judge
 from agentops_audit.results import NO_DATA, ItemResult
 from agentops_audit.trends import CHANGE_WORDS, CRITERIA
 
@@ -24,7 +22,7 @@ NO_HISTORY = ("needs weekly history: week-over-week checks compare audits of con
               "`agentops-audit weekly --history FILE` to record them")
 
 
-def _growth(ctx: AuditContext, item: Item, metric: str, what: str, check: str) -> ItemResult:
+def _growth(ctx: AuditContext, item: Item, metric: str, what: str) -> ItemResult:
     """FAIL when the week-over-week alert of ``metric`` fires: the rise passes the item's threshold and its
     interval tells it from noise (``alerts.py``). The GX suite asserts the change against the threshold on
     the rows ``beyond_noise`` (told from noise, or not testable): a rise within the noise cannot fail."""
@@ -51,7 +49,7 @@ def _growth(ctx: AuditContext, item: Item, metric: str, what: str, check: str) -
                      if change.past_level and not change.significant else ""))
     table = pl.DataFrame({"metric": [metric], "change_pct": [change.change],
                           "beyond_noise": [change.significant is not False]})
-    return judge(ctx, item, check, table,
+    return judge(ctx, item, table,
                  value=change.change,
                  evidence={**evidence, "change_pct": change.change, "ci_low_pct": change.ci_low,
                            "ci_high_pct": change.ci_high, "confidence": change.confidence,
@@ -61,28 +59,30 @@ def _growth(ctx: AuditContext, item: Item, metric: str, what: str, check: str) -
                          f"{tested})")
 
 
+@check("cost_wow_alert")
 def cost_wow_alert(ctx: AuditContext, item: Item) -> ItemResult:
-    return _growth(ctx, item, "cost_per_task", "cost per task", "cost_wow_alert")
+    return _growth(ctx, item, "cost_per_task", "cost per task")
 
 
+@check("token_wow_alert")
 def token_wow_alert(ctx: AuditContext, item: Item) -> ItemResult:
-    return _growth(ctx, item, "tokens_per_task", "tokens per task", "token_wow_alert")
+    return _growth(ctx, item, "tokens_per_task", "tokens per task")
 
 
+@check("consecutive_weeks")
 def consecutive_weeks(ctx: AuditContext, item: Item) -> ItemResult:
     """PASS when every go/no-go criterion has been on target for at least the threshold's number of
     consecutive weeks, the audited week included."""
     scope = ctx.weekly
     if scope is None or scope.history is None:
         return ItemResult(item.id, NO_DATA, reason=NO_HISTORY)
-    from agentops_audit.evaluators import evaluate  # the registry imports this module
 
     statuses = {i: evaluate(ctx, ctx.catalog.item(i)).status for i in CRITERIA}
     streaks = scope.streaks(statuses)
     table = pl.DataFrame({"criterion": list(streaks), "streak": [float(v) for v in streaks.values()]})
     short = [i for i, n in streaks.items() if n < item.threshold.value]
     weakest = min(streaks.values())
-    return judge(ctx, item, "consecutive_weeks", table, value=float(weakest),
+    return judge(ctx, item, table, value=float(weakest),
                  display=f"{weakest} consecutive week{'s' if weakest != 1 else ''} with every go/no-go criterion on "
                          f"target (to {scope.week.label}); "
                          + (", ".join(f"{CRITERIA[i]} {streaks[i]}" for i in short) + " short" if short
@@ -90,10 +90,3 @@ def consecutive_weeks(ctx: AuditContext, item: Item) -> ItemResult:
                  evidence={"week": scope.week.label, "streaks": streaks, "statuses_this_week": statuses,
                            "weeks_before": len(scope.prior.weeks), "history": scope.history},
                  at_fault=short)
-
-
-EVALUATORS: dict[str, Callable[[AuditContext, Item], ItemResult]] = {
-    "cost_wow_alert": cost_wow_alert,
-    "token_wow_alert": token_wow_alert,
-    "consecutive_weeks": consecutive_weeks,
-}

@@ -5,19 +5,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 
 import polars as pl
 
 from agentops_audit.catalog import Item, Threshold
-from agentops_audit.evaluators.base import AuditContext, judge, threshold_of
+from agentops_audit.evaluators.base import AuditContext, check, judge, threshold_of
 from agentops_audit.metrics import params
 from agentops_audit.results import NO_DATA, ItemResult
 
 HUMAN_STEPS = ("approval",)  # waiting on a person is not agent latency: left out of the step SLO
 
 
+@check("task_success_rate", metrics=("task_success",), evidence=True)
 def task_success_rate(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("task_success")
     if df.is_empty():
@@ -28,9 +28,9 @@ def task_success_rate(ctx: AuditContext, item: Item) -> ItemResult:
         return ItemResult(item.id, NO_DATA, reason=f"no task can be judged pass/fail: {source} is missing on "
                                                    f"all {sessions} tasks", evidence={"query": "task_success"})
     rate = successes / judged
-    threshold = threshold_of(ctx, item, "task_success_rate")
+    threshold = threshold_of(ctx, item)
     return judge(
-        ctx, item, "task_success_rate", df,
+        ctx, item, df,
         value=judged / sessions,
         display=f"{judged / sessions:.1%} of tasks judged pass or fail ({judged:,} of {sessions:,}, by {source}); "
                 f"of those, {rate:.1%} succeeded ({successes:,})",
@@ -41,6 +41,7 @@ def task_success_rate(ctx: AuditContext, item: Item) -> ItemResult:
     )
 
 
+@check("escalation_rate", metrics=("escalation",), evidence=True)
 def escalation_rate(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("escalation")
     if df.is_empty():
@@ -51,7 +52,7 @@ def escalation_rate(ctx: AuditContext, item: Item) -> ItemResult:
     out = [r["workflow"] for r in df.iter_rows(named=True) if not (r["rate"] > 0 and low <= r["rate"] <= high)]
     per = ", ".join(f"{r['workflow']} {r['rate']:.1%}" for r in df.iter_rows(named=True))
     return judge(
-        ctx, item, "escalation_rate", table, threshold=threshold,
+        ctx, item, table, threshold=threshold,
         value=escalated / sessions,
         display=f"{escalated} of {sessions} tasks handed off ({escalated / sessions:.1%}; {per}); expected "
                 f"{f'at least {low:.0%}' if low else 'above 0'} and at most {high:.0%} ({source})",
@@ -64,7 +65,7 @@ def escalation_rate(ctx: AuditContext, item: Item) -> ItemResult:
 def _escalation_range(ctx: AuditContext, item: Item) -> tuple[float, float, Threshold, str]:
     """(low, high, threshold to record, source): the manifest's escalation_rate when declared, a config
     threshold override replacing its upper end; else (0, the item's threshold)."""
-    default = threshold_of(ctx, item, "escalation_rate")
+    default = threshold_of(ctx, item)
     declared = ctx.manifest.escalation_rate if ctx.manifest is not None else None
     overridden = item.id in (ctx.config.get("thresholds") or {})
     if declared and not overridden:
@@ -74,6 +75,7 @@ def _escalation_range(ctx: AuditContext, item: Item) -> tuple[float, float, Thre
     return 0.0, default.value, default, "config threshold" if overridden else "toolkit default"
 
 
+@check("latency_slo", metrics=("session_latency", "step_latency"))
 def latency_slo(ctx: AuditContext, item: Item) -> ItemResult:
     session = ctx.metric("session_latency").row(0, named=True)
     steps = ctx.metric("step_latency")
@@ -105,17 +107,10 @@ def latency_slo(ctx: AuditContext, item: Item) -> ItemResult:
     threshold = Threshold(metric=f"{worst['scope']}_p95_ms", op="<=", value=worst["budget_ms"], unit="ms",
                           note=f"P95 latency SLO from {slo['source']}: {budgets}")
     return judge(
-        ctx, item, "latency_slo", table, threshold=threshold,
+        ctx, item, table, threshold=threshold,
         value=worst["p95_ms"],
         display=f"{worst['scope']} P95 {worst['p95_ms']:,.0f} ms against an SLO of {worst['budget_ms']:,.0f} ms"
                 + (f"; over: {', '.join(over)}" if over else "; every declared SLO met"),
         evidence={"query": "session_latency, step_latency", "slo": slo, **observed},
         at_fault=over,
     )
-
-
-EVALUATORS: dict[str, Callable[[AuditContext, Item], ItemResult]] = {
-    "task_success_rate": task_success_rate,
-    "escalation_rate": escalation_rate,
-    "latency_slo": latency_slo,
-}

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import orjson
 
+from agentops_audit.errors import InputError
 from agentops_audit.ingest import (
     evals,
     langfuse,
@@ -20,6 +21,7 @@ from agentops_audit.ingest import (
     openinference,
     otlp,
     otlp_logs,
+    otlp_sql,
     registry,
     tabular,
     transcripts,
@@ -29,7 +31,7 @@ from agentops_audit.ingest.convert import sniff_head
 from agentops_audit.ingest.filters import Filters
 from agentops_audit.ingest.loader import FastPath, SourceSummary, load_file, load_records
 from agentops_audit.ingest.postload import settle
-from agentops_audit.ingest.reader import InputError, expand, read_bytes, read_head
+from agentops_audit.ingest.reader import expand, read_bytes, read_head
 
 SNIFF_BYTES = 64 * 1024
 PROGRESS_DELAY = 1.0  # seconds before the progress bar appears: short ingests show none
@@ -160,7 +162,7 @@ def _progress_bar(files: list[Path]):
 
 ADAPTERS: dict[str, Adapter] = {
     otlp.NAME: Adapter(otlp.NAME, "OpenTelemetry OTLP JSON (file exporter JSON Lines or one document)",
-                       otlp.sniff, otlp.read, otlp.load),
+                       otlp.sniff, otlp.read, otlp_sql.load_large),
     otlp_logs.NAME: Adapter(otlp_logs.NAME, "OpenTelemetry OTLP JSON log records (collector file exporter JSON "
                             "Lines): GenAI message events beside their spans", otlp_logs.sniff, otlp_logs.read),
     mlflow.NAME: Adapter(mlflow.NAME, "MLflow traces (Trace JSON, `mlflow traces search` output, search_traces() "

@@ -24,11 +24,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from agentops_audit.db import scalar
+from agentops_audit.errors import InputError
 from agentops_audit.ingest.canonical import Quarantined
 from agentops_audit.ingest.convert import excerpt, text_of, to_micros
 from agentops_audit.ingest.documents import json_documents
 from agentops_audit.ingest.loader import SourceSummary, load_records
-from agentops_audit.ingest.reader import InputError
 
 NAME = "evals"
 KEY = ("case_id", "release", "rubric_item")

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 
 import orjson
 
-from agentops_audit.ingest.reader import InputError
+from agentops_audit.errors import InputError
 
 
 def parse_time(text: str) -> datetime:

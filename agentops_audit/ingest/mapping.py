@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from agentops_audit.errors import InputError
 from agentops_audit.ingest.canonical import COLUMNS
 from agentops_audit.ingest.convert import dig
-from agentops_audit.ingest.reader import InputError
 
 OUTCOMES = ("success", "failure", "escalated")
 MESSAGE_FIELDS = {"role": "role", "content": "content", "timestamp": "timestamp", "usage": "usage",

@@ -287,16 +287,3 @@ def read(path: Path, data: bytes, options: dict) -> Iterator[dict | Quarantined]
             continue
         for _, record in doc_records(doc, locator, mapping):
             yield record
-
-
-FAST_PATH_MIN_BYTES = 1 << 20  # below this, planning the fast path's query costs more than it saves
-
-
-def load(con, path: Path, stage, options: dict) -> bool:
-    """The fast path (``otlp_sql.load``) for files of FAST_PATH_MIN_BYTES or more; False when ``read``
-    must do it (a small file, a file that is not JSON Lines, a mapping the fast path cannot apply)."""
-    from agentops_audit.ingest import otlp_sql
-
-    if path.stat().st_size < FAST_PATH_MIN_BYTES:
-        return False
-    return otlp_sql.load(con, path, stage, options)

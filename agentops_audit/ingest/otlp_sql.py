@@ -404,6 +404,17 @@ def _blocks(path: Path):
             yield block
 
 
+FAST_PATH_MIN_BYTES = 1 << 20  # below this, planning the fast path's query costs more than it saves
+
+
+def load_large(con, path: Path, stage, options: dict) -> bool:
+    """The fast path (``load``) for files of FAST_PATH_MIN_BYTES or more; False when ``otlp.read`` must do
+    it (a small file, a file that is not JSON Lines, a mapping the fast path cannot apply)."""
+    if path.stat().st_size < FAST_PATH_MIN_BYTES:
+        return False
+    return load(con, path, stage, options)
+
+
 def load(con, path: Path, stage, options: dict) -> bool:
     """Stage every record of a JSON Lines OTLP file through ``stage`` with one INSERT over the whole file
     (its lines stream in as Arrow batches), then let the reference reader convert the records marked for

@@ -11,11 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from agentops_audit.errors import InputError
+
 GZIP_MAGIC = b"\x1f\x8b"
-
-
-class InputError(Exception):
-    """An expected problem with the user's input (unreadable path, unknown format, bad mapping)."""
 
 
 def expand(paths: list[str]) -> list[Path]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from agentops_audit.ingest.reader import InputError
+from agentops_audit.errors import InputError
 
 EXIT_VERIFY_FAILED = 6
 EXIT_SPOOL_LEFT = 75

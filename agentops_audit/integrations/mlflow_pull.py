@@ -11,7 +11,7 @@ import calendar
 import inspect
 from collections.abc import Iterator
 
-from agentops_audit.integrations.pull import Page, PullError, Request
+from agentops_audit.integrations.sources import Page, PullError, Request
 
 
 def _ms(moment) -> int:

@@ -16,7 +16,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 
-from agentops_audit.integrations.pull import Page, PullError, Request
+from agentops_audit.integrations.sources import Page, PullError, Request
 
 TIMEOUT_S = 60
 

@@ -26,49 +26,18 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
-from agentops_audit.ingest.reader import InputError
+from agentops_audit.errors import InputError
+from agentops_audit.integrations.sources import DEFAULT_OVERLAP_S, DEFAULT_PAGE_SIZE, KINDS, Page, PullError, Request
 
-KINDS = ("phoenix", "mlflow")
-DEFAULT_PAGE_SIZE = 500
-DEFAULT_OVERLAP_S = 3600
+__all__ = ["DEFAULT_OVERLAP_S", "DEFAULT_PAGE_SIZE", "KINDS", "Page", "PullError", "PullResult", "Request", "run"]
+
 TOTALS = ("rows_read", "rows_loaded", "rows_duplicate", "rows_quarantined", "rows_filtered")
-
-
-class PullError(InputError):
-    """The server could not be read (one line, exit code 2); pages already loaded stay loaded."""
-
-
-@dataclass
-class Page:
-    payload: bytes      # the file's content, as the server returned it
-    records: int        # spans (Phoenix) or traces (MLflow) on the page
-    mark: str | None    # where a pull that ends after this page resumes
-    suffix: str = "json"
-
-
-@dataclass
-class Request:
-    kind: str
-    url: str
-    scope: str                      # Phoenix project or MLflow experiment (name or id)
-    since: datetime | None = None   # naive UTC
-    until: datetime | None = None
-    page_size: int = DEFAULT_PAGE_SIZE
-    overlap_s: int = DEFAULT_OVERLAP_S
-    pages_dir: Path | None = None
-    filters: object = None          # ingest.filters.Filters (--workflow)
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def source(self) -> str:
-        what = "project" if self.kind == "phoenix" else "experiment"
-        return f"{self.kind} {self.url.rstrip('/')} {what} {self.scope}"
 
 
 @dataclass

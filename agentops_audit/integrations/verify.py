@@ -22,7 +22,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agentops_audit.ingest.reader import InputError
+from agentops_audit.errors import InputError
 
 SIGNATURE_SUFFIX = ".sig"
 DIGEST_CHARS = 16

@@ -1,0 +1,108 @@
+"""The house rules the code can check: no import cycles, data flows one way (cli -> weekly -> audit ->
+evaluators -> metrics -> ingest -> db), and no module over 400 lines."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "agentops_audit"
+MAX_LINES = 400
+# the layers, top first: a module may import its own layer and the layers below, never one above
+LAYERS = ["cli", "weekly", "audit", "evaluators", "metrics", "ingest", "db"]
+
+
+def module_name(path: Path) -> str:
+    parts = ["agentops_audit", *path.relative_to(PACKAGE).with_suffix("").parts]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _type_checking(node: ast.AST) -> bool:
+    return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+
+
+def imports(path: Path, modules: set[str]) -> set[str]:
+    """The package's modules ``path`` imports, at the top or inside a function (not under TYPE_CHECKING)."""
+    found: set[str] = set()
+    tree = ast.parse(path.read_text())
+    skip = {id(n) for t in ast.walk(tree) if _type_checking(t) for n in ast.walk(t)}
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            subs = {f"{node.module}.{a.name}" for a in node.names} & modules  # ``from pkg import module``
+            found |= subs or {node.module}
+            if len(subs) < len(node.names):  # names defined in the package or module itself
+                found.add(node.module)
+    return {m for m in found if m in modules}
+
+
+def graph(package: Path = PACKAGE) -> dict[str, set[str]]:
+    paths = {module_name(p): p for p in package.rglob("*.py")}
+    return {m: imports(p, set(paths)) - {m} for m, p in paths.items()}
+
+
+def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in edges.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            scc = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                scc.append(w)
+                if w == v:
+                    break
+            if len(scc) > 1:
+                found.append(sorted(scc))
+
+    for v in sorted(edges):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def layer(module: str) -> int | None:
+    parts = module.split(".")
+    name = parts[1] if len(parts) > 1 else ""
+    return LAYERS.index(name) if name in LAYERS else None
+
+
+def upward(edges: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """Imports from a lower layer to a higher one."""
+    return sorted((a, b) for a, bs in edges.items() for b in bs
+                  if layer(a) is not None and layer(b) is not None and layer(b) < layer(a))
+
+
+def test_no_import_cycles():
+    assert cycles(graph()) == []
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_data_flows_one_way():
+    assert upward(graph()) == []
+
+
+def test_the_layer_check_finds_an_upward_import():
+    edges = {"agentops_audit.db": {"agentops_audit.ingest"}, "agentops_audit.cli": {"agentops_audit.db"}}
+    assert upward(edges) == [("agentops_audit.db", "agentops_audit.ingest")]
