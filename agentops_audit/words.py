@@ -82,3 +82,16 @@ def ident(name: str) -> str:
     """A known id in words (fields, entities, defects); any other string unchanged."""
     text = str(name)
     return IDS.get(text) or FIELDS.get(text) or text
+
+
+# checks whose at-fault lists name rubric items or eval metrics (ids of the eval set, such as
+# ``no_invented_facts``); their display lines already say them in words, and so does the at-fault line
+RUBRIC_CHECKS = frozenset({"regression_gate", "judge_calibration", "eval_automated_checks"})
+
+
+def at_fault(item: dict) -> list[str]:
+    """An item's at-fault list in words: rubric items spelled out, known ids named, the team's names kept."""
+    names = [str(n) for n in item.get("at_fault") or []]
+    if item.get("check") in RUBRIC_CHECKS:
+        return [IDS.get(n) or n.replace("_", " ") for n in names]
+    return [ident(n) for n in names]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from report_samples import DASHBOARDS, hostile_doc, with_dashboards
 
-from agentops_audit import audit, db, ingest, report
+from agentops_audit import audit, db, ingest, report, words
 from agentops_audit.ingest import mapping
 from agentops_audit.report import fmt
 
@@ -214,6 +214,10 @@ def test_reports_say_plain_words(demo, weekly_demo):
         for raw in ("tool_result", "tool_args", "no_invented_facts", "escalates_appropriately",
                     "writes_without_record"):
             assert raw not in first, raw
+        # the items' "at fault" lines name rubric items in words too, as their display lines do
+        at_fault = " ".join(re.findall(r"at fault: [^<]*", page))
+        assert "at fault" in at_fault and "no invented facts" in at_fault, at_fault[:300]
+        assert "no_invented_facts" not in at_fault and "escalates_appropriately" not in at_fault
 
 
 def test_pii_counts_add_up(weekly_demo):
@@ -274,3 +278,13 @@ def test_a_synthetic_clock_is_named(tmp_path):
     assert doc["window"]["synthetic_clock_traces"] == doc["metrics"]["traces"] == 2
     header = _text(report.render(doc)[:report.render(doc).index('id="verdict"')])
     assert "(synthetic clock)" in header and "the times of all traces are synthetic" in header
+
+
+def test_at_fault_names_rubric_items_in_words():
+    gate = {"check": "regression_gate", "at_fault": ["overall", "no_invented_facts", "unsafe_write_attempts"]}
+    assert words.at_fault(gate) == ["overall", "no invented facts", "unsafe-write attempts"]
+    # elsewhere the team's own names (tools) stay as written, and known ids are named
+    tool = {"check": "tool_success", "at_fault": ["lookup_order"]}
+    assert words.at_fault(tool) == ["lookup_order"]
+    assert words.at_fault({"check": "pii_leak_rate", "at_fault": ["tool_result"]}) == ["tool results"]
+    assert words.at_fault({"check": "tool_success"}) == []

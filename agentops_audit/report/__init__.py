@@ -192,6 +192,7 @@ _env.filters["fmt"] = _fmt
 _env.filters["threshold"] = _fmt_threshold
 _env.filters["stamp"] = stamp
 _env.filters["words"] = words.ident
+_env.globals["at_fault_words"] = words.at_fault
 _env.globals["threshold_of"] = threshold_of
 _env.globals["evidence_of"] = evidence_of
 
