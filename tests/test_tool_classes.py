@@ -133,3 +133,23 @@ def test_mcp_annotations_outrank_the_tool_name(tmp_path):
         "read", "MCP annotation readOnlyHint")
     assert (classes["get_or_create_user"]["access"], classes["get_or_create_user"]["basis"]) == (
         "write", "MCP annotation destructiveHint")
+
+
+def test_escalation_counts_every_task_when_a_hand_off_tool_is_known(tmp_path):
+    """Transcripts with no recorded outcomes: two of four sessions call a hand-off tool. The two that never
+    called it were not handed off, so the rate is 2 of 4, not 2 of the 2 tasks whose outcome the hand-off set."""
+    def session(sid: str, tool: str) -> dict:
+        return {"id": sid, "messages": [
+            {"role": "user", "content": "my flight"},
+            {"role": "assistant", "tool_calls": [{"id": f"{sid}-c", "name": tool, "arguments": {}}]},
+            {"role": "tool", "tool_call_id": f"{sid}-c", "content": "ok"},
+            {"role": "assistant", "content": "done"}]}
+    path = tmp_path / "t.jsonl"
+    path.write_text("".join(json.dumps(session(f"s{i}", tool)) + "\n" for i, tool in enumerate(
+        ["transfer_to_human_agents", "get_reservation", "transfer_to_human_agents", "get_reservation"])))
+    con = db.connect(tmp_path / "a.duckdb")
+    ingest.ingest(con, [str(path)])
+    con.close()
+    doc = audit.run(tmp_path / "a.duckdb")
+    item = _statuses(doc)["workflow.escalation-rule"]
+    assert item["evidence"]["sessions"] == 4 and item["evidence"]["escalated"] == 2, item
