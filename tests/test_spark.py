@@ -102,7 +102,8 @@ def _edge_database(path) -> None:
         rows.append((trace, "llm", "root", "chat", "llm", start, end, session, None, None, None, None, None, "OK",
                      None, None, 100 + i, 10, "gpt-4o-mini" if i % 2 else "unknown-model"))
         for k in range(2):  # a retried tool call: same arguments twice
-            rows.append((trace, f"tool{k}", "root", "tool", "tool", start, end, session, None, None,
+            at = start.replace(microsecond=start.microsecond + 500 * k)  # a retry starts later: no ties
+            rows.append((trace, f"tool{k}", "root", "tool", "tool", at, end, session, None, None,
                          f"tool_{i % 3}", '{"q": 1}' if i % 4 else None, result,
                          "ERROR" if i == 5 and k == 0 else "OK", None, None, None, None, None))
     con = db.connect(path)
