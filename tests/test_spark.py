@@ -17,6 +17,7 @@ if shutil.which("java") is None:
     pytest.skip("no Java runtime (Debian: openjdk-17-jre-headless)", allow_module_level=True)
 
 from agentops_audit import cli, db, metrics  # noqa: E402
+from agentops_audit import manifest as readiness  # noqa: E402
 from agentops_audit.engine import export  # noqa: E402
 from agentops_audit.engine import spark as engine  # noqa: E402
 from agentops_audit.evidence import EVIDENCE, PII_FINDINGS  # noqa: E402
@@ -33,25 +34,19 @@ EVIDENCE_PARAMS = {"threshold": 2, "error_streak": params.ERROR_STREAK, **params
 
 @pytest.fixture(scope="session")
 def spark():
-    session = engine.session("local[2]")
+    # small data: few shuffle partitions keep each of the ~60 queries short (the default 8 is for the CLI)
+    session = engine.session("local[2]", {"spark.sql.shuffle.partitions": "2"})
     yield session
     session.stop()
 
 
-def _parity(spark, db_path, tmp_path) -> None:
-    export.export(db_path, tmp_path / "ds")
-    attached = export.attach(tmp_path / "ds", tmp_path / "dataset.duckdb")
-    local, ref = db.connect(attached, read_only=True), db.connect(db_path, read_only=True)
-    engine.register_dataset(spark, tmp_path / "ds")
-    engine.install(spark, local, {})
-    params.install(ref, {})
+def _views_and_evidence(spark, ref) -> None:
+    """The derived views and evidence queries of the dataset installed on ``spark`` against DuckDB's (``ref``)."""
     for view in sqlfiles.views():
         for name in view.creates:
             hashed = HASHED.get(name, [])
             same(pl.from_arrow(engine.local_types(spark.table(name).toArrow())).drop(hashed),
                  db.frame(ref, f"SELECT * FROM {name}").drop(hashed), name)
-    for name in metrics.METRICS:
-        same(pl.from_arrow(engine.run_metric(spark, name)), metrics.run(ref, name), name)
     for check, query in EVIDENCE.items():
         if PII_FINDINGS in query.requires:
             continue  # the PII scan runs locally (Python regular expressions): engine/commands.py
@@ -59,8 +54,22 @@ def _parity(spark, db_path, tmp_path) -> None:
         same(pl.from_arrow(engine.run_sql(spark, query.sql, args)), db.frame(ref, query.sql, args or None), check)
 
 
-def test_every_view_metric_and_evidence_query_on_the_demo(spark, demo, tmp_path):
-    _parity(spark, demo["db"], tmp_path)
+def test_audit_engine_spark_writes_the_same_audit_json(spark, demo, tmp_path):
+    """The demo through `audit --dataset --engine spark`: audit.json as the DuckDB audit wrote it, every metric
+    Spark stored equal to DuckDB's, and every view and evidence query of the Spark session it left."""
+    assert cli.main(["export", "--db", str(demo["db"]), "--to", str(tmp_path / "ds")]) == 0
+    manifest = checks_dir() / "demo" / "readiness.yml"  # as `demo` audits
+    assert cli.main(["audit", "--dataset", str(tmp_path / "ds"), "--engine", "spark", "--out", str(tmp_path / "o"),
+                     "--manifest", str(manifest)]) in (0, 3, 4, 5)
+    doc = json.loads((tmp_path / "o" / "audit.json").read_text())
+    for key in ("metrics", "sections", "verdict", "recommended_phase", "blockers", "examples", "window"):
+        assert close(doc[key], demo["audit"][key]), key
+    ref = db.connect(demo["db"], read_only=True)
+    params.install(ref, {}, readiness.load(manifest))
+    stored = db.connect(tmp_path / "o" / "dataset.duckdb", read_only=True)
+    for name in metrics.METRICS:  # what the audit read (metrics.run reads engine_metrics first)
+        same(metrics.run(stored, name), metrics.run(ref, name), name)
+    _views_and_evidence(spark, ref)  # the CLI used this session (getOrCreate)
 
 
 SPAN_COLUMNS = ("trace_id", "span_id", "parent_span_id", "name", "span_type", "start_time", "end_time",
@@ -86,13 +95,15 @@ def _edge_database(path) -> None:
         trace = f"t{i}"
         start = t.replace(microsecond=900 + i)  # 12:00:00.0009..: across millisecond boundaries below
         end = t.replace(microsecond=1100 + 1000 * i)
+        outcome = ["success", "failure", None, "escalated", "success"][int(session[1])]  # one per session
         rows.append((trace, "root", None, "agent", "agent", start, end, session, "w" if i % 2 else None,
-                     ["success", "failure", None][i % 3], None, None, None, "OK", ev if i == 3 else None,
-                     "v1" if i < 7 else "v2", None, None, None))
+                     outcome, None, None, None, "OK", ev if i == 3 else None,
+                     "v1" if session < "s3" else "v2", None, None, None))
         rows.append((trace, "llm", "root", "chat", "llm", start, end, session, None, None, None, None, None, "OK",
                      None, None, 100 + i, 10, "gpt-4o-mini" if i % 2 else "unknown-model"))
         for k in range(2):  # a retried tool call: same arguments twice
-            rows.append((trace, f"tool{k}", "root", "tool", "tool", start, end, session, None, None,
+            at = start.replace(microsecond=start.microsecond + 500 * k)  # a retry starts later: no ties
+            rows.append((trace, f"tool{k}", "root", "tool", "tool", at, end, session, None, None,
                          f"tool_{i % 3}", '{"q": 1}' if i % 4 else None, result,
                          "ERROR" if i == 5 and k == 0 else "OK", None, None, None, None, None))
     con = db.connect(path)
@@ -103,15 +114,12 @@ def _edge_database(path) -> None:
 
 def test_every_view_metric_and_evidence_query_on_edge_cases(spark, tmp_path):
     _edge_database(tmp_path / "edge.duckdb")
-    _parity(spark, tmp_path / "edge.duckdb", tmp_path)
-
-
-def test_audit_engine_spark_writes_the_same_metrics(spark, demo, tmp_path):
-    assert cli.main(["export", "--db", str(demo["db"]), "--to", str(tmp_path / "ds")]) == 0
-    manifest = str(checks_dir() / "demo" / "readiness.yml")  # as `demo` audits
-    assert cli.main(["audit", "--dataset", str(tmp_path / "ds"), "--engine", "spark", "--out", str(tmp_path / "o"),
-                     "--manifest", manifest]) in (0, 3, 4, 5)
-    doc = json.loads((tmp_path / "o" / "audit.json").read_text())
-    for key in ("metrics", "sections", "verdict", "recommended_phase", "blockers", "examples", "window"):
-        assert close(doc[key], demo["audit"][key]), key
-
+    export.export(tmp_path / "edge.duckdb", tmp_path / "ds")
+    attached = export.attach(tmp_path / "ds", tmp_path / "dataset.duckdb")
+    local, ref = db.connect(attached, read_only=True), db.connect(tmp_path / "edge.duckdb", read_only=True)
+    engine.register_dataset(spark, tmp_path / "ds")
+    engine.install(spark, local, {})
+    params.install(ref, {})
+    for name in metrics.METRICS:
+        same(pl.from_arrow(engine.run_metric(spark, name)), metrics.run(ref, name), name)
+    _views_and_evidence(spark, ref)

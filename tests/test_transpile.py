@@ -32,6 +32,8 @@ def test_filtered_string_agg():
     assert (only(transpile.filtered_string_agg, "SELECT string_agg(DISTINCT m, ', ' ORDER BY m) FILTER (WHERE c) "
                                                 "FROM t")
             == "SELECT ARRAY_JOIN(ARRAY_SORT(COLLECT_SET(CASE WHEN c THEN m END)), ', ') FROM t")
+    assert (to_spark("SELECT string_agg(n, ', ' ORDER BY t) FILTER (WHERE p IS NULL) FROM x")
+            == "SELECT LISTAGG(n, ', ') WITHIN GROUP (ORDER BY t NULLS LAST) FILTER(WHERE p IS NULL) FROM x")
 
 
 def test_filtered_any_value_ignores_nulls():
@@ -88,6 +90,11 @@ def test_double_division():
     assert only(transpile.double_division, "SELECT x / 1000.0 FROM t") == "SELECT CAST(x AS DOUBLE) / 1000.0 FROM t"
 
 
+def test_cte_hint():
+    assert only(transpile.cte_hint, "WITH a AS MATERIALIZED (SELECT 1 AS x) SELECT x FROM a") == \
+        "WITH a AS (SELECT 1 AS x) SELECT x FROM a"
+
+
 def test_wide_hash():
     assert only(transpile.wide_hash, "SELECT hash(coalesce(a, '')) FROM t") == "SELECT XXHASH64(COALESCE(a, '')) FROM t"
 
@@ -97,4 +104,4 @@ def test_rules_are_all_listed():
     assert names == {"percentile", "list_slice", "filtered_string_agg", "filtered_any_value", "ordered_distinct_list",
                      "ordered_distinct_string_agg", "json_valid", "json_extract_text", "json_type", "json_list",
                      "epoch_us",
-                     "millisecond_diff", "wide_hash", "double_division"}
+                     "millisecond_diff", "wide_hash", "double_division", "cte_hint"}

@@ -14,6 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from agentops_audit.ingest.reader import InputError as UsageError  # cli.main prints it as one line, exit 2
+
 ENGINES = ("duckdb", "spark")
 
 
@@ -41,11 +43,18 @@ def add_parsers(sub) -> None:
     p.add_argument("--spark-master", default=None, help="Spark master URL (default local[2])")
     p.add_argument("--spark-conf", action="append", type=_conf, default=[], metavar="KEY=VALUE",
                    help="a Spark configuration setting (repeatable)")
-    p.set_defaults(func=cmd_audit)
+    p.set_defaults(func=_with_engine(p.get_default("func")))
+
+
+def _with_engine(audit):
+    """``audit`` (the command's own function) after the engine options are applied."""
+    def cmd_audit(args) -> int:
+        prepare(args)
+        return audit(args)
+    return cmd_audit
 
 
 def cmd_export(args) -> int:
-    from agentops_audit.cli import UsageError
     from agentops_audit.engine import export
 
     if not Path(args.db).is_file():
@@ -59,42 +68,40 @@ def cmd_export(args) -> int:
     return 0
 
 
-def cmd_audit(args) -> int:
-    from agentops_audit import cli
-
+def prepare(args) -> None:
+    """--dataset: point ``args.db`` at the dataset's database of views; --engine spark: fill its metrics."""
     if bool(args.db) == bool(args.dataset):
-        raise cli.UsageError("give the audit database (--db FILE) or an exported dataset (--dataset DIR)")
+        raise UsageError("give the audit database (--db FILE) or an exported dataset (--dataset DIR)")
     if args.engine == "spark" and not args.dataset:
-        raise cli.UsageError("--engine spark audits an exported dataset: give --dataset DIR (see `export`)")
+        raise UsageError("--engine spark audits an exported dataset: give --dataset DIR (see `export`)")
     if args.dataset:
         from agentops_audit.engine import export
 
         if not Path(args.dataset).is_dir():
-            raise cli.UsageError(f"dataset not found: {args.dataset}")
+            raise UsageError(f"dataset not found: {args.dataset}")
         Path(args.out).mkdir(parents=True, exist_ok=True)
         args.db = str(export.attach(args.dataset, Path(args.out) / "dataset.duckdb"))
     if args.engine == "spark":
         run_on_spark(args)
-    return cli.cmd_audit(args)
 
 
 def run_on_spark(args) -> None:
     """Every metric on Spark, stored in the dataset database's ``engine_metrics`` schema."""
-    from agentops_audit import cli
+    from agentops_audit import config as audit_config
     from agentops_audit import manifest as readiness
 
     try:
         import pyspark  # noqa: F401
         import sqlglot  # noqa: F401
     except ImportError:
-        raise cli.UsageError("--engine spark needs the `spark` extra: pip install 'agentops-audit[spark]' "
+        raise UsageError("--engine spark needs the `spark` extra: pip install 'agentops-audit[spark]' "
                              "(and a Java 17+ runtime)") from None
     import duckdb
 
     from agentops_audit import metrics
     from agentops_audit.engine import spark as engine
 
-    config = cli._load_config(args.config)
+    config = audit_config.load(args.config)
     declared = readiness.load(args.manifest) if args.manifest else None
     master = args.spark_master or engine.DEFAULT_MASTER
     session = engine.session(master, dict(args.spark_conf))

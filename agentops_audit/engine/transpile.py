@@ -29,6 +29,7 @@ Spark 4 (tests/test_transpile.py tests each on its own, and on a real Spark sess
   -> ``floor(unix_micros(b) / 1000) - floor(unix_micros(a) / 1000)``;
 - ``double_division``: ``a / b`` -> ``CAST(a AS DOUBLE) / b``: DuckDB's ``/`` gives a DOUBLE for decimals too
   (``x / 1000.0``), Spark's a DECIMAL;
+- ``cte_hint``: ``WITH a AS MATERIALIZED (...)`` -> ``WITH a AS (...)`` (a DuckDB planning hint; same rows);
 - ``wide_hash``: ``hash(x)`` -> ``xxhash64(x)``. The values differ between engines in any case (DuckDB's
   64-bit hash, Spark's 32-bit murmur3 ``hash``): the SQL uses a hash only to group equal values, and a 64-bit
   one keeps collisions as rare as DuckDB's. No metric may return a hash.
@@ -88,12 +89,14 @@ def filtered_string_agg(node: exp.Expression) -> exp.Expression:
     if not found:
         return node
     agg, cond = found
-    x = _distinct_ordered(agg.this)
+    x = _distinct_ordered(agg.this, strict=False)
     if x is not None:  # collect_set drops the NULLs the CASE makes of the filtered rows
         sep = agg.args.get("separator") or exp.Literal.string(",")
         return _fn("array_join", _fn("array_sort", _fn("collect_set", _when(cond.copy(), x.copy()))), sep.copy())
     if isinstance(agg.this, exp.Distinct):
         raise Unsupported(f"string_agg(DISTINCT ...) FILTER without ORDER BY: {node.sql('duckdb')}")
+    if isinstance(agg.this, exp.Order):  # listagg(x) WITHIN GROUP (ORDER BY y) FILTER (...): Spark 4 has it
+        return node
     return exp.GroupConcat(this=_when(cond.copy(), agg.this.copy()), separator=agg.args.get("separator"))
 
 
@@ -105,15 +108,18 @@ def filtered_any_value(node: exp.Expression) -> exp.Expression:
     return _fn("any_value", _when(cond.copy(), agg.this.copy()), exp.true())
 
 
-def _distinct_ordered(arg: exp.Expression) -> exp.Expression | None:
-    """x when ``arg`` is ``DISTINCT x ORDER BY x`` (ascending); Unsupported for any other ORDER BY."""
+def _distinct_ordered(arg: exp.Expression, strict: bool = True) -> exp.Expression | None:
+    """x when ``arg`` is ``DISTINCT x ORDER BY x`` (ascending); Unsupported for any other ORDER BY when
+    ``strict`` (else None: string_agg(x ORDER BY y) is Spark's listagg ... WITHIN GROUP, which sqlglot writes)."""
     if not isinstance(arg, exp.Order):
         return None
     inner, keys = arg.this, arg.expressions
     if (isinstance(inner, exp.Distinct) and len(inner.expressions) == 1 and len(keys) == 1
             and keys[0].this == inner.expressions[0] and not keys[0].args.get("desc")):
         return inner.expressions[0]
-    raise Unsupported(f"ordered list aggregate other than DISTINCT x ORDER BY x: {arg.sql('duckdb')}")
+    if strict or isinstance(inner, exp.Distinct):
+        raise Unsupported(f"ordered list aggregate other than DISTINCT x ORDER BY x: {arg.sql('duckdb')}")
+    return None
 
 
 def ordered_distinct_list(node: exp.Expression) -> exp.Expression:
@@ -126,7 +132,7 @@ def ordered_distinct_list(node: exp.Expression) -> exp.Expression:
 
 def ordered_distinct_string_agg(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.GroupConcat):
-        x = _distinct_ordered(node.this)
+        x = _distinct_ordered(node.this, strict=False)
         if x is not None:
             sep = node.args.get("separator") or exp.Literal.string(",")
             return _fn("array_join", _fn("array_sort", _fn("collect_set", x.copy())), sep.copy())
@@ -193,6 +199,12 @@ def double_division(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def cte_hint(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
+        node.set("materialized", None)
+    return node
+
+
 def wide_hash(node: exp.Expression) -> exp.Expression:
     if _anonymous(node, "hash"):
         return _fn("xxhash64", *node.expressions)
@@ -233,7 +245,7 @@ def star_replace(columns: dict[str, list[str]]) -> Callable[[exp.Expression], ex
 RULES: tuple[Callable[[exp.Expression], exp.Expression], ...] = (
     percentile, list_slice, filtered_string_agg, filtered_any_value, ordered_distinct_list,
     ordered_distinct_string_agg, json_valid, json_extract_text, json_type, json_list, epoch_us, millisecond_diff,
-    wide_hash, double_division,
+    wide_hash, double_division, cte_hint,
 )
 
 

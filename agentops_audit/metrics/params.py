@@ -137,8 +137,7 @@ def install_inputs(con: duckdb.DuckDBPyConnection, config: dict, declared: manif
     return validate_predicate(predicate) if predicate else DEFAULT_PREDICATE
 
 
-INPUT_TABLES = ("audit_prices", "audit_limits", "audit_generic_words", "audit_allowlist", "audit_routing",
-                "audit_small_models", "audit_tool_classes")
+INPUT_TABLES = sqlfiles.INPUT_TABLES
 
 
 def derived_tables() -> tuple[str, ...]:

@@ -6,7 +6,7 @@ Every view file opens with header lines (SQL comments), in the style of the metr
     -- reads: metered_spans, sessions, audit_model_map
 
 ``creates`` names the TEMP table(s) or view(s) the file makes; ``reads`` every table or view it selects from:
-the canonical schema's (``schema.sql``), the audit's input tables (``metrics.params.INPUT_TABLES``) and
+the canonical schema's (``schema.sql``), the audit's input tables (``INPUT_TABLES``) and
 those other view files create. This module is the one reader of those headers: the audit
 (``params.install``), the evidence queries and the explorer (``plan``) and the Spark engine
 (``agentops_audit.engine``) run the files in the order ``ordered`` gives, so a new view needs no file-name
@@ -22,6 +22,9 @@ from functools import cache
 from pathlib import Path
 
 VIEWS_DIR = Path(__file__).parent / "views"
+# the audit's input tables, which metrics/params.py ``install_inputs`` creates before the views run
+INPUT_TABLES = ("audit_prices", "audit_limits", "audit_generic_words", "audit_allowlist", "audit_routing",
+                "audit_small_models", "audit_tool_classes")
 SCHEMA = Path(__file__).resolve().parent.parent / "schema.sql"
 _HEADER = re.compile(r"^--\s*(creates|reads):\s*(.*)$")
 _SCHEMA_OBJECT = re.compile(r"^CREATE\s+(?:OR\s+REPLACE\s+)?(?:TABLE|VIEW)\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)",
@@ -97,8 +100,6 @@ def ordered(files: list[ViewFile], provided: set[str] | frozenset[str]) -> list[
 @cache
 def views() -> tuple[ViewFile, ...]:
     """Every file of ``metrics/views``, in dependency order."""
-    from agentops_audit.metrics.params import INPUT_TABLES
-
     files = [parse(p) for p in VIEWS_DIR.glob("*.sql")]
     return tuple(ordered(files, schema_objects() | set(INPUT_TABLES)))
 
@@ -126,9 +127,7 @@ def plan(targets: list[str] | tuple[str, ...]) -> list[ViewFile]:
 
 
 def inputs_of(files: list[ViewFile]) -> set[str]:
-    """The audit input tables (``params.INPUT_TABLES``) ``files`` read, or {'{success_predicate}'} too when
+    """The audit input tables (``INPUT_TABLES``) ``files`` read, or {'{success_predicate}'} too when
     one of them holds the predicate placeholder: what only ``params.install`` provides."""
-    from agentops_audit.metrics.params import INPUT_TABLES
-
     out = {r for f in files for r in f.reads if r in INPUT_TABLES}
     return out | ({"{success_predicate}"} if any("{success_predicate}" in f.sql for f in files) else set())

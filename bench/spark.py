@@ -1,0 +1,110 @@
+"""Benchmark: every view and metric on DuckDB against Spark local[N], on the exported Parquet dataset.
+
+For a size of bench/ingest.py (small ~10k spans, medium ~100k, large ~1M) the cached OTLP export is ingested
+once into ``bench/out/spark/<size>/audit.duckdb`` and exported (``engine/export.py``) beside it. Each
+measurement runs in its own Python process:
+
+- ``duckdb``: ``export.attach`` + ``params.install`` + all metrics, DuckDB reading the Parquet in place;
+- ``spark local[N]``: the session start (timed apart: a cluster pays it once), then ``register_dataset`` +
+  ``engine.install`` + all metrics collected with Arrow, for each N of ``--cores``.
+
+    python bench/spark.py [--size medium] [--cores 1,2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+OUT = ROOT / "bench" / "out" / "spark"
+
+
+def prepare(size: str) -> tuple[Path, Path, int]:
+    from ingest import dataset
+
+    from agentops_audit import db, ingest
+    from agentops_audit.engine import export
+
+    traces, spans = dataset(size)
+    folder = OUT / size
+    database, data = folder / "audit.duckdb", folder / "dataset"
+    if not (data / export.MANIFEST).exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        database.unlink(missing_ok=True)
+        con = db.connect(database)
+        ingest.ingest(con, [str(traces)])
+        con.close()
+        export.export(database, data)
+    return database, data, json.loads((data / export.MANIFEST).read_text())["tables"]["spans"]
+
+
+def run_duckdb(data: str) -> dict:
+    from agentops_audit import db, metrics
+    from agentops_audit.engine import export
+    from agentops_audit.metrics import params
+
+    t0 = time.perf_counter()
+    path = export.attach(data, Path(data).parent / "bench-attached.duckdb")
+    con = db.connect(path, read_only=True)
+    params.install(con, {})
+    for name in metrics.METRICS:
+        metrics.run(con, name)
+    return {"audit_s": time.perf_counter() - t0}
+
+
+def run_spark(data: str, cores: int) -> dict:
+    from agentops_audit import db, metrics
+    from agentops_audit.engine import export
+    from agentops_audit.engine import spark as engine
+
+    t0 = time.perf_counter()
+    session = engine.session(f"local[{cores}]")
+    t1 = time.perf_counter()
+    local = db.connect(export.attach(data, Path(data).parent / f"bench-spark{cores}.duckdb"), read_only=True)
+    engine.register_dataset(session, data)
+    engine.install(session, local, {})
+    for name in metrics.METRICS:
+        engine.run_metric(session, name)
+    t2 = time.perf_counter()
+    session.stop()
+    return {"session_s": t1 - t0, "audit_s": t2 - t1}
+
+
+def child(variant: str, data: str) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", variant, "--data", data], check=True,
+                         capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--size", default="medium", choices=("small", "medium", "large"))
+    ap.add_argument("--cores", default="1,2")
+    ap.add_argument("--child")
+    ap.add_argument("--data")
+    args = ap.parse_args()
+    if args.child:
+        result = run_duckdb(args.data) if args.child == "duckdb" else run_spark(args.data, int(args.child))
+        print(json.dumps(result))
+        return
+    _, data, spans = prepare(args.size)
+    results = {"size": args.size, "spans": spans, "machine": platform.platform(), "duckdb": child("duckdb", str(data))}
+    for cores in [int(c) for c in args.cores.split(",")]:
+        results[f"spark_local_{cores}"] = child(str(cores), str(data))
+    for key, value in results.items():
+        if isinstance(value, dict):
+            per_s = spans / value["audit_s"]
+            extra = f", session start {value['session_s']:.1f} s" if "session_s" in value else ""
+            print(f"{key:16} {value['audit_s']:8.1f} s  {per_s:10,.0f} spans/s{extra}")
+    (OUT / f"results-{args.size}.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
