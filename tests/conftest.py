@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from agentops_audit import cli, synth
+from agentops_audit import cli
+from agentops_audit.demo import synth
 
 SEED = 7
 SESSIONS = 400

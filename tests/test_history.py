@@ -14,8 +14,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from agentops_audit import cli, db, history, ingest, synth_weeks, trends
+from agentops_audit import cli, db, history, ingest, trends
 from agentops_audit import config as audit_config
+from agentops_audit.demo import weeks as synth_weeks
 from agentops_audit.errors import InputError
 from agentops_audit.results import FAIL, NO_DATA, NOT_APPLICABLE, PASS
 from agentops_audit.windows import Week, week_range

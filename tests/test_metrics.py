@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from agentops_audit import audit, config, db, ingest, manifest, metrics, synth
+from agentops_audit import audit, config, db, ingest, manifest, metrics
+from agentops_audit.demo import synth
 from agentops_audit.errors import InputError
 from agentops_audit.metrics import params
 from agentops_audit.paths import checks_dir
