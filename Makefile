@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= reports/demo
 
-.PHONY: audit test lint bench lab clean
+.PHONY: audit test test-fast lint bench lab clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ audit: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev $(VENV)/.installed-servers
 	$(BIN)/python -m pytest
+
+# The fast tier for the edit loop (under 90 s): no demo pipeline, no server, no browser (markers in tests/conftest.py).
+test-fast: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -m "not slow and not browser" -q
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

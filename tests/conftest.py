@@ -49,3 +49,21 @@ def traces(tmp_path) -> tuple[Path, dict]:
     """A small freshly generated OTLP export and its truth."""
     truth = synth.generate(tmp_path / "gen", sessions=60, seed=11)
     return tmp_path / "gen" / "traces.otlp.jsonl", truth
+
+
+# ---------------------------------------------------------------- test tiers
+# `browser`: drives headless Chromium. `slow`: runs the demo pipeline (papermill notebooks, GX over the
+# whole catalog), a real server, or takes more than a few seconds otherwise. `make test-fast` runs the rest
+# (`-m "not slow and not browser"`) for the edit loop; `make test` and `.ci/run` run everything.
+SLOW_FIXTURES = {"demo", "weekly_demo"}
+SLOW_MODULES = {"test_ingest_properties", "test_real_fixtures", "test_tau_bench", "test_history", "test_receiver",
+                "test_ci_and_alerts", "test_weekly", "test_pipeline", "test_verify", "test_evals", "test_gate"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        if "browser" in module:
+            item.add_marker(pytest.mark.browser)
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or module in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)

@@ -185,7 +185,7 @@ class Truth:
             },
             "tokens_per_task": {w: {"p50": quantile(v, 0.5), "p95": quantile(v, 0.95), "mean": statistics.fmean(v)}
                                 for w, v in sorted(tokens_by_wf.items())},
-            "sessionskept_calling": sorted(t.session_id for t in self.tasks if kept_calling(t.attempts)),
+            "sessions_kept_calling": sorted(t.session_id for t in self.tasks if kept_calling(t.attempts)),
         }
 
     def _cost(self, table: prices.PriceTable) -> dict:

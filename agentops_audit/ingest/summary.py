@@ -44,12 +44,9 @@ class SourceSummary:
             return f"{self.path}: already ingested (sha256 {self.sha256[:12]}), nothing changed"
         if self.empty:
             return f"{self.path} [{self.format}]: empty, no records"
-        text = (f"{self.path} [{self.format}]: read {self.rows_read}, loaded {self.rows_loaded}, "
-                f"duplicate {self.rows_duplicate}, quarantined {self.rows_quarantined}")
-        if self.rows_filtered:
-            text += f", filtered {self.rows_filtered}"
-        if self.rows_derived:
-            text += f"; {self.rows_derived} tool calls taken from LLM messages"
-        if self.reasons:
-            text += " (" + "; ".join(f"{n} {r}" for r, n in sorted(self.reasons.items())) + ")"
-        return text
+        reasons = "; ".join(f"{n} {r}" for r, n in sorted((self.reasons or {}).items()))
+        return (f"{self.path} [{self.format}]: read {self.rows_read}, loaded {self.rows_loaded}, "
+                f"duplicate {self.rows_duplicate}, quarantined {self.rows_quarantined}"
+                + (f", filtered {self.rows_filtered}" if self.rows_filtered else "")
+                + (f"; {self.rows_derived} tool calls taken from LLM messages" if self.rows_derived else "")
+                + (f" ({reasons})" if reasons else ""))
