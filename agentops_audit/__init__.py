@@ -17,7 +17,7 @@ import importlib
 __version__ = "0.1.0"
 
 _FRONT = {
-    "Explorer": ("agentops_audit.explore", "Explorer"),
+    "Explorer": ("agentops_audit.explore.explorer", "Explorer"),
     "ItemResult": ("agentops_audit.results", "ItemResult"),
     "Metrics": ("agentops_audit.results", "Metrics"),
     "Week": ("agentops_audit.windows", "Week"),

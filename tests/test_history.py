@@ -211,7 +211,7 @@ def test_concurrent_runs_wait_or_fail_clearly_and_never_corrupt_the_store(audite
 
 
 def test_one_week_parser_for_weekly_and_the_explorer():
-    from agentops_audit.explore_scope import week_range as explorer_week
+    from agentops_audit.explore.scope import week_range as explorer_week
 
     assert Week.parse("2026-W6") == Week.parse("2026-W06") and str(Week.parse("2026-W6")) == "2026-W06"
     assert explorer_week("2026-W6") == (Week.parse("2026-W06").start, Week.parse("2026-W06").end)
