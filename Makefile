@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= reports/demo
 
-.PHONY: audit test lint bench lab clean
+.PHONY: audit test test-fast test-spark lint bench lab clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,17 @@ $(VENV)/.installed-spark: pyproject.toml | $(VENV)/.installed-dev
 audit: $(VENV)/.installed
 	$(BIN)/agentops-audit demo --out $(OUT)
 
-test: $(VENV)/.installed-dev $(VENV)/.installed-servers $(VENV)/.installed-spark
-	$(BIN)/python -m pytest
+test: $(VENV)/.installed-dev $(VENV)/.installed-servers
+	$(BIN)/python -m pytest -m "not spark"
+
+# The fast tier for the edit loop (under 90 s): no demo pipeline, no server, no browser (markers in tests/conftest.py).
+test-fast: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -m "not slow and not browser and not spark" -q
+
+# The Spark parity tests (tests/test_spark.py: a local Spark session, minutes on 2 cores): `.ci/run` runs them
+# after `make test`; they need Java 17 (Debian: openjdk-17-jre-headless).
+test-spark: $(VENV)/.installed-spark
+	$(BIN)/python -m pytest -m spark
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -23,7 +23,7 @@ from agentops_audit.evaluators.attested import declared_phase
 from agentops_audit.evaluators.evals import summary as eval_summary
 from agentops_audit.integrations import regulation, verify
 from agentops_audit.metrics import params, tool_classes
-from agentops_audit.results import NO_DATA, NOT_APPLICABLE
+from agentops_audit.results import NO_DATA, NOT_APPLICABLE, Metrics
 from agentops_audit.verdict import decide
 
 if TYPE_CHECKING:
@@ -94,26 +94,23 @@ def _metrics(ctx: AuditContext) -> dict:
     coverage = ctx.metric("trace_coverage").row(0, named=True)
     propagation = {r["defect"]: r["count"] for r in ctx.metric("trace_propagation").iter_rows(named=True)}
     by_field, by_entity = ctx.pii_frames()
-    return {
-        "sessions": volume["sessions"],
-        "traces": volume["traces"],
-        "spans": volume["spans"],
-        "llm_calls": volume["llm_calls"],
-        "tool_calls": volume["tool_calls"],
-        "trace_coverage": coverage["coverage"],
-        "trace_coverage_method": coverage["method"],
-        "orphan_spans": propagation["orphan_spans"],
-        "propagation_defects": propagation,
-        "tool_success": {r.pop("tool"): r for r in _rows(ctx.metric("tool_success"))},
-        "pii_leaks": {
-            "by_field": _rows(by_field),
-            "by_entity": _rows(by_entity),
-        },
-        "tool_classes": _tool_classes(ctx),
-        "evals": eval_summary(ctx),  # section 2: eval set, regression gate, judge calibration, output checks
-        **dashboards.headline(ctx),  # sections 1, 3-5, 7: success, escalation, latency, policy, cost, versions
-        "dashboards": dashboards.dashboards(ctx),
-    }
+    return Metrics(
+        sessions=volume["sessions"],
+        traces=volume["traces"],
+        spans=volume["spans"],
+        llm_calls=volume["llm_calls"],
+        tool_calls=volume["tool_calls"],
+        trace_coverage=coverage["coverage"],
+        trace_coverage_method=coverage["method"],
+        orphan_spans=propagation["orphan_spans"],
+        propagation_defects=propagation,
+        tool_success={r.pop("tool"): r for r in _rows(ctx.metric("tool_success"))},
+        pii_leaks={"by_field": _rows(by_field), "by_entity": _rows(by_entity)},
+        tool_classes=_tool_classes(ctx),
+        evals=eval_summary(ctx),  # section 2: eval set, regression gate, judge calibration, output checks
+        headline=dashboards.headline(ctx),  # sections 1, 3-5, 7: success, escalation, latency, policy, cost, versions
+        dashboards=dashboards.dashboards(ctx),
+    ).to_dict()
 
 
 def _tool_classes(ctx: AuditContext) -> dict:

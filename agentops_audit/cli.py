@@ -150,68 +150,12 @@ def cmd_run(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from agentops_audit import synth
+    from agentops_audit.demo import run as demo
 
-    out = Path(args.out)
-    data = out / "data"
-    db_path = out / "audit.duckdb"
     if args.weeks < 1:
         raise UsageError("--weeks must be 1 or more")
-    db_path.unlink(missing_ok=True)  # the demo always starts from a fresh database
-    if args.weeks > 1:
-        return _demo_weeks(args, out, data, db_path)
-    truth = synth.generate(data / "traces", sessions=args.sessions, seed=args.seed)
-    (data / "traces" / "truth.json").replace(data / "truth.json")
-    print(f"Generated {truth['sessions']} demo sessions ({truth['spans']} spans) in {data / 'traces'}")
-    _ingest([str(data / "traces")], str(db_path), None, None)
-    from agentops_audit import synth_evals
-
-    eval_file, eval_truth = synth_evals.for_demo(db_path, data, seed=args.seed)
-    print(f"Generated demo eval results for releases {', '.join(eval_truth['releases'])} in {eval_file}")
-    _ingest([str(eval_file)], str(db_path), "evals", None)
-    from agentops_audit.paths import checks_dir
-
-    manifest = args.manifest or str(checks_dir() / "demo" / "readiness.yml")  # bundled with checks/demo/policy.yml
-    _audit(str(db_path), str(out), args.config, args.pdf, manifest, args.as_of)
-    return 0
-
-
-def _demo_weeks(args, out: Path, data: Path, db_path: Path) -> int:
-    """The multi-week demo: ``--weeks`` weeks of traces whose tokens creep up and then jump in the last
-    week (ground truth in OUT/data/weeks.json), a weekly backfill into OUT/history.duckdb (past weeks'
-    audit.json in OUT/weeks/<week>/), and the last week's report, with its trends and alerts, in OUT."""
-    import shutil
-
-    from agentops_audit import synth, synth_evals, synth_weeks, weekly
-    from agentops_audit.paths import checks_dir
-    from agentops_audit.pipeline import REPORT_NAME
-    from agentops_audit.windows import Week
-
-    history_path = out / "history.duckdb"
-    for path in (history_path, Path(f"{history_path}.wal")):
-        path.unlink(missing_ok=True)
-    for folder in (data / "traces", data / "truth", out / "weeks"):
-        shutil.rmtree(folder, ignore_errors=True)
-    last = Week.of(synth.EPOCH)
-    drift = synth_weeks.generate(data / "traces", last, weeks=args.weeks, sessions=args.sessions, seed=args.seed)
-    shutil.copyfile(data / "truth" / f"{last}.json", data / "truth.json")  # the audited (last) week's truth
-    print(f"Generated {args.weeks} weeks of {args.sessions} demo sessions in {data / 'traces'}; token drift in "
-          f"{', '.join(drift['drift_weeks']) or 'no week'} (ground truth: {data / 'weeks.json'})")
-    _ingest([str(data / "traces")], str(db_path), None, None)
-    eval_file, eval_truth = synth_evals.for_demo(db_path, data, seed=args.seed)
-    print(f"Generated demo eval results for releases {', '.join(eval_truth['releases'])} in {eval_file}")
-    _ingest([str(eval_file)], str(db_path), "evals", None)
-    manifest = args.manifest or str(checks_dir() / "demo" / "readiness.yml")
-    weeks = [Week.parse(w["week"]) for w in drift["weeks"]]
-    done = weekly.run(db_path, history_path, weeks, out / "weeks", config_path=args.config, manifest_path=manifest,
-                      as_of=args.as_of, last_out=out)
-    last = done[-1]
-    print(f"Verdict: {last.doc['verdict']} ({last.week}, recommended phase {last.doc['recommended_phase']})")
-    print(f"Report:  {out / REPORT_NAME}")
-    print(f"Result:  {out / 'audit.json'}")
-    if args.pdf:
-        print(f"PDF:     {_pdf(out / REPORT_NAME)}")
-    return 0
+    return demo.run(args, ingest=lambda paths, db_path, fmt: _ingest(paths, db_path, fmt, None), audit=_audit,
+                    pdf=_pdf)
 
 
 def _weeks_of(args) -> list:

@@ -68,13 +68,15 @@ class Validator:
         self.source = self.context.data_sources.add_pandas("agentops_audit")
         self._batches: dict[str, object] = {}
 
-    def default_threshold(self, check: str) -> Threshold | None:
-        default = self.suites[check].get("default")
+    def default_threshold(self, check: str, spec: dict | None = None) -> Threshold | None:
+        default = (spec or self.suites[check]).get("default")
         return Threshold(**default) if default else None
 
-    def validate(self, check: str, frame: pl.DataFrame, threshold: Threshold | None) -> list[Outcome]:
-        suite_spec = self.suites[check]
-        threshold = threshold or self.default_threshold(check)
+    def validate(self, check: str, frame: pl.DataFrame, threshold: Threshold | None,
+                 spec: dict | None = None) -> list[Outcome]:
+        """``spec``: a suite declared with the check (``@check(..., suite={...})``) instead of suites.yml."""
+        suite_spec = spec or self.suites[check]
+        threshold = threshold or self.default_threshold(check, spec)
         table = suite_spec["table"]
         if table not in self._batches:
             asset = self.source.add_dataframe_asset(table)

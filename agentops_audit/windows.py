@@ -23,7 +23,7 @@ import duckdb
 
 from agentops_audit.db import main_catalog, scalar
 
-_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+_WEEK = re.compile(r"^(\d{4})-W(\d{1,2})$")  # 2026-W46; 2026-W6 is 2026-W06
 
 
 @dataclass(frozen=True, order=True)
@@ -35,7 +35,8 @@ class Week:
 
     @classmethod
     def parse(cls, text: str) -> Week:
-        """``2026-W46`` -> Week; ValueError on anything else (or a week the year does not have)."""
+        """``2026-W46`` (or ``2026-W6``) -> Week; ValueError on anything else (or a week the year does not
+        have). The one week parser: the weekly runs, the CLI and the explorer all read weeks with it."""
         m = _WEEK.match(str(text).strip())
         if not m:
             raise ValueError(f"expected an ISO week like 2026-W46, got {text!r}")

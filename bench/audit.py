@@ -42,7 +42,8 @@ BASELINE_MAX_SPANS = 1_000_000  # the pandas baseline needs the raw spans in mem
 
 def build(spans: int, rebuild: bool = False) -> Path:
     """A database with at least ``spans`` spans, reused when it exists."""
-    from agentops_audit import db, ingest, synth
+    from agentops_audit import db, ingest
+    from agentops_audit.demo import synth
 
     path = OUT / f"spans-{spans}.duckdb"
     if path.exists() and not rebuild:

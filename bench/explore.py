@@ -31,7 +31,8 @@ WEEKS = 10
 def build(spans: int, rebuild: bool = False) -> Path:
     """The benchmark database with at least ``spans`` spans and, beside it, the ``audit.json`` of a real
     audit of it (what ``Explorer.verdict`` reads); both are reused when they already exist."""
-    from agentops_audit import audit, db, ingest, synth
+    from agentops_audit import audit, db, ingest
+    from agentops_audit.demo import synth
 
     path = OUT / str(spans) / "audit.duckdb"
     if path.exists() and not rebuild:

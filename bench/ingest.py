@@ -42,7 +42,7 @@ GOAL_SPANS_PER_S, GOAL_VS_NAIVE, GOAL_RSS_MB, GOAL_LINEAR = 150_000, 2.0, 2048, 
 
 def dataset(size: str) -> tuple[Path, int]:
     """The cached export for ``size`` and its span count (generated when missing)."""
-    from agentops_audit import synth
+    from agentops_audit.demo import synth
 
     folder = OUT / size
     truth_file, traces = folder / "truth.json", folder / "traces.otlp.jsonl"

@@ -61,3 +61,18 @@ def test_schema_rejects_a_broken_document(demo, validator, path, value):
 def test_schema_is_inside_the_package():
     """hatch packages everything under agentops_audit/, so the wheel ships the schema beside audit.py."""
     assert SCHEMA_PATH.parent == PACKAGE_DIR and SCHEMA_PATH.is_file()
+
+
+def test_schema_requires_every_metric_key_the_audit_writes(demo):
+    """audit.json's metrics come from results.Metrics; the schema requires each key it writes, so a key
+    added (or dropped) without the schema fails here."""
+    schema = json.loads((PACKAGE_DIR / "audit.schema.json").read_text())
+    required = schema["properties"]["metrics"]["required"]
+    assert len(required) == len(set(required))
+    assert set(required) == set(demo["audit"]["metrics"])
+
+
+def test_schema_rejects_a_missing_metric_key(demo, validator):
+    doc = json.loads(json.dumps(demo["audit"]))
+    del doc["metrics"]["cache_reads"]
+    assert _errors(validator, doc) == ["metrics: 'cache_reads' is a required property"]

@@ -184,7 +184,7 @@ def test_every_section_has_items(items: list[dict]) -> None:
 
 
 def test_002_items_land_in_the_designed_sections(items: list[dict]) -> None:
-    """DESIGN.md section 3: where the items of document 002 go."""
+    """Where the items of document 002 go: the section of the first checklist each one belongs to."""
     by_start = {
         "Assign a trace_id": 3,
         "Log: model name": 3,

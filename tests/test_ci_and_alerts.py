@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from agentops_audit import cli, db, ingest, synth_weeks
+from agentops_audit import cli, db, ingest
+from agentops_audit.demo import weeks as synth_weeks
 from agentops_audit.integrations import notify, summary
 from agentops_audit.windows import Week
 

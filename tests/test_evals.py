@@ -13,8 +13,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from agentops_audit import catalog, cli, db, ingest, synth
+from agentops_audit import catalog, cli, db, ingest
 from agentops_audit.db import scalar
+from agentops_audit.demo import synth
 from agentops_audit.evals import calibration, checks, sample
 from agentops_audit.evaluators import CHECKS, AuditContext
 from agentops_audit.evaluators import evals as evaluators

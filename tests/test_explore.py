@@ -23,10 +23,9 @@ import pytest
 import vl_convert as vlc
 
 from agentops_audit import db, metrics, pii
-from agentops_audit import explore_charts as charts
 from agentops_audit.catalog import load as load_catalog
 from agentops_audit.evidence import EVIDENCE
-from agentops_audit.explore import DatabaseBusy, Explorer, mask_frame, week_range
+from agentops_audit.explore import DatabaseBusy, Explorer, charts, mask_frame, week_range
 from agentops_audit.metrics import params as metric_params
 from agentops_audit.paths import notebooks_dir
 
@@ -116,7 +115,7 @@ def test_week_filter_matches_session_starts_in_the_export(ex, export):
     assert ex.sessions(week="2031-W01").is_empty()
     with pytest.raises(ValueError, match="ISO week"):
         ex.sessions(week="2026-46")
-    with pytest.raises(ValueError, match="not a week"):
+    with pytest.raises(ValueError, match="has no ISO week"):
         ex.sessions(week="2026-W54")
 
 

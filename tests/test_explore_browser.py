@@ -11,8 +11,7 @@ import altair as alt
 import pytest
 from test_report_browser import browser, open_report  # noqa: F401  (fixtures)
 
-from agentops_audit import explore_charts as charts
-from agentops_audit.explore import Explorer
+from agentops_audit.explore import Explorer, charts
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,7 @@ import polars as pl
 import pytest
 
 from agentops_audit import cli
-from agentops_audit import explore_charts as charts
-from agentops_audit.explore import Explorer
+from agentops_audit.explore import Explorer, charts
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from agentops_audit import cli, db, history, ingest, synth_weeks, trends
+from agentops_audit import cli, db, history, ingest, trends
 from agentops_audit import config as audit_config
+from agentops_audit.demo import weeks as synth_weeks
 from agentops_audit.errors import InputError
 from agentops_audit.results import FAIL, NO_DATA, NOT_APPLICABLE, PASS
 from agentops_audit.windows import Week, week_range
@@ -42,9 +43,10 @@ def test_iso_weeks():
     assert Week.last_complete(date(2026, 11, 18)) == w == Week.last_complete(date(2026, 11, 23)).previous()
     assert [str(x) for x in week_range(Week.parse("2026-W52"), Week.parse("2027-W02"))] == [
         "2026-W52", "2026-W53", "2027-W01", "2027-W02"]
-    for bad in ("2026-46", "2026-W1", "W46", "2025-W53"):
+    for bad in ("2026-46", "2026-W", "W46", "2025-W53"):
         with pytest.raises(ValueError):
             Week.parse(bad)
+    assert str(Week.parse("2026-W1")) == "2026-W01"  # the one parser: the explorer always took one digit
 
 
 def test_streak_ends_at_a_failing_or_missing_week():
@@ -207,3 +209,15 @@ def test_concurrent_runs_wait_or_fail_clearly_and_never_corrupt_the_store(audite
             "SELECT count(DISTINCT item_id) FROM week_items WHERE week = ?", [WEEKS[0]]).fetchone()
     finally:
         con.close()
+
+
+def test_one_week_parser_for_weekly_and_the_explorer():
+    from agentops_audit.explore.scope import week_range as explorer_week
+
+    assert Week.parse("2026-W6") == Week.parse("2026-W06") and str(Week.parse("2026-W6")) == "2026-W06"
+    assert explorer_week("2026-W6") == (Week.parse("2026-W06").start, Week.parse("2026-W06").end)
+    for bad in ("2026-46", "2026-W60", "W6"):
+        with pytest.raises(ValueError):
+            Week.parse(bad)
+        with pytest.raises(ValueError):
+            explorer_week(bad)

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from agentops_audit import cli, db, ingest, synth
+from agentops_audit import cli, db, ingest
 from agentops_audit.db import scalar
+from agentops_audit.demo import synth
 from agentops_audit.errors import InputError
 from agentops_audit.ingest.filters import Filters, parse_time
 

@@ -13,8 +13,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agentops_audit import db, synth
+from agentops_audit import db
 from agentops_audit.db import scalar
+from agentops_audit.demo import synth
 from agentops_audit.ingest import loader, otlp, otlp_sql
 
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

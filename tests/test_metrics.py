@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from agentops_audit import audit, config, db, ingest, manifest, metrics, synth
+from agentops_audit import audit, config, db, ingest, manifest, metrics
+from agentops_audit.demo import synth
 from agentops_audit.errors import InputError
 from agentops_audit.metrics import params
 from agentops_audit.paths import checks_dir
@@ -375,6 +376,22 @@ def test_model_routing_equals_truth(demo):
     assert rows["classify"]["small_model_calls"] == truth["classify"]["small"] < truth["classify"]["calls"]
     for item in _check(doc, "model_routing"):
         assert item["status"] == "FAIL" and item["at_fault"] == ["classify"]
+
+
+def test_strong_model_use_equals_truth(demo):
+    """The demo runs every summary and some classifications on the large model: more than half of the
+    strong-model calls are not planning, so cost.fast-model-routing fails, naming those purposes."""
+    truth, doc = demo["truth"]["routing"], demo["audit"]
+    (item,) = _check(doc, "strong_model_use")
+    rows = {p: r for p, r in item["evidence"].items() if p in truth}
+    assert rows == {p: {"calls": t["calls"], "strong_calls": t["calls"] - t["small"]} for p, t in truth.items()}
+    strong = sum(t["calls"] - t["small"] for t in truth.values())
+    assert item["evidence"]["strong_calls"] == strong
+    outside = {p: t["calls"] - t["small"] for p, t in truth.items() if p != "decide" and t["calls"] > t["small"]}
+    assert item["id"] == "cost.fast-model-routing"
+    assert item["value"] == pytest.approx(sum(outside.values()) / strong) and item["value"] > 0.5
+    assert item["status"] == "FAIL" and sorted(item["at_fault"]) == sorted(outside) == ["classify", "summarize"]
+    assert item["evidence"]["query"] == "strong_model_use"
 
 
 def test_cache_reads_equal_truth(demo):

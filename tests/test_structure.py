@@ -106,3 +106,8 @@ def test_data_flows_one_way():
 def test_the_layer_check_finds_an_upward_import():
     edges = {"agentops_audit.db": {"agentops_audit.ingest"}, "agentops_audit.cli": {"agentops_audit.db"}}
     assert upward(edges) == [("agentops_audit.db", "agentops_audit.ingest")]
+
+
+def test_no_module_over_400_lines():
+    long = {module_name(p): n for p in PACKAGE.rglob("*.py") if (n := len(p.read_text().splitlines())) > MAX_LINES}
+    assert long == {}

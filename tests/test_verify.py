@@ -73,7 +73,7 @@ def verify_failed() -> int:
 
 
 def test_verify_detects_a_changed_input_and_config(tmp_path, capsys):
-    from agentops_audit import synth
+    from agentops_audit.demo import synth
 
     synth.generate(tmp_path / "gen", sessions=30, seed=5)
     config = tmp_path / "audit.yml"

@@ -16,7 +16,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from agentops_audit import audit, catalog, cli, db, ingest, pipeline, synth_weeks, trends, windows
+from agentops_audit import audit, catalog, cli, db, ingest, pipeline, trends, windows
+from agentops_audit.demo import weeks as synth_weeks
 from agentops_audit.evals import gate
 from agentops_audit.results import FAIL, NO_DATA, PASS
 from agentops_audit.windows import Week

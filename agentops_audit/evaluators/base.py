@@ -41,14 +41,15 @@ class Check:
     name: str
     fn: Evaluator
     metrics: tuple[str, ...] = ()  # metric SQL files it reads, the first the main one
-    suite: bool = True             # judged by the GX suite of its name in checks/suites.yml
+    suite: bool | dict = True      # True: judged by the GX suite of its name in checks/suites.yml; a dict
+                                   # is the suite itself (table, default, expectations), declared here
     evidence: bool = False         # evidence/<name>.sql lists the rows behind it
 
 
 CHECKS: dict[str, Check] = {}
 
 
-def check(name: str, *, metrics: tuple[str, ...] = (), suite: bool = True,
+def check(name: str, *, metrics: tuple[str, ...] = (), suite: bool | dict = True,
           evidence: bool = False) -> Callable[[Evaluator], Evaluator]:
     """Register the decorated function as the evaluator of the catalog's ``check`` ``name``."""
     def register(fn: Evaluator) -> Evaluator:
@@ -139,7 +140,7 @@ def judge(ctx: AuditContext, item: Item, table: pl.DataFrame, threshold: Thresho
     ``threshold`` replaces the item's (or the suite's default) when the evaluator derived its own, e.g.
     from the readiness manifest; a threshold the catalog does not give is recorded in the evidence."""
     threshold = threshold or threshold_of(ctx, item)
-    outcomes = ctx.validator.validate(item.check, table, threshold)
+    outcomes = ctx.validator.validate(item.check, table, threshold, inline_suite(item.check))
     ok = all(o.success for o in outcomes)
     declared = CHECKS.get(item.check)
     if declared and declared.metrics and "evidence" in result:  # the query behind the evidence, by default
@@ -151,12 +152,18 @@ def judge(ctx: AuditContext, item: Item, table: pl.DataFrame, threshold: Thresho
     return ItemResult(item.id, PASS if ok else FAIL, expectations=[o.to_dict() for o in outcomes], **result)
 
 
+def inline_suite(name: str) -> dict | None:
+    """The suite a check declares with ``@check(..., suite={...})``, or None (its suite is in suites.yml)."""
+    declared = CHECKS.get(name)
+    return declared.suite if declared and isinstance(declared.suite, dict) else None
+
+
 def threshold_of(ctx: AuditContext, item: Item) -> Threshold | None:
     """The item's threshold, or the suite's default when the catalog gives none; a config override
     (``thresholds: {item id: value}``) replaces a default's value as it replaces a catalog one."""
     if item.threshold:
         return item.threshold
-    default = ctx.validator.default_threshold(item.check)
+    default = ctx.validator.default_threshold(item.check, inline_suite(item.check))
     override = (ctx.config.get("thresholds") or {}).get(item.id)
     if default is not None and override is not None:
         return replace(default, value=override, note="overridden by config")

@@ -10,7 +10,7 @@ import polars as pl
 
 from agentops_audit import words
 from agentops_audit.catalog import Item
-from agentops_audit.evaluators.base import AuditContext, check, judge, threshold_of
+from agentops_audit.evaluators.base import AuditContext, check, judge, metric_of, threshold_of
 from agentops_audit.metrics import params
 from agentops_audit.results import NO_DATA, ItemResult
 
@@ -141,6 +141,33 @@ def model_routing(ctx: AuditContext, item: Item) -> ItemResult:
                   **{r["purpose"]: {"calls": r["calls"], "small_model_calls": r["small_model_calls"]}
                      for r in df.iter_rows(named=True)}},
         at_fault=[r["purpose"] for r in df.iter_rows(named=True) if not threshold.holds(r["small_share"])],
+    )
+
+
+@check("strong_model_use", metrics=("strong_model_use",), suite={
+    "table": "strong_model_use",
+    "default": {"metric": "strong_calls_outside_planning", "op": "<=", "value": 0.5, "unit": "ratio",
+                "note": "002: a stronger model only for complex planning"},
+    "expectations": [{"type": "expect_column_values_to_be_between", "column": "outside_planning",
+                      "bound": True}]})
+def strong_model_use(ctx: AuditContext, item: Item) -> ItemResult:
+    """The share of strong-model calls (a model the price table does not tier small) spent on anything
+    but planning; the purposes that take most of them are at fault."""
+    df = metric_of(ctx, item)
+    strong = int(df["strong_calls"].sum()) if not df.is_empty() else 0
+    if not strong:
+        return ItemResult(item.id, NO_DATA, reason="no LLM call on a strong model (every model is tiered small, "
+                                                   "or there are no LLM calls)")
+    outside = df.filter(~pl.col("planning") & (pl.col("strong_calls") > 0))
+    share = int(outside["strong_calls"].sum()) / strong
+    shown = ", ".join(f"{r['purpose']} {r['strong_calls']}" for r in outside.iter_rows(named=True))
+    return judge(
+        ctx, item, pl.DataFrame({"outside_planning": [share]}),
+        value=share,
+        display=f"{share:.0%} of {strong} strong-model calls are not planning" + (f" ({shown})" if shown else ""),
+        evidence={"strong_calls": strong, **{r["purpose"]: {"calls": r["calls"], "strong_calls": r["strong_calls"]}
+                                             for r in df.iter_rows(named=True)}},
+        at_fault=outside["purpose"].to_list(),
     )
 
 

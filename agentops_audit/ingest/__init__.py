@@ -22,7 +22,7 @@ from agentops_audit.ingest import (
     otlp,
     otlp_logs,
     otlp_sql,
-    registry,
+    session_registry,
     tabular,
     transcripts,
 )
@@ -105,8 +105,8 @@ def ingest(con: duckdb.DuckDBPyConnection, paths: list[str], fmt: str | None = N
             summaries.append(SourceSummary(
                 path=str(path), format="?",
                 error=f"format not recognised; pass --format (one of: {', '.join(ADAPTERS)})"))
-        elif name == registry.NAME:  # not spans: its own loader, same ledger rules
-            summaries.append(registry.load_registry(con, path, options))
+        elif name == session_registry.NAME:  # not spans: its own loader, same ledger rules
+            summaries.append(session_registry.load_registry(con, path, options))
         elif name == evals.NAME:  # eval results, into the evals table: its own loader, same ledger rules
             summaries.append(evals.load(con, path, options))
         elif name == otlp_logs.NAME:  # log records, into log_events; their messages settle on their spans
@@ -177,6 +177,7 @@ ADAPTERS: dict[str, Adapter] = {
                         "Parquet)", evals.sniff, evals.read),
     transcripts.NAME: Adapter(transcripts.NAME, "chat transcripts, one conversation per record (--mapping)",
                               transcripts.sniff, transcripts.read),
-    registry.NAME: Adapter(registry.NAME, "session registry: the application's list of sessions (CSV, JSON Lines)",
-                           registry.sniff, registry.read),
+    session_registry.NAME: Adapter(session_registry.NAME,
+                                   "session registry: the application's list of sessions (CSV, JSON Lines)",
+                                   session_registry.sniff, session_registry.read),
 }

@@ -28,7 +28,8 @@ from agentops_audit.errors import InputError
 from agentops_audit.ingest.canonical import Quarantined
 from agentops_audit.ingest.convert import excerpt, text_of, to_micros
 from agentops_audit.ingest.documents import json_documents
-from agentops_audit.ingest.loader import SourceSummary, load_records
+from agentops_audit.ingest.loader import load_records
+from agentops_audit.ingest.summary import SourceSummary
 
 NAME = "evals"
 KEY = ("case_id", "release", "rubric_item")

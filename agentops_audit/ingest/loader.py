@@ -15,7 +15,6 @@ its own spans, they wait in a staging table until the whole file is read.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from agentops_audit.ingest.canonical import ARROW_SCHEMA, COLUMNS, Quarantined
 from agentops_audit.ingest.filters import Filters
 from agentops_audit.ingest.postload import settle
 from agentops_audit.ingest.reader import read_bytes, sha256_file
+from agentops_audit.ingest.summary import SourceSummary
 from agentops_audit.pii import install as install_pii
 from agentops_audit.pii import mask_sql, valid_utf8
 
@@ -39,55 +39,6 @@ SOURCE_COLUMNS = ("source_id, path, format, sha256, size_bytes, rows_read, rows_
 
 Reader = Callable[[Path, bytes, dict], Iterator[dict | Quarantined]]
 FastPath = Callable[[duckdb.DuckDBPyConnection, Path, "Stage", dict], bool]
-
-
-@dataclass
-class SourceSummary:
-    path: str
-    format: str
-    sha256: str = ""
-    rows_read: int = 0
-    rows_loaded: int = 0
-    rows_duplicate: int = 0
-    rows_quarantined: int = 0
-    rows_filtered: int = 0
-    rows_derived: int = 0  # tool calls found only in LLM messages, in the traces this file touched
-    skipped: bool = False
-    staged: bool = False  # loaded through the staging table (filters, or see Restage)
-    error: str | None = None
-    reasons: dict | None = None
-
-    @property
-    def empty(self) -> bool:
-        """The file held no record at all (not an error: the other files still count)."""
-        return not (self.error or self.skipped or self.rows_read)
-
-    @property
-    def all_quarantined(self) -> bool:
-        """Every record of the file was quarantined: the input is not what the format says."""
-        return bool(self.rows_read) and self.rows_quarantined == self.rows_read
-
-    @property
-    def contributed(self) -> bool:
-        """The database holds this file's spans (loaded now, already stored, or loaded before)."""
-        return self.skipped or bool(self.rows_loaded or self.rows_duplicate)
-
-    def line(self) -> str:
-        if self.error:
-            return f"{self.path}: FAILED, nothing loaded: {self.error}"
-        if self.skipped:
-            return f"{self.path}: already ingested (sha256 {self.sha256[:12]}), nothing changed"
-        if self.empty:
-            return f"{self.path} [{self.format}]: empty, no records"
-        text = (f"{self.path} [{self.format}]: read {self.rows_read}, loaded {self.rows_loaded}, "
-                f"duplicate {self.rows_duplicate}, quarantined {self.rows_quarantined}")
-        if self.rows_filtered:
-            text += f", filtered {self.rows_filtered}"
-        if self.rows_derived:
-            text += f"; {self.rows_derived} tool calls taken from LLM messages"
-        if self.reasons:
-            text += " (" + "; ".join(f"{n} {r}" for r, n in sorted(self.reasons.items())) + ")"
-        return text
 
 
 class Restage(Exception):

@@ -19,28 +19,10 @@ file and the template).
 
 from __future__ import annotations
 
+from agentops_audit.manifest import model
 from agentops_audit.manifest.loader import TEMPLATE, TEMPLATE_PATH, load, load_policy, write_template
-from agentops_audit.manifest.model import (
-    ACCESS,
-    APPROVAL_WORDS,
-    BACKPRESSURE_ACTIONS,
-    DASHBOARD_VIEWS,
-    DRILL_STEPS,
-    INCIDENT_STEPS,
-    KILL_SWITCHES,
-    MANIFEST_VERSION,
-    PLAYBOOKS,
-    RISKS,
-    SLO_KEYS,
-    Entry,
-    Manifest,
-    ManifestError,
-    Policy,
-    Tool,
-)
+from agentops_audit.manifest.model import *  # noqa: F403 (the model's names: Manifest, Entry, the section words)
 from agentops_audit.manifest.predicate import predicate_problem, session_columns
 
-__all__ = ["ACCESS", "APPROVAL_WORDS", "BACKPRESSURE_ACTIONS", "DASHBOARD_VIEWS", "DRILL_STEPS", "INCIDENT_STEPS",
-           "KILL_SWITCHES", "MANIFEST_VERSION", "PLAYBOOKS", "RISKS", "SLO_KEYS", "TEMPLATE", "TEMPLATE_PATH",
-           "Entry", "Manifest", "ManifestError", "Policy", "Tool", "load", "load_policy", "predicate_problem",
+__all__ = [*model.__all__, "TEMPLATE", "TEMPLATE_PATH", "load", "load_policy", "predicate_problem",
            "session_columns", "write_template"]

@@ -9,6 +9,10 @@ from pathlib import Path
 
 from agentops_audit.errors import InputError
 
+__all__ = ["ACCESS", "APPROVAL_WORDS", "BACKPRESSURE_ACTIONS", "DASHBOARD_VIEWS", "DRILL_STEPS", "INCIDENT_STEPS",
+           "KILL_SWITCHES", "MANIFEST_VERSION", "PLAYBOOKS", "RISKS", "SLO_KEYS", "Entry", "Manifest",
+           "ManifestError", "Policy", "Tool"]
+
 MANIFEST_VERSION = 1
 PLAYBOOKS = ("hallucinated_policy_statement", "incorrect_tool_execution", "data_leakage")  # 002's three
 INCIDENT_STEPS = ("rollback", "disable_writes", "fallback_mode")  # what 000's incident playbook covers

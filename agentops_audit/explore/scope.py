@@ -16,29 +16,22 @@ from __future__ import annotations
 
 import html
 import json
-import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
 
-_WEEK = re.compile(r"^(\d{4})-W(\d{1,2})$")
+from agentops_audit.windows import Week
+
 _WORST_FIRST = ("FAIL", "ERROR")
 SEARCH_DEPTH_DIRS = ("", "reports")  # below the database's folder: OUT_ROOT candidates for weekly's <week>/ folders
 
 
 def week_range(week: str) -> tuple[datetime, datetime]:
-    """The [Monday 00:00, next Monday 00:00) span of an ISO week such as ``2026-W46``."""
-    m = _WEEK.match(week.strip()) if isinstance(week, str) else None
-    if not m:
-        raise ValueError(f"week must be an ISO week like 2026-W46, not {week!r}")
-    try:
-        monday = date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
-    except ValueError as exc:
-        raise ValueError(f"{week!r} is not a week of that year: {exc}") from None
-    start = datetime.combine(monday, time())
-    return start, start + timedelta(days=7)
+    """The [Monday 00:00, next Monday 00:00) span of an ISO week such as ``2026-W46`` (``windows.Week``)."""
+    w = Week.parse(week)
+    return w.start, w.end
 
 
 def read_audit(path: Path) -> dict:
@@ -128,7 +121,7 @@ class Window:
         if window == "all":
             return cls(None, "every session in the database" + (f" (the verdict covers {audited} only)"
                                                                   if audited else ""))
-        week_range(window)  # ValueError unless an ISO week
+        window = str(Week.parse(window))  # ValueError unless an ISO week; 2026-W6 is 2026-W06
         return cls(window, f"{window}, as asked" + (f" (the verdict covers {audited})"
                                                      if audited and audited != window else ""))
 

@@ -21,7 +21,8 @@ from agentops_audit.db import scalar
 from agentops_audit.ingest.canonical import Quarantined
 from agentops_audit.ingest.convert import excerpt, to_micros
 from agentops_audit.ingest.documents import json_records
-from agentops_audit.ingest.loader import SourceSummary, load_records
+from agentops_audit.ingest.loader import load_records
+from agentops_audit.ingest.summary import SourceSummary
 
 NAME = "session-registry"
 _SCHEMA = pa.schema([("session_id", pa.string()), ("started_at", pa.timestamp("us")), ("workflow", pa.string())])

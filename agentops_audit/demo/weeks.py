@@ -18,7 +18,8 @@ from datetime import timedelta
 from itertools import pairwise
 from pathlib import Path
 
-from agentops_audit import catalog, synth
+from agentops_audit import catalog
+from agentops_audit.demo import synth
 from agentops_audit.trends import COST_ITEM, TOKENS_ITEM, pct_change
 from agentops_audit.windows import Week
 

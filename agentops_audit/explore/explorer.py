@@ -1,5 +1,5 @@
 """Explore an audit database from JupyterLab: polars frames of sessions, calls, failures and the evidence
-rows behind any checklist item. Charts over these frames live in ``explore_charts``.
+rows behind any checklist item. Charts over these frames live in ``explore/charts.py``.
 
     from agentops_audit.explore import Explorer
     ex = Explorer("reports/demo/audit.duckdb")            # finds the verdict (audit.json) and its window
@@ -9,7 +9,7 @@ rows behind any checklist item. Charts over these frames live in ``explore_chart
     ev = ex.evidence("workflow.tool-success-per-tool")    # the rows behind a checklist item
     ex.trace(session_id=ev.sessions[0], evidence=ev)      # one session's span tree, evidence spans marked
 
-The window agrees with the verdict (``explore_scope``): a weekly audit's verdict covers one ISO week, so
+The window agrees with the verdict (``explore/scope.py``): a weekly audit's verdict covers one ISO week, so
 by default the explorer shows that week only (sessions, evidence, example traces), through the same
 ``windows.restrict`` the audit used; ``Explorer(db, window="all")`` shows every week and
 ``window="2026-W45"`` another one. ``audit_json=`` names the verdict when it is not found by itself.
@@ -20,10 +20,10 @@ processes read a file or one process write it, never both: a call made while ano
 has the file open for writing raises ``DatabaseBusy``, and an ingest that starts while a call is running
 fails to get its lock (DuckDB does not wait).
 
-Masked: every text value of every frame goes through ``pii.mask_sql`` in DuckDB (``explore_mask``;
+Masked: every text value of every frame goes through ``pii.mask_sql`` in DuckDB (``explore/mask.py``;
 identifiers included: an id that looks like personal data is masked too), so frames and screenshots never
 show raw personal data or secrets. Text is masked, not HTML-escaped: polars escapes it when a notebook
-shows a frame, and Altair draws it as text (see ``explore_charts.enable_safe_rendering``).
+shows a frame, and Altair draws it as text (see ``charts.enable_safe_rendering``).
 
 Filters, the same on every frame: ``workflow``, ``outcome`` (success, failure, escalated) and ``week``
 (ISO week ``2026-W46``, of the session's start) select sessions; ``tool`` keeps the sessions that called
@@ -42,9 +42,9 @@ import polars as pl
 
 from agentops_audit import catalog, db, windows
 from agentops_audit.evidence import EVIDENCE
-from agentops_audit.explore_evidence import Evidence, evidence_sql, no_query, prepare, query_params
-from agentops_audit.explore_mask import mask_frame, masked_texts, q
-from agentops_audit.explore_scope import (
+from agentops_audit.explore.evidence import Evidence, evidence_sql, no_query, prepare, query_params
+from agentops_audit.explore.mask import mask_frame, masked_texts, q
+from agentops_audit.explore.scope import (
     Verdict,
     Window,
     blockers_frame,
@@ -53,7 +53,7 @@ from agentops_audit.explore_scope import (
     read_audit,
     week_range,
 )
-from agentops_audit.explore_trace import EXAMPLE_SQL, mark_evidence, trace_sql
+from agentops_audit.explore.trace import EXAMPLE_SQL, mark_evidence, trace_sql
 
 __all__ = ["DatabaseBusy", "Evidence", "Explorer", "Verdict", "mask_frame", "week_range"]
 
@@ -93,7 +93,7 @@ class Explorer:
     """Read-only queries over one audit database (see the module docstring).
 
     ``audit_json`` is the verdict's audit document (a file, or the folder ``audit --out`` or ``weekly
-    --out-root`` wrote); by default it is found by ``explore_scope.find_audit_json``. ``window`` is "audit"
+    --out-root`` wrote); by default it is found by ``scope.find_audit_json``. ``window`` is "audit"
     (default: the window the verdict covers), "all", or an ISO week. ``config`` (the audit config as a dict:
     threshold overrides, PII patterns) defaults to the config recorded in the audit document, so evidence
     uses the thresholds of the audit.

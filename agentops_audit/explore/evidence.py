@@ -14,8 +14,8 @@ import polars as pl
 from agentops_audit import catalog, db, pii
 from agentops_audit.evaluators.base import PII_FIELDS
 from agentops_audit.evidence import EVIDENCE, PII_FINDINGS, EvidenceQuery, view_plan
-from agentops_audit.explore_mask import pii_candidates, q
-from agentops_audit.explore_scope import wide_tables
+from agentops_audit.explore.mask import pii_candidates, q
+from agentops_audit.explore.scope import wide_tables
 from agentops_audit.metrics import params as metric_params
 
 
@@ -34,7 +34,7 @@ class Evidence:
     message: str = ""
     status: str | None = None     # from the audit document, when there is one
     display: str | None = None
-    window: str = ""              # the sessions the rows come from (``explore_scope.Window.why``)
+    window: str = ""              # the sessions the rows come from (``scope.Window.why``)
 
     @property
     def sessions(self) -> list[str]:
