@@ -85,13 +85,11 @@ NUMBER_FIRST = rf"{_NF}(?:{STRONG}){_SFX}(?:\.?{SEP}{SECONDARY})?"
 YEAR = r"(?i:in|since|by|from|until|during|after|before|of|circa) (?:19|20)\d\d\b"
 NUMBER_FIRST_WEAK = (rf"{_NF}(?:{WEAK}){_SFX}\.?|"
                      rf"{SECONDARY}{SEP}(?:{NUM} )?{_STREET}(?:{STRONG}|{WEAK}){_SFX}")  # Flat 3 / Baker Street
-_FR_TYPE = (r"(?i:rue|avenue|av\.|boulevard|bd|chemin|place|allée|allee|impasse|quai|route|cours|square|passage|"
+FR_TYPE = (r"(?i:rue|avenue|av\.|boulevard|bd|chemin|place|allée|allee|impasse|quai|route|cours|square|passage|"
             r"rond-point|voie|sentier|faubourg|cité|esplanade|promenade|parvis|villa|hameau|lieu-dit|chaussée|"
             r"montée|traverse|ruelle)")
-FRENCH_NONUM = rf"{_FR_TYPE} (?:(?:de la|de l'|du|des|de|d'|l'|la|le|les) ?)?{W}(?: (?:{W}|de|du|des|la|le|les))*"
-FRENCH = (rf"{NUM}(?: ?(?:bis|ter))?,? (?i:rue|avenue|av\.|boulevard|bd|chemin|place|allée|allee|impasse|quai|"
-          r"route|cours|square|passage|rond-point|voie|sentier|faubourg|cité|esplanade|promenade|parvis|villa|"
-          r"hameau|lieu-dit|chaussée|montée|traverse|ruelle) (?:(?:de la|de l'|du|des|de|d'|l'|la|le|les) ?)?"
+FRENCH_NONUM = rf"{FR_TYPE} (?:(?:de la|de l'|du|des|de|d'|l'|la|le|les) ?)?{W}(?: (?:{W}|de|du|des|la|le|les))*"
+FRENCH = (rf"{NUM}(?: ?(?:bis|ter))?,? {FR_TYPE} (?:(?:de la|de l'|du|des|de|d'|l'|la|le|les) ?)?"
           rf"{W}(?: (?:{W}|de|du|des|la|le|les))*(?:,? {SECONDARY}| #?\d{{1,6}})?")
 _TYPE_FIRST = ("Via|Viale|V\\.le|Piazza|P\\.zza|Piazzale|Corso|C\\.so|Largo|Vicolo|Strada|Borgo|Contrada|Rotonda|"
                "Stretto|Canale|Incrocio|Vico|Salita|Lungomare|Traversa|Calle|C/|C\\.|Avenida|Avda\\.?|Paseo|Plaza|"
@@ -128,7 +126,7 @@ PREFILTER = "|".join([
     r"(?i:box|bag|postfach|postbus|apartado|postale) \d",              # post boxes
     r"-(?:ku|shi|machi|cho|gun|mura|to|fu|ken|do)\b",                  # Japan
     rf"\d[A-Za-z]?,? [^\n]*? (?:{STRONG})\b",                          # number first, strong type
-    rf"\d(?: ?(?:bis|ter))?,? {_FR_TYPE}",                             # French
+    rf"\d(?: ?(?:bis|ter))?,? {FR_TYPE}",                              # French
     rf"(?:{_TYPE_FIRST}) ",                                            # type first
     rf"(?i:{_DE_STRONG}) ?\d",                                         # compounds
     r"[A-Z]{2,4}\.?,? (?:\d{4}|[A-Z]\d[A-Z])",                         # tails: state or province and code

@@ -10,10 +10,12 @@ written there, extension included:
   (``x123``, ``ext. 123``, ``#123``); a run too long to be one number is tried group by group;
 - shapes that are something else are rejected first: dates, dotted quads, SSNs (3-2-4 with dashes),
   card-like runs of 4-digit groups, amounts with thousands separators, versions (dotted 1-digit groups);
+- a run right before a street name (``0583 283 Hickory Ridge Drive``) is a house number, not a phone;
 - international numbers (``+``, ``00``, ``011``) must be possible numbers for their country code;
 - national numbers need either a phone-like grouping (three groups or more, a parenthesised area code,
   or a trunk ``0`` before two groups) or a phone cue just before them (``phone``, ``tel``, ``fax``,
-  ``mobile``, ``call me at``, a ``"phone":`` key, ...), and must be possible numbers of one of
+  ``mobile``, ``call me at``, a ``"phone":`` key, ...) or a label just after them (``8449845144-Fax``,
+  ``9380 6377 office``), and must be possible numbers of one of
   ``REGIONS`` (libphonenumber's per-region lengths and national prefix).
 
 Leniency is libphonenumber's POSSIBLE (length per region), not VALID: VALID rejects numbers whose
@@ -168,7 +170,7 @@ _CUE_AFTER = re.compile(r"(?:\\,|[ \t,(-])*(?i:office|fax|mobile|mob|cell|home|w
                         r"(?![\s.:=]*[+(]?\d)")  # not the label of the next number (``Tel. 608 980 831``)
 # a house number before a street name (``0583 283 Hickory Ridge Drive``, ``02243 19 boulevard Bryas``)
 _STREET_AFTER = re.compile(rf"[ \t]+(?:(?:{addresses.W} ){{1,3}}(?:{addresses.STRONG})\b|"
-                           r"(?i:rue|boulevard|avenue|via|calle|chemin|strada|rua|travessa)\b)")
+                           rf"(?:{addresses.FR_TYPE}|(?i:via|calle|strada|rua|travessa))\b)")
 
 
 def _cue_before(text: str, start: int) -> bool | None:
