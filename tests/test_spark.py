@@ -28,7 +28,7 @@ from tests.parity import close, same  # noqa: E402
 pytestmark = pytest.mark.spark
 # hash() columns: the engines' hash functions differ (transpile.wide_hash); the groups they make are compared
 # through the metrics and evidence queries that group on them
-HASHED = {"tool_attempts": ["args_hash"]}
+HASHED = {"tool_attempts": ["args_hash"], "logical_tool_calls": ["args_hash"]}  # hash() differs between engines
 EVIDENCE_PARAMS = {"threshold": 2, "error_streak": params.ERROR_STREAK, **params.DEFAULT_BUDGETS}
 
 
