@@ -32,8 +32,9 @@ $(VENV)/.installed-spark: pyproject.toml | $(VENV)/.installed-dev
 audit: $(VENV)/.installed
 	$(BIN)/agentops-audit demo --out $(OUT)
 
+# On every core: each demo pipeline and each module's fixtures are built in one worker (tests/conftest.py).
 test: $(VENV)/.installed-dev $(VENV)/.installed-servers
-	$(BIN)/python -m pytest -m "not spark"
+	$(BIN)/python -m pytest -m "not spark" -n auto --dist loadgroup
 
 # The fast tier for the edit loop (under 90 s): no demo pipeline, no server, no browser (markers in tests/conftest.py).
 test-fast: $(VENV)/.installed-dev
