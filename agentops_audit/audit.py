@@ -20,7 +20,7 @@ from agentops_audit import manifest as readiness
 from agentops_audit.evaluators import AuditContext, evaluate
 from agentops_audit.evaluators.attested import as_of as reference_date
 from agentops_audit.evaluators.attested import declared_phase
-from agentops_audit.evaluators.evals import summary as eval_summary
+from agentops_audit.evaluators.release_gate import summary as eval_summary
 from agentops_audit.integrations import regulation, verify
 from agentops_audit.metrics import params, tool_classes
 from agentops_audit.results import NO_DATA, NOT_APPLICABLE, Metrics
