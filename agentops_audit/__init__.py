@@ -20,7 +20,7 @@ _FRONT = {
     "Explorer": ("agentops_audit.explore.explorer", "Explorer"),
     "ItemResult": ("agentops_audit.results", "ItemResult"),
     "Metrics": ("agentops_audit.results", "Metrics"),
-    "Week": ("agentops_audit.windows", "Week"),
+    "Week": ("agentops_audit.trends.windows", "Week"),
     "audit": ("agentops_audit.audit", None),
     "ingest": ("agentops_audit.ingest", None),
 }

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from agentops_audit import __version__, catalog, dashboards, db, pii, trends, windows
+from agentops_audit import __version__, catalog, dashboards, db, pii, trends
 from agentops_audit import manifest as readiness
 from agentops_audit.evaluators import AuditContext, evaluate
 from agentops_audit.evaluators.attested import as_of as reference_date
@@ -24,6 +24,7 @@ from agentops_audit.evaluators.release_gate import summary as eval_summary
 from agentops_audit.integrations import regulation, verify
 from agentops_audit.metrics import params, tool_classes
 from agentops_audit.results import NO_DATA, NOT_APPLICABLE, Metrics
+from agentops_audit.trends import windows
 from agentops_audit.verdict import decide
 
 if TYPE_CHECKING:
@@ -146,7 +147,7 @@ def run(db_path: str | Path, config: dict | None = None, validator: Validator | 
     ``manifest`` is the readiness manifest (loaded, or a path to load); without one the attested items
     are NO_DATA. ``as_of`` is the reference date for staleness (default: the end of the audited window).
     ``week`` (ISO, e.g. ``2026-W46``) audits only the sessions that started in that week
-    (``windows.restrict``); ``history`` is the weekly history store (``history.py``) that its
+    (``windows.restrict``); ``history`` is the weekly history store (``trends/store.py``) that its
     week-over-week checks, alerts, streaks and trends read (``trends.Scope``). ``config_path`` is the file
     ``config`` was read from, hashed into ``integrity`` with the inputs, manifest and catalog.
     """

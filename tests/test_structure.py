@@ -1,5 +1,9 @@
 """The house rules the code can check: no import cycles, data flows one way (cli -> weekly -> audit ->
-evaluators -> metrics -> ingest -> db), and no module over 400 lines."""
+evaluators -> trends -> metrics -> ingest -> db), and no module over 400 lines.
+
+``weekly/`` (the ``weekly`` command: week by week, and recording into the history under its lock) sits
+above the audit; ``trends/`` (the ``Week`` type, the history store's reads, changes, alerts, streaks and
+trend series: what an audit of one week and its evaluators read) sits below the evaluators."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "agentops_audit"
 MAX_LINES = 400
 # the layers, top first: a module may import its own layer and the layers below, never one above
-LAYERS = ["cli", "weekly", "audit", "evaluators", "metrics", "ingest", "db"]
+LAYERS = ["cli", "weekly", "audit", "evaluators", "trends", "metrics", "ingest", "db"]
 
 
 def module_name(path: Path) -> str:
@@ -106,6 +110,17 @@ def test_data_flows_one_way():
 def test_the_layer_check_finds_an_upward_import():
     edges = {"agentops_audit.db": {"agentops_audit.ingest"}, "agentops_audit.cli": {"agentops_audit.db"}}
     assert upward(edges) == [("agentops_audit.db", "agentops_audit.ingest")]
+
+
+def test_the_weekly_parts_sit_on_both_sides_of_the_audit():
+    """The weekly command and its history writes import the audit; the week arithmetic, store reads and
+    trends the audit needs are imported by it, never the other way round."""
+    edges = graph()
+    assert layer("agentops_audit.weekly.audits") < layer("agentops_audit.audit") < layer("agentops_audit.trends")
+    assert "agentops_audit.trends" in edges["agentops_audit.audit"]
+    assert "agentops_audit.trends" in edges["agentops_audit.evaluators.weekly"]
+    assert upward({"agentops_audit.trends.store": {"agentops_audit.weekly.history"}}) == [
+        ("agentops_audit.trends.store", "agentops_audit.weekly.history")]
 
 
 def test_no_module_over_400_lines():

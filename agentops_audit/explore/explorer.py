@@ -39,7 +39,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from agentops_audit import catalog, db, windows
+from agentops_audit import catalog, db
 from agentops_audit.evidence import EVIDENCE
 from agentops_audit.explore.evidence import Evidence, evidence_sql, no_query, prepare, query_params
 from agentops_audit.explore.frames import Filters, failures_sql, llm_calls_sql, sessions_sql, tool_calls_sql
@@ -54,6 +54,7 @@ from agentops_audit.explore.scope import (
     week_range,
 )
 from agentops_audit.explore.trace import EXAMPLE_SQL, mark_evidence, trace_sql
+from agentops_audit.trends import windows
 
 __all__ = ["DatabaseBusy", "Evidence", "Explorer", "Verdict", "mask_frame", "week_range"]
 
