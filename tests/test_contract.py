@@ -1,6 +1,7 @@
 """One check, one place: the catalog, the ``@check`` declarations, the GX suites, the evidence queries, the
-metric SQL and the README's check tables name the same checks. A suite deleted from ``checks/suites.yml``
-(or a README row, an evidence file, a declaration) fails here, not as an ERROR item in some audit."""
+metric SQL and the README's check tables (generated from the declarations) name the same checks. A suite
+deleted from ``checks/suites.yml`` (or a README row, an evidence file, a declaration) fails here, not as an
+ERROR item in some audit."""
 
 from __future__ import annotations
 
@@ -47,7 +48,11 @@ def contract(catalog_checks: set[str], declared: dict, suites: set[str], evidenc
                  for n in sorted(evidence_files - with_evidence)]
     problems += [f"@check {n!r} reads metric {m!r}, metrics/{m}.sql is missing"
                  for n, c in sorted(declared.items()) for m in c.metrics if m not in metric_files]
-    problems += [f"@check {n!r} has no row in the README's check tables" for n in sorted(judged - readme)]
+    problems += [f"@check {n!r} is judged but does not say what it means and its default threshold (means=, "
+                 "default=), which make its README row" for n in sorted(judged) if not (declared[n].means
+                                                                                  and declared[n].default)]
+    problems += [f"@check {n!r} has no row in the README's check tables (run `make docs`)"
+                 for n in sorted(judged - readme)]
     problems += [f"README check row {n!r} names no judged check" for n in sorted(readme - judged)]
     return problems
 
@@ -79,7 +84,7 @@ def test_contract_fails_when_the_cache_reads_suite_is_deleted():
 def test_contract_fails_on_a_missing_readme_row_or_evidence_file():
     actual = _actual()
     assert contract(**{**actual, "readme": actual["readme"] - {"tool_success"}}) == [
-        "@check 'tool_success' has no row in the README's check tables"]
+        "@check 'tool_success' has no row in the README's check tables (run `make docs`)"]
     assert contract(**{**actual, "evidence_files": actual["evidence_files"] - {"retry_caps"}}) == [
         "@check 'retry_caps' declares evidence, evidence/retry_caps.sql is missing"]
 
@@ -99,3 +104,13 @@ def test_a_check_cannot_be_declared_twice():
 
     with pytest.raises(ValueError, match="declared twice"):
         check("tool_success")(lambda ctx, item: None)
+
+
+def test_contract_fails_on_a_judged_check_that_does_not_say_what_it_means():
+    from dataclasses import replace
+
+    actual = _actual()
+    declared = {**actual["declared"], "cache_reads": replace(CHECKS["cache_reads"], means="")}
+    assert contract(**{**actual, "declared": declared}) == [
+        "@check 'cache_reads' is judged but does not say what it means and its default threshold (means=, "
+        "default=), which make its README row"]

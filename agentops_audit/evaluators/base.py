@@ -8,9 +8,10 @@ A check is declared once, where its evaluator is defined::
     def tool_success(ctx, item): ...
 
 names the catalog ``check``, the metric SQL it reads (``metrics/<name>.sql``), whether a GX suite of the
-same name judges it (``checks/suites.yml``) and whether an evidence query of the same name lists its rows
-(``evidence/<name>.sql``). ``tests/test_contract.py`` proves catalog, declarations, suites, evidence and
-the README's check table agree."""
+same name judges it (``checks/suites.yml``, or ``suite={...}`` declared here), whether an evidence query of
+the same name lists its rows (``evidence/<name>.sql``), and, in ``means`` and ``default``, its row of the
+README's check tables (``python -m agentops_audit.readme`` writes them). ``tests/test_contract.py`` proves
+catalog, declarations, suites and evidence agree; ``tests/test_docs.py`` that the README is as generated."""
 
 from __future__ import annotations
 
@@ -44,18 +45,22 @@ class Check:
     suite: bool | dict = True      # True: judged by the GX suite of its name in checks/suites.yml; a dict
                                    # is the suite itself (table, default, expectations), declared here
     evidence: bool = False         # evidence/<name>.sql lists the rows behind it
+    means: str = ""                # what it measures, in words: its row in the README's check table
+    default: str = ""              # its default threshold in words, for that row
 
 
 CHECKS: dict[str, Check] = {}
 
 
-def check(name: str, *, metrics: tuple[str, ...] = (), suite: bool | dict = True,
-          evidence: bool = False) -> Callable[[Evaluator], Evaluator]:
-    """Register the decorated function as the evaluator of the catalog's ``check`` ``name``."""
+def check(name: str, *, metrics: tuple[str, ...] = (), suite: bool | dict = True, evidence: bool = False,
+          means: str = "", default: str = "") -> Callable[[Evaluator], Evaluator]:
+    """Register the decorated function as the evaluator of the catalog's ``check`` ``name``. A judged check
+    says what it ``means`` and its ``default`` threshold in words: ``agentops_audit/readme.py`` writes
+    them into the README's check tables."""
     def register(fn: Evaluator) -> Evaluator:
         if name in CHECKS:
             raise ValueError(f"check {name!r} declared twice ({CHECKS[name].fn.__module__}, {fn.__module__})")
-        CHECKS[name] = Check(name, fn, tuple(metrics), suite, evidence)
+        CHECKS[name] = Check(name, fn, tuple(metrics), suite, evidence, means, default)
         return fn
     return register
 
