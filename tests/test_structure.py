@@ -126,3 +126,15 @@ def test_the_weekly_parts_sit_on_both_sides_of_the_audit():
 def test_no_module_over_400_lines():
     long = {module_name(p): n for p in PACKAGE.rglob("*.py") if (n := len(p.read_text().splitlines())) > MAX_LINES}
     assert long == {}
+
+
+def test_the_public_front_names_what_it_exports():
+    import agentops_audit
+    from agentops_audit import results
+    from agentops_audit.explore.explorer import Explorer
+    from agentops_audit.trends.windows import Week
+
+    assert (agentops_audit.Explorer, agentops_audit.Week) == (Explorer, Week)
+    assert (agentops_audit.AuditDocument, agentops_audit.ItemResult, agentops_audit.Metrics) == (
+        results.AuditDocument, results.ItemResult, results.Metrics)
+    assert agentops_audit.audit.run and agentops_audit.ingest.ingest
