@@ -1,6 +1,6 @@
 """Docs that cannot drift: the README's command table names every command and every option the CLI's
 argparse has, and nothing it does not; its check tables are exactly what ``agentops_audit.readme``
-generates from the ``@check`` declarations (``make docs`` rewrites them)."""
+generates from the ``@check`` declarations and the catalog's ``checks`` (``make docs`` rewrites them)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agentops_audit import cli, readme
-from agentops_audit.evaluators import CHECKS
+from agentops_audit import catalog, cli, readme
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,13 +65,13 @@ def test_readme_check_tables_are_as_generated():
 
 
 def test_a_new_check_gets_its_row_without_a_hand_written_one():
-    """A declared check's row comes from its declaration: removed from the README, the generator writes it
-    back, with what the declaration says it means."""
+    """A judged check's row comes from the catalog: removed from the README, the generator writes it back,
+    with what the catalog's ``checks`` entry says it means."""
     text = (ROOT / "README.md").read_text()
     row = next(line for line in text.splitlines() if line.startswith("| `strong_model_use` |"))
     without = text.replace(row + "\n", "")
     assert readme.render(without) == text
-    assert CHECKS["strong_model_use"].means.split(";")[0] in row
+    assert catalog.load().checks["strong_model_use"].means.split(";")[0] in row
 
 
 def test_the_generator_refuses_a_readme_without_its_markers(tmp_path):

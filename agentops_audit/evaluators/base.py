@@ -9,9 +9,10 @@ A check is declared once, where its evaluator is defined::
 
 names the catalog ``check``, the metric SQL it reads (``metrics/<name>.sql``), whether a GX suite of the
 same name judges it (``checks/suites.yml``, or ``suite={...}`` declared here), whether an evidence query of
-the same name lists its rows (``evidence/<name>.sql``), and, in ``means`` and ``default``, its row of the
-README's check tables (``python -m agentops_audit.readme`` writes them). ``tests/test_contract.py`` proves
-catalog, declarations, suites and evidence agree; ``tests/test_docs.py`` that the README is as generated."""
+the same name lists its rows (``evidence/<name>.sql``). What a judged check means, in words, is in the
+catalog's ``checks`` section, from which ``python -m agentops_audit.readme`` writes the README's check
+tables. ``tests/test_contract.py`` proves catalog, declarations, suites and evidence agree;
+``tests/test_docs.py`` that the README is as generated."""
 
 from __future__ import annotations
 
@@ -45,22 +46,18 @@ class Check:
     suite: bool | dict = True      # True: judged by the GX suite of its name in checks/suites.yml; a dict
                                    # is the suite itself (table, default, expectations), declared here
     evidence: bool = False         # evidence/<name>.sql lists the rows behind it
-    means: str = ""                # what it measures, in words: its row in the README's check table
-    default: str = ""              # its default threshold in words, for that row
 
 
 CHECKS: dict[str, Check] = {}
 
 
-def check(name: str, *, metrics: tuple[str, ...] = (), suite: bool | dict = True, evidence: bool = False,
-          means: str = "", default: str = "") -> Callable[[Evaluator], Evaluator]:
-    """Register the decorated function as the evaluator of the catalog's ``check`` ``name``. A judged check
-    says what it ``means`` and its ``default`` threshold in words: ``agentops_audit/readme.py`` writes
-    them into the README's check tables."""
+def check(name: str, *, metrics: tuple[str, ...] = (), suite: bool | dict = True,
+          evidence: bool = False) -> Callable[[Evaluator], Evaluator]:
+    """Register the decorated function as the evaluator of the catalog's ``check`` ``name``."""
     def register(fn: Evaluator) -> Evaluator:
         if name in CHECKS:
             raise ValueError(f"check {name!r} declared twice ({CHECKS[name].fn.__module__}, {fn.__module__})")
-        CHECKS[name] = Check(name, fn, tuple(metrics), suite, evidence, means, default)
+        CHECKS[name] = Check(name, fn, tuple(metrics), suite, evidence)
         return fn
     return register
 

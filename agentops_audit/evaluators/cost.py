@@ -24,11 +24,7 @@ def cost_source(ctx: AuditContext) -> dict:
     return {k: row[k] for k in ("exported_cost_spans", "priced_spans", "unpriced_spans", "price_table_version")}
 
 
-@check("cost_per_successful_task", metrics=("cost_per_task",),
-       default="<= $0.25",
-       means=("per workflow, total spend over successful tasks; also cost per task P50/P95. A span's cost is "
-              "its exported `agentops.cost.usd`, else its tokens priced by `checks/prices.yml` (versioned; the "
-              "config's `price_table` replaces it); `metrics.cost_source` says how many spans came from each"))
+@check("cost_per_successful_task", metrics=("cost_per_task",))
 def cost_per_successful_task(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("cost_per_task")
     source = cost_source(ctx)
@@ -65,12 +61,7 @@ def cost_per_successful_task(ctx: AuditContext, item: Item) -> ItemResult:
     )
 
 
-@check("task_budgets", metrics=("task_budgets", "budget_breaches"), evidence=True,
-       default="0 tasks over",
-       means=("tasks over the token, tool-call or latency budget (config `budgets: {max_tokens_per_task, "
-              "max_tool_calls_per_task, max_latency_ms_per_task}`; defaults 100,000 tokens, 25 tool calls, "
-              "300,000 ms: generous ceilings meant to catch runaway tasks, and the item says when they were "
-              "used)"))
+@check("task_budgets", metrics=("task_budgets", "budget_breaches"), evidence=True)
 def task_budgets(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("task_budgets")
     if df.is_empty() or not int(df["tasks"].max() or 0):
@@ -95,10 +86,7 @@ def task_budgets(ctx: AuditContext, item: Item) -> ItemResult:
     )
 
 
-@check("retry_caps", metrics=("retry_counts", "error_streaks"), evidence=True,
-       default="<= 3 retries, 0 tasks",
-       means=("logical calls retried more than the cap, and tasks that kept calling tools after 3 failed tool "
-              "calls in a row"))
+@check("retry_caps", metrics=("retry_counts", "error_streaks"), evidence=True)
 def retry_caps(ctx: AuditContext, item: Item) -> ItemResult:
     counts = ctx.metric("retry_counts")
     if counts.is_empty():
@@ -130,10 +118,7 @@ def retry_caps(ctx: AuditContext, item: Item) -> ItemResult:
     )
 
 
-@check("model_routing", metrics=("model_routing",),
-       default=">= 95%",
-       means=("per purpose (`agentops.llm.purpose` classify or extract, or the config's `routing: {purposes, "
-              "small_models}`), share of calls on a small-tier model of the price table"))
+@check("model_routing", metrics=("model_routing",))
 def model_routing(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("model_routing")
     small = [p.model for p in params.price_table(ctx.config).models.values() if p.tier == "small"]
@@ -164,11 +149,7 @@ def model_routing(ctx: AuditContext, item: Item) -> ItemResult:
     "default": {"metric": "strong_calls_outside_planning", "op": "<=", "value": 0.5, "unit": "ratio",
                 "note": "002: a stronger model only for complex planning"},
     "expectations": [{"type": "expect_column_values_to_be_between", "column": "outside_planning",
-                      "bound": True}]},
-       default="<= 50%",
-       means=("share of the calls on a strong model (one the price table does not tier `small`) whose "
-              "`agentops.llm.purpose` is not planning (`plan`, `planning`, `decide`, `reason`); the purposes "
-              "that take them are at fault"))
+                      "bound": True}]})
 def strong_model_use(ctx: AuditContext, item: Item) -> ItemResult:
     """The share of strong-model calls (a model the price table does not tier small) spent on anything
     but planning; the purposes that take most of them are at fault."""
@@ -190,10 +171,7 @@ def strong_model_use(ctx: AuditContext, item: Item) -> ItemResult:
     )
 
 
-@check("cache_reads", metrics=("cache_reads",),
-       default=">= 10%, 0 oversized",
-       means=("share of LLM input tokens read from the prompt cache, and prompts over "
-              "`budgets.max_input_tokens_per_call` (default 32,000); NO_DATA when no call reports cache reads"))
+@check("cache_reads", metrics=("cache_reads",))
 def cache_reads(ctx: AuditContext, item: Item) -> ItemResult:
     row = ctx.metric("cache_reads").row(0, named=True)
     if not row["llm_calls"]:
@@ -216,10 +194,7 @@ def cache_reads(ctx: AuditContext, item: Item) -> ItemResult:
     )
 
 
-@check("cost_p95_predictable", metrics=("cost_daily_p95", "task_budgets"),
-       default="<= 25%",
-       means=("coefficient of variation (sample standard deviation over mean) of the daily P95 cost per task, "
-              "over UTC days with at least 10 tasks; needs 3 such days"))
+@check("cost_p95_predictable", metrics=("cost_daily_p95", "task_budgets"))
 def cost_p95_predictable(ctx: AuditContext, item: Item) -> ItemResult:
     days = ctx.metric("cost_daily_p95")
     source = cost_source(ctx)

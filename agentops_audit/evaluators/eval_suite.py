@@ -48,9 +48,7 @@ def words(metric: str) -> str:
 
 
 
-@check("eval_set_size",
-       default=">= 200",
-       means="cases of the latest release sampled from production; more than 1,000 cases warns")
+@check("eval_set_size")
 def eval_set_size(ctx: AuditContext, item: Item) -> ItemResult:
     row = latest(ctx)
     if row is None:
@@ -68,9 +66,7 @@ def eval_set_size(ctx: AuditContext, item: Item) -> ItemResult:
     return result
 
 
-@check("eval_labels",
-       default="100%",
-       means="share of the latest release's cases labelled with the correct action, policy and tool use")
+@check("eval_labels")
 def eval_labels(ctx: AuditContext, item: Item) -> ItemResult:
     row = latest(ctx)
     if row is None:
@@ -90,9 +86,7 @@ def eval_labels(ctx: AuditContext, item: Item) -> ItemResult:
                  at_fault=short)
 
 
-@check("eval_rubric",
-       default=">= 5",
-       means="rubric items of the latest release; more than 10 warns")
+@check("eval_rubric")
 def eval_rubric(ctx: AuditContext, item: Item) -> ItemResult:
     row = latest(ctx)
     if row is None:
@@ -108,12 +102,7 @@ def eval_rubric(ctx: AuditContext, item: Item) -> ItemResult:
     return result
 
 
-@check("eval_automated_checks",
-       default="0 failures",
-       means=("per case of the latest release: JSON/schema validity (outputs that look like JSON, or have a "
-              "schema), a citation where `citation_required` (`[kb-1042]`, a URL, `Source:`, or a JSON "
-              "`citations` list), PII leakage (`agentops_audit.pii`), `policy_violation`; a check with nothing "
-              "to check warns"))
+@check("eval_automated_checks")
 def eval_automated_checks(ctx: AuditContext, item: Item) -> ItemResult:
     row = latest(ctx)
     if row is None:

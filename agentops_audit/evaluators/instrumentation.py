@@ -17,11 +17,7 @@ TAXONOMY = ("tool_error", "missing_context", "ambiguity", "model_refusal", "poli
 UNCATEGORISED = "uncategorised"
 
 
-@check("required_fields", metrics=("required_fields",),
-       default=">= 99% per field",
-       means=("completeness of each field over the records it applies to: model name (`request_model`), model "
-              "version (`response_model`) and prompt template version on LLM spans; document ids and timestamp "
-              "on retrievals; arguments and result on tool spans; latency on every span; outcome on every task"))
+@check("required_fields", metrics=("required_fields",))
 def required_fields(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("required_fields")
     if df.is_empty():
@@ -46,10 +42,7 @@ def required_fields(ctx: AuditContext, item: Item) -> ItemResult:
     )
 
 
-@check("failure_taxonomy", metrics=("failure_taxonomy",), evidence=True,
-       default=">= 95%",
-       means=("share of failed tasks (outcome `failure`) with `agentops.failure.category`; the distribution "
-              "(uncategorised as `uncategorised`) is the failure-reasons dashboard"))
+@check("failure_taxonomy", metrics=("failure_taxonomy",), evidence=True)
 def failure_taxonomy(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("failure_taxonomy")
     if df.is_empty():
@@ -72,11 +65,7 @@ def failure_taxonomy(ctx: AuditContext, item: Item) -> ItemResult:
     )
 
 
-@check("audit_trail", metrics=("gateway_decisions", "audit_trail", "audit_chain_breaks"), evidence=True,
-       default="0 defects",
-       means=("every write tool call has an audit record (`agentops.audit.record_id`, `.actor`, the time of its"
-              " span, the change as its arguments) and the hash chain verifies, see below; reports the first "
-              "broken link"))
+@check("audit_trail", metrics=("gateway_decisions", "audit_trail", "audit_chain_breaks"), evidence=True)
 def audit_trail(ctx: AuditContext, item: Item) -> ItemResult:
     writes = int(ctx.metric("gateway_decisions")["writes"].sum())
     if not writes:

@@ -63,11 +63,7 @@ PHASE_RULES = {
 }
 
 
-@check("declared_phase_behaviour", metrics=("tool_call_classes", "volume"),
-       default="0 calls",
-       means=("tool calls beyond the rollout phase the readiness manifest declares (`declared_phase`): by each "
-              "call's access and risk class: phase 1 no write, phase 2 only low-risk writes, phase 3 every "
-              "other write approved first, phase 4 unapproved writes only within declared scopes"))
+@check("declared_phase_behaviour", metrics=("tool_call_classes", "volume"))
 def declared_phase_behaviour(ctx: AuditContext, item: Item) -> ItemResult:
     declared = declared_phase(ctx.manifest, ctx.config)
     if declared is None:

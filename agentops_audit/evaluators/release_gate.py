@@ -56,9 +56,7 @@ _METHOD = ("Newcombe hybrid score interval (paired when the releases share the c
 # ------------------------------------------------------------------------------------------ evaluators
 
 
-@check("regression_gate", metrics=("eval_suite",),
-       default="drop <= 1%",
-       means="the latest release against the one before it, below")
+@check("regression_gate", metrics=("eval_suite",))
 def regression_gate(ctx: AuditContext, item: Item) -> ItemResult:
     releases = ctx.metric("eval_suite")["release"].to_list()
     if not releases:
@@ -105,10 +103,7 @@ def regression_gate(ctx: AuditContext, item: Item) -> ItemResult:
     return ItemResult(item.id, PASS, display=f"{head}: PASS on {measured} comparisons{tail}", **common)
 
 
-@check("judge_calibration",
-       default="<= 10%",
-       means=("judge-human disagreement overall, with Cohen's kappa; a rubric item above the threshold (on 50 "
-              "or more rows) warns and is named"))
+@check("judge_calibration")
 def judge_calibration(ctx: AuditContext, item: Item) -> ItemResult:
     if latest(ctx) is None:
         return ItemResult(item.id, NO_DATA, reason=NO_EVALS)
@@ -134,10 +129,7 @@ def judge_calibration(ctx: AuditContext, item: Item) -> ItemResult:
     return result
 
 
-@check("eval_every_release", metrics=("eval_releases", "eval_suite"),
-       default="100%",
-       means=("every `service.version` seen on spans has eval results; rubric items that differ between "
-              "releases warn"))
+@check("eval_every_release", metrics=("eval_releases", "eval_suite"))
 def eval_every_release(ctx: AuditContext, item: Item) -> ItemResult:
     if latest(ctx) is None:
         return ItemResult(item.id, NO_DATA, reason=NO_EVALS)

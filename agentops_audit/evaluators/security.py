@@ -18,13 +18,7 @@ def _writes(ctx: AuditContext) -> int:
     return int(ctx.metric("gateway_decisions")["writes"].sum())
 
 
-@check("tool_allowlist", metrics=("tool_allowlist",),
-       default="0 tools at fault",
-       means=("tools seen per agent against the allow-list (the manifest's `tools`, else the deprecated config "
-              "key `tool_allowlist: {tool: {access: read|write, scopes: [...]}}`): not listed, or writing while"
-              " listed read-only. A generic HTTP tool (every word of its name generic, one naming a web "
-              "request: `http_request`, `fetch`, `curl`, `browse`, `requests_get`, ...) fails even without an "
-              "allow-list; with neither: NO_DATA"))
+@check("tool_allowlist", metrics=("tool_allowlist",))
 def tool_allowlist(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("tool_allowlist")
     if df.is_empty():
@@ -58,10 +52,7 @@ def _who(row: dict) -> str:
     return row["tool"] if row["agent"] in (None, "(unknown)") else f"{row['tool']} ({row['agent']})"
 
 
-@check("gateway_decisions", metrics=("gateway_decisions",), evidence=True,
-       default="0",
-       means=("write tool calls with no policy decision for that tool earlier in the same session from a layer "
-              "outside the model (`agentops.policy.enforcer` other than `model`)"))
+@check("gateway_decisions", metrics=("gateway_decisions",), evidence=True)
 def gateway_decisions(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("gateway_decisions")
     if not _writes(ctx):
@@ -80,10 +71,7 @@ def gateway_decisions(ctx: AuditContext, item: Item) -> ItemResult:
     ))
 
 
-@check("risky_write_approvals", metrics=("risky_writes",), evidence=True,
-       default="0",
-       means=("writes with `agentops.tool.risk` money_movement, identity_change, production_change or "
-              "external_comms and no `approved` approval (for that tool, or naming none) earlier in the session"))
+@check("risky_write_approvals", metrics=("risky_writes",), evidence=True)
 def risky_write_approvals(ctx: AuditContext, item: Item) -> ItemResult:
     if not _writes(ctx):
         return no_writes(ctx, item)
@@ -106,10 +94,7 @@ def risky_write_approvals(ctx: AuditContext, item: Item) -> ItemResult:
     ))
 
 
-@check("untrusted_input_writes", metrics=("untrusted_writes",), evidence=True,
-       default="0",
-       means=("writes after a span marked `agentops.input.trust = untrusted` in the same session without an "
-              "approval; NO_DATA when no span marks its input trust"))
+@check("untrusted_input_writes", metrics=("untrusted_writes",), evidence=True)
 def untrusted_input_writes(ctx: AuditContext, item: Item) -> ItemResult:
     if not _writes(ctx):
         return no_writes(ctx, item)
@@ -131,11 +116,7 @@ def untrusted_input_writes(ctx: AuditContext, item: Item) -> ItemResult:
     ))
 
 
-@check("policy_violation_rate", metrics=("policy_violation_rate", "policy_violations"),
-       default="< 0.1%",
-       means=("violating over attempted actions. Attempted: write calls plus deny decisions (denied attempts). "
-              "Violating: deny decisions, plus writes without a gateway decision or, when risky, without "
-              "approval (a write counts once); broken down by kind, rule, tool and agent"))
+@check("policy_violation_rate", metrics=("policy_violation_rate", "policy_violations"))
 def policy_violation_rate(ctx: AuditContext, item: Item) -> ItemResult:
     row = ctx.metric("policy_violation_rate").row(0, named=True)
     if not row["attempted_actions"]:
@@ -162,10 +143,7 @@ def _sum_by(df: pl.DataFrame, key: str) -> dict:
             .sort(["violations", key], descending=[True, False]).iter_rows(named=True)}
 
 
-@check("deny_reasons", metrics=("deny_reasons",), evidence=True,
-       default="0",
-       means=("policy decisions without `agentops.policy.reason` and approvals without "
-              "`agentops.approval.approver`"))
+@check("deny_reasons", metrics=("deny_reasons",), evidence=True)
 def deny_reasons(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("deny_reasons")
     if df.is_empty():

@@ -10,10 +10,7 @@ from agentops_audit.evaluators.base import AuditContext, check, judge, metric_of
 from agentops_audit.results import NO_DATA, ItemResult
 
 
-@check("trace_coverage", metrics=("trace_coverage",), evidence=True,
-       default="> 95%",
-       means=("traced sessions over all sessions; without a session registry, estimated as the share of "
-              "sessions whose trace is complete (one root, no orphan spans), and labelled so"))
+@check("trace_coverage", metrics=("trace_coverage",), evidence=True)
 def trace_coverage(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("trace_coverage")
     row = df.row(0, named=True)
@@ -29,11 +26,7 @@ def trace_coverage(ctx: AuditContext, item: Item) -> ItemResult:
     )
 
 
-@check("trace_propagation", metrics=("trace_propagation", "volume"), evidence=True,
-       default="0 defects",
-       means=("orphan spans, traces with several roots or none, spans quarantined for missing ids, tool calls "
-              "without a call id, tool calls whose result never arrived (`agentops.tool.result_missing`, set by"
-              " the ingest adapters), sessions split across traces"))
+@check("trace_propagation", metrics=("trace_propagation", "volume"), evidence=True)
 def trace_propagation(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("trace_propagation")
     spans = ctx.metric("volume")["spans"][0]
@@ -51,11 +44,7 @@ def trace_propagation(ctx: AuditContext, item: Item) -> ItemResult:
     )
 
 
-@check("tool_success", metrics=("tool_success",), evidence=True,
-       default="> 99.5% for every tool",
-       means=("per tool, successful logical calls after retries (a logical call is one tool with the same "
-              "arguments in a session), beside the raw per-attempt rate; a call fails on span status, on "
-              '`error.type`, or on an error in its result payload (status OK but `{"error": ...}`)'))
+@check("tool_success", metrics=("tool_success",), evidence=True)
 def tool_success(ctx: AuditContext, item: Item) -> ItemResult:
     df = metric_of(ctx, item)
     if df.is_empty():
@@ -74,11 +63,7 @@ def tool_success(ctx: AuditContext, item: Item) -> ItemResult:
     )
 
 
-@check("pii_leak_rate", evidence=True,
-       default="0",
-       means=("personal data and secrets found in stored prompts, completions, tool arguments and results (see "
-              '"Personal data and secrets" below), plus the config\'s `pii_patterns`; redaction markers such as '
-              "`[REDACTED]` count as redacted"))
+@check("pii_leak_rate", evidence=True)
 def pii_leak_rate(ctx: AuditContext, item: Item) -> ItemResult:
     by_field, by_entity = ctx.pii_frames()
     if by_field.is_empty():

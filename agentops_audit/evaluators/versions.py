@@ -9,10 +9,7 @@ from agentops_audit.results import NO_DATA, ItemResult
 
 SPAN_WORDS = {"llm": "model calls", "tool": "tool calls", "policy decision": "policy decisions"}
 
-@check("versions_present", metrics=("versions", "version_changes"), evidence=True,
-       default=">= 99% each",
-       means=("prompt template version on LLM spans, tool schema version on tool spans, policy version on "
-              "policy decisions; the version changes over the window (per workflow, tool, policy) are listed"))
+@check("versions_present", metrics=("versions", "version_changes"), evidence=True)
 def versions_present(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("versions")
     if df.is_empty():

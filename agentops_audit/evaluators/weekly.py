@@ -59,26 +59,17 @@ def _growth(ctx: AuditContext, item: Item, metric: str, what: str) -> ItemResult
                          f"{tested})")
 
 
-@check("cost_wow_alert",
-       default="+25%",
-       means=("cost per task (mean) against the previous week, from the history store that `agentops-audit "
-              'weekly` keeps (see "Weekly audits and history"); a rise alerts when it passes the threshold and '
-              "its interval tells it from noise; NO_DATA in a one-off audit with no history"))
+@check("cost_wow_alert")
 def cost_wow_alert(ctx: AuditContext, item: Item) -> ItemResult:
     return _growth(ctx, item, "cost_per_task", "cost per task")
 
 
-@check("token_wow_alert",
-       default="+20%",
-       means="tokens per task (mean) against the previous week, judged as `cost_wow_alert`")
+@check("token_wow_alert")
 def token_wow_alert(ctx: AuditContext, item: Item) -> ItemResult:
     return _growth(ctx, item, "tokens_per_task", "tokens per task")
 
 
-@check("consecutive_weeks",
-       default="4 weeks",
-       means=("the streak of consecutive ISO weeks, the audited one included, in which every go/no-go criterion"
-              " was on target, from the same history; NO_DATA in a one-off audit with no history"))
+@check("consecutive_weeks")
 def consecutive_weeks(ctx: AuditContext, item: Item) -> ItemResult:
     """PASS when every go/no-go criterion has been on target for at least the threshold's number of
     consecutive weeks, the audited week included."""

@@ -17,14 +17,7 @@ from agentops_audit.results import NO_DATA, ItemResult
 HUMAN_STEPS = ("approval",)  # waiting on a person is not agent latency: left out of the step SLO
 
 
-@check("task_success_rate", metrics=("task_success",), evidence=True,
-       default="judged >= 99%",
-       means=("share of tasks (sessions) the success predicate judges pass or fail, in every workflow; the "
-              "success rate itself is reported beside it. The predicate is the manifest's "
-              "`workflow.success_predicate` (else the deprecated config key `success_predicate`, validated the "
-              "same way), else `agentops.session.outcome = 'success'`. The item's value is the judged share, "
-              "shown first: `100.0% of tasks judged pass or fail (400 of 400, by ...); of those, 74.0% "
-              "succeeded (296)`"))
+@check("task_success_rate", metrics=("task_success",), evidence=True)
 def task_success_rate(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("task_success")
     if df.is_empty():
@@ -48,10 +41,7 @@ def task_success_rate(ctx: AuditContext, item: Item) -> ItemResult:
     )
 
 
-@check("escalation_rate", metrics=("escalation",), evidence=True,
-       default="the manifest's `escalation_rate` {min, max}, else (0, 30%]",
-       means=("per workflow, tasks with outcome `escalated` (or a call of a hand-off tool) over tasks with an "
-              "outcome, or over every task when a hand-off tool is known; never escalating fails"))
+@check("escalation_rate", metrics=("escalation",), evidence=True)
 def escalation_rate(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("escalation")
     if df.is_empty():
@@ -85,13 +75,7 @@ def _escalation_range(ctx: AuditContext, item: Item) -> tuple[float, float, Thre
     return 0.0, default.value, default, "config threshold" if overridden else "toolkit default"
 
 
-@check("latency_slo", metrics=("session_latency", "step_latency"),
-       default="the declared SLO",
-       means=("P95 task latency (first span start to last span end) and P95 step latency per span type against "
-              "the SLO: the manifest's `workflow.slos` (`session_p95_ms`, `step_p95_ms`: a number, or span type"
-              " -> ms; the deprecated config key `slo` only fills a key the manifest leaves out); approval "
-              "spans (a person deciding) are left out of step SLOs. Without an SLO: NO_DATA, with the "
-              "percentiles still reported"))
+@check("latency_slo", metrics=("session_latency", "step_latency"))
 def latency_slo(ctx: AuditContext, item: Item) -> ItemResult:
     session = ctx.metric("session_latency").row(0, named=True)
     steps = ctx.metric("step_latency")
