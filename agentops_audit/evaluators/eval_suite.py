@@ -6,6 +6,7 @@ releases). Every evaluator is NO_DATA when there are no eval results, never a pa
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import polars as pl
@@ -48,11 +49,30 @@ def words(metric: str) -> str:
 
 
 
-@check("eval_set_size")
-def eval_set_size(ctx: AuditContext, item: Item) -> ItemResult:
-    row = latest(ctx)
-    if row is None:
-        return ItemResult(item.id, NO_DATA, reason=NO_EVALS)
+def on_latest(name: str, **declared) -> Callable:
+    """``@check`` for a check that reads the eval results: the evaluator gets the latest release's row of
+    metric ``eval_suite`` as ``row`` and is not called without eval results (the item is then NO_DATA with
+    ``NO_EVALS``, never a pass)."""
+    def register(fn: Callable[[AuditContext, Item, dict], ItemResult]) -> Callable:
+        @functools.wraps(fn)
+        def evaluator(ctx: AuditContext, item: Item) -> ItemResult:
+            row = latest(ctx)
+            if row is None:
+                return ItemResult(item.id, NO_DATA, reason=NO_EVALS)
+            return fn(ctx, item, row)
+        return check(name, **declared)(evaluator)
+    return register
+
+
+def warn_if(result: ItemResult, condition: bool, reason: str) -> ItemResult:
+    """A PASS that holds a caveat becomes WARN with ``reason``; any other result stays as it is."""
+    if result.status == PASS and condition:
+        result.status, result.reason = WARN, reason
+    return result
+
+
+@on_latest("eval_set_size")
+def eval_set_size(ctx: AuditContext, item: Item, row: dict) -> ItemResult:
     result = judge(
         ctx, item, pl.DataFrame({"production_cases": [row["production_cases"]]}),
         value=row["production_cases"],
@@ -60,17 +80,12 @@ def eval_set_size(ctx: AuditContext, item: Item) -> ItemResult:
                 f"{row['release']})",
         evidence={"query": "eval_suite", "release": row["release"], "cases": row["cases"],
                   "production_cases": row["production_cases"], "max_cases": MAX_CASES})
-    if result.status == PASS and row["cases"] > MAX_CASES:
-        result.status = WARN
-        result.reason = f"{row['cases']} cases: above the checklists' 200-1,000 range (slower, costlier runs)"
-    return result
+    return warn_if(result, row["cases"] > MAX_CASES,
+                   f"{row['cases']} cases: above the checklists' 200-1,000 range (slower, costlier runs)")
 
 
-@check("eval_labels")
-def eval_labels(ctx: AuditContext, item: Item) -> ItemResult:
-    row = latest(ctx)
-    if row is None:
-        return ItemResult(item.id, NO_DATA, reason=NO_EVALS)
+@on_latest("eval_labels")
+def eval_labels(ctx: AuditContext, item: Item, row: dict) -> ItemResult:
     cases = row["cases"]
     table = pl.DataFrame({"label": list(LABELS),
                           "labelled": [row["labelled_action"], row["labelled_policy"], row["labelled_tool_use"]]}
@@ -86,27 +101,19 @@ def eval_labels(ctx: AuditContext, item: Item) -> ItemResult:
                  at_fault=short)
 
 
-@check("eval_rubric")
-def eval_rubric(ctx: AuditContext, item: Item) -> ItemResult:
-    row = latest(ctx)
-    if row is None:
-        return ItemResult(item.id, NO_DATA, reason=NO_EVALS)
+@on_latest("eval_rubric")
+def eval_rubric(ctx: AuditContext, item: Item, row: dict) -> ItemResult:
     n, names = row["rubric_items"], list(row["rubric"])
     result = judge(ctx, item, pl.DataFrame({"rubric_items": [n]}), value=n,
                    display=f"{n} rubric items: {', '.join(words(x) for x in names)}",
                    evidence={"query": "eval_suite", "release": row["release"], "rubric": names,
                              "max_items": MAX_RUBRIC_ITEMS})
-    if result.status == PASS and n > MAX_RUBRIC_ITEMS:
-        result.status = WARN
-        result.reason = f"{n} rubric items: more than the 5-10 the checklist asks for dilutes the grade"
-    return result
+    return warn_if(result, n > MAX_RUBRIC_ITEMS,
+                   f"{n} rubric items: more than the 5-10 the checklist asks for dilutes the grade")
 
 
-@check("eval_automated_checks")
-def eval_automated_checks(ctx: AuditContext, item: Item) -> ItemResult:
-    row = latest(ctx)
-    if row is None:
-        return ItemResult(item.id, NO_DATA, reason=NO_EVALS)
+@on_latest("eval_automated_checks")
+def eval_automated_checks(ctx: AuditContext, item: Item, row: dict) -> ItemResult:
     df = output_checks(ctx, row["release"])
     ran = df.filter(pl.col("applicable") > 0)
     not_run = df.filter(pl.col("applicable") == 0)["check"].to_list()
@@ -126,7 +133,4 @@ def eval_automated_checks(ctx: AuditContext, item: Item) -> ItemResult:
     result = judge(ctx, item, ran.select("check", "failure_rate"),
                    value=float(failing["failed"].sum()) if failing.height else 0.0, display=display,
                    evidence=evidence, at_fault=failing["check"].to_list())
-    if result.status == PASS and not_run:
-        result.status = WARN
-        result.reason = f"not run (no applicable case): {', '.join(not_run)}"
-    return result
+    return warn_if(result, bool(not_run), f"not run (no applicable case): {', '.join(not_run)}")

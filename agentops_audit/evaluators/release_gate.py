@@ -12,8 +12,8 @@ import polars as pl
 from agentops_audit.catalog import Item
 from agentops_audit.evals import calibration, compare, gate
 from agentops_audit.evaluators.base import AuditContext, check, judge, threshold_of
-from agentops_audit.evaluators.eval_suite import NO_EVALS, cached, latest, output_checks, words
-from agentops_audit.results import FAIL, NO_DATA, PASS, WARN, ItemResult
+from agentops_audit.evaluators.eval_suite import NO_EVALS, cached, latest, on_latest, output_checks, warn_if, words
+from agentops_audit.results import FAIL, NO_DATA, PASS, ItemResult
 
 CONFIDENCE = 0.95
 GATE_ITEM, CALIBRATION_ITEM = "eval.regression-gate", "eval.judge-calibration"  # whose thresholds metrics.evals uses
@@ -103,10 +103,8 @@ def regression_gate(ctx: AuditContext, item: Item) -> ItemResult:
     return ItemResult(item.id, PASS, display=f"{head}: PASS on {measured} comparisons{tail}", **common)
 
 
-@check("judge_calibration")
-def judge_calibration(ctx: AuditContext, item: Item) -> ItemResult:
-    if latest(ctx) is None:
-        return ItemResult(item.id, NO_DATA, reason=NO_EVALS)
+@on_latest("judge_calibration")
+def judge_calibration(ctx: AuditContext, item: Item, _row: dict) -> ItemResult:
     threshold = threshold_of(ctx, item)
     cal = calibration.calibrate(ctx.con, threshold.value)
     evidence = {"query": "judge_calibration", **cal}
@@ -122,17 +120,13 @@ def judge_calibration(ctx: AuditContext, item: Item) -> ItemResult:
                + (f"; above {threshold.value:.0%} on {', '.join(words(w) for w in worse)}" if worse else ""))
     result = judge(ctx, item, pl.DataFrame({"disagreement": [overall["disagreement"]]}),
                    value=overall["disagreement"], display=display, evidence=evidence, at_fault=worse)
-    if result.status == PASS and worse:
-        result.status = WARN
-        result.reason = (f"the judge disagrees with people on more than {threshold.value:.0%} of the rows of "
-                         f"{', '.join(words(w) for w in worse)}: tighten those rubric items or add human review")
-    return result
+    return warn_if(result, bool(worse), f"the judge disagrees with people on more than {threshold.value:.0%} of the "
+                                        f"rows of {', '.join(words(w) for w in worse)}: tighten those rubric items "
+                                        "or add human review")
 
 
-@check("eval_every_release", metrics=("eval_releases", "eval_suite"))
-def eval_every_release(ctx: AuditContext, item: Item) -> ItemResult:
-    if latest(ctx) is None:
-        return ItemResult(item.id, NO_DATA, reason=NO_EVALS)
+@on_latest("eval_every_release", metrics=("eval_releases", "eval_suite"))
+def eval_every_release(ctx: AuditContext, item: Item, _row: dict) -> ItemResult:
     rel = ctx.metric("eval_releases")
     traced = rel.filter(pl.col("in_traces"))
     if traced.is_empty():
@@ -146,10 +140,7 @@ def eval_every_release(ctx: AuditContext, item: Item) -> ItemResult:
                            + (f"; missing: {', '.join(missing)}" if missing else ""),
                    evidence={"query": "eval_releases", "releases": rel.to_dicts(), "same_rubric": len(rubrics) == 1},
                    at_fault=missing)
-    if result.status == PASS and len(rubrics) > 1:
-        result.status = WARN
-        result.reason = "the rubric items differ between releases: the suite is not stable"
-    return result
+    return warn_if(result, len(rubrics) > 1, "the rubric items differ between releases: the suite is not stable")
 
 
 def summary(ctx: AuditContext) -> dict:
