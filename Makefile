@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= reports/demo
 
-.PHONY: audit test test-fast test-spark lint bench lab clean
+.PHONY: audit test test-fast test-spark lint docs bench lab clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ test-spark: $(VENV)/.installed-spark
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
+
+# The README's check tables, from the @check declarations (tests/test_docs.py fails until they are as generated).
+docs: $(VENV)/.installed-dev
+	$(BIN)/python -m agentops_audit.readme README.md
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/run.py
