@@ -75,7 +75,7 @@ def test_weekly_alert_config_is_validated(tmp_path):
     good = tmp_path / "good.yml"
     good.write_text("weekly_alerts: {trace_coverage_drop: 0.05}\n")
     assert trends.validate_alerts(audit_config.load(good)["weekly_alerts"])["trace_coverage_drop"] == 0.05
-    for text, message in (("weekly_alerts: {coverage: 0.1}\n", "unknown key"),
+    for text, message in (("weekly_alerts: {coverage: 0.1}\n", "weekly_alerts.coverage is not a known key"),
                           ("weekly_alerts: {trace_coverage_drop: 5}\n", "between 0 and 1")):
         bad = tmp_path / "bad.yml"
         bad.write_text(text)

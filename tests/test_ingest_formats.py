@@ -423,7 +423,7 @@ def test_transcript_broken_records(tmp_path):
 @pytest.mark.parametrize(("text", "message"), [
     ("transcript:\n  outcome:\n    path: reward\n    success_at_least: high\n",
      "transcript.outcome.success_at_least must be a number, got 'high'"),
-    ("transcript:\n  sesion_id: task_id\n", "transcript.sesion_id is not a known field"),
+    ("transcript:\n  sesion_id: task_id\n", "transcript.sesion_id is not a known key"),
     ("transcript:\n  outcome:\n    path: status\n    values: {done: won}\n",
      "transcript.outcome.values.done must be one of success, failure, escalated, got 'won'"),
     ("transcript:\n  session_id: [task_id, {const: x}]\n", "transcript.session_id: a constant is written"),

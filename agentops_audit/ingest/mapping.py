@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from agentops_audit.errors import InputError
+from agentops_audit.errors import InputError, check_keys
 from agentops_audit.ingest.canonical import COLUMNS
 from agentops_audit.ingest.convert import dig
 
@@ -123,9 +123,7 @@ def _outcome(value, where: str) -> OutcomeRule:
         return OutcomeRule(_path(value, where))
     if not isinstance(value, dict):
         raise MappingError(f"{where} must be a dotted path or a mapping with 'path'")
-    unknown = set(value) - {"path", "success_at_least", "values"}
-    if unknown:
-        raise MappingError(f"{where}.{sorted(unknown)[0]} is not a known field (known: path, success_at_least, values)")
+    check_keys(value, ("path", "success_at_least", "values"), where, MappingError)
     if "path" not in value:
         raise MappingError(f"{where}.path is required")
     threshold = value.get("success_at_least")
@@ -148,10 +146,7 @@ def transcript_spec(options: dict | None) -> TranscriptSpec:
         return TranscriptSpec()
     if not isinstance(section, dict):
         raise MappingError("transcript must be a mapping of field names to paths")
-    unknown = set(section) - set(TRANSCRIPT_FIELDS)
-    if unknown:
-        raise MappingError(f"transcript.{sorted(unknown)[0]} is not a known field "
-                           f"(known: {', '.join(TRANSCRIPT_FIELDS)})")
+    check_keys(section, TRANSCRIPT_FIELDS, "transcript", MappingError)
     args: dict = {}
     for name in _PATH_FIELDS:
         if section.get(name) is not None:
@@ -165,11 +160,9 @@ def transcript_spec(options: dict | None) -> TranscriptSpec:
     if message is not None:
         if not isinstance(message, dict):
             raise MappingError("transcript.message must map message fields to names")
+        check_keys(message, MESSAGE_FIELDS, "transcript.message", MappingError)
         names = dict(MESSAGE_FIELDS)
         for key, value in message.items():
-            if key not in MESSAGE_FIELDS:
-                raise MappingError(f"transcript.message.{key} is not a known field "
-                                   f"(known: {', '.join(MESSAGE_FIELDS)})")
             names[key] = _path(value, f"transcript.message.{key}")
         args["message"] = names
     return TranscriptSpec(**args)

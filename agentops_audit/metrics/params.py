@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from agentops_audit import manifest, prices
 from agentops_audit.db import main_catalog
+from agentops_audit.errors import check_keys
 from agentops_audit.metrics import sqlfiles, tool_classes
 
 # Defaults when the config declares no `budgets` (documented in README, "Checks"): generous ceilings
@@ -73,9 +74,7 @@ def success_predicate(config: dict, declared: manifest.Manifest | None = None) -
 def budgets_of(config: dict) -> tuple[dict, str]:
     """The task budgets in force and where they come from ('config' or 'default')."""
     declared = config.get("budgets") or {}
-    unknown = set(declared) - set(DEFAULT_BUDGETS)
-    if unknown:
-        raise ValueError(f"budgets: unknown key(s) {', '.join(sorted(unknown))}; known: {', '.join(DEFAULT_BUDGETS)}")
+    check_keys(declared, DEFAULT_BUDGETS, "budgets", ValueError)
     merged = {**DEFAULT_BUDGETS, **{k: float(v) for k, v in declared.items()}}
     return merged, ("config" if declared else "default")
 

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from agentops_audit.errors import check_keys
 from agentops_audit.results import NOT_APPLICABLE, PASS
 from agentops_audit.trends import alerts
 from agentops_audit.trends.alerts import DROP, RISE, Change, stats_keys
@@ -75,10 +76,7 @@ def validate_alerts(raw) -> dict:
     raw = raw or {}
     if not isinstance(raw, dict):
         raise ValueError("weekly_alerts must map alert names to numbers")
-    unknown = set(raw) - set(ALERT_DEFAULTS)
-    if unknown:
-        raise ValueError(f"weekly_alerts: unknown key(s) {', '.join(sorted(unknown))}; "
-                         f"known: {', '.join(ALERT_DEFAULTS)}")
+    check_keys(raw, ALERT_DEFAULTS, "weekly_alerts", ValueError)
     for key, value in raw.items():
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
             raise ValueError(f"weekly_alerts.{key} must be a ratio between 0 and 1, not {value!r}")
