@@ -16,6 +16,8 @@ replaces ``spans`` and ``session_registry`` with the week's rows before ``instal
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import duckdb
@@ -50,6 +52,8 @@ def session(master: str = DEFAULT_MASTER, conf: dict[str, str] | None = None):
     builder = SparkSession.builder.master(master).appName("agentops-audit")
     local = {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"} \
         if master.startswith("local") else {}  # a local session listens on the loopback interface only
+    if master.startswith("local"):  # its Python workers (ingest) run this Python, which has the package
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     for key, value in {**DEFAULT_CONF, **local, **(conf or {})}.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
