@@ -178,7 +178,7 @@ def test_weekly_engine_spark_records_the_same_history(spark, two_weeks, tmp_path
     con.close()
     for key in ("metrics", "weekly_metrics", "verdict", "recommended_phase"):
         assert close(docs[1][key], docs[0][key]), key
-    items = [[(i["item_id"], i["status"], i["value"], i["display"]) for s in d["sections"] for i in s["items"]]
+    items = [[(i["id"], i["status"], i["value"], i["display"]) for s in d["sections"] for i in s["items"]]
              for d in docs]  # (their evidence names the history file, which differs)
     assert close(items[1], items[0])
 

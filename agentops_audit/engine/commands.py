@@ -1,11 +1,14 @@
-"""``agentops-audit export`` and the engine options of ``audit`` (``--dataset``, ``--engine spark``).
+"""``agentops-audit export`` and the engine options of ``audit``, ``weekly`` (``--dataset``, ``--engine spark``)
+and ``ingest`` (``--engine spark --dataset DIR``: ``engine/ingest.py``).
 
 ``audit --dataset DIR`` audits an exported Parquet dataset (``engine/export.py``) with DuckDB, reading the
 files in place through a small database of views (``OUT/dataset.duckdb``). ``--engine spark`` (which needs
 ``--dataset``) runs the derived views and every metric on Spark (``engine/spark.py``) and stores the metric
 results in that database (schema ``engine_metrics``), where ``metrics.run`` reads them; Great Expectations,
 the verdict, the PII scan (Python regular expressions, not Java's), the example traces and the report then
-run locally on DuckDB over the same dataset.
+run locally on DuckDB over the same dataset. ``weekly --engine spark`` does the same for each week, restricted
+to the week on both sides (``windows.restrict`` locally, ``engine.spark.restrict`` on Spark), before ``weekly``
+audits it.
 """
 
 from __future__ import annotations
