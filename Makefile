@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= reports/demo
 
-.PHONY: audit test test-fast test-spark lint bench lab clean
+.PHONY: audit test test-fast test-spark lint docs bench lab clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,9 @@ $(VENV)/.installed-spark: pyproject.toml | $(VENV)/.installed-dev
 audit: $(VENV)/.installed
 	$(BIN)/agentops-audit demo --out $(OUT)
 
+# On every core: each demo pipeline and each module's fixtures are built in one worker (tests/conftest.py).
 test: $(VENV)/.installed-dev $(VENV)/.installed-servers
-	$(BIN)/python -m pytest -m "not spark"
+	$(BIN)/python -m pytest -m "not spark" -n auto --dist loadgroup
 
 # The fast tier for the edit loop (under 90 s): no demo pipeline, no server, no browser (markers in tests/conftest.py).
 test-fast: $(VENV)/.installed-dev
@@ -46,6 +47,10 @@ test-spark: $(VENV)/.installed-spark
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
+
+# The README's check tables, from the @check declarations (tests/test_docs.py fails until they are as generated).
+docs: $(VENV)/.installed-dev
+	$(BIN)/python -m agentops_audit.readme README.md
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/run.py

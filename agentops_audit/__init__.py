@@ -4,7 +4,7 @@ The public front, for notebooks and scripts::
 
     from agentops_audit import Explorer, audit, ingest
     ingest.ingest(con, ["traces.jsonl"])     # trace exports -> the audit database
-    doc = audit.run("audit.duckdb")           # the audit.json document (results.Metrics, ItemResult)
+    doc = audit.run("audit.duckdb")           # the audit.json document (typed: results.AuditDocument)
     ex = Explorer("audit.duckdb")             # the sessions, traces and evidence behind a verdict
 
 Names load on first use, so ``import agentops_audit`` (and the CLI's start) stays light.
@@ -17,10 +17,11 @@ import importlib
 __version__ = "0.1.0"
 
 _FRONT = {
+    "AuditDocument": ("agentops_audit.results", "AuditDocument"),
     "Explorer": ("agentops_audit.explore.explorer", "Explorer"),
     "ItemResult": ("agentops_audit.results", "ItemResult"),
     "Metrics": ("agentops_audit.results", "Metrics"),
-    "Week": ("agentops_audit.windows", "Week"),
+    "Week": ("agentops_audit.trends.windows", "Week"),
     "audit": ("agentops_audit.audit", None),
     "ingest": ("agentops_audit.ingest", None),
 }

@@ -1,6 +1,8 @@
 """Audit an audit database: evaluate every catalog item, decide the verdict, write ``audit.json``.
 
-``audit.json`` is the one result object: the report renders from it alone. It records what produced
+``audit.json`` is the one result object: the report renders from it alone. ``run`` fills its typed records
+(``results.AuditDocument``: window, verdict basis, sections of items, blockers, metrics, examples,
+provenance) and returns their dict, to which a weekly audit adds its week-over-week parts. It records what produced
 it: thresholds, the config hash (which covers the readiness manifest and policy file), the input files'
 sha256, the audit's reference date and the toolkit version. ``audit.schema.json`` is its JSON Schema.
 """
@@ -15,15 +17,29 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from agentops_audit import __version__, catalog, dashboards, db, pii, trends, windows
+from agentops_audit import __version__, catalog, dashboards, db, pii, trends
 from agentops_audit import manifest as readiness
 from agentops_audit.evaluators import AuditContext, evaluate
 from agentops_audit.evaluators.attested import as_of as reference_date
 from agentops_audit.evaluators.attested import declared_phase
-from agentops_audit.evaluators.evals import summary as eval_summary
+from agentops_audit.evaluators.release_gate import summary as eval_summary
 from agentops_audit.integrations import regulation, verify
 from agentops_audit.metrics import params, tool_classes
-from agentops_audit.results import NO_DATA, NOT_APPLICABLE, Metrics
+from agentops_audit.results import (
+    NO_DATA,
+    NOT_APPLICABLE,
+    AuditDocument,
+    AuditedItem,
+    Blocker,
+    Example,
+    Metrics,
+    Provenance,
+    Section,
+    Source,
+    VerdictBasis,
+    Window,
+)
+from agentops_audit.trends import windows
 from agentops_audit.verdict import decide
 
 if TYPE_CHECKING:
@@ -48,7 +64,7 @@ def _rows(df: pl.DataFrame) -> list[dict]:
             for r in df.iter_rows(named=True)]
 
 
-def _examples(ctx: AuditContext) -> list[dict]:
+def _examples(ctx: AuditContext) -> list[Example]:
     """Masked span trees of the earliest sessions with a failed tool call, for the report."""
     ctx.install_inputs()  # tool_attempts: the tool_calls view's failure flags, computed once per audit
     sessions = db.frame(ctx.con, f"""
@@ -84,12 +100,12 @@ def _examples(ctx: AuditContext) -> list[dict]:
                 text = m if r[key] else r[key]
                 r[key] = text[:EXAMPLE_TEXT_CHARS] + ("…" if len(text) > EXAMPLE_TEXT_CHARS else "") if text else text
             rows.append(r)
-        examples.append({"session_id": s["session_id"], "trace_id": s["trace_id"], "failed_tools": s["tools"],
-                         "failure_category": s["failure_category"], "spans": rows})
+        examples.append(Example(session_id=s["session_id"], trace_id=s["trace_id"], failed_tools=s["tools"],
+                                failure_category=s["failure_category"], spans=rows))
     return examples
 
 
-def _metrics(ctx: AuditContext) -> dict:
+def _metrics(ctx: AuditContext) -> Metrics:
     volume = ctx.metric("volume").row(0, named=True)
     coverage = ctx.metric("trace_coverage").row(0, named=True)
     propagation = {r["defect"]: r["count"] for r in ctx.metric("trace_propagation").iter_rows(named=True)}
@@ -110,7 +126,7 @@ def _metrics(ctx: AuditContext) -> dict:
         evals=eval_summary(ctx),  # section 2: eval set, regression gate, judge calibration, output checks
         headline=dashboards.headline(ctx),  # sections 1, 3-5, 7: success, escalation, latency, policy, cost, versions
         dashboards=dashboards.dashboards(ctx),
-    ).to_dict()
+    )
 
 
 def _tool_classes(ctx: AuditContext) -> dict:
@@ -123,19 +139,19 @@ def _tool_classes(ctx: AuditContext) -> dict:
     return found
 
 
-def _basis(results: dict) -> dict:
+def _basis(results: dict) -> VerdictBasis:
     """What the verdict rests on besides the traces' own attributes: judged checks of writes whose write
     classes were inferred from tool names."""
     items = sorted(i for i, r in results.items()
                    if r.status not in (NO_DATA, "ERROR", NOT_APPLICABLE) and r.evidence.get("inferred_write_tools"))
     tools = sorted({t for i in items for t in results[i].evidence["inferred_write_tools"]})
-    return {"inferred_tool_classes": bool(items), "items": items, "tools": tools}
+    return VerdictBasis(inferred_tool_classes=bool(items), items=items, tools=tools)
 
 
-def _provenance(con) -> dict:
+def _provenance(con) -> Provenance:
     sources = db.frame(con, "SELECT * EXCLUDE (source_id) FROM sources ORDER BY source_id")
     reasons = db.frame(con, "SELECT reason, count(*) AS rows FROM quarantine GROUP BY reason ORDER BY rows DESC")
-    return {"inputs": _rows(sources), "quarantine_by_reason": _rows(reasons)}
+    return Provenance(inputs=_rows(sources), quarantine_by_reason=_rows(reasons))
 
 
 def run(db_path: str | Path, config: dict | None = None, validator: Validator | None = None,
@@ -146,7 +162,7 @@ def run(db_path: str | Path, config: dict | None = None, validator: Validator | 
     ``manifest`` is the readiness manifest (loaded, or a path to load); without one the attested items
     are NO_DATA. ``as_of`` is the reference date for staleness (default: the end of the audited window).
     ``week`` (ISO, e.g. ``2026-W46``) audits only the sessions that started in that week
-    (``windows.restrict``); ``history`` is the weekly history store (``history.py``) that its
+    (``windows.restrict``); ``history`` is the weekly history store (``trends/store.py``) that its
     week-over-week checks, alerts, streaks and trends read (``trends.Scope``). ``config_path`` is the file
     ``config`` was read from, hashed into ``integrity`` with the inputs, manifest and catalog.
     """
@@ -170,30 +186,30 @@ def run(db_path: str | Path, config: dict | None = None, validator: Validator | 
         results = {item.id: evaluate(ctx, item) for item in cat.items}
         verdict = decide(cat, {k: r.status for k, r in results.items()}, declared_phase(manifest, config))
         volume = ctx.metric("volume").row(0, named=True)
-        doc = {
-            "schema_version": SCHEMA_VERSION,
-            "toolkit_version": __version__,
-            "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "database": str(db_path),
-            "config_hash": config_hash(config, cat, manifest),
-            "config": config,
-            "window": {"start": str(volume["window_start"]), "end": str(volume["window_end"]),
-                       "synthetic_clock_traces": volume["synthetic_clock_traces"]},
-            "verdict": verdict.overall,
-            "verdict_basis": _basis(results),
-            "recommended_phase": verdict.recommended_phase,
-            "as_of": ctx.as_of.isoformat(),
-            "declared_phase": verdict.declared_phase,
-            "phase_advice": verdict.phase_advice,
-            "manifest": manifest.summary() if manifest else None,
-            "phases": cat.phases,
-            "next_phase_blockers": verdict.next_phase_blockers,
-            "blockers": [_blocker(cat, results[i], manifest) for i in verdict.blockers],
-            "sections": [_section(cat, sid, title, results, verdict) for sid, title in cat.sections.items()],
-            "metrics": _metrics(ctx),
-            "examples": _examples(ctx),
-            "provenance": _provenance(con),
-        }
+        doc = AuditDocument(
+            schema_version=SCHEMA_VERSION,
+            toolkit_version=__version__,
+            generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            database=str(db_path),
+            config_hash=config_hash(config, cat, manifest),
+            config=config,
+            window=Window(start=str(volume["window_start"]), end=str(volume["window_end"]),
+                          synthetic_clock_traces=volume["synthetic_clock_traces"]),
+            verdict=verdict.overall,
+            verdict_basis=_basis(results),
+            recommended_phase=verdict.recommended_phase,
+            as_of=ctx.as_of.isoformat(),
+            declared_phase=verdict.declared_phase,
+            phase_advice=verdict.phase_advice,
+            manifest=manifest.summary() if manifest else None,
+            phases=cat.phases,
+            next_phase_blockers=verdict.next_phase_blockers,
+            blockers=[_blocker(cat, results[i], manifest) for i in verdict.blockers],
+            sections=[_section(cat, sid, title, results, verdict) for sid, title in cat.sections.items()],
+            metrics=_metrics(ctx),
+            examples=_examples(ctx),
+            provenance=_provenance(con),
+        ).to_dict()
         if scope:  # week, weekly_metrics, alerts, streaks, trends
             doc.update(scope.document(ctx, results))
         doc["regulation"] = regulation.evaluate(doc)  # evidence per framework control (checks/regulation.yml)
@@ -203,39 +219,37 @@ def run(db_path: str | Path, config: dict | None = None, validator: Validator | 
     return verify.seal(doc)  # write seals again: a caller may have added to the document
 
 
-def _item(cat: catalog.Catalog, result) -> dict:
+def _item(cat: catalog.Catalog, result) -> AuditedItem:
     item = cat.item(result.item_id)
-    doc = result.to_dict()
-    doc.pop("item_id")
-    return {
-        "id": item.id, "title": item.title, "severity": item.severity, "phase": item.phase,
-        "evidence_kind": item.evidence, "check": item.check, "explain": item.explain,
-        "source": {"document": item.source, "title": cat.documents[item.source]["title"],
-                   "text": item.source_text},
-        **doc,
-        "threshold": doc["evidence"].get("threshold") if item.threshold is None else {  # else the suite default
+    r = result.to_dict()  # a copy: the document does not share the evaluator's dicts
+    return AuditedItem(
+        id=item.id, title=item.title, severity=item.severity, phase=item.phase, evidence_kind=item.evidence,
+        check=item.check, explain=item.explain,
+        source=Source(document=item.source, title=cat.documents[item.source]["title"], text=item.source_text),
+        status=r["status"], value=r["value"], display=r["display"], reason=r["reason"], evidence=r["evidence"],
+        at_fault=r["at_fault"], expectations=r["expectations"],
+        threshold=r["evidence"].get("threshold") if item.threshold is None else {  # else the suite default
             "metric": item.threshold.metric, "op": item.threshold.op, "value": item.threshold.value,
             "unit": item.threshold.unit, "note": item.threshold.note},
-    }
+    )
 
 
-def _section(cat, sid: int, title: str, results: dict, verdict) -> dict:
+def _section(cat, sid: int, title: str, results: dict, verdict) -> Section:
     items = [_item(cat, results[i.id]) for i in cat.by_section(sid)]
     counts = {}
     for it in items:
-        counts[it["status"]] = counts.get(it["status"], 0) + 1
-    return {"id": sid, "title": title, "status": verdict.sections[sid], "counts": counts, "items": items}
+        counts[it.status] = counts.get(it.status, 0) + 1
+    return Section(id=sid, title=title, status=verdict.sections[sid], counts=counts, items=items)
 
 
-def _blocker(cat: catalog.Catalog, result, manifest: readiness.Manifest | None) -> dict:
+def _blocker(cat: catalog.Catalog, result, manifest: readiness.Manifest | None) -> Blocker:
     """One item short of a pass; ``owner``: the attested entry's owner, else the manifest's owner."""
     item = cat.item(result.item_id)
-    return {"item": item.id, "title": item.title, "section": item.section,
-            "section_title": cat.sections[item.section], "severity": item.severity, "phase": item.phase,
-            "status": result.status, "value": result.value, "display": result.display or result.reason,
-            "threshold": item.threshold.describe() if item.threshold else None,
-            "at_fault": result.at_fault,
-            "owner": result.evidence.get("owner") or (manifest.owner_name if manifest else None)}
+    return Blocker(item=item.id, title=item.title, section=item.section, section_title=cat.sections[item.section],
+                   severity=item.severity, phase=item.phase, status=result.status, value=result.value,
+                   display=result.display or result.reason,
+                   threshold=item.threshold.describe() if item.threshold else None, at_fault=result.at_fault,
+                   owner=result.evidence.get("owner") or (manifest.owner_name if manifest else None))
 
 
 def write(doc: dict, out_dir: str | Path) -> Path:

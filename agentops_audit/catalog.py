@@ -1,9 +1,10 @@
-"""The checklist catalog (``checks/catalog.yml``): sections, items, thresholds, the phases they gate."""
+"""The checklist catalog (``checks/catalog.yml``): sections, items, thresholds, the phases they gate, and what
+each judged check means in words (``checks``: the rows of the README's check tables)."""
 
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -46,11 +47,19 @@ class Item:
 
 
 @dataclass(frozen=True)
+class CheckText:
+    """A judged check in words: what it measures, and its default threshold."""
+    means: str
+    default: str
+
+
+@dataclass(frozen=True)
 class Catalog:
     sections: dict[int, str]
     phases: dict[int, str]
     documents: dict[str, dict]
     items: tuple[Item, ...]
+    checks: dict[str, CheckText] = field(default_factory=dict)  # check name -> its row of the README's tables
 
     def by_section(self, section: int) -> list[Item]:
         return [i for i in self.items if i.section == section]
@@ -83,4 +92,5 @@ def load(path: str | Path | None = None, overrides: dict[str, float] | None = No
         phases={int(k): v for k, v in raw["phases"].items()},
         documents=raw["documents"],
         items=tuple(items),
+        checks={name: CheckText(**text) for name, text in (raw.get("checks") or {}).items()},
     )

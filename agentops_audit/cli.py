@@ -159,7 +159,7 @@ def cmd_demo(args) -> int:
 
 
 def _weeks_of(args) -> list:
-    from agentops_audit.windows import Week, week_range
+    from agentops_audit.trends.windows import Week, week_range
 
     try:
         if args.week and (args.from_week or args.to_week):
@@ -176,7 +176,8 @@ def _weeks_of(args) -> list:
 
 
 def cmd_weekly(args) -> int:
-    from agentops_audit import history, weekly
+    from agentops_audit import weekly
+    from agentops_audit.weekly import history
 
     weeks = _weeks_of(args)
     if Path(args.history).is_dir():

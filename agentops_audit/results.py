@@ -1,8 +1,9 @@
-"""Result records: what one checklist item evaluated to, and the evidence behind it."""
+"""Result records: what one checklist item evaluated to, the evidence behind it, and audit.json itself as
+typed records (``AuditDocument`` and its parts), which ``audit.run`` fills and ``audit.schema.json`` describes."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 
 PASS, WARN, FAIL, NO_DATA, ERROR, NOT_APPLICABLE = "PASS", "WARN", "FAIL", "NO_DATA", "ERROR", "NOT_APPLICABLE"
 STATUSES = (PASS, WARN, FAIL, NO_DATA, ERROR, NOT_APPLICABLE)
@@ -56,3 +57,150 @@ class Metrics:
     def to_dict(self) -> dict:
         out = {k: v for k, v in asdict(self).items() if k not in ("headline", "dashboards")}
         return {**out, **self.headline, "dashboards": self.dashboards}
+
+
+# ---------------------------------------------------------------- audit.json, typed
+
+
+def plain(value):
+    """A result record as JSON-ready data: a record's ``to_dict`` (or its fields, in order), lists and
+    dicts walked, anything else as is."""
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value
+
+
+@dataclass
+class Window:
+    """``window``: the audited span of time, and the traces whose times the ingest made up."""
+
+    start: str
+    end: str
+    synthetic_clock_traces: int
+
+
+@dataclass
+class VerdictBasis:
+    """``verdict_basis``: judged items of writes that rest on write classes inferred from tool names."""
+
+    inferred_tool_classes: bool
+    items: list[str]
+    tools: list[str]
+
+
+@dataclass
+class Source:
+    """The checklist line an item comes from."""
+
+    document: str
+    title: str
+    text: str
+
+
+@dataclass
+class AuditedItem:
+    """One item of ``sections[].items``: the catalog's item and what it evaluated to (``ItemResult``)."""
+
+    id: str
+    title: str
+    severity: str
+    phase: int
+    evidence_kind: str
+    check: str | None
+    explain: str
+    source: Source
+    status: str
+    value: float | None
+    display: str
+    reason: str
+    evidence: dict
+    at_fault: list[str]
+    expectations: list[dict]
+    threshold: dict | None  # the catalog's, else the suite default that judged it (from its evidence)
+
+
+@dataclass
+class Section:
+    """One of the seven sections: its status, how many items have each status, and its items."""
+
+    id: int
+    title: str
+    status: str
+    counts: dict[str, int]
+    items: list[AuditedItem]
+
+
+@dataclass
+class Blocker:
+    """One item short of a pass, as ``blockers`` lists it; ``owner``: the attested entry's, else the
+    manifest's."""
+
+    item: str
+    title: str
+    section: int
+    section_title: str
+    severity: str
+    phase: int
+    status: str
+    value: float | None
+    display: str
+    threshold: str | None
+    at_fault: list[str]
+    owner: str | None
+
+
+@dataclass
+class Example:
+    """One masked example trace of ``examples``: a session with a failed tool call, its spans in tree order."""
+
+    session_id: str
+    trace_id: str
+    failed_tools: str
+    failure_category: str | None
+    spans: list[dict]
+
+
+@dataclass
+class Provenance:
+    """What was read: the ledger's input files and the quarantined rows by reason."""
+
+    inputs: list[dict]
+    quarantine_by_reason: list[dict]
+
+
+@dataclass
+class AuditDocument:
+    """audit.json as ``audit.run`` builds it, before the weekly parts (``trends.Scope.document``), the
+    regulation mapping and the integrity block are added to its dict. ``audit.schema.json`` requires every
+    field (``tests/test_audit_schema.py``)."""
+
+    schema_version: str
+    toolkit_version: str
+    generated_at: str
+    database: str
+    config_hash: str
+    config: dict
+    window: Window
+    verdict: str
+    verdict_basis: VerdictBasis
+    recommended_phase: int
+    as_of: str
+    declared_phase: int | None
+    phase_advice: str
+    manifest: dict | None
+    phases: dict
+    next_phase_blockers: list[str]
+    blockers: list[Blocker]
+    sections: list[Section]
+    metrics: Metrics
+    examples: list[Example]
+    provenance: Provenance
+
+    def to_dict(self) -> dict:
+        return {f.name: plain(getattr(self, f.name)) for f in fields(self)}

@@ -69,8 +69,21 @@ SLOW_TESTS = {  # over 4 s each in the fast tier (measured with --durations on t
 }
 
 
+def _xdist_group(item, merged: bool) -> str:
+    """The worker group of a test under `pytest -n` (`--dist loadgroup`, as `make test` runs): the tests of one
+    session demo pipeline share a worker, so each pipeline runs once, and so do the tests of one module, so its
+    module-scoped fixtures are built once. ``merged``: some test uses both pipelines, so they share a group."""
+    names = set(getattr(item, "fixturenames", ()))
+    for fixture in ("weekly_demo", "demo"):
+        if fixture in names:
+            return "demo" if merged else fixture
+    return item.module.__name__ if item.module else item.nodeid.split("::")[0]
+
+
 def pytest_collection_modifyitems(config, items):
+    both = any(set(getattr(item, "fixturenames", ())) >= SLOW_FIXTURES for item in items)
     for item in items:
+        item.add_marker(pytest.mark.xdist_group(_xdist_group(item, both)))
         if item.originalname in SLOW_TESTS:
             item.add_marker(pytest.mark.slow)
         module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""

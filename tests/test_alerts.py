@@ -8,8 +8,9 @@ import json
 
 import pytest
 
-from agentops_audit import alerts, trends
-from agentops_audit.alerts import DROP, RISE
+from agentops_audit import trends
+from agentops_audit.trends import alerts
+from agentops_audit.trends.alerts import DROP, RISE
 
 # the demo's weeks 2026-W45 and 2026-W46 (400 sessions each): per-task cost and tokens, and the policy
 # violations of 2026-W42 and 2026-W43, as its history records them

@@ -76,3 +76,27 @@ def test_schema_rejects_a_missing_metric_key(demo, validator):
     doc = json.loads(json.dumps(demo["audit"]))
     del doc["metrics"]["cache_reads"]
     assert _errors(validator, doc) == ["metrics: 'cache_reads' is a required property"]
+
+
+def test_schema_requires_every_field_of_the_typed_records():
+    """audit.json comes from typed records (results.AuditDocument and its parts): the schema requires each
+    field of each, so a field added to a record without its schema entry (or the other way) fails here."""
+    from dataclasses import fields
+
+    from agentops_audit import results
+
+    schema = json.loads(SCHEMA_PATH.read_text())
+    defs, props = schema["$defs"], schema["properties"]
+    where = {
+        results.AuditDocument: schema,
+        results.Window: props["window"],
+        results.VerdictBasis: props["verdict_basis"],
+        results.Provenance: props["provenance"],
+        results.Example: props["examples"]["items"],
+        results.Section: defs["section"],
+        results.AuditedItem: defs["item"],
+        results.Source: defs["item"]["properties"]["source"],
+        results.Blocker: defs["blocker"],
+    }
+    for record, part in where.items():
+        assert sorted(part["required"]) == sorted(f.name for f in fields(record)), record.__name__

@@ -16,7 +16,7 @@ import yaml
 from agentops_audit import cli, db, ingest
 from agentops_audit.demo import weeks as synth_weeks
 from agentops_audit.integrations import notify, summary
-from agentops_audit.windows import Week
+from agentops_audit.trends.windows import Week
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "ci"
 

@@ -1,6 +1,7 @@
 """One check, one place: the catalog, the ``@check`` declarations, the GX suites, the evidence queries, the
-metric SQL and the README's check tables name the same checks. A suite deleted from ``checks/suites.yml``
-(or a README row, an evidence file, a declaration) fails here, not as an ERROR item in some audit."""
+metric SQL and the README's check tables (generated from the declarations) name the same checks. A suite
+deleted from ``checks/suites.yml`` (or a README row, an evidence file, a declaration) fails here, not as an
+ERROR item in some audit."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def readme_checks(text: str) -> set[str]:
 
 
 def contract(catalog_checks: set[str], declared: dict, suites: set[str], evidence_files: set[str],
-             metric_files: set[str], readme: set[str]) -> list[str]:
+             metric_files: set[str], readme: set[str], texts: dict) -> list[str]:
     """Every disagreement between the places a check is named; empty when they agree."""
     problems = []
     judged = {n for n, c in declared.items() if c.suite}
@@ -47,7 +48,11 @@ def contract(catalog_checks: set[str], declared: dict, suites: set[str], evidenc
                  for n in sorted(evidence_files - with_evidence)]
     problems += [f"@check {n!r} reads metric {m!r}, metrics/{m}.sql is missing"
                  for n, c in sorted(declared.items()) for m in c.metrics if m not in metric_files]
-    problems += [f"@check {n!r} has no row in the README's check tables" for n in sorted(judged - readme)]
+    problems += [f"judged check {n!r} has no entry (means, default) in the catalog's checks, its README row"
+                 for n in sorted(judged) if not (n in texts and texts[n].means and texts[n].default)]
+    problems += [f"the catalog's checks entry {n!r} names no judged check" for n in sorted(set(texts) - judged)]
+    problems += [f"@check {n!r} has no row in the README's check tables (run `make docs`)"
+                 for n in sorted(judged - readme)]
     problems += [f"README check row {n!r} names no judged check" for n in sorted(readme - judged)]
     return problems
 
@@ -60,6 +65,7 @@ def _actual() -> dict:
         "evidence_files": set(evidence.EVIDENCE),
         "metric_files": {p.stem for p in Path(metrics.__file__).parent.glob("*.sql")},
         "readme": readme_checks((ROOT / "README.md").read_text()),
+        "texts": catalog.load().checks,
     }
 
 
@@ -79,7 +85,7 @@ def test_contract_fails_when_the_cache_reads_suite_is_deleted():
 def test_contract_fails_on_a_missing_readme_row_or_evidence_file():
     actual = _actual()
     assert contract(**{**actual, "readme": actual["readme"] - {"tool_success"}}) == [
-        "@check 'tool_success' has no row in the README's check tables"]
+        "@check 'tool_success' has no row in the README's check tables (run `make docs`)"]
     assert contract(**{**actual, "evidence_files": actual["evidence_files"] - {"retry_caps"}}) == [
         "@check 'retry_caps' declares evidence, evidence/retry_caps.sql is missing"]
 
@@ -99,3 +105,10 @@ def test_a_check_cannot_be_declared_twice():
 
     with pytest.raises(ValueError, match="declared twice"):
         check("tool_success")(lambda ctx, item: None)
+
+
+def test_contract_fails_on_a_judged_check_that_does_not_say_what_it_means():
+    actual = _actual()
+    texts = {k: v for k, v in actual["texts"].items() if k != "cache_reads"}
+    assert contract(**{**actual, "texts": texts}) == [
+        "judged check 'cache_reads' has no entry (means, default) in the catalog's checks, its README row"]

@@ -1,5 +1,6 @@
 """Docs that cannot drift: the README's command table names every command and every option the CLI's
-argparse has, and nothing it does not (the check tables are held to the registry by test_contract.py)."""
+argparse has, and nothing it does not; its check tables are exactly what ``agentops_audit.readme``
+generates from the ``@check`` declarations and the catalog's ``checks`` (``make docs`` rewrites them)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import argparse
 import re
 from pathlib import Path
 
-from agentops_audit import cli
+import pytest
+
+from agentops_audit import catalog, cli, readme
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,3 +56,28 @@ def test_the_table_check_finds_a_missing_option():
 def test_reports_folder_says_what_lands_there():
     readme = (ROOT / "reports" / "README.md").read_text()
     assert "reports/demo" in readme and "make audit" in readme
+
+
+def test_readme_check_tables_are_as_generated():
+    text = (ROOT / "README.md").read_text()
+    assert readme.render(text) == text, "README's check tables are not as generated: run `make docs`"
+    assert readme.main([str(ROOT / "README.md"), "--check"]) == 0
+
+
+def test_a_new_check_gets_its_row_without_a_hand_written_one():
+    """A judged check's row comes from the catalog: removed from the README, the generator writes it back,
+    with what the catalog's ``checks`` entry says it means."""
+    text = (ROOT / "README.md").read_text()
+    row = next(line for line in text.splitlines() if line.startswith("| `strong_model_use` |"))
+    without = text.replace(row + "\n", "")
+    assert readme.render(without) == text
+    assert catalog.load().checks["strong_model_use"].means.split(";")[0] in row
+
+
+def test_the_generator_refuses_a_readme_without_its_markers(tmp_path):
+    with pytest.raises(ValueError, match="no check table 'traces'"):
+        readme.render("# a README without check tables\n")
+    stale = tmp_path / "README.md"
+    stale.write_text((ROOT / "README.md").read_text().replace("| `tool_success` |", "| `tool_success` | stale |", 1))
+    assert readme.main([str(stale), "--check"]) == 1
+    assert readme.main([str(stale)]) == 0 and readme.main([str(stale), "--check"]) == 0

@@ -14,19 +14,21 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from agentops_audit import cli, db, history, ingest, trends
+from agentops_audit import cli, db, ingest, trends
 from agentops_audit import config as audit_config
 from agentops_audit.demo import weeks as synth_weeks
 from agentops_audit.errors import InputError
 from agentops_audit.results import FAIL, NO_DATA, NOT_APPLICABLE, PASS
-from agentops_audit.windows import Week, week_range
+from agentops_audit.trends import store
+from agentops_audit.trends.windows import Week, week_range
+from agentops_audit.weekly import history
 
 WEEKS = ["2026-W45", "2026-W46"]
 TABLES = {"weeks": "SELECT * EXCLUDE (run_id) FROM weeks ORDER BY week",
           "week_metrics": "SELECT * FROM week_metrics ORDER BY week, metric",
           "week_items": "SELECT * FROM week_items ORDER BY week, item_id"}
 HOLD = """import sys
-from agentops_audit import history
+from agentops_audit.weekly import history
 with history.locked(sys.argv[1], note="test holder"):
     print("held", flush=True)
     sys.stdin.read()
@@ -61,7 +63,7 @@ def test_streak_ends_at_a_failing_or_missing_week():
 
 
 def test_scope_streaks_count_the_audited_week():
-    snap = history.Snapshot(statuses={w: {i: PASS for i in trends.CRITERIA}
+    snap = store.Snapshot(statuses={w: {i: PASS for i in trends.CRITERIA}
                                       for w in ("2026-W43", "2026-W44", "2026-W45")})
     snap.statuses["2026-W44"]["cost.p95-predictable"] = FAIL
     scope = trends.Scope(Week.parse("2026-W46"), snap, "h.duckdb")

@@ -217,7 +217,9 @@ def test_a_busy_database_keeps_requests_in_the_spool_until_it_is_free(tmp_path):
         agent_session(prov.get_tracer("shop"), "busy-1")
         prov.shutdown()
         time.sleep(1.0)
-        assert query_files(rx.spool) == 1
+        # spooled, not loaded: one file per flush tick that saw requests (the three spans' exports may span
+        # two ticks on a loaded machine)
+        assert query_files(rx.spool) >= 1
         assert reader.execute("SELECT count(*) FROM spans").fetchall() == [(0,)]
     finally:
         reader.close()

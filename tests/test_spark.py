@@ -25,14 +25,14 @@ from agentops_audit.engine import spark as engine  # noqa: E402
 from agentops_audit.evidence import EVIDENCE, PII_FINDINGS  # noqa: E402
 from agentops_audit.metrics import params, sqlfiles  # noqa: E402
 from agentops_audit.paths import checks_dir  # noqa: E402
-from agentops_audit.windows import Week, sessions_in  # noqa: E402
+from agentops_audit.trends.windows import Week, sessions_in  # noqa: E402
 from tests.parity import close, same  # noqa: E402
 
 pytestmark = pytest.mark.spark
 SMALL = ["--spark-conf", "spark.sql.shuffle.partitions=2"]  # the CLI's default 8 is for real data
 # hash() columns: the engines' hash functions differ (transpile.wide_hash); the groups they make are compared
 # through the metrics and evidence queries that group on them
-HASHED = {"tool_attempts": ["args_hash"]}
+HASHED = {"tool_attempts": ["args_hash"], "logical_tool_calls": ["args_hash"]}  # hash() differs between engines
 EVIDENCE_PARAMS = {"threshold": 2, "error_streak": params.ERROR_STREAK, **params.DEFAULT_BUDGETS}
 
 

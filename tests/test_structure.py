@@ -1,5 +1,9 @@
 """The house rules the code can check: no import cycles, data flows one way (cli -> weekly -> audit ->
-evaluators -> metrics -> ingest -> db), and no module over 400 lines."""
+evaluators -> trends -> metrics -> ingest -> db), and no module over 400 lines.
+
+``weekly/`` (the ``weekly`` command: week by week, and recording into the history under its lock) sits
+above the audit; ``trends/`` (the ``Week`` type, the history store's reads, changes, alerts, streaks and
+trend series: what an audit of one week and its evaluators read) sits below the evaluators."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "agentops_audit"
 MAX_LINES = 400
 # the layers, top first: a module may import its own layer and the layers below, never one above
-LAYERS = ["cli", "weekly", "audit", "evaluators", "metrics", "ingest", "db"]
+LAYERS = ["cli", "weekly", "audit", "evaluators", "trends", "metrics", "ingest", "db"]
 
 
 def module_name(path: Path) -> str:
@@ -108,6 +112,29 @@ def test_the_layer_check_finds_an_upward_import():
     assert upward(edges) == [("agentops_audit.db", "agentops_audit.ingest")]
 
 
+def test_the_weekly_parts_sit_on_both_sides_of_the_audit():
+    """The weekly command and its history writes import the audit; the week arithmetic, store reads and
+    trends the audit needs are imported by it, never the other way round."""
+    edges = graph()
+    assert layer("agentops_audit.weekly.audits") < layer("agentops_audit.audit") < layer("agentops_audit.trends")
+    assert "agentops_audit.trends" in edges["agentops_audit.audit"]
+    assert "agentops_audit.trends" in edges["agentops_audit.evaluators.weekly"]
+    assert upward({"agentops_audit.trends.store": {"agentops_audit.weekly.history"}}) == [
+        ("agentops_audit.trends.store", "agentops_audit.weekly.history")]
+
+
 def test_no_module_over_400_lines():
     long = {module_name(p): n for p in PACKAGE.rglob("*.py") if (n := len(p.read_text().splitlines())) > MAX_LINES}
     assert long == {}
+
+
+def test_the_public_front_names_what_it_exports():
+    import agentops_audit
+    from agentops_audit import results
+    from agentops_audit.explore.explorer import Explorer
+    from agentops_audit.trends.windows import Week
+
+    assert (agentops_audit.Explorer, agentops_audit.Week) == (Explorer, Week)
+    assert (agentops_audit.AuditDocument, agentops_audit.ItemResult, agentops_audit.Metrics) == (
+        results.AuditDocument, results.ItemResult, results.Metrics)
+    assert agentops_audit.audit.run and agentops_audit.ingest.ingest

@@ -16,11 +16,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from agentops_audit import audit, catalog, cli, db, ingest, pipeline, trends, windows
+from agentops_audit import audit, catalog, cli, db, ingest, pipeline, trends
 from agentops_audit.demo import weeks as synth_weeks
 from agentops_audit.evals import gate
 from agentops_audit.results import FAIL, NO_DATA, PASS
-from agentops_audit.windows import Week
+from agentops_audit.trends import windows
+from agentops_audit.trends.windows import Week
 
 SEED = 21
 SESSIONS = 84              # 12 a day: enough for the daily P95 cost check

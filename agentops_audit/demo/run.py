@@ -48,7 +48,7 @@ def _evals(args, data: Path, db_path: Path, ingest: Callable) -> None:
 def _weeks(args, out: Path, data: Path, db_path: Path, ingest: Callable, pdf: Callable) -> int:
     from agentops_audit import weekly
     from agentops_audit.pipeline import REPORT_NAME
-    from agentops_audit.windows import Week
+    from agentops_audit.trends.windows import Week
 
     history_path = out / "history.duckdb"
     for path in (history_path, Path(f"{history_path}.wal")):

@@ -21,7 +21,7 @@ from pathlib import Path
 from agentops_audit import catalog
 from agentops_audit.demo import synth
 from agentops_audit.trends import COST_ITEM, TOKENS_ITEM, pct_change
-from agentops_audit.windows import Week
+from agentops_audit.trends.windows import Week
 
 CREEP = 0.04   # the default drift: tokens creep up 4% a week, below any alert level...
 JUMP = 1.4     # ...then jump 40% in the last week, past both alert levels

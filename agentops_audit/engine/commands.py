@@ -193,7 +193,7 @@ def _week_on_spark(args):
     spans and registry: ``engine.restrict``), stored in ``engine_metrics`` for the local audit of the week."""
     import duckdb
 
-    from agentops_audit import windows
+    from agentops_audit.trends import windows
 
     engine, session, config, declared = _spark(args)
 

@@ -23,11 +23,12 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from agentops_audit import metrics, windows
+from agentops_audit import metrics
 from agentops_audit.engine import export
 from agentops_audit.engine.transpile import to_spark
 from agentops_audit.metrics import params, sqlfiles, tool_classes
 from agentops_audit.paths import PACKAGE_DIR
+from agentops_audit.trends import windows
 
 DEFAULT_MASTER = "local[2]"
 DEFAULT_CONF = {

@@ -11,9 +11,12 @@ from __future__ import annotations
 from agentops_audit.evaluators import (  # each module registers its checks with @check
     attested,
     cost,
-    evals,
+    declared,
+    eval_suite,
     instrumentation,
+    operations,
     phase,
+    release_gate,
     security,
     traces,
     versions,
@@ -25,5 +28,6 @@ from agentops_audit.evaluators.base import CHECKS, AuditContext, Evaluator, eval
 __all__ = ["CHECKS", "EVALUATORS", "MODULES", "AuditContext", "evaluate"]
 
 
-EVALUATORS: dict[str, Evaluator] = {name: declared.fn for name, declared in CHECKS.items()}
-MODULES = (attested, cost, evals, instrumentation, phase, security, traces, versions, weekly, workflow)  # they register
+EVALUATORS: dict[str, Evaluator] = {name: c.fn for name, c in CHECKS.items()}
+MODULES = (attested, cost, declared, eval_suite, instrumentation, operations, phase, release_gate, security, traces,
+           versions, weekly, workflow)  # they register

@@ -8,9 +8,11 @@ A check is declared once, where its evaluator is defined::
     def tool_success(ctx, item): ...
 
 names the catalog ``check``, the metric SQL it reads (``metrics/<name>.sql``), whether a GX suite of the
-same name judges it (``checks/suites.yml``) and whether an evidence query of the same name lists its rows
-(``evidence/<name>.sql``). ``tests/test_contract.py`` proves catalog, declarations, suites, evidence and
-the README's check table agree."""
+same name judges it (``checks/suites.yml``, or ``suite={...}`` declared here), whether an evidence query of
+the same name lists its rows (``evidence/<name>.sql``). What a judged check means, in words, is in the
+catalog's ``checks`` section, from which ``python -m agentops_audit.readme`` writes the README's check
+tables. ``tests/test_contract.py`` proves catalog, declarations, suites and evidence agree;
+``tests/test_docs.py`` that the README is as generated."""
 
 from __future__ import annotations
 

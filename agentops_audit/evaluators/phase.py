@@ -1,5 +1,15 @@
-"""The declared rollout phase against behaviour: every tool call, by its access and risk class, judged
-against what the phase the manifest (or the config) declares allows."""
+"""The declared rollout phase against behaviour (``declared_phase_behaviour``): every tool call, by its
+access and risk class, judged against what the phase the manifest (or the config) declares allows.
+
+Every traced tool call is classified by the lowest phase that permits it: a read needs phase 1; a write to
+a tool the manifest declares ``risk: low`` (drafts, internal notes) and that carries no risk class in the
+trace needs phase 2; any other write needs phase 3 when an approval of that tool preceded it in the
+session; an unapproved write needs phase 4 and is allowed there only within strict scopes (the manifest
+lists the tool with scopes, the policy file allows it for the agent and does not demand approval "always");
+otherwise no phase permits it. The item of the declared phase FAILs on any call that needs a higher phase;
+the items of the other phases are NOT_APPLICABLE (above: not in force yet; below: superseded by the declared
+phase). A call whose access is unknown (not traced, not in the manifest) makes the result NO_DATA unless a
+violation is already found."""
 
 from __future__ import annotations
 

@@ -48,6 +48,11 @@ def tool_allowlist(ctx: AuditContext, item: Item) -> ItemResult:
     )
 
 
+def _unmet(df: pl.DataFrame, column: str) -> tuple[int, pl.DataFrame]:
+    """How many writes lack what ``column`` counts (a decision, an approval), and the rows that have some."""
+    return int(df[column].sum()), df.filter(pl.col(column) > 0)
+
+
 def _who(row: dict) -> str:
     return row["tool"] if row["agent"] in (None, "(unknown)") else f"{row['tool']} ({row['agent']})"
 
@@ -57,8 +62,7 @@ def gateway_decisions(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("gateway_decisions")
     if not _writes(ctx):
         return no_writes(ctx, item)
-    missing = int(df["without_decision"].sum())
-    bad = df.filter(pl.col("without_decision") > 0)
+    missing, bad = _unmet(df, "without_decision")
     return with_classes(ctx, judge(
         ctx, item, df,
         value=missing,
@@ -80,8 +84,7 @@ def risky_write_approvals(ctx: AuditContext, item: Item) -> ItemResult:
         return ItemResult(item.id, NO_DATA, reason="no write carries a risk class (agentops.tool.risk, the manifest's "
                                                    "tools or words in its name: money_movement, identity_change, "
                                                    "production_change, external_comms)")
-    missing = int(df["without_approval"].sum())
-    bad = df.filter(pl.col("without_approval") > 0)
+    missing, bad = _unmet(df, "without_approval")
     return with_classes(ctx, judge(
         ctx, item, df,
         value=missing,
@@ -103,8 +106,8 @@ def untrusted_input_writes(ctx: AuditContext, item: Item) -> ItemResult:
     if not marked:
         return ItemResult(item.id, NO_DATA, reason="no span marks its input as untrusted (agentops.input.trust), "
                                                    "so writes cannot be traced to untrusted text")
-    after, missing = int(df["after_untrusted"].sum()), int(df["without_approval"].sum())
-    bad = df.filter(pl.col("without_approval") > 0)
+    after = int(df["after_untrusted"].sum())
+    missing, bad = _unmet(df, "without_approval")
     return with_classes(ctx, judge(
         ctx, item, df.drop("trust_marked_spans"),
         value=missing,

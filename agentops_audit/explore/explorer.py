@@ -1,5 +1,5 @@
 """Explore an audit database from JupyterLab: polars frames of sessions, calls, failures and the evidence
-rows behind any checklist item. Charts over these frames live in ``explore/charts.py``.
+rows behind any checklist item. The frames' SQL is in ``explore/frames.py``, charts over them in ``explore/charts.py``.
 
     from agentops_audit.explore import Explorer
     ex = Explorer("reports/demo/audit.duckdb")            # finds the verdict (audit.json) and its window
@@ -34,15 +34,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from agentops_audit import catalog, db, windows
+from agentops_audit import catalog, db
 from agentops_audit.evidence import EVIDENCE
 from agentops_audit.explore.evidence import Evidence, evidence_sql, no_query, prepare, query_params
+from agentops_audit.explore.frames import Filters, failures_sql, llm_calls_sql, sessions_sql, tool_calls_sql
 from agentops_audit.explore.mask import mask_frame, masked_texts, q
 from agentops_audit.explore.scope import (
     Verdict,
@@ -54,6 +54,7 @@ from agentops_audit.explore.scope import (
     week_range,
 )
 from agentops_audit.explore.trace import EXAMPLE_SQL, mark_evidence, trace_sql
+from agentops_audit.trends import windows
 
 __all__ = ["DatabaseBusy", "Evidence", "Explorer", "Verdict", "mask_frame", "week_range"]
 
@@ -64,29 +65,6 @@ class DatabaseBusy(RuntimeError):
     """The audit database is open for writing elsewhere (DuckDB: one writer or many readers)."""
 
 
-@dataclass(frozen=True)
-class _Filters:
-    workflow: str | None = None
-    tool: str | None = None
-    week: str | None = None
-    outcome: str | None = None
-
-    def sessions_where(self, alias: str = "s") -> tuple[str, dict]:
-        """A WHERE condition over the ``sessions`` view (as ``alias``) and its named parameters."""
-        conds, params = ["true"], {}
-        if self.workflow is not None:
-            conds.append(f"{alias}.workflow = $workflow")
-            params["workflow"] = self.workflow
-        if self.outcome is not None:
-            conds.append(f"{alias}.outcome = $outcome")
-            params["outcome"] = self.outcome
-        if self.week is not None:
-            params["week_start"], params["week_end"] = week_range(self.week)
-            conds.append(f"{alias}.started_at >= $week_start AND {alias}.started_at < $week_end")
-        if self.tool is not None:
-            conds.append(f"{alias}.session_id IN (SELECT session_key FROM tool_calls WHERE tool_name = $tool)")
-            params["tool"] = self.tool
-        return " AND ".join(conds), params
 
 
 class Explorer:
@@ -117,54 +95,24 @@ class Explorer:
                  outcome: str | None = None, limit: int | None = None) -> pl.DataFrame:
         """One row per session: workflow, outcome, failure category, ISO week, start, end, duration, span,
         LLM and tool call counts, failed tool calls, the tools called, tokens and cost."""
-        where, params = _Filters(workflow, tool, week, outcome).sessions_where("s")
-        return self._frame(f"""
-            WITH sel AS MATERIALIZED (SELECT * FROM sessions s WHERE {where}),
-            tc AS (
-                SELECT session_key,
-                       count(*) FILTER (WHERE failed_status OR failed_payload) AS failed_tool_calls,
-                       array_to_string(list_sort(list_distinct(list(tool_name))), ', ') AS tools
-                FROM tool_calls {"WHERE session_key IN (SELECT session_id FROM sel)" if params else ""}
-                GROUP BY session_key)
-            SELECT s.session_id, s.workflow, s.outcome, s.failure_category,
-                   strftime(s.started_at, '%G-W%V') AS week, s.started_at, s.ended_at, s.duration_ms,
-                   s.spans, s.traces, s.llm_calls, s.tool_calls,
-                   coalesce(tc.failed_tool_calls, 0) AS failed_tool_calls, tc.tools, s.tokens::BIGINT AS tokens,
-                   s.cost_usd
-            FROM sel s LEFT JOIN tc ON tc.session_key = s.session_id
-            ORDER BY s.started_at, s.session_id""", params, limit)
+        where, params = Filters(workflow, tool, week, outcome).sessions_where("s")
+        return self._frame(sessions_sql(where, bool(params)), params, limit)
 
     def tool_calls(self, workflow: str | None = None, tool: str | None = None, week: str | None = None,
                    outcome: str | None = None, limit: int | None = None) -> pl.DataFrame:
         """One row per tool call attempt: tool, access, risk, retry attempt, timing, status, whether it
         failed and how (``status`` or ``payload``), error type, arguments and result."""
-        where, params = _Filters(workflow, tool, week, outcome).sessions_where("s")
+        where, params = Filters(workflow, tool, week, outcome).sessions_where("s")
         only_tool = "AND c.tool_name = $tool" if tool is not None else ""
-        return self._frame(f"""
-            SELECT c.session_key AS session_id, s.workflow, s.outcome, c.trace_id, c.span_id,
-                   c.tool_name AS tool, c.tool_access AS access, c.tool_risk AS risk,
-                   c.retry_attempt, c.start_time, c.duration_ms, c.status_code,
-                   c.failed_status OR c.failed_payload AS failed,
-                   CASE WHEN c.failed_status THEN 'status' WHEN c.failed_payload THEN 'payload' END AS failed_by,
-                   c.error_type, c.status_message, c.tool_args AS arguments, c.tool_result AS result
-            FROM tool_calls c JOIN sessions s ON s.session_id = c.session_key
-            WHERE {where} {only_tool}
-            ORDER BY c.start_time, c.session_key, c.span_id""", params, limit)
+        return self._frame(tool_calls_sql(where, only_tool), params, limit)
 
     def llm_calls(self, workflow: str | None = None, tool: str | None = None, week: str | None = None,
                   outcome: str | None = None, limit: int | None = None, text: bool = False) -> pl.DataFrame:
         """One row per LLM call: models, timing, status, tokens and cost; with ``text=True`` also the
         prompt and completion (masked)."""
-        where, params = _Filters(workflow, tool, week, outcome).sessions_where("s")
+        where, params = Filters(workflow, tool, week, outcome).sessions_where("s")
         texts = ", c.input_text AS prompt, c.output_text AS completion" if text else ""
-        return self._frame(f"""
-            SELECT c.session_key AS session_id, s.workflow, s.outcome, c.trace_id, c.span_id,
-                   c.operation, c.request_model AS model, c.response_model, c.agent_name,
-                   c.start_time, c.duration_ms, c.status_code, c.error_type,
-                   c.input_tokens, c.output_tokens, c.cache_read_tokens, c.cost_usd{texts}
-            FROM llm_calls c JOIN sessions s ON s.session_id = c.session_key
-            WHERE {where}
-            ORDER BY c.start_time, c.session_key, c.span_id""", params, limit)
+        return self._frame(llm_calls_sql(where, texts), params, limit)
 
     def failures(self, workflow: str | None = None, tool: str | None = None, week: str | None = None,
                  outcome: str | None = None, kind: str | None = None, limit: int | None = None) -> pl.DataFrame:
@@ -180,53 +128,12 @@ class Explorer:
         """
         if kind not in (None, "tool_call", "llm_call", "session"):
             raise ValueError(f"kind must be tool_call, llm_call or session, not {kind!r}")
-        where, params = _Filters(workflow, tool, week, outcome).sessions_where("s")
+        where, params = Filters(workflow, tool, week, outcome).sessions_where("s")
         only_tool = "WHERE tool_name = $tool" if tool is not None else ""
         only_kind = "AND f.kind = $kind" if kind else ""
         if kind:
             params["kind"] = kind
-        return self._frame(f"""
-            WITH sess AS MATERIALIZED (
-                SELECT session_id, workflow, outcome, failure_category, started_at FROM sessions),
-            attempts AS (
-                SELECT session_key, tool_name, hash(coalesce(tool_args, '')) AS args_hash, start_time,
-                       failed_status OR failed_payload AS failed,
-                       {{'trace_id': trace_id, 'span_id': span_id, 'by_status': failed_status}} AS attempt
-                FROM tool_calls {only_tool}),
-            logical AS (  -- as the tool_success metric groups them: same tool and arguments in a session
-                SELECT session_key, tool_name, count(*) AS attempts,
-                       count(*) FILTER (WHERE failed) AS failed_attempts, NOT bool_and(failed) AS recovered,
-                       min(start_time) FILTER (WHERE failed) AS first_failure_at,
-                       arg_max(attempt, start_time) FILTER (WHERE failed) AS last
-                FROM attempts GROUP BY session_key, tool_name, args_hash
-                HAVING count(*) FILTER (WHERE failed) > 0),
-            f AS (
-                SELECT 'tool_call' AS kind, l.session_key AS session_id, l.first_failure_at AS at,
-                       l.tool_name AS name,
-                       CASE WHEN l.last.by_status THEN coalesce(t.error_type, 'error status')
-                            ELSE 'error payload' END AS category,
-                       CASE WHEN l.last.by_status THEN t.status_message
-                            WHEN json_valid(t.tool_result) THEN coalesce(
-                                json_extract_string(t.tool_result, '$.error.message'),
-                                json_extract_string(t.tool_result, '$.error'),
-                                json_extract_string(t.tool_result, '$.message'))
-                            ELSE t.tool_result END AS message,
-                       l.attempts, l.failed_attempts, l.recovered, coalesce(t.tool_args, '') AS arguments,
-                       t.tool_result AS result, l.last.trace_id AS trace_id, l.last.span_id AS span_id
-                FROM logical l JOIN spans t ON t.trace_id = l.last.trace_id AND t.span_id = l.last.span_id
-                UNION ALL
-                SELECT 'llm_call', session_key, start_time, request_model, coalesce(error_type, 'error status'),
-                       status_message, 1, 1, false, NULL, NULL, trace_id, span_id
-                FROM llm_calls WHERE status_code = 'ERROR' OR error_type IS NOT NULL
-                UNION ALL
-                SELECT 'session', session_id, started_at, workflow, failure_category, NULL, NULL, NULL, NULL,
-                       NULL, NULL, NULL, NULL
-                FROM sess WHERE outcome = 'failure')
-            SELECT f.kind, f.session_id, s.workflow, s.outcome, f.at, f.name, f.category, f.message,
-                   f.attempts, f.failed_attempts, f.recovered, f.arguments, f.result, f.trace_id, f.span_id
-            FROM f JOIN sess s ON s.session_id = f.session_id
-            WHERE {where} {only_kind}
-            ORDER BY f.at, f.session_id, f.kind, f.name, f.span_id""", params, limit)
+        return self._frame(failures_sql(where, only_tool, only_kind), params, limit)
 
     def trace(self, trace_id: str | None = None, session_id: str | None = None,
               evidence: Evidence | None = None) -> pl.DataFrame:
@@ -272,7 +179,7 @@ class Explorer:
         if params is None:
             return Evidence(**base, returns=query.returns, rows=pl.DataFrame(), total_rows=0,
                             message=f"Item {item.id} has no threshold, which the {item.check} query needs.")
-        where, fparams = _Filters(workflow, tool, week, outcome).sessions_where("s")
+        where, fparams = Filters(workflow, tool, week, outcome).sessions_where("s")
         with self._connect() as con:
             prepare(con, query, self.config)
             sql = evidence_sql(con, query, params, where, bool(fparams))

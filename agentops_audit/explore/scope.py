@@ -22,7 +22,7 @@ from pathlib import Path
 
 import polars as pl
 
-from agentops_audit.windows import Week
+from agentops_audit.trends.windows import Week
 
 _WORST_FIRST = ("FAIL", "ERROR")
 SEARCH_DEPTH_DIRS = ("", "reports")  # below the database's folder: OUT_ROOT candidates for weekly's <week>/ folders

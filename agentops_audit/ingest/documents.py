@@ -1,8 +1,9 @@
-"""Split a JSON input into documents: JSON Lines, or one JSON document (object or list)."""
+"""Split a JSON input into documents: JSON Lines, or one JSON document (object or list); and turn documents
+into rows, letting the lines that did not parse through as quarantine records (``rows_of``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import orjson
@@ -19,6 +20,17 @@ def bad_line(locator: str, line: bytes, exc: Exception) -> Quarantined:
     else:
         reason = "invalid JSON (truncated or malformed line)" if isinstance(exc, orjson.JSONDecodeError) else str(exc)
     return Quarantined(locator, reason, line[:300].decode("utf-8", errors="replace"))
+
+
+def rows_of(documents: Iterable[tuple[str, object]],
+            rows: Callable[[str, object], Iterable[dict | Quarantined]]) -> Iterator[dict | Quarantined]:
+    """The rows ``rows(locator, document)`` makes of each document, in order; a document that is already a
+    quarantine record (a line that did not parse) passes through as it is."""
+    for locator, doc in documents:
+        if isinstance(doc, Quarantined):
+            yield doc
+        else:
+            yield from rows(locator, doc)
 
 
 def json_documents(path: Path, data: bytes) -> Iterator[tuple[str, object | Quarantined]]:

@@ -17,7 +17,7 @@ import orjson
 from agentops_audit.ingest import interpret
 from agentops_audit.ingest.canonical import Quarantined, extend_map, fill_from_attributes
 from agentops_audit.ingest.convert import excerpt, flatten, text_of, time_problem, to_micros
-from agentops_audit.ingest.documents import json_documents
+from agentops_audit.ingest.documents import json_documents, rows_of
 
 NAME = "langfuse"
 # observation types; a SPAN, EVENT or CHAIN is typed by its attributes (conventions), else "other"
@@ -210,15 +210,16 @@ def row_of(record, locator: str, mapping) -> dict | Quarantined:
     return trace_row(record, locator, mapping)
 
 
+def document_rows(doc, locator: str, mapping) -> Iterator[dict | Quarantined]:
+    """The rows of one document: a single record at the document's locator, several at ``locator#index``."""
+    records = _records(doc)
+    if len(records) == 1 and not isinstance(doc, list):
+        yield row_of(records[0], locator, mapping)
+    else:
+        for index, record in enumerate(records):
+            yield row_of(record, f"{locator}#{index}", mapping)
+
+
 def read(path: Path, data: bytes, options: dict) -> Iterator[dict | Quarantined]:
     mapping = extend_map(options.get("attributes"))
-    for locator, doc in json_documents(path, data):
-        if isinstance(doc, Quarantined):
-            yield doc
-            continue
-        records = _records(doc)
-        if len(records) == 1 and not isinstance(doc, list):
-            yield row_of(records[0], locator, mapping)
-        else:
-            for index, record in enumerate(records):
-                yield row_of(record, f"{locator}#{index}", mapping)
+    yield from rows_of(json_documents(path, data), lambda locator, doc: document_rows(doc, locator, mapping))

@@ -23,7 +23,7 @@ import orjson
 from agentops_audit.ingest import otlp
 from agentops_audit.ingest.canonical import Quarantined, extend_map, fill_from_attributes
 from agentops_audit.ingest.convert import excerpt, text_of, time_problem
-from agentops_audit.ingest.documents import json_documents, parquet_rows
+from agentops_audit.ingest.documents import json_documents, parquet_rows, rows_of
 
 NAME = "mlflow"
 PARQUET_MAGIC = b"PAR1"
@@ -131,18 +131,20 @@ def _records(path: Path, data: bytes) -> Iterator[tuple[str, object]]:
     yield from json_documents(path, data)
 
 
+def document_rows(doc, locator: str, mapping) -> Iterator[dict | Quarantined]:
+    """The span rows of every trace in one document (``locator#trace#span``); a record that is not a trace
+    is quarantined."""
+    for number, trace in enumerate(_traces(doc)):
+        where = f"{locator}#{number}"
+        if trace is None:
+            yield Quarantined(where, "not an MLflow trace (no info and data.spans)", excerpt(doc))
+            continue
+        info = trace["info"] if isinstance(trace.get("info"), dict) else {}
+        spans = trace["data"].get("spans") if isinstance(trace["data"].get("spans"), list) else []
+        for index, span in enumerate(spans):
+            yield span_row(span, info, f"{where}#{index}", mapping)
+
+
 def read(path: Path, data: bytes, options: dict) -> Iterator[dict | Quarantined]:
     mapping = extend_map(options.get("attributes"))
-    for locator, doc in _records(path, data):
-        if isinstance(doc, Quarantined):
-            yield doc
-            continue
-        for number, trace in enumerate(_traces(doc)):
-            where = f"{locator}#{number}"
-            if trace is None:
-                yield Quarantined(where, "not an MLflow trace (no info and data.spans)", excerpt(doc))
-                continue
-            info = trace["info"] if isinstance(trace.get("info"), dict) else {}
-            spans = trace["data"].get("spans") if isinstance(trace["data"].get("spans"), list) else []
-            for index, span in enumerate(spans):
-                yield span_row(span, info, f"{where}#{index}", mapping)
+    yield from rows_of(_records(path, data), lambda locator, doc: document_rows(doc, locator, mapping))

@@ -24,7 +24,7 @@ import orjson
 
 from agentops_audit.ingest import messages
 from agentops_audit.ingest.canonical import Quarantined, extend_map, fill_from_attributes
-from agentops_audit.ingest.documents import json_documents
+from agentops_audit.ingest.documents import json_documents, rows_of
 
 NAME = "otlp"
 MIN_NS = 946_684_800 * 10**9  # 2000-01-01: anything earlier is an unset or broken clock
@@ -281,9 +281,5 @@ def doc_records(doc, locator: str, mapping) -> Iterator[tuple[int, dict | Quaran
 
 def read(path: Path, data: bytes, options: dict) -> Iterator[dict | Quarantined]:
     mapping = extend_map(options.get("attributes"))
-    for locator, doc in json_documents(path, data):
-        if isinstance(doc, Quarantined):
-            yield doc
-            continue
-        for _, record in doc_records(doc, locator, mapping):
-            yield record
+    yield from rows_of(json_documents(path, data),
+                       lambda locator, doc: (record for _, record in doc_records(doc, locator, mapping)))

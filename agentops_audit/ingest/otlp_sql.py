@@ -11,7 +11,7 @@ to DuckDB as Arrow record batches of strings over the blocks' own bytes. One INS
 3. writes each span's attribute object as JSON text from the tagged values (span attributes first, then
    the batch's resource attributes as ``resource.*``: the first of a repeated name wins, as in
    ``otlp.attributes_of``) and reads the mapped attributes back out of it with one more ``from_json``;
-4. writes canonical rows (into ``spans`` itself, or the staging table: see ``loader.Stage``), plus one
+4. writes canonical rows (into ``spans`` itself, or the staging table: see ``stage.Stage``), plus one
    marker row for every record it does not load itself: a line that is
    not JSON (quarantined), a span that breaks a span-level rule (missing or invalid ids, start before
    2000, end before start: quarantined with the reason and ``file:line#n`` locator ``otlp.span_row``

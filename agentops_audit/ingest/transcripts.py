@@ -18,6 +18,7 @@ from pathlib import Path
 
 import orjson
 
+from agentops_audit.ingest import transcript_messages as msg
 from agentops_audit.ingest.canonical import Quarantined, fill_from_attributes
 from agentops_audit.ingest.convert import MIN_MICROS, dig, excerpt, text_of, to_micros
 from agentops_audit.ingest.documents import json_documents
@@ -64,86 +65,6 @@ def sniff_document(doc) -> bool:
 
 def _id(*parts) -> str:
     return hashlib.sha256("\x00".join(str(p) for p in parts).encode()).hexdigest()
-
-
-def _text(content) -> str | None:
-    """A message's text: a string as is, the text blocks of a block list joined, anything else as JSON."""
-    if content is None or isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        texts = [b.get("text") for b in content if isinstance(b, dict) and b.get("type") == "text"]
-        others = [b for b in content if not (isinstance(b, dict) and b.get("type") in ("text", "tool_use",
-                                                                                         "tool_result"))]
-        if texts and not others:
-            return "\n".join(t for t in texts if t) or None
-        if not texts and not others:
-            return None
-    return text_of(content)
-
-
-def _calls(message: dict, names: dict) -> list[dict]:
-    """The tool calls an assistant message makes: (id, name, args) in message order."""
-    out = []
-    for item in dig(message, names["tool_calls"]) or ():
-        if not isinstance(item, dict):
-            continue
-        function = item.get("function") if isinstance(item.get("function"), dict) else None
-        if function is not None:  # OpenAI: {id, type, function: {name, arguments}}
-            out.append({"id": item.get("id"), "name": function.get("name"), "args": function.get("arguments"),
-                        "style": "openai"})
-        else:  # flat: {id, name, arguments}
-            args = next((item[k] for k in ("arguments", "args", "input", "parameters") if k in item), None)
-            out.append({"id": item.get("id"), "name": item.get("name"), "args": args, "style": "flat"})
-    content = dig(message, names["content"])
-    for block in content if isinstance(content, list) else ():
-        if isinstance(block, dict) and block.get("type") == "tool_use":  # Anthropic content block
-            out.append({"id": block.get("id"), "name": block.get("name"), "args": block.get("input"),
-                        "style": "anthropic"})
-    return out
-
-
-def _results(message: dict, names: dict, role: str) -> list[dict]:
-    """The tool results a message carries: a ``role: tool`` message, or ``tool_result`` blocks."""
-    out = []
-    content = dig(message, names["content"])
-    if role in ("tool", "function"):  # the call it answers: tool_call_id, tool_use_id, or its own id (tau2)
-        call_id = dig(message, names["tool_call_id"]) or message.get("tool_use_id") or message.get("id")
-        out.append({"id": call_id, "result": _text(content) if isinstance(content, list) else text_of(content),
-                    "is_error": bool(message.get("is_error") or message.get("error") is True)})
-    for block in content if isinstance(content, list) else ():
-        if isinstance(block, dict) and block.get("type") == "tool_result":
-            inner = block.get("content")
-            out.append({"id": block.get("tool_use_id"), "result": _text(inner) if isinstance(inner, list)
-                        else text_of(inner), "is_error": bool(block.get("is_error"))})
-    return out
-
-
-def _first_int(mapping: dict, *keys) -> int | None:
-    return next((int(mapping[k]) for k in keys if isinstance(mapping.get(k), int | float)
-                 and not isinstance(mapping.get(k), bool)), None)
-
-
-def _usage(usage) -> tuple[int | None, int | None, int | None]:
-    """(input, output, cache-read) tokens from OpenAI or Anthropic style usage."""
-    if not isinstance(usage, dict):
-        return None, None, None
-    cached = _first_int(usage, "cache_read_input_tokens", "cache_read_tokens")
-    details = usage.get("prompt_tokens_details")
-    if cached is None and isinstance(details, dict):
-        cached = _first_int(details, "cached_tokens")
-    return (_first_int(usage, "input_tokens", "prompt_tokens", "input"),
-            _first_int(usage, "output_tokens", "completion_tokens", "output"), cached)
-
-
-def _number(value) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
 
 
 def _records(locator: str, doc, spec: TranscriptSpec) -> Iterator[tuple[str, object]]:
@@ -252,7 +173,7 @@ def _spans(record: dict, messages: list, session: str, derived: bool, times: lis
                   for m in messages)
     for index, message in enumerate(messages):
         role = str(dig(message, names["role"]) or "").lower()
-        for result in _results(message, names, role):
+        for result in msg.results(message, names, role):
             waiting = pending.get(str(result["id"])) if result["id"] is not None else None
             if waiting:
                 call = waiting.pop(0)
@@ -260,11 +181,11 @@ def _spans(record: dict, messages: list, session: str, derived: bool, times: lis
             else:
                 orphan_results += 1
         if role not in _ASSISTANT:
-            if role in ("system", "developer", "user") and (text := _text(dig(message, names["content"]))):
+            if role in ("system", "developer", "user") and (text := msg.text(dig(message, names["content"]))):
                 inputs.append(text)
             continue
-        tokens_in, tokens_out, cached = _usage(dig(message, names["usage"]))
-        message_calls = _calls(message, names)
+        tokens_in, tokens_out, cached = msg.usage(dig(message, names["usage"]))
+        message_calls = msg.calls(message, names)
         msg_model = dig(message, names["model"]) or dig(message, "raw_data.model")  # tau2: the raw response
         scripted = metered and not dig(message, names["usage"]) and not message_calls
         attrs = {**flags, "agentops.transcript.message_index": index}
@@ -279,8 +200,8 @@ def _spans(record: dict, messages: list, session: str, derived: bool, times: lis
             "span_type": "other" if scripted else "llm",
             "start_time": times[index - 1] if index else times[index], "end_time": times[index],
             "request_model": text_of(msg_model) or model, "input_tokens": tokens_in, "output_tokens": tokens_out,
-            "cache_read_tokens": cached, "cost_usd": _number(dig(message, names["cost"])),
-            "input_text": "\n\n".join(inputs) or None, "output_text": _text(dig(message, names["content"])),
+            "cache_read_tokens": cached, "cost_usd": msg.number(dig(message, names["cost"])),
+            "input_text": "\n\n".join(inputs) or None, "output_text": msg.text(dig(message, names["content"])),
             "_attrs": attrs,
         })
         inputs = []
@@ -308,7 +229,7 @@ def _spans(record: dict, messages: list, session: str, derived: bool, times: lis
         **common, "span_id": root_id, "parent_span_id": None, "name": f"invoke_agent {agent or workflow or ''}".strip(),
         "operation": "invoke_agent", "span_type": "agent", "start_time": start, "end_time": end,
         "session_outcome": outcome, "request_model": model,
-        "cost_usd": _number(dig(record, spec.cost)) if spec.cost else None, "_attrs": root_attrs,
+        "cost_usd": msg.number(dig(record, spec.cost)) if spec.cost else None, "_attrs": root_attrs,
     })
     yield from (_finish(row) for row in llm_rows)
     for call in calls:

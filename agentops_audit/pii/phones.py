@@ -43,7 +43,7 @@ REGIONS = ("US", "GB", "DE", "FR", "NL", "ES", "IT", "AU", "CA", "JP", "IN", "BR
 PREFILTER = "\\+ ?\\(?\\d|\\d(?:[\\s\u00a0./()+-]{0,7}\\d){6}"
 
 _SEP = r"[ \t\u00a0./-]"
-_GROUP = r"(?:\(\s?\+?\d{1,5}\s?\)|\d{1,8})"
+_GROUP = r"(?:\(\s?\+?\d{1,5}\s?\)|\d{1,8}+)"  # possessive: a digit run splits one way only
 _EXT = r"(?:\s?(?:x|ext\.?|extn\.?|extension|#)\s?\d{1,6})"
 _CANDIDATE = re.compile(
     rf"(?:(?<=\\[nrt])|(?<![\w+/.@#$-]))(?<!\d:)(?P<intl>\+\s?|(?<!\d)(?:00|011)(?=[ .-]?[1-9]))?"

@@ -82,6 +82,13 @@ def tool_success(tool_success: dict, threshold: float | None) -> alt.Chart | Non
     return _finish(chart)
 
 
+def _labelled_bars(df: pl.DataFrame, y: alt.Y, x: alt.X, color: str) -> alt.Chart:
+    """Horizontal bars, one per row of ``df``, each with its ``label`` column written after it."""
+    bars = alt.Chart(df).mark_bar(color=color, height=14).encode(y=y, x=x)
+    text = alt.Chart(df).mark_text(align="left", dx=4, fontSize=10, color=INK).encode(y=y, x=x, text="label:N")
+    return _finish((bars + text).properties(width=WIDTH, height=_bar_height(len(df))))
+
+
 def pii_by_field(by_field: list[dict]) -> alt.Chart | None:
     """Share of stored records per field that leak personal data or secrets, labelled with the counts."""
     if not by_field:
@@ -91,9 +98,7 @@ def pii_by_field(by_field: list[dict]) -> alt.Chart | None:
     y = alt.Y("field:N", title=None, sort="-x")
     x = alt.X("leak_rate:Q", title="stored records with a leak", axis=alt.Axis(format=".1%", tickCount=4),
               scale=alt.Scale(domainMin=0, nice=True))
-    bars = alt.Chart(df).mark_bar(color=FAIL, height=14).encode(y=y, x=x)
-    text = alt.Chart(df).mark_text(align="left", dx=4, fontSize=10, color=INK).encode(y=y, x=x, text="label:N")
-    return _finish((bars + text).properties(width=WIDTH, height=_bar_height(len(df))))
+    return _labelled_bars(df, y, x, FAIL)
 
 
 def _grouped(rows: list[dict], key: str, measures: dict[str, str], axis_title: str, fmt: str,
@@ -167,9 +172,7 @@ def escalation(rows: list[dict]) -> alt.Chart | None:
     y = alt.Y("workflow:N", title=None, sort="-x")
     x = alt.X("rate:Q", title="sessions escalated to a person", axis=alt.Axis(format="%", tickCount=4),
               scale=alt.Scale(domainMin=0, nice=True))
-    bars = alt.Chart(df).mark_bar(color=DARK, height=14).encode(y=y, x=x)
-    text = alt.Chart(df).mark_text(align="left", dx=4, fontSize=10, color=INK).encode(y=y, x=x, text="label:N")
-    return _finish((bars + text).properties(width=WIDTH, height=_bar_height(len(df))))
+    return _labelled_bars(df, y, x, DARK)
 
 
 def policy_decisions(rows: list[dict]) -> alt.Chart | None:
@@ -202,9 +205,7 @@ def failure_reasons(rows: list[dict]) -> alt.Chart | None:
                         "label": f"{r['sessions']:,} ({r['share']:.0%})"} for r in rows])
     y = alt.Y("category:N", title=None, sort="-x")
     x = alt.X("sessions:Q", title="failed sessions", scale=alt.Scale(domainMin=0, nice=True))
-    bars = alt.Chart(df).mark_bar(color=FAIL, height=14).encode(y=y, x=x)
-    text = alt.Chart(df).mark_text(align="left", dx=4, fontSize=10, color=INK).encode(y=y, x=x, text="label:N")
-    return _finish((bars + text).properties(width=WIDTH, height=_bar_height(len(df))))
+    return _labelled_bars(df, y, x, FAIL)
 
 
 # how each trend series is shown: its unit (ratios as percentages) and the Vega format of its axis

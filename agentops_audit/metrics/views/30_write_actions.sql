@@ -5,17 +5,19 @@
 -- a policy decision for that tool not made by the model (enforcer other than 'model'), an approved
 -- approval (for that tool, or naming no tool), and any span marked agentops.input.trust = 'untrusted'.
 -- A decision or approval inside the write's own span (a permission wait before it runs) counts too.
+-- `arguments` (the call's tool_args) is for the evidence queries, which list the writes they count.
 -- "Preceded" compares with the first such span of the session (and tool): equi-joins on small tables.
 CREATE OR REPLACE TEMP TABLE write_actions AS
 WITH base AS (
     SELECT trace_id, span_id, session_key, span_type, tool_name, tool_access, tool_risk, agent_name, workflow,
-           start_time, policy_decision, policy_enforcer, approval_status, input_trust, NULL AS class_origin
+           start_time, policy_decision, policy_enforcer, approval_status, input_trust, NULL AS class_origin,
+           NULL AS tool_args
     FROM span_sessions
     WHERE span_type <> 'tool' AND (policy_decision IS NOT NULL OR approval_status IS NOT NULL
                                    OR input_trust = 'untrusted')
     UNION ALL
     SELECT trace_id, span_id, session_key, span_type, tool_name, tool_access, tool_risk, agent_name, workflow,
-           start_time, policy_decision, policy_enforcer, approval_status, input_trust, class_origin
+           start_time, policy_decision, policy_enforcer, approval_status, input_trust, class_origin, tool_args
     FROM tool_calls
     WHERE tool_access = 'write' OR policy_decision IS NOT NULL OR approval_status IS NOT NULL
        OR input_trust = 'untrusted'
@@ -48,7 +50,7 @@ SELECT w.trace_id, w.span_id, w.session_key, coalesce(w.tool_name, '(unnamed)') 
        coalesce(d.first_at <= w.start_time, false) OR coalesce(i.decided, false) AS has_gateway_decision,
        coalesce(a.first_at <= w.start_time, false) OR coalesce(any_tool.first_at <= w.start_time, false)
            OR coalesce(i.approved, false) AS has_approval,
-       coalesce(u.first_at < w.start_time, false) AS after_untrusted, w.class_origin
+       coalesce(u.first_at < w.start_time, false) AS after_untrusted, w.class_origin, w.tool_args AS arguments
 FROM base w
 LEFT JOIN decided d ON d.session_key = w.session_key AND d.tool_name = w.tool_name
 LEFT JOIN approved a ON a.session_key = w.session_key AND a.tool_name = w.tool_name

@@ -1,7 +1,10 @@
-"""Week over week: the audited week's numbers, their changes against the week before, the alerts, the
-streaks of weeks on target, and the trend series the report draws.
+"""Week over week, below the audit: the audited week's numbers, their changes against the week before,
+the alerts, the streaks of weeks on target, and the trend series the report draws. The package's parts:
+``windows`` (the one ISO ``Week`` type, and restricting an audit to one week), ``store`` (the history
+store's schema and what an audit reads from it), ``alerts`` (a change and its interval); this module holds
+the ``Scope``. Writing the history is the weekly command's (``agentops_audit/weekly/``).
 
-A ``Scope`` is what a weekly audit knows beyond its own week: the ISO week, and a ``history.Snapshot``
+A ``Scope`` is what a weekly audit knows beyond its own week: the ISO week, and a ``store.Snapshot``
 of the weeks recorded before it. The evaluators of ``evaluators/weekly.py`` and ``audit.run`` use it;
 ``document`` adds ``week``, ``weekly_metrics``, ``changes``, ``alerts``, ``streaks`` and ``trends`` to
 audit.json.
@@ -31,11 +34,11 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from agentops_audit import alerts
-from agentops_audit.alerts import DROP, RISE, Change, stats_keys
-from agentops_audit.history import Snapshot, snapshot, stable
 from agentops_audit.results import NOT_APPLICABLE, PASS
-from agentops_audit.windows import Week
+from agentops_audit.trends import alerts
+from agentops_audit.trends.alerts import DROP, RISE, Change, stats_keys
+from agentops_audit.trends.store import Snapshot, snapshot, stable
+from agentops_audit.trends.windows import Week
 
 # The five go/no-go criteria of checklist "002", section 6, by catalog item.
 CRITERIA = {
@@ -86,7 +89,7 @@ def validate_alerts(raw) -> dict:
 
 def measure(ctx) -> dict[str, float | None]:
     """The audited week's numbers, from the audit context's metric frames (DuckDB computed them), to the
-    history's precision (``history.stable``)."""
+    history's precision (``store.stable``)."""
     volume = ctx.metric("volume").row(0, named=True)
     cost = ctx.metric("cost_per_task").filter(pl.col("workflow") == "(all)")
     cost = cost.row(0, named=True) if not cost.is_empty() else {}

@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from agentops_audit import db, history
-from agentops_audit.windows import Week, sessions_in
+from agentops_audit import db
+from agentops_audit.trends import store
+from agentops_audit.trends.windows import Week, sessions_in
+from agentops_audit.weekly import history
 
 RENDER = ("last", "all", "none")
 
@@ -71,7 +73,7 @@ def run(db_path: str | Path, history_path: str | Path, weeks: list[Week], out_ro
     """Audit and record ``weeks`` (oldest first); see the module docstring. ``last_out`` replaces
     ``<out_root>/<week>`` for the last week audited (the demo writes it to its own folder); ``before_week``
     is called with each week before it is audited (``--engine spark`` runs its metrics there). Raises
-    ``history.HistoryBusy`` when the lock stays taken, ``history.HistoryError`` when ``history_path`` is
+    ``history.HistoryBusy`` when the lock stays taken, ``store.HistoryError`` when ``history_path`` is
     not a history store, ``NoSessions`` when no week has data."""
     if render not in RENDER:
         raise ValueError(f"render must be one of {', '.join(RENDER)}")
@@ -80,7 +82,7 @@ def run(db_path: str | Path, history_path: str | Path, weeks: list[Week], out_ro
     with history.locked(history_path, lock_timeout, note=note, echo=warn) as lock:
         echo(f"History {history_path}: lock held for {note}" + (f" after waiting {lock.waited_s:.1f} s"
                                                                  if lock.waited_s >= 1 else ""))
-        history.connect(history_path).close()  # create the store, or refuse a file that is not one, up front
+        store.connect(history_path).close()  # create the store, or refuse a file that is not one, up front
         counts = session_counts(db_path, weeks)
         todo = [w for w in weeks if counts[w]]
         if not todo:
