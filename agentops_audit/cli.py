@@ -193,7 +193,8 @@ def cmd_weekly(args) -> int:
     try:
         done = weekly.run(args.db, args.history, weeks, args.out_root, config_path=args.config,
                           manifest_path=args.manifest, as_of=args.as_of, render=render,
-                          lock_timeout=args.lock_timeout, warn=lambda m: print(m, file=sys.stderr))
+                          lock_timeout=args.lock_timeout, warn=lambda m: print(m, file=sys.stderr),
+                          before_week=getattr(args, "before_week", None))  # --engine spark: engine/commands.py
     except history.HistoryBusy as exc:
         print(f"agentops-audit: error: {exc}", file=sys.stderr)
         return EXIT_BUSY

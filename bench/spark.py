@@ -8,6 +8,10 @@ measurement runs in its own Python process:
 - ``spark local[N]``: the session start (timed apart: a cluster pays it once), then ``register_dataset`` +
   ``engine.install`` + all metrics collected with Arrow, for each N of ``--cores``.
 
+The machine's load averages (1, 5, 15 min) are recorded before and after each variant: on a shared machine
+they say how far a time is an upper bound. The results file is rewritten after each variant, so a long run
+stopped half-way keeps what it measured.
+
     python bench/spark.py [--size medium] [--cores 1,2]
 """
 
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -78,9 +83,11 @@ def run_spark(data: str, cores: int) -> dict:
 
 
 def child(variant: str, data: str) -> dict:
+    before = [round(x, 2) for x in os.getloadavg()]
     out = subprocess.run([sys.executable, __file__, "--child", variant, "--data", data], check=True,
                          capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    return {**result, "load_before": before, "load_after": [round(x, 2) for x in os.getloadavg()]}
 
 
 def main() -> None:
@@ -95,15 +102,15 @@ def main() -> None:
         print(json.dumps(result))
         return
     _, data, spans = prepare(args.size)
-    results = {"size": args.size, "spans": spans, "machine": platform.platform(), "duckdb": child("duckdb", str(data))}
-    for cores in [int(c) for c in args.cores.split(",")]:
-        results[f"spark_local_{cores}"] = child(str(cores), str(data))
-    for key, value in results.items():
-        if isinstance(value, dict):
-            per_s = spans / value["audit_s"]
-            extra = f", session start {value['session_s']:.1f} s" if "session_s" in value else ""
-            print(f"{key:16} {value['audit_s']:8.1f} s  {per_s:10,.0f} spans/s{extra}")
-    (OUT / f"results-{args.size}.json").write_text(json.dumps(results, indent=2))
+    results = {"size": args.size, "spans": spans, "machine": platform.platform(), "cpus": os.cpu_count()}
+    for variant in ["duckdb", *args.cores.split(",")]:
+        key = "duckdb" if variant == "duckdb" else f"spark_local_{variant}"
+        value = results[key] = child(variant, str(data))
+        per_s = spans / value["audit_s"]
+        extra = f", session start {value['session_s']:.1f} s" if "session_s" in value else ""
+        print(f"{key:16} {value['audit_s']:8.1f} s  {per_s:10,.0f} spans/s{extra}, load average "
+              f"{value['load_before']} before, {value['load_after']} after", flush=True)
+        (OUT / f"results-{args.size}.json").write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

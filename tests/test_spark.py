@@ -8,6 +8,7 @@ import json
 import shutil
 from datetime import datetime
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -16,16 +17,19 @@ pytest.importorskip("sqlglot")
 if shutil.which("java") is None:
     pytest.skip("no Java runtime (Debian: openjdk-17-jre-headless)", allow_module_level=True)
 
-from agentops_audit import cli, db, metrics  # noqa: E402
+from agentops_audit import audit, cli, db, metrics  # noqa: E402
 from agentops_audit import manifest as readiness  # noqa: E402
+from agentops_audit.demo import synth  # noqa: E402
 from agentops_audit.engine import export  # noqa: E402
 from agentops_audit.engine import spark as engine  # noqa: E402
 from agentops_audit.evidence import EVIDENCE, PII_FINDINGS  # noqa: E402
 from agentops_audit.metrics import params, sqlfiles  # noqa: E402
 from agentops_audit.paths import checks_dir  # noqa: E402
+from agentops_audit.trends.windows import Week, sessions_in  # noqa: E402
 from tests.parity import close, same  # noqa: E402
 
 pytestmark = pytest.mark.spark
+SMALL = ["--spark-conf", "spark.sql.shuffle.partitions=2"]  # the CLI's default 8 is for real data
 # hash() columns: the engines' hash functions differ (transpile.wide_hash); the groups they make are compared
 # through the metrics and evidence queries that group on them
 HASHED = {"tool_attempts": ["args_hash"], "logical_tool_calls": ["args_hash"]}  # hash() differs between engines
@@ -34,8 +38,10 @@ EVIDENCE_PARAMS = {"threshold": 2, "error_streak": params.ERROR_STREAK, **params
 
 @pytest.fixture(scope="session")
 def spark():
-    # small data: few shuffle partitions keep each of the ~60 queries short (the default 8 is for the CLI)
-    session = engine.session("local[2]", {"spark.sql.shuffle.partitions": "2"})
+    # small data: few shuffle partitions keep each of the ~60 queries short (the default 8 is for the CLI), and
+    # on small data compiling the generated code costs more than it saves (C2 took most of the CPU)
+    session = engine.session("local[2]", {"spark.sql.shuffle.partitions": "2", "spark.sql.codegen.wholeStage": "false",
+                                          "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1"})
     yield session
     session.stop()
 
@@ -123,3 +129,104 @@ def test_every_view_metric_and_evidence_query_on_edge_cases(spark, tmp_path):
     for name in metrics.METRICS:
         same(pl.from_arrow(engine.run_metric(spark, name)), metrics.run(ref, name), name)
     _views_and_evidence(spark, ref)
+
+
+@pytest.fixture(scope="module")
+def two_weeks(tmp_path_factory) -> dict:
+    """A small generated OTLP export over two ISO weeks, ingested by DuckDB and exported as a dataset."""
+    out = tmp_path_factory.mktemp("two-weeks")
+    synth.generate(out / "gen", sessions=40, seed=11, days=10)
+    traces = out / "gen" / "traces.otlp.jsonl"
+    assert cli.main(["ingest", str(traces), "--db", str(out / "ref.duckdb")]) == 0
+    export.export(out / "ref.duckdb", out / "ds")
+    first = Week.of(synth.EPOCH)
+    return {"out": out, "traces": traces, "db": out / "ref.duckdb", "ds": out / "ds",
+            "weeks": [first.label, first.next().label]}
+
+
+def _history(path) -> dict:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return {"weeks": con.execute("SELECT week, verdict, recommended_phase, sessions, config_hash FROM weeks "
+                                     "ORDER BY week").fetchall(),
+                "metrics": con.execute("SELECT week, metric, value FROM week_metrics ORDER BY ALL").fetchall(),
+                "items": con.execute("SELECT * FROM week_items ORDER BY week, item_id").fetchall()}
+    finally:
+        con.close()
+
+
+def test_weekly_engine_spark_records_the_same_history(spark, two_weeks, tmp_path):
+    """`weekly --engine spark` over the dataset records the week, its metrics and items as `weekly` on the DuckDB
+    database does, and writes the same audit.json metrics. The second week of two: the week's window must
+    leave the first week's sessions out on Spark too (one week: each costs minutes of Spark on 2 cores)."""
+    first, last = two_weeks["weeks"]
+    common = ["--week", last, "--no-report"]
+    codes = [cli.main(["weekly", "--db", str(two_weeks["db"]), "--history", str(tmp_path / "h1.duckdb"),
+                       "--out-root", str(tmp_path / "r1"), *common]),
+             cli.main(["weekly", "--dataset", str(two_weeks["ds"]), "--engine", "spark", *SMALL, "--history",
+                       str(tmp_path / "h2.duckdb"), "--out-root", str(tmp_path / "r2"), *common])]
+    assert codes[0] == codes[1] and codes[0] in (0, 3, 4, 5), codes  # both exit by the same verdict
+    ref, got = _history(tmp_path / "h1.duckdb"), _history(tmp_path / "h2.duckdb")
+    assert [w[0] for w in ref["weeks"]] == [last]
+    assert len(ref["metrics"]) > 20 and len(ref["items"]) > 20
+    for key in ref:
+        assert close(got[key], ref[key]), key
+    docs = [json.loads((tmp_path / r / last / "audit.json").read_text()) for r in ("r1", "r2")]
+    con = db.connect(two_weeks["db"], read_only=True)
+    counts = [sessions_in(con, Week.parse(w)) for w in (first, last)]
+    assert 0 < docs[0]["metrics"]["sessions"] == counts[1] < counts[0]
+    con.close()
+    for key in ("metrics", "weekly_metrics", "verdict", "recommended_phase"):
+        assert close(docs[1][key], docs[0][key]), key
+    items = [[(i["id"], i["status"], i["value"], i["display"]) for s in d["sections"] for i in s["items"]]
+             for d in docs]  # (their evidence names the history file, which differs)
+    assert close(items[1], items[0])
+
+
+def _spans_of(line: str) -> int:
+    return sum(len(sc.get("spans", [])) for rs in json.loads(line)["resourceSpans"] for sc in rs["scopeSpans"])
+
+
+LEDGER = "format, sha256, size_bytes, rows_read, rows_loaded, rows_duplicate, rows_quarantined, rows_filtered, filters"
+
+
+def _files(root):
+    return {p.relative_to(root): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_ingest_engine_spark_writes_the_dataset_duckdb_ingest_would(spark, two_weeks, tmp_path, capsys):
+    """OTLP files with a repeated line, a broken line and a later file of spans already loaded: the same ledger,
+    quarantine and audit metrics as `ingest --db`; the same files again change nothing; bad input is one line."""
+    lines = two_weeks["traces"].read_text().splitlines()
+    bad, later = tmp_path / "bad.otlp.jsonl", tmp_path / "later.otlp.jsonl"
+    bad.write_text("\n".join([*lines, lines[0], '{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId":']) + "\n")
+    later.write_text(lines[1] + "\n")
+    ref, ds = tmp_path / "ref.duckdb", tmp_path / "ds"
+    assert cli.main(["ingest", str(bad), str(later), "--db", str(ref)]) == 0
+    assert cli.main(["ingest", str(bad), str(later), "--engine", "spark", *SMALL, "--dataset", str(ds)]) == 0
+    con = db.connect(ref, read_only=True)
+    want = con.execute(f"SELECT {LEDGER} FROM sources ORDER BY source_id").fetchall()
+    want_quarantine = con.execute("SELECT locator, reason, excerpt FROM quarantine ORDER BY ALL").fetchall()
+    con.close()
+    attached = export.attach(ds, tmp_path / "dataset.duckdb")
+    con = db.connect(attached, read_only=True)
+    assert con.execute(f"SELECT {LEDGER} FROM sources ORDER BY source_id").fetchall() == want
+    assert con.execute("SELECT locator, reason, excerpt FROM quarantine ORDER BY ALL").fetchall() == want_quarantine
+    con.close()
+    (read, loaded, duplicate, quarantined), later_row = want[0][3:7], want[1][3:7]
+    assert (duplicate, quarantined) == (_spans_of(lines[0]), 1) and read == loaded + duplicate + quarantined
+    assert later_row == (_spans_of(lines[1]), 0, _spans_of(lines[1]), 0)  # all stored by the earlier file
+    docs = [audit.run(path, {}) for path in (ref, attached)]
+    assert docs[0]["metrics"]["spans"] == loaded
+    for key in ("metrics", "sections", "verdict"):
+        assert close(docs[1][key], docs[0][key]), key
+    before = _files(ds)
+    assert cli.main(["ingest", str(bad), str(later), "--engine", "spark", *SMALL, "--dataset", str(ds)]) == 0
+    assert _files(ds) == before and "already ingested" in capsys.readouterr().out
+    broken = tmp_path / "broken.otlp.jsonl"
+    broken.write_text(lines[2][:50] + "\n")
+    for argv, words in (([str(tmp_path / "missing.jsonl")], "missing.jsonl"), ([str(broken)], "nothing loaded"),
+                        ([str(bad), "--db", str(ref)], "not --db")):
+        assert cli.main(["ingest", *argv, "--engine", "spark", "--dataset", str(tmp_path / "ds2")]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and words in err, err

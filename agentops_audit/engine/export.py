@@ -43,19 +43,32 @@ def export(db_path: str | Path, to: str | Path) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     con = db.connect(db_path, read_only=True)
     try:
-        tables: dict[str, int] = {}
-        for table in _tables(con):
-            rows = db.scalar(con, f"SELECT count(*) FROM {table}")
-            if table == "spans":
-                con.execute(f"COPY (SELECT *, CAST(start_time AS DATE) AS day FROM spans ORDER BY {SPANS_ORDER}) "
-                            f"TO {_q(out / 'spans')} (FORMAT parquet, PARTITION_BY (day), OVERWRITE)")
-            else:
-                con.execute(f"COPY (SELECT * FROM {table} ORDER BY ALL) TO {_q(out / (table + '.parquet'))} "
-                            "(FORMAT parquet)")
-            tables[table] = rows
-        manifest = {"schema_version": db.schema_version(con), "tables": tables}
+        tables = write_tables(con, out)
     finally:
         con.close()
+    return write_manifest(out, tables)
+
+
+def write_tables(con: duckdb.DuckDBPyConnection, out: Path, skip: tuple[str, ...] = ()) -> dict[str, int]:
+    """Every table of ``con`` but ``skip`` written into the dataset folder ``out``; returns their row counts."""
+    tables: dict[str, int] = {}
+    for table in _tables(con):
+        if table in skip:
+            continue
+        rows = db.scalar(con, f"SELECT count(*) FROM {table}")
+        if table == "spans":
+            con.execute(f"COPY (SELECT *, CAST(start_time AS DATE) AS day FROM spans ORDER BY {SPANS_ORDER}) "
+                        f"TO {_q(out / 'spans')} (FORMAT parquet, PARTITION_BY (day), OVERWRITE)")
+        else:
+            con.execute(f"COPY (SELECT * FROM {table} ORDER BY ALL) TO {_q(out / (table + '.parquet'))} "
+                        "(FORMAT parquet)")
+        tables[table] = rows
+    return tables
+
+
+def write_manifest(out: Path, tables: dict[str, int]) -> dict:
+    """``dataset.json``: the schema version and the rows of every table."""
+    manifest = {"schema_version": db.SCHEMA_VERSION, "tables": tables}
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
 

@@ -9,10 +9,15 @@ per workflow ...). Great Expectations, the verdict and the report stay local (se
 
 A view that shadows the relation it reads (the TEMP ``sessions`` over the schema's ``sessions``, the
 classified ``tool_calls`` over the schema's) reads the shadowed one under the name ``<name>__base``.
+
+``restrict`` is ``windows.restrict`` on Spark (``weekly --engine spark``): the same SQL of ``windows``
+replaces ``spans`` and ``session_registry`` with the week's rows before ``install``.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import duckdb
@@ -23,6 +28,7 @@ from agentops_audit.engine import export
 from agentops_audit.engine.transpile import to_spark
 from agentops_audit.metrics import params, sqlfiles, tool_classes
 from agentops_audit.paths import PACKAGE_DIR
+from agentops_audit.trends import windows
 
 DEFAULT_MASTER = "local[2]"
 DEFAULT_CONF = {
@@ -47,6 +53,8 @@ def session(master: str = DEFAULT_MASTER, conf: dict[str, str] | None = None):
     builder = SparkSession.builder.master(master).appName("agentops-audit")
     local = {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"} \
         if master.startswith("local") else {}  # a local session listens on the loopback interface only
+    if master.startswith("local"):  # its Python workers (ingest) run this Python, which has the package
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     for key, value in {**DEFAULT_CONF, **local, **(conf or {})}.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
@@ -116,6 +124,34 @@ def install(spark, local: duckdb.DuckDBPyConnection, config: dict, declared=None
     _view(spark, "tool_calls", spark.sql(select))
     for view in sqlfiles.views():
         run_view(spark, view, predicate)
+
+
+def _bound(sql: str, week: windows.Week) -> str:
+    """``sql`` (DuckDB) with its ``>= ?`` and ``< ?`` parameters bound to the start and end of ``week``."""
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    for marker in list(tree.find_all(exp.Placeholder)):
+        at = {exp.GTE: week.start, exp.LT: week.end}[type(marker.parent)]
+        marker.replace(exp.cast(exp.Literal.string(at.isoformat(sep=" ")), "timestamp"))
+    return tree.sql("duckdb")
+
+
+def restrict(spark, dataset: str | Path, week: windows.Week) -> None:
+    """The dataset's tables on ``spark`` with ``spans`` and ``session_registry`` holding ``week``'s rows only
+    (``windows.restrict``'s SQL); ``install`` then builds the week's views. Drops what an earlier week cached."""
+    spark.catalog.clearCache()
+    register_dataset(spark, dataset)
+    for name, select in schema_views():
+        _view(spark, name, spark.sql(to_spark(select)))
+    tables = {"main.span_sessions": _shadow(spark, "span_sessions"),
+              "main.session_registry": _shadow(spark, "session_registry")}
+    _view(spark, "spans", spark.sql(to_spark(_bound(windows.week_spans_sql("main"), week), tables=tables)).cache())
+    for name, select in schema_views():  # span_sessions of the week's spans, which the registry's SQL reads
+        _view(spark, name, spark.sql(to_spark(select)))
+    _view(spark, "session_registry", spark.sql(to_spark(_bound(windows.week_registry_sql("main"), week),
+                                                        tables=tables)))
 
 
 def run_view(spark, view: sqlfiles.ViewFile, predicate: str) -> None:

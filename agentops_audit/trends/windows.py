@@ -104,6 +104,18 @@ def sessions_in(con: duckdb.DuckDBPyConnection, week: Week) -> int:
     return scalar(con, f"SELECT count(*) FROM ({_in_week(_main(con))})", [week.start, week.end])
 
 
+def week_spans_sql(main: str) -> str:
+    """The week's spans (parameters: the week's start and end), read from ``main``'s ``span_sessions``; the
+    Spark engine runs the same SQL (``engine/spark.py``)."""
+    return f"SELECT * EXCLUDE (session_key) FROM {main}.span_sessions WHERE session_key IN ({_in_week(main)})"
+
+
+def week_registry_sql(main: str) -> str:
+    """The week's session registry (parameters: start, end), once ``spans`` holds the week's spans."""
+    return (f"SELECT * FROM {main}.session_registry WHERE (started_at >= ? AND started_at < ?) "
+            "OR (started_at IS NULL AND session_id IN (SELECT DISTINCT session_key FROM span_sessions))")
+
+
 def restrict(con: duckdb.DuckDBPyConnection, week: Week) -> None:
     """Make every unqualified read of ``con`` see only ``week`` (see the module docstring)."""
     if scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name IN "
@@ -111,12 +123,8 @@ def restrict(con: duckdb.DuckDBPyConnection, week: Week) -> None:
         raise RuntimeError("this connection is already restricted to a window")
     main = _main(con)
     bounds = [week.start, week.end]
-    con.execute(f"CREATE TEMP TABLE spans AS SELECT * EXCLUDE (session_key) FROM {main}.span_sessions "
-                f"WHERE session_key IN ({_in_week(main)})", bounds)
-    con.execute(f"""CREATE TEMP TABLE session_registry AS SELECT * FROM {main}.session_registry
-                    WHERE (started_at >= ? AND started_at < ?)
-                       OR (started_at IS NULL AND session_id IN (SELECT DISTINCT session_key FROM span_sessions))""",
-                bounds)
+    con.execute(f"CREATE TEMP TABLE spans AS {week_spans_sql(main)}", bounds)
+    con.execute(f"CREATE TEMP TABLE session_registry AS {week_registry_sql(main)}", bounds)
     # the persistent views must read the TEMP spans: their row count is the week's, not the whole table's
     if scalar(con, "SELECT count(*) FROM span_sessions") != scalar(con, "SELECT count(*) FROM spans"):
         raise RuntimeError("DuckDB resolved the canonical views to the stored spans, not to the week's: "

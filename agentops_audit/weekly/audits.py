@@ -68,9 +68,11 @@ def weeks_with_data(db_path: str | Path) -> str:
 def run(db_path: str | Path, history_path: str | Path, weeks: list[Week], out_root: str | Path, *,
         config_path: str | Path | None = None, manifest_path: str | Path | None = None, as_of: date | None = None,
         render: str = "last", lock_timeout: float = 300.0, last_out: str | Path | None = None,
-        echo: Callable[[str], None] = print, warn: Callable[[str], None] = print) -> list[WeekResult]:
+        echo: Callable[[str], None] = print, warn: Callable[[str], None] = print,
+        before_week: Callable[[Week], None] | None = None) -> list[WeekResult]:
     """Audit and record ``weeks`` (oldest first); see the module docstring. ``last_out`` replaces
-    ``<out_root>/<week>`` for the last week audited (the demo writes it to its own folder). Raises
+    ``<out_root>/<week>`` for the last week audited (the demo writes it to its own folder); ``before_week``
+    is called with each week before it is audited (``--engine spark`` runs its metrics there). Raises
     ``history.HistoryBusy`` when the lock stays taken, ``store.HistoryError`` when ``history_path`` is
     not a history store, ``NoSessions`` when no week has data."""
     if render not in RENDER:
@@ -96,8 +98,13 @@ def run(db_path: str | Path, history_path: str | Path, weeks: list[Week], out_ro
             from agentops_audit.expectations import Validator
 
             validator = Validator()
-        return [_one(db_path, history_path, w, out, config_path, manifest_path, as_of, lock, rendered, validator,
-                     echo) for w, rendered, out in plan]
+        done = []
+        for w, rendered, out in plan:
+            if before_week is not None:
+                before_week(w)
+            done.append(_one(db_path, history_path, w, out, config_path, manifest_path, as_of, lock, rendered,
+                             validator, echo))
+        return done
 
 
 def audit_and_record(db_path: str | Path, history_path: str | Path, week: str, out_dir: str | Path,
