@@ -27,6 +27,7 @@ import string
 import sys
 import uuid
 
+from checkdigits import luhn_digit  # bench/checkdigits.py (this script runs from bench/)
 from faker import Faker
 
 OWN_LOCALES = ["en_US", "en_GB", "de_DE", "fr_FR", "nl_NL", "es_ES", "it_IT", "en_AU", "en_CA", "ja_JP",
@@ -170,14 +171,6 @@ class Values:
     def basic(self):
         user = self.f(["en_US"]).user_name()
         return base64.b64encode(f"{user}:{self.password()}".encode()).decode()
-
-
-def luhn_digit(body: str) -> str:
-    total = 0
-    for i, ch in enumerate(reversed(body)):
-        d = int(ch) * (2 if i % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return str((10 - total % 10) % 10)
 
 
 GENERATORS = {"email": "email", "phone": "phone", "credit_card": "card", "iban": "iban", "us_ssn": "ssn",
