@@ -47,6 +47,7 @@ test-spark: $(VENV)/.installed-spark
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # The README's check tables, from the @check declarations (tests/test_docs.py fails until they are as generated).
 docs: $(VENV)/.installed-dev

@@ -52,33 +52,46 @@ EXAMPLE_TEXT_CHARS = 160
 
 def config_hash(config: dict, cat: catalog.Catalog, manifest: readiness.Manifest | None = None) -> str:
     thresholds = {i.id: [i.threshold.op, i.threshold.value] for i in cat.items if i.threshold}
-    declared = None if manifest is None else {
-        "manifest": manifest.sha256, "policy": manifest.policy.sha256 if manifest.policy else None}
-    blob = json.dumps({"config": config, "thresholds": thresholds, **({"readiness": declared} if declared else {})},
-                      sort_keys=True, default=str)
+    declared = (
+        None
+        if manifest is None
+        else {"manifest": manifest.sha256, "policy": manifest.policy.sha256 if manifest.policy else None}
+    )
+    blob = json.dumps(
+        {"config": config, "thresholds": thresholds, **({"readiness": declared} if declared else {})},
+        sort_keys=True,
+        default=str,
+    )
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
 def _rows(df: pl.DataFrame) -> list[dict]:
-    return [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()}
-            for r in df.iter_rows(named=True)]
+    return [
+        {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()} for r in df.iter_rows(named=True)
+    ]
 
 
 def _examples(ctx: AuditContext) -> list[Example]:
     """Masked span trees of the earliest sessions with a failed tool call, for the report."""
     ctx.install_inputs()  # tool_attempts: the tool_calls view's failure flags, computed once per audit
-    sessions = db.frame(ctx.con, f"""
+    sessions = db.frame(
+        ctx.con,
+        f"""
         SELECT a.session_key AS session_id, any_value(a.trace_id) AS trace_id,
                string_agg(DISTINCT a.tool_name, ', ') AS tools, min(a.start_time) AS first_failure,
                any_value(s.failure_category) AS failure_category
         FROM tool_attempts a LEFT JOIN sessions s ON s.session_id = a.session_key
         WHERE a.failed
-        GROUP BY a.session_key ORDER BY first_failure, a.session_key LIMIT {EXAMPLE_TRACES}""")
+        GROUP BY a.session_key ORDER BY first_failure, a.session_key LIMIT {EXAMPLE_TRACES}""",
+    )
     examples = []
     for s in sessions.iter_rows(named=True):
-        ctx.con.execute("CREATE OR REPLACE TEMP TABLE example_trace AS SELECT * FROM spans WHERE trace_id = ?",
-                        [s["trace_id"]])  # one scan of spans; the recursion then walks this trace only
-        spans = db.frame(ctx.con, """
+        ctx.con.execute(
+            "CREATE OR REPLACE TEMP TABLE example_trace AS SELECT * FROM spans WHERE trace_id = ?", [s["trace_id"]]
+        )  # one scan of spans; the recursion then walks this trace only
+        spans = db.frame(
+            ctx.con,
+            """
             WITH RECURSIVE tree AS (
                 SELECT span_id, 0 AS depth, [start_time] AS path FROM example_trace
                 WHERE parent_span_id IS NULL
@@ -90,7 +103,8 @@ def _examples(ctx: AuditContext) -> list[Example]:
                    coalesce(a.failed, s.status_code = 'ERROR') AS failed
             FROM tree t JOIN example_trace s ON s.span_id = t.span_id
             LEFT JOIN tool_attempts a ON a.trace_id = s.trace_id AND a.span_id = s.span_id
-            ORDER BY t.path""")
+            ORDER BY t.path""",
+        )
         rows, keys = [], ("tool_args", "tool_result")
         spans_rows = list(spans.iter_rows(named=True))
         masked = iter(pii.mask_many([r[k] or None for r in spans_rows for k in keys]))  # one query per example
@@ -100,8 +114,15 @@ def _examples(ctx: AuditContext) -> list[Example]:
                 text = m if r[key] else r[key]
                 r[key] = text[:EXAMPLE_TEXT_CHARS] + ("…" if len(text) > EXAMPLE_TEXT_CHARS else "") if text else text
             rows.append(r)
-        examples.append(Example(session_id=s["session_id"], trace_id=s["trace_id"], failed_tools=s["tools"],
-                                failure_category=s["failure_category"], spans=rows))
+        examples.append(
+            Example(
+                session_id=s["session_id"],
+                trace_id=s["trace_id"],
+                failed_tools=s["tools"],
+                failure_category=s["failure_category"],
+                spans=rows,
+            )
+        )
     return examples
 
 
@@ -142,8 +163,11 @@ def _tool_classes(ctx: AuditContext) -> dict:
 def _basis(results: dict) -> VerdictBasis:
     """What the verdict rests on besides the traces' own attributes: judged checks of writes whose write
     classes were inferred from tool names."""
-    items = sorted(i for i, r in results.items()
-                   if r.status not in (NO_DATA, "ERROR", NOT_APPLICABLE) and r.evidence.get("inferred_write_tools"))
+    items = sorted(
+        i
+        for i, r in results.items()
+        if r.status not in (NO_DATA, "ERROR", NOT_APPLICABLE) and r.evidence.get("inferred_write_tools")
+    )
     tools = sorted({t for i in items for t in results[i].evidence["inferred_write_tools"]})
     return VerdictBasis(inferred_tool_classes=bool(items), items=items, tools=tools)
 
@@ -154,9 +178,16 @@ def _provenance(con) -> Provenance:
     return Provenance(inputs=_rows(sources), quarantine_by_reason=_rows(reasons))
 
 
-def run(db_path: str | Path, config: dict | None = None, validator: Validator | None = None,
-        manifest: readiness.Manifest | str | Path | None = None, as_of: date | None = None,
-        week: str | None = None, history: str | Path | None = None, config_path: str | Path | None = None) -> dict:
+def run(
+    db_path: str | Path,
+    config: dict | None = None,
+    validator: Validator | None = None,
+    manifest: readiness.Manifest | str | Path | None = None,
+    as_of: date | None = None,
+    week: str | None = None,
+    history: str | Path | None = None,
+    config_path: str | Path | None = None,
+) -> dict:
     """Audit ``db_path`` and return the audit document (see ``write``).
 
     ``manifest`` is the readiness manifest (loaded, or a path to load); without one the attested items
@@ -180,8 +211,9 @@ def run(db_path: str | Path, config: dict | None = None, validator: Validator | 
     try:
         if scope:
             windows.restrict(con, scope.week)
-        ctx = AuditContext(con=con, catalog=cat, validator=validator, config=config,
-                           manifest=manifest, as_of=as_of, weekly=scope)
+        ctx = AuditContext(
+            con=con, catalog=cat, validator=validator, config=config, manifest=manifest, as_of=as_of, weekly=scope
+        )
         ctx.as_of = reference_date(ctx)
         results = {item.id: evaluate(ctx, item) for item in cat.items}
         verdict = decide(cat, {k: r.status for k, r in results.items()}, declared_phase(manifest, config))
@@ -193,8 +225,11 @@ def run(db_path: str | Path, config: dict | None = None, validator: Validator | 
             database=str(db_path),
             config_hash=config_hash(config, cat, manifest),
             config=config,
-            window=Window(start=str(volume["window_start"]), end=str(volume["window_end"]),
-                          synthetic_clock_traces=volume["synthetic_clock_traces"]),
+            window=Window(
+                start=str(volume["window_start"]),
+                end=str(volume["window_end"]),
+                synthetic_clock_traces=volume["synthetic_clock_traces"],
+            ),
             verdict=verdict.overall,
             verdict_basis=_basis(results),
             recommended_phase=verdict.recommended_phase,
@@ -223,14 +258,30 @@ def _item(cat: catalog.Catalog, result) -> AuditedItem:
     item = cat.item(result.item_id)
     r = result.to_dict()  # a copy: the document does not share the evaluator's dicts
     return AuditedItem(
-        id=item.id, title=item.title, severity=item.severity, phase=item.phase, evidence_kind=item.evidence,
-        check=item.check, explain=item.explain,
+        id=item.id,
+        title=item.title,
+        severity=item.severity,
+        phase=item.phase,
+        evidence_kind=item.evidence,
+        check=item.check,
+        explain=item.explain,
         source=Source(document=item.source, title=cat.documents[item.source]["title"], text=item.source_text),
-        status=r["status"], value=r["value"], display=r["display"], reason=r["reason"], evidence=r["evidence"],
-        at_fault=r["at_fault"], expectations=r["expectations"],
-        threshold=r["evidence"].get("threshold") if item.threshold is None else {  # else the suite default
-            "metric": item.threshold.metric, "op": item.threshold.op, "value": item.threshold.value,
-            "unit": item.threshold.unit, "note": item.threshold.note},
+        status=r["status"],
+        value=r["value"],
+        display=r["display"],
+        reason=r["reason"],
+        evidence=r["evidence"],
+        at_fault=r["at_fault"],
+        expectations=r["expectations"],
+        threshold=r["evidence"].get("threshold")
+        if item.threshold is None
+        else {  # else the suite default
+            "metric": item.threshold.metric,
+            "op": item.threshold.op,
+            "value": item.threshold.value,
+            "unit": item.threshold.unit,
+            "note": item.threshold.note,
+        },
     )
 
 
@@ -245,11 +296,20 @@ def _section(cat, sid: int, title: str, results: dict, verdict) -> Section:
 def _blocker(cat: catalog.Catalog, result, manifest: readiness.Manifest | None) -> Blocker:
     """One item short of a pass; ``owner``: the attested entry's owner, else the manifest's owner."""
     item = cat.item(result.item_id)
-    return Blocker(item=item.id, title=item.title, section=item.section, section_title=cat.sections[item.section],
-                   severity=item.severity, phase=item.phase, status=result.status, value=result.value,
-                   display=result.display or result.reason,
-                   threshold=item.threshold.describe() if item.threshold else None, at_fault=result.at_fault,
-                   owner=result.evidence.get("owner") or (manifest.owner_name if manifest else None))
+    return Blocker(
+        item=item.id,
+        title=item.title,
+        section=item.section,
+        section_title=cat.sections[item.section],
+        severity=item.severity,
+        phase=item.phase,
+        status=result.status,
+        value=result.value,
+        display=result.display or result.reason,
+        threshold=item.threshold.describe() if item.threshold else None,
+        at_fault=result.at_fault,
+        owner=result.evidence.get("owner") or (manifest.owner_name if manifest else None),
+    )
 
 
 def write(doc: dict, out_dir: str | Path) -> Path:
@@ -263,8 +323,14 @@ def write(doc: dict, out_dir: str | Path) -> Path:
 
 def summary(doc: dict) -> pl.DataFrame:
     """One row per section: its status and how many items have each status."""
-    return pl.DataFrame([
-        {"section": s["id"], "title": s["title"], "status": s["status"],
-         **{k.lower(): s["counts"].get(k, 0) for k in ("PASS", "WARN", "FAIL", "NO_DATA", "ERROR")}}
-        for s in doc["sections"]
-    ])
+    return pl.DataFrame(
+        [
+            {
+                "section": s["id"],
+                "title": s["title"],
+                "status": s["status"],
+                **{k.lower(): s["counts"].get(k, 0) for k in ("PASS", "WARN", "FAIL", "NO_DATA", "ERROR")},
+            }
+            for s in doc["sections"]
+        ]
+    )

@@ -49,6 +49,7 @@ class Item:
 @dataclass(frozen=True)
 class CheckText:
     """A judged check in words: what it measures, and its default threshold."""
+
     means: str
     default: str
 
@@ -78,15 +79,33 @@ def load(path: str | Path | None = None, overrides: dict[str, float] | None = No
     items = []
     for entry in raw["items"]:
         threshold = Threshold(**entry["threshold"]) if entry.get("threshold") else None
-        fields = {k: entry.get(k) for k in ("id", "section", "source", "source_text", "title", "evidence",
-                                             "severity", "phase", "check", "explain", "stale_after_days")}
+        fields = {
+            k: entry.get(k)
+            for k in (
+                "id",
+                "section",
+                "source",
+                "source_text",
+                "title",
+                "evidence",
+                "severity",
+                "phase",
+                "check",
+                "explain",
+                "stale_after_days",
+            )
+        }
         items.append(Item(threshold=threshold, **fields))
     overrides = overrides or {}
     unknown = set(overrides) - {i.id for i in items}
     if unknown:
         raise ValueError(f"threshold overrides name unknown items: {', '.join(sorted(unknown))}")
-    items = [replace(i, threshold=replace(i.threshold, value=overrides[i.id], note="overridden by config"))
-             if i.id in overrides and i.threshold else i for i in items]
+    items = [
+        replace(i, threshold=replace(i.threshold, value=overrides[i.id], note="overridden by config"))
+        if i.id in overrides and i.threshold
+        else i
+        for i in items
+    ]
     return Catalog(
         sections={s["id"]: s["title"] for s in raw["sections"]},
         phases={int(k): v for k, v in raw["phases"].items()},

@@ -61,8 +61,9 @@ def _ingest(paths: list[str], db_path: str, fmt: str | None, mapping: str | None
     return summaries
 
 
-def _audit(db_path: str, out: str, config: str | None, pdf: bool = False, manifest: str | None = None,
-           as_of=None) -> dict:
+def _audit(
+    db_path: str, out: str, config: str | None, pdf: bool = False, manifest: str | None = None, as_of=None
+) -> dict:
     from agentops_audit.pipeline import REPORT_NAME, audit_and_report
 
     _load_config(config)  # fail early, with one line, on a bad config
@@ -154,8 +155,7 @@ def cmd_demo(args) -> int:
 
     if args.weeks < 1:
         raise UsageError("--weeks must be 1 or more")
-    return demo.run(args, ingest=lambda paths, db_path, fmt: _ingest(paths, db_path, fmt, None), audit=_audit,
-                    pdf=_pdf)
+    return demo.run(args, ingest=lambda paths, db_path, fmt: _ingest(paths, db_path, fmt, None), audit=_audit, pdf=_pdf)
 
 
 def _weeks_of(args) -> list:
@@ -181,8 +181,10 @@ def cmd_weekly(args) -> int:
 
     weeks = _weeks_of(args)
     if Path(args.history).is_dir():
-        raise UsageError(f"--history {args.history} is a directory; give the history store's file, e.g. "
-                         f"{Path(args.history) / 'history.duckdb'}")
+        raise UsageError(
+            f"--history {args.history} is a directory; give the history store's file, e.g. "
+            f"{Path(args.history) / 'history.duckdb'}"
+        )
     _load_config(args.config)  # bad inputs fail before waiting for the lock
     if args.manifest:
         from agentops_audit import manifest as readiness
@@ -191,10 +193,19 @@ def cmd_weekly(args) -> int:
     _check_database(args.db)
     render = "none" if args.no_report else "all" if args.report_all else "last"
     try:
-        done = weekly.run(args.db, args.history, weeks, args.out_root, config_path=args.config,
-                          manifest_path=args.manifest, as_of=args.as_of, render=render,
-                          lock_timeout=args.lock_timeout, warn=lambda m: print(m, file=sys.stderr),
-                          before_week=getattr(args, "before_week", None))  # --engine spark: engine/commands.py
+        done = weekly.run(
+            args.db,
+            args.history,
+            weeks,
+            args.out_root,
+            config_path=args.config,
+            manifest_path=args.manifest,
+            as_of=args.as_of,
+            render=render,
+            lock_timeout=args.lock_timeout,
+            warn=lambda m: print(m, file=sys.stderr),
+            before_week=getattr(args, "before_week", None),
+        )  # --engine spark: engine/commands.py
     except history.HistoryBusy as exc:
         print(f"agentops-audit: error: {exc}", file=sys.stderr)
         return EXIT_BUSY
@@ -214,8 +225,11 @@ def cmd_upgrade(args) -> int:
     from agentops_audit import db
 
     found = db.upgrade(args.db)
-    print(f"{args.db}: schema version {found} upgraded to {db.SCHEMA_VERSION}" if found
-          else f"{args.db}: already at schema version {db.SCHEMA_VERSION}, nothing to do")
+    print(
+        f"{args.db}: schema version {found} upgraded to {db.SCHEMA_VERSION}"
+        if found
+        else f"{args.db}: already at schema version {db.SCHEMA_VERSION}, nothing to do"
+    )
     return 0
 
 
@@ -242,8 +256,11 @@ def _readiness_options(p) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="agentops-audit", description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n", 1)[1],
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        prog="agentops-audit",
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     def inputs(p, nargs="+"):
@@ -279,17 +296,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("weekly", help="audit ISO weeks into OUT_ROOT/<week>/ and record them in a history store")
     p.add_argument("--db", required=True, help="audit database")
     p.add_argument("--history", required=True, help="weekly history store (DuckDB file, created if missing)")
-    p.add_argument("--week", help="ISO week to audit, e.g. 2026-W46 (default: the last complete week before "
-                                  "today, UTC)")
+    p.add_argument(
+        "--week", help="ISO week to audit, e.g. 2026-W46 (default: the last complete week before today, UTC)"
+    )
     p.add_argument("--from", dest="from_week", metavar="WEEK", help="first week of a backfill range")
     p.add_argument("--to", dest="to_week", metavar="WEEK", help="last week of a backfill range (included)")
     p.add_argument("--out-root", default="reports", help="reports go to OUT_ROOT/<week>/ (default: reports)")
     p.add_argument("--config")
     p.add_argument("--no-report", action="store_true", help="write audit.json only, render no HTML report")
-    p.add_argument("--report-all", action="store_true",
-                   help="render the report of every week of a range (default: the last week only)")
-    p.add_argument("--lock-timeout", type=float, default=300.0,
-                   help="seconds to wait while another run holds the history (default: 300); then exit 75")
+    p.add_argument(
+        "--report-all",
+        action="store_true",
+        help="render the report of every week of a range (default: the last week only)",
+    )
+    p.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=300.0,
+        help="seconds to wait while another run holds the history (default: 300); then exit 75",
+    )
     p.add_argument("--pdf", action="store_true", help="also print each rendered report to PDF")
     _readiness_options(p)
     p.set_defaults(func=cmd_weekly)
@@ -297,9 +322,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="generate the demo traces and run the whole pipeline on them")
     p.add_argument("--out", default="reports/demo")
     p.add_argument("--sessions", type=int, default=400, help="sessions per week (default: 400)")
-    p.add_argument("--weeks", type=int, default=6,
-                   help="weeks of traces, audited weekly into a history with trends and alerts (default: 6); "
-                        "1: a single week audited as a whole, no history")
+    p.add_argument(
+        "--weeks",
+        type=int,
+        default=6,
+        help="weeks of traces, audited weekly into a history with trends and alerts (default: 6); "
+        "1: a single week audited as a whole, no history",
+    )
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--config")
     p.add_argument("--pdf", action="store_true", help=PDF_HELP)

@@ -30,16 +30,23 @@ from agentops_audit.trends import validate_alerts
 
 KEYS = {"declared_phase", "thresholds", "pii_patterns", "stale_after_days", "weekly_alerts", *MEASURE_KEYS}
 # config key -> where the readiness manifest declares it (the manifest wins when both do)
-DEPRECATED = {"success_predicate": "workflow.success_predicate", "slo": "workflow.slos", "tool_allowlist": "tools",
-              "declared_phase": "declared_phase"}
+DEPRECATED = {
+    "success_predicate": "workflow.success_predicate",
+    "slo": "workflow.slos",
+    "tool_allowlist": "tools",
+    "declared_phase": "declared_phase",
+}
 
 
 def deprecations(config: dict, path: str | Path | None = None) -> list[str]:
     """One line per declared fact the config still holds, naming where it belongs."""
     where = f"{path}: " if path else "config: "
-    return [f"agentops-audit: deprecated: {where}{key} belongs in the readiness manifest ({home}); "
-            "the config's value is used only where the manifest declares none"
-            for key, home in DEPRECATED.items() if config.get(key) is not None]
+    return [
+        f"agentops-audit: deprecated: {where}{key} belongs in the readiness manifest ({home}); "
+        "the config's value is used only where the manifest declares none"
+        for key, home in DEPRECATED.items()
+        if config.get(key) is not None
+    ]
 
 
 def load(path: str | Path | None) -> dict:
@@ -76,8 +83,9 @@ def load(path: str | Path | None) -> dict:
 def _check_stale(path: Path, stale) -> None:
     from agentops_audit.catalog import load as load_catalog
 
-    if not isinstance(stale, dict) or any(isinstance(v, bool) or not isinstance(v, int) or v < 1
-                                          for v in stale.values()):
+    if not isinstance(stale, dict) or any(
+        isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in stale.values()
+    ):
         raise InputError(f"{path}: stale_after_days must map catalog item ids to whole numbers of days (>= 1)")
     unknown = set(stale) - {i.id for i in load_catalog().items}
     if unknown:

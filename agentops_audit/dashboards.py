@@ -71,8 +71,9 @@ def headline(ctx: AuditContext) -> dict:
         "cost_per_successful_task": cost.get("cost_per_successful_task") if priced else None,
         "cost_per_successful_task_p50": cost.get("p50_successful_usd") if priced else None,
         "cost_total_usd": cost.get("total_usd") if priced else None,
-        "cost_source": {k: cost.get(k) for k in ("exported_cost_spans", "priced_spans", "unpriced_spans",
-                                                  "price_table_version")},
+        "cost_source": {
+            k: cost.get(k) for k in ("exported_cost_spans", "priced_spans", "unpriced_spans", "price_table_version")
+        },
         "policy_violation_rate": violations["rate"],
         "policy_violations": _rows(ctx.metric("policy_violations")),
         "attempted_actions": violations["attempted_actions"],

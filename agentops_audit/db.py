@@ -12,9 +12,11 @@ SCHEMA_VERSION = "5"  # 3: spans.llm_purpose; 4: spans.derived_from; 5: log_even
 # In-place upgrades, keyed by the version they start from; each brings a database one version up. The
 # weekly database keeps weeks of spans whose exports may be gone, so an upgrade must not ask for a re-ingest.
 UPGRADES: dict[str, list[str]] = {
-    "2": ["ALTER TABLE spans ADD COLUMN llm_purpose VARCHAR",
-          """UPDATE spans SET llm_purpose = json_extract_string(attributes, '$."agentops.llm.purpose"')
-             WHERE contains(attributes::VARCHAR, '"agentops.llm.purpose"')"""],
+    "2": [
+        "ALTER TABLE spans ADD COLUMN llm_purpose VARCHAR",
+        """UPDATE spans SET llm_purpose = json_extract_string(attributes, '$."agentops.llm.purpose"')
+             WHERE contains(attributes::VARCHAR, '"agentops.llm.purpose"')""",
+    ],
     "3": ["ALTER TABLE spans ADD COLUMN derived_from VARCHAR"],  # message tool calls: derived by the next ingest
     "4": [],  # log_events, pulls, pull_pages are new tables: schema.sql creates them
 }
@@ -64,7 +66,8 @@ def _check_version(con: duckdb.DuckDBPyConnection, path: Path, read_only: bool =
     if read_only and found in UPGRADES:
         raise SchemaMismatch(
             f"{path} has schema version {found}, this toolkit reads version {SCHEMA_VERSION}; upgrade it in "
-            f"place with `agentops-audit upgrade --db {path}` (nothing is re-ingested)")
+            f"place with `agentops-audit upgrade --db {path}` (nothing is re-ingested)"
+        )
     raise SchemaMismatch(
         f"{path} has schema version {found}, this toolkit writes version {SCHEMA_VERSION}; "
         "re-ingest the exports into a new database"

@@ -42,8 +42,12 @@ class Outcome:
     observed: dict
 
     def to_dict(self) -> dict:
-        return {"expectation": self.expectation, "kwargs": self.kwargs, "success": self.success,
-                "observed": self.observed}
+        return {
+            "expectation": self.expectation,
+            "kwargs": self.kwargs,
+            "success": self.success,
+            "observed": self.observed,
+        }
 
 
 def build(spec: dict, threshold: Threshold | None) -> gxe.Expectation:
@@ -72,8 +76,9 @@ class Validator:
         default = (spec or self.suites[check]).get("default")
         return Threshold(**default) if default else None
 
-    def validate(self, check: str, frame: pl.DataFrame, threshold: Threshold | None,
-                 spec: dict | None = None) -> list[Outcome]:
+    def validate(
+        self, check: str, frame: pl.DataFrame, threshold: Threshold | None, spec: dict | None = None
+    ) -> list[Outcome]:
         """``spec``: a suite declared with the check (``@check(..., suite={...})``) instead of suites.yml."""
         suite_spec = spec or self.suites[check]
         threshold = threshold or self.default_threshold(check, spec)
@@ -89,8 +94,11 @@ class Validator:
         result = batch.validate(suite, result_format="COMPLETE")
         outcomes = []
         for r in result.results:
-            observed = {k: r.result.get(k) for k in ("observed_value", "element_count", "unexpected_count",
-                                                     "unexpected_list") if k in r.result}
+            observed = {
+                k: r.result.get(k)
+                for k in ("observed_value", "element_count", "unexpected_count", "unexpected_list")
+                if k in r.result
+            }
             kwargs = {k: v for k, v in r.expectation_config.kwargs.items() if k not in ("batch_id",)}
             outcomes.append(Outcome(r.expectation_config.type, kwargs, bool(r.success), observed))
         return outcomes

@@ -40,8 +40,10 @@ def _span(span=None):
     try:
         from opentelemetry import trace
     except ImportError as exc:  # pragma: no cover - the message is the point
-        raise ImportError("agentops_audit.instrument needs the OpenTelemetry API: pip install opentelemetry-api "
-                          "(or agentops-audit[instrument])") from exc
+        raise ImportError(
+            "agentops_audit.instrument needs the OpenTelemetry API: pip install opentelemetry-api "
+            "(or agentops-audit[instrument])"
+        ) from exc
     return trace.get_current_span()
 
 
@@ -58,24 +60,50 @@ def _set(span, attributes: dict) -> None:
             target.set_attribute(key, value)
 
 
-def record_policy_decision(decision: str, *, rule: str | None = None, reason: str | None = None,
-                           enforcer: str = "gateway", version: str | None = None, tool: str | None = None,
-                           span=None) -> None:
+def record_policy_decision(
+    decision: str,
+    *,
+    rule: str | None = None,
+    reason: str | None = None,
+    enforcer: str = "gateway",
+    version: str | None = None,
+    tool: str | None = None,
+    span=None,
+) -> None:
     """A policy decision about an action, made before it runs. ``enforcer`` 'model' means the model decided
     itself; anything else (a gateway, a guardrail service) is a layer outside the model."""
-    _set(span, {"agentops.policy.decision": _check(decision, names.DECISIONS, "decision"),
-                "agentops.policy.rule": rule, "agentops.policy.reason": reason,
-                "agentops.policy.enforcer": enforcer, "agentops.policy.version": version,
-                "gen_ai.tool.name": tool})
+    _set(
+        span,
+        {
+            "agentops.policy.decision": _check(decision, names.DECISIONS, "decision"),
+            "agentops.policy.rule": rule,
+            "agentops.policy.reason": reason,
+            "agentops.policy.enforcer": enforcer,
+            "agentops.policy.version": version,
+            "gen_ai.tool.name": tool,
+        },
+    )
 
 
-def record_approval(status: str, *, approver: str | None = None, decided_at: datetime | str | None = None,
-                    tool: str | None = None, span=None) -> None:
+def record_approval(
+    status: str,
+    *,
+    approver: str | None = None,
+    decided_at: datetime | str | None = None,
+    tool: str | None = None,
+    span=None,
+) -> None:
     """A person's decision on an action (``approved``, ``rejected``, ``requested``)."""
     when = decided_at.isoformat() if isinstance(decided_at, datetime) else decided_at
-    _set(span, {"agentops.approval.status": _check(status, names.APPROVALS, "status"),
-                "agentops.approval.approver": approver, "agentops.approval.decided_at": when,
-                "gen_ai.tool.name": tool})
+    _set(
+        span,
+        {
+            "agentops.approval.status": _check(status, names.APPROVALS, "status"),
+            "agentops.approval.approver": approver,
+            "agentops.approval.decided_at": when,
+            "gen_ai.tool.name": tool,
+        },
+    )
 
 
 def audit_hash(prev_hash: str | None, record_id: str, actor: str, tool: str, arguments: str) -> str:
@@ -83,16 +111,32 @@ def audit_hash(prev_hash: str | None, record_id: str, actor: str, tool: str, arg
     return hashlib.sha256("|".join((prev_hash or "", record_id, actor, tool, arguments)).encode()).hexdigest()
 
 
-def record_write(tool: str, arguments: str, *, record_id: str, actor: str, prev_hash: str | None = None,
-                 risk: str | None = None, span=None) -> str:
+def record_write(
+    tool: str,
+    arguments: str,
+    *,
+    record_id: str,
+    actor: str,
+    prev_hash: str | None = None,
+    risk: str | None = None,
+    span=None,
+) -> str:
     """A write tool call and its audit record: sets the tool's access (write), its risk, its arguments and
     the record with its place in the hash chain; returns the record's hash (the next record's prev_hash)."""
     digest = audit_hash(prev_hash, record_id, actor, tool, arguments)
-    _set(span, {"agentops.tool.access": "write",
-                "agentops.tool.risk": _check(risk, names.RISKS, "risk") if risk else None,
-                "gen_ai.tool.name": tool, "gen_ai.tool.call.arguments": arguments,
-                "agentops.audit.record_id": record_id, "agentops.audit.actor": actor,
-                "agentops.audit.hash": digest, "agentops.audit.prev_hash": prev_hash or ""})
+    _set(
+        span,
+        {
+            "agentops.tool.access": "write",
+            "agentops.tool.risk": _check(risk, names.RISKS, "risk") if risk else None,
+            "gen_ai.tool.name": tool,
+            "gen_ai.tool.call.arguments": arguments,
+            "agentops.audit.record_id": record_id,
+            "agentops.audit.actor": actor,
+            "agentops.audit.hash": digest,
+            "agentops.audit.prev_hash": prev_hash or "",
+        },
+    )
     return digest
 
 
@@ -106,9 +150,17 @@ def record_llm_purpose(purpose: str, span=None) -> None:
     _set(span, {"agentops.llm.purpose": purpose})
 
 
-def record_outcome(outcome: str, *, failure_category: str | None = None, workflow: str | None = None,
-                   span=None) -> None:
+def record_outcome(
+    outcome: str, *, failure_category: str | None = None, workflow: str | None = None, span=None
+) -> None:
     """How the task ended, on any span of its session (usually the root)."""
-    _set(span, {"agentops.session.outcome": _check(outcome, names.OUTCOMES, "outcome"),
-                "agentops.failure.category": _check(failure_category, names.FAILURE_CATEGORIES, "failure_category")
-                if failure_category else None, "agentops.workflow": workflow})
+    _set(
+        span,
+        {
+            "agentops.session.outcome": _check(outcome, names.OUTCOMES, "outcome"),
+            "agentops.failure.category": _check(failure_category, names.FAILURE_CATEGORIES, "failure_category")
+            if failure_category
+            else None,
+            "agentops.workflow": workflow,
+        },
+    )

@@ -19,9 +19,9 @@ TIERS = ("small", "large")
 @dataclass(frozen=True)
 class Price:
     model: str
-    input: float          # USD per `per_tokens` input tokens (cache reads excluded)
-    cache_read: float     # USD per `per_tokens` cache-read input tokens
-    output: float         # USD per `per_tokens` output tokens
+    input: float  # USD per `per_tokens` input tokens (cache reads excluded)
+    cache_read: float  # USD per `per_tokens` cache-read input tokens
+    output: float  # USD per `per_tokens` output tokens
     tier: str
 
 
@@ -38,14 +38,16 @@ class PriceTable:
         hits = [p for name, p in self.models.items() if model.startswith(name)]
         return max(hits, key=lambda p: len(p.model)) if hits else None
 
-    def cost(self, model: str | None, input_tokens: int, output_tokens: int,
-             cache_read_tokens: int = 0) -> float | None:
+    def cost(
+        self, model: str | None, input_tokens: int, output_tokens: int, cache_read_tokens: int = 0
+    ) -> float | None:
         """USD for one call; input_tokens include the cache reads. None for an unknown model."""
         p = self.match(model)
         if p is None:
             return None
-        return ((input_tokens - cache_read_tokens) * p.input + cache_read_tokens * p.cache_read
-                + output_tokens * p.output) / self.per_tokens
+        return (
+            (input_tokens - cache_read_tokens) * p.input + cache_read_tokens * p.cache_read + output_tokens * p.output
+        ) / self.per_tokens
 
 
 def load(path: str | Path | None = None) -> PriceTable:
@@ -60,8 +62,13 @@ def load(path: str | Path | None = None) -> PriceTable:
     models = {}
     for name, entry in raw["models"].items():
         try:
-            price = Price(model=str(name), input=float(entry["input"]), output=float(entry["output"]),
-                          cache_read=float(entry.get("cache_read", entry["input"])), tier=str(entry["tier"]))
+            price = Price(
+                model=str(name),
+                input=float(entry["input"]),
+                output=float(entry["output"]),
+                cache_read=float(entry.get("cache_read", entry["input"])),
+                tier=str(entry["tier"]),
+            )
         except (TypeError, KeyError, ValueError) as exc:
             raise ValueError(f"{path}: model {name!r} needs numeric input/output prices and a tier") from exc
         if price.tier not in TIERS:

@@ -14,9 +14,9 @@ class ItemResult:
     item_id: str
     status: str
     value: float | None = None
-    display: str = ""                # the value as a person reads it, e.g. "95.8% (lookup_order)"
-    reason: str = ""                 # why: what failed, or why there is no data
-    evidence: dict = field(default_factory=dict)   # query name and the counts behind the value
+    display: str = ""  # the value as a person reads it, e.g. "95.8% (lookup_order)"
+    reason: str = ""  # why: what failed, or why there is no data
+    evidence: dict = field(default_factory=dict)  # query name and the counts behind the value
     at_fault: list[str] = field(default_factory=list)  # tools, rules or fields responsible
     expectations: list[dict] = field(default_factory=list)  # Great Expectations outcomes
 

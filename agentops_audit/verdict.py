@@ -31,8 +31,14 @@ GO, GO_WITH_CONDITIONS, NO_GO, INCONCLUSIVE = "GO", "GO WITH CONDITIONS", "NO-GO
 VERDICTS = (GO, GO_WITH_CONDITIONS, INCONCLUSIVE, NO_GO)  # best first
 RANK = {PASS: 0, NOT_APPLICABLE: 0, WARN: 1, NO_DATA: 2, ERROR: 3, FAIL: 4}
 SEVERITY_RANK = {"blocker": 0, "major": 1, "minor": 2}
-OVERALL = {PASS: GO, NOT_APPLICABLE: GO, WARN: GO_WITH_CONDITIONS, NO_DATA: INCONCLUSIVE, ERROR: INCONCLUSIVE,
-           FAIL: NO_GO}  # the weakest section's status -> the overall verdict
+OVERALL = {
+    PASS: GO,
+    NOT_APPLICABLE: GO,
+    WARN: GO_WITH_CONDITIONS,
+    NO_DATA: INCONCLUSIVE,
+    ERROR: INCONCLUSIVE,
+    FAIL: NO_GO,
+}  # the weakest section's status -> the overall verdict
 PASSING = (PASS, NOT_APPLICABLE)
 TOP_PHASE = 4
 
@@ -45,7 +51,7 @@ class Verdict:
     next_phase_blockers: list[str]
     blockers: list[str] = field(default_factory=list)  # every item short of PASS, most serious first
     declared_phase: int | None = None
-    phase_gap: int | None = None   # declared - recommended: > 0 means more autonomy than the evidence supports
+    phase_gap: int | None = None  # declared - recommended: > 0 means more autonomy than the evidence supports
     phase_advice: str = ""
 
 
@@ -78,19 +84,27 @@ def recommend(catalog: Catalog, status: dict[str, str]) -> tuple[int, list[str]]
             phase = candidate
         else:
             break
-    blocking = [] if phase == TOP_PHASE else [
-        i.id for i in catalog.items if i.phase <= phase + 1 and status[i.id] not in PASSING]
+    blocking = (
+        []
+        if phase == TOP_PHASE
+        else [i.id for i in catalog.items if i.phase <= phase + 1 and status[i.id] not in PASSING]
+    )
     return phase, blocking
 
 
 def advice(declared: int | None, recommended: int) -> str:
     if declared is None:
-        return f"No rollout phase is declared; the evidence supports phase {recommended}." if recommended else \
-            "No rollout phase is declared, and the evidence supports none yet: keep the agent in assist mode."
+        return (
+            f"No rollout phase is declared; the evidence supports phase {recommended}."
+            if recommended
+            else "No rollout phase is declared, and the evidence supports none yet: keep the agent in assist mode."
+        )
     if declared > recommended:
         target = f"phase {recommended}" if recommended else "assist mode"
-        return (f"The agent runs at phase {declared}, above what the evidence supports ({target}): "
-                f"clear the blockers or step back to {target}.")
+        return (
+            f"The agent runs at phase {declared}, above what the evidence supports ({target}): "
+            f"clear the blockers or step back to {target}."
+        )
     if declared == recommended:
         return f"The declared phase {declared} matches the evidence."
     return f"The evidence supports phase {recommended}; the agent runs at phase {declared} and may expand."
@@ -103,8 +117,7 @@ def decide(catalog: Catalog, statuses: dict[str, str], declared_phase: int | Non
     if unknown:
         raise ValueError(f"unknown item status(es): {', '.join(sorted(unknown))}")
     sections = {
-        sid: section_status([(status[i.id], i.severity) for i in catalog.by_section(sid)])
-        for sid in catalog.sections
+        sid: section_status([(status[i.id], i.severity) for i in catalog.by_section(sid)]) for sid in catalog.sections
     }
     phase, next_blockers = recommend(catalog, status)
     ordered = sorted(

@@ -9,22 +9,34 @@ from __future__ import annotations
 
 # canonical text columns and required fields -> what a reader calls them (plural: they are counted)
 FIELDS = {
-    "input_text": "model inputs", "output_text": "model outputs", "tool_args": "tool arguments",
-    "tool_result": "tool results", "status_message": "error messages",
-    "model_name": "model names", "model_version": "model versions", "prompt_version": "prompt template versions",
-    "retrieval_doc_ids": "retrieved document ids", "retrieval_timestamp": "retrieval timestamps",
-    "latency": "latencies", "outcome": "task outcomes",
+    "input_text": "model inputs",
+    "output_text": "model outputs",
+    "tool_args": "tool arguments",
+    "tool_result": "tool results",
+    "status_message": "error messages",
+    "model_name": "model names",
+    "model_version": "model versions",
+    "prompt_version": "prompt template versions",
+    "retrieval_doc_ids": "retrieved document ids",
+    "retrieval_timestamp": "retrieval timestamps",
+    "latency": "latencies",
+    "outcome": "task outcomes",
 }
 # what a required field applies to (``applies_to`` of the required_fields metric)
 RECORDS = {"llm": "model calls", "retrieval": "retrievals", "tool": "tool calls", "span": "steps", "task": "tasks"}
 # pii.ENTITIES names -> (one, many)
 ENTITIES = {
-    "email": ("e-mail address", "e-mail addresses"), "phone": ("phone number", "phone numbers"),
-    "iban": ("IBAN", "IBANs"), "credit_card": ("card number", "card numbers"),
+    "email": ("e-mail address", "e-mail addresses"),
+    "phone": ("phone number", "phone numbers"),
+    "iban": ("IBAN", "IBANs"),
+    "credit_card": ("card number", "card numbers"),
     "us_ssn": ("US social security number", "US social security numbers"),
-    "date_of_birth": ("date of birth", "dates of birth"), "street_address": ("street address", "street addresses"),
-    "private_key": ("private key", "private keys"), "jwt": ("access token (JWT)", "access tokens (JWT)"),
-    "github_token": ("GitHub token", "GitHub tokens"), "api_key_sk": ("API key", "API keys"),
+    "date_of_birth": ("date of birth", "dates of birth"),
+    "street_address": ("street address", "street addresses"),
+    "private_key": ("private key", "private keys"),
+    "jwt": ("access token (JWT)", "access tokens (JWT)"),
+    "github_token": ("GitHub token", "GitHub tokens"),
+    "api_key_sk": ("API key", "API keys"),
     "aws_access_key": ("AWS access key", "AWS access keys"),
 }
 # counted defects (trace_propagation, audit_trail metrics) -> (one, many)
@@ -45,15 +57,20 @@ DEFECTS = {
     "extra_chain_starts": ("extra start of the chain", "extra starts of the chain"),
 }
 # other ids that reach a reader (at-fault lists)
-IDS = {**{k: many for k, (_, many) in DEFECTS.items()}, **{k: many for k, (_, many) in ENTITIES.items()},
-       "unsafe_write_attempts": "unsafe-write attempts",
-       "oversized_prompts": "oversized prompts", "uncategorised": "uncategorised"}
+IDS = {
+    **{k: many for k, (_, many) in DEFECTS.items()},
+    **{k: many for k, (_, many) in ENTITIES.items()},
+    "unsafe_write_attempts": "unsafe-write attempts",
+    "oversized_prompts": "oversized prompts",
+    "uncategorised": "uncategorised",
+}
 
 
 def plural(n: int | float, one: str, many: str | None = None) -> str:
     """``1 write``, ``2 writes``, ``1,204 tasks`` (``many`` when the plural is not ``one + "s"``)."""
     shown = f"{int(n):,}" if float(n).is_integer() else f"{n:,.1f}"
     return f"{shown} {one if n == 1 else (many or one + 's')}"
+
 
 def defects(n: int, name: str) -> str:
     """A count of one kind of defect: ``1 orphan span``, ``14 orphan spans``."""

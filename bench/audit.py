@@ -88,8 +88,13 @@ def audit_toolkit(db_path: str) -> dict:
     for s in doc["sections"]:
         for it in s["items"]:
             statuses[it["status"]] = statuses.get(it["status"], 0) + 1
-    return {"seconds": seconds, "cpu_seconds": cpu, "verdict": doc["verdict"], "statuses": statuses,
-            "spans": doc["metrics"]["spans"]}
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "verdict": doc["verdict"],
+        "statuses": statuses,
+        "spans": doc["metrics"]["spans"],
+    }
 
 
 def audit_baseline(db_path: str) -> dict:
@@ -117,8 +122,13 @@ def child(kind: str, db_path: str) -> None:
 
 def measure(kind: str, db_path: Path, timeout: int = 3600) -> dict:
     env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
-    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", kind, str(db_path)],
-                          capture_output=True, text=True, timeout=timeout, env=env)
+    proc = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--child", kind, str(db_path)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
     if proc.returncode != 0:
         return {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -139,8 +149,15 @@ def run(sizes: list[int], baseline: bool = True, rebuild: bool = False, repeat: 
         runs = [measure("audit", path) for _ in range(max(1, repeat))]
         timed = sorted((r for r in runs if "seconds" in r), key=lambda r: r["seconds"])
         median = timed[(len(timed) - 1) // 2] if timed else runs[0]
-        row = {"target": n, "build_s": build_s, "db_mb": path.stat().st_size / 2**20, "audit": median,
-               "first_s": runs[0].get("seconds"), "runs": len(runs), "failed_runs": len(runs) - len(timed)}
+        row = {
+            "target": n,
+            "build_s": build_s,
+            "db_mb": path.stat().st_size / 2**20,
+            "audit": median,
+            "first_s": runs[0].get("seconds"),
+            "runs": len(runs),
+            "failed_runs": len(runs) - len(timed),
+        }
         if baseline and n <= BASELINE_MAX_SPANS:
             row["baseline"] = measure("baseline", path)
         rows.append(row)
@@ -150,42 +167,53 @@ def run(sizes: list[int], baseline: bool = True, rebuild: bool = False, repeat: 
 
 def _line(row: dict) -> str:
     a, b = row["audit"], row.get("baseline")
-    text = (f"{row['target']:>11,} spans: audit {a.get('seconds', float('nan')):.1f} s, "
-            f"{a.get('peak_rss_mb', 0):.0f} MB")
+    text = f"{row['target']:>11,} spans: audit {a.get('seconds', float('nan')):.1f} s, {a.get('peak_rss_mb', 0):.0f} MB"
     if b:
         text += f"; baseline {b.get('seconds', float('nan')):.1f} s, {b.get('peak_rss_mb', 0):.0f} MB"
     return text + (f"  ({a['error']})" if "error" in a else "")
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| spans | audit wall s (median) | first run wall s | audit CPU s | CPU s per 1M spans | peak RSS MB | "
-             "baseline wall s | baseline CPU s | baseline peak RSS MB | speed-up (CPU) | load before |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| spans | audit wall s (median) | first run wall s | audit CPU s | CPU s per 1M spans | peak RSS MB | "
+        "baseline wall s | baseline CPU s | baseline peak RSS MB | speed-up (CPU) | load before |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
         a, b = r["audit"], r.get("baseline") or {}
         if "seconds" not in a:
             lines.append(f"| {r['target']:,} | error: {a.get('error')} | | | | | | | | | |")
             continue
         spans = a["spans"]
-        base = (f"{b['seconds']:.1f} | {b['cpu_seconds']:.1f} | {b['peak_rss_mb']:,.0f} | "
-                f"{b['cpu_seconds'] / a['cpu_seconds']:.1f}x") if "seconds" in b else "not run | | |"
+        base = (
+            (
+                f"{b['seconds']:.1f} | {b['cpu_seconds']:.1f} | {b['peak_rss_mb']:,.0f} | "
+                f"{b['cpu_seconds'] / a['cpu_seconds']:.1f}x"
+            )
+            if "seconds" in b
+            else "not run | | |"
+        )
         per_million = a["cpu_seconds"] / spans * 1e6
         first = f"{r['first_s']:.1f}" if r.get("first_s") is not None else "failed"
         if r.get("failed_runs"):
             first += f" ({r['failed_runs']} of {r['runs']} runs failed)"
-        lines.append(f"| {spans:,} | {a['seconds']:.1f} | {first} | {a['cpu_seconds']:.1f} | {per_million:.2f} "
-                     f"| {a['peak_rss_mb']:,.0f} | {base} | {a['load_before']:.1f} |")
+        lines.append(
+            f"| {spans:,} | {a['seconds']:.1f} | {first} | {a['cpu_seconds']:.1f} | {per_million:.2f} "
+            f"| {a['peak_rss_mb']:,.0f} | {base} | {a['load_before']:.1f} |"
+        )
     return "\n".join(lines)
 
 
 def append_results(rows: list[dict]) -> None:
     cpu = os.cpu_count()
-    header = (f"\n## Full audit (bench/audit.py), {datetime.now(UTC):%Y-%m-%d}\n\n"
-              f"`agentops_audit.audit.run` (every metric, every GX suite, PII scan, examples) on stored spans; "
-              f"{cpu} cores, Python {platform.python_version()}, each measurement a fresh process (imports not "
-              f"timed). Baseline: the same checks with pandas on the raw spans plus GX validating the raw frame "
-              f"(`bench/audit_baseline.py`); at 10M spans it is not run (the raw frame alone would not fit the memory "
-              f"goal).\n\n")
+    header = (
+        f"\n## Full audit (bench/audit.py), {datetime.now(UTC):%Y-%m-%d}\n\n"
+        f"`agentops_audit.audit.run` (every metric, every GX suite, PII scan, examples) on stored spans; "
+        f"{cpu} cores, Python {platform.python_version()}, each measurement a fresh process (imports not "
+        f"timed). Baseline: the same checks with pandas on the raw spans plus GX validating the raw frame "
+        f"(`bench/audit_baseline.py`); at 10M spans it is not run (the raw frame alone would not fit the memory "
+        f"goal).\n\n"
+    )
     with RESULTS.open("a") as fh:
         fh.write(header + table(rows) + "\n")
 

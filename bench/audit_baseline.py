@@ -35,8 +35,12 @@ def _payload_failed(text) -> bool:
         return False
     if not isinstance(doc, dict):
         return False
-    return (doc.get("error") not in (None, False, "") or str(doc.get("status", "")).lower() in
-            ("error", "failed", "failure") or doc.get("success") is False or doc.get("isError") is True)
+    return (
+        doc.get("error") not in (None, False, "")
+        or str(doc.get("status", "")).lower() in ("error", "failed", "failure")
+        or doc.get("success") is False
+        or doc.get("isError") is True
+    )
 
 
 def _s(value) -> str:
@@ -71,19 +75,22 @@ def run_baseline(spans: pd.DataFrame) -> dict:
 
     # volume, propagation, coverage
     ids = set(zip(spans["trace_id"], spans["span_id"], strict=True))
-    orphan = [p is not None and (t, p) not in ids for t, p in zip(spans["trace_id"], spans["parent_span_id"],
-                                                                   strict=True)]
+    orphan = [
+        p is not None and (t, p) not in ids for t, p in zip(spans["trace_id"], spans["parent_span_id"], strict=True)
+    ]
     spans["orphan"] = orphan
     roots = spans["parent_span_id"].isna().groupby(spans["trace_id"]).sum()
-    per_session = spans.groupby("session_key").agg(orphans=("orphan", "sum"), roots=("parent_span_id",
-                                                                                     lambda s: s.isna().sum()))
+    per_session = spans.groupby("session_key").agg(
+        orphans=("orphan", "sum"), roots=("parent_span_id", lambda s: s.isna().sum())
+    )
     out["orphan_spans"] = int(sum(orphan))
     out["traces_with_several_roots"] = int((roots > 1).sum())
     out["coverage"] = float(((per_session["orphans"] == 0) & (per_session["roots"] == 1)).mean())
 
     # tool success, raw and after retries
-    tools["failed"] = tools["status_code"].eq("ERROR") | tools["error_type"].notna() | \
-        tools["tool_result"].apply(_payload_failed)
+    tools["failed"] = (
+        tools["status_code"].eq("ERROR") | tools["error_type"].notna() | tools["tool_result"].apply(_payload_failed)
+    )
     tools["args"] = tools["tool_args"].fillna("")
     logical = tools.groupby(["tool_name", "session_key", "args"])["failed"].agg(["all", "size"]).reset_index()
     out["tool_success"] = (1 - logical.groupby("tool_name")["all"].mean()).to_dict()
@@ -111,13 +118,23 @@ def run_baseline(spans: pd.DataFrame) -> dict:
         inp, cache, outp = (0 if pd.isna(x) else x for x in (r.input_tokens, r.cache_read_tokens, r.output_tokens))
         return ((inp - cache) * p.input + cache * p.cache_read + outp * p.output) / table.per_tokens
 
-    spans["cost"] = [span_cost(r) for r in spans[["cost_usd", "model", "input_tokens", "cache_read_tokens",
-                                                   "output_tokens"]].itertuples(index=False)]
+    spans["cost"] = [
+        span_cost(r)
+        for r in spans[["cost_usd", "model", "input_tokens", "cache_read_tokens", "output_tokens"]].itertuples(
+            index=False
+        )
+    ]
     spans["tokens"] = spans["input_tokens"].fillna(0) + spans["output_tokens"].fillna(0)
     tasks = spans.groupby("session_key").agg(
-        workflow=("workflow", "first"), outcome=("session_outcome", "first"),
-        category=("failure_category", "first"), start=("start_time", "min"), end=("end_time", "max"),
-        tokens=("tokens", "sum"), cost=("cost", "sum"), tool_calls=("span_type", lambda s: (s == "tool").sum()))
+        workflow=("workflow", "first"),
+        outcome=("session_outcome", "first"),
+        category=("failure_category", "first"),
+        start=("start_time", "min"),
+        end=("end_time", "max"),
+        tokens=("tokens", "sum"),
+        cost=("cost", "sum"),
+        tool_calls=("span_type", lambda s: (s == "tool").sum()),
+    )
     tasks["latency_ms"] = (tasks["end"] - tasks["start"]).dt.total_seconds() * 1000
     tasks["success"] = tasks["outcome"].eq("success")
     out["task_success_rate"] = float(tasks["success"].mean())
@@ -129,8 +146,9 @@ def run_baseline(spans: pd.DataFrame) -> dict:
     out["cost_per_successful_task"] = float(tasks["cost"].sum() / max(tasks["success"].sum(), 1))
     daily = tasks.groupby(tasks["start"].dt.date)["cost"].quantile(0.95)
     out["daily_p95_cv"] = float(daily.std() / daily.mean())
-    out["over_budget"] = int(((tasks["tokens"] > 100_000) | (tasks["tool_calls"] > 25)
-                              | (tasks["latency_ms"] > 300_000)).sum())
+    out["over_budget"] = int(
+        ((tasks["tokens"] > 100_000) | (tasks["tool_calls"] > 25) | (tasks["latency_ms"] > 300_000)).sum()
+    )
     failed = tasks[tasks["outcome"] == "failure"]
     out["failure_categories"] = failed["category"].fillna("uncategorised").value_counts().to_dict()
 
@@ -158,8 +176,11 @@ def run_baseline(spans: pd.DataFrame) -> dict:
         text = "|".join([prev, r.audit_record_id, _s(r.audit_actor), _s(r.tool_name), _s(r.tool_args)])
         mismatches += hashlib.sha256(text.encode()).hexdigest() != r.audit_hash
         dangling += bool(prev) and prev not in hashes
-    out["audit"] = {"writes_without_record": int(writes["audit_record_id"].isna().sum()),
-                    "hash_mismatches": int(mismatches), "dangling": int(dangling)}
+    out["audit"] = {
+        "writes_without_record": int(writes["audit_record_id"].isna().sum()),
+        "hash_mismatches": int(mismatches),
+        "dangling": int(dangling),
+    }
 
     # write controls and policy violations
     decisions = spans[spans["policy_decision"].notna() & spans["policy_enforcer"].ne("model")]
@@ -203,22 +224,46 @@ def _gx_on_raw(spans: pd.DataFrame) -> bool:
     import great_expectations.expectations as gxe
 
     context = gx.get_context(mode="ephemeral")
-    batch = (context.data_sources.add_pandas("raw").add_dataframe_asset("spans")
-             .add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": spans}))
+    batch = (
+        context.data_sources.add_pandas("raw")
+        .add_dataframe_asset("spans")
+        .add_batch_definition_whole_dataframe("all")
+        .get_batch(batch_parameters={"dataframe": spans})
+    )
     suite = gx.ExpectationSuite(name="raw_spans")
     for column in ("trace_id", "span_id", "span_type"):
         suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column))
-    suite.add_expectation(gxe.ExpectColumnValuesToBeInSet(
-        column="span_type",
-        value_set=["agent", "llm", "tool", "retrieval", "embedding", "policy", "approval", "other"]))
+    suite.add_expectation(
+        gxe.ExpectColumnValuesToBeInSet(
+            column="span_type",
+            value_set=["agent", "llm", "tool", "retrieval", "embedding", "policy", "approval", "other"],
+        )
+    )
     suite.add_expectation(gxe.ExpectColumnValuesToBeBetween(column="duration_ms", min_value=0))
-    for column, kind in (("request_model", "llm"), ("response_model", "llm"), ("prompt_version", "llm"),
-                         ("tool_args", "tool"), ("tool_result", "tool"), ("tool_schema_version", "tool")):
-        suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(
-            column=column, mostly=0.99, row_condition=f'span_type=="{kind}"', condition_parser="pandas"))
-    suite.add_expectation(gxe.ExpectColumnValuesToBeInSet(
-        column="tool_access", value_set=["read", "write"], row_condition='span_type=="tool"',
-        condition_parser="pandas"))
-    suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(
-        column="policy_reason", row_condition='policy_decision.notna()', condition_parser="pandas"))
+    for column, kind in (
+        ("request_model", "llm"),
+        ("response_model", "llm"),
+        ("prompt_version", "llm"),
+        ("tool_args", "tool"),
+        ("tool_result", "tool"),
+        ("tool_schema_version", "tool"),
+    ):
+        suite.add_expectation(
+            gxe.ExpectColumnValuesToNotBeNull(
+                column=column, mostly=0.99, row_condition=f'span_type=="{kind}"', condition_parser="pandas"
+            )
+        )
+    suite.add_expectation(
+        gxe.ExpectColumnValuesToBeInSet(
+            column="tool_access",
+            value_set=["read", "write"],
+            row_condition='span_type=="tool"',
+            condition_parser="pandas",
+        )
+    )
+    suite.add_expectation(
+        gxe.ExpectColumnValuesToNotBeNull(
+            column="policy_reason", row_condition="policy_decision.notna()", condition_parser="pandas"
+        )
+    )
     return bool(batch.validate(suite).success)

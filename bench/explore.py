@@ -71,7 +71,8 @@ def calls(ex) -> dict:
     cases = {
         "sessions()": lambda: ex.sessions(),
         "sessions(workflow, week, outcome)": lambda: ex.sessions(
-            workflow="refund_eligibility", week="2026-W47", outcome="failure"),
+            workflow="refund_eligibility", week="2026-W47", outcome="failure"
+        ),
         "tool_calls(tool)": lambda: ex.tool_calls(tool="lookup_order"),
         "tool_calls(week)": lambda: ex.tool_calls(week="2026-W47"),
         "llm_calls(workflow, week)": lambda: ex.llm_calls(workflow="ticket_triage", week="2026-W47"),
@@ -100,22 +101,39 @@ def run(spans: int = 1_000_000, repeat: int = 3, rebuild: bool = False) -> list[
             out = call()
             times.append(time.perf_counter() - t0)
             cpu.append(time.process_time() - c0)
-            rows = (out.total_rows if hasattr(out, "total_rows") else out.blockers.height
-                    if hasattr(out, "blockers") else out.height)
-        results.append({"call": name, "best_s": min(times), "median_s": statistics.median(times),
-                        "cpu_s": statistics.median(cpu), "rows": rows})
+            rows = (
+                out.total_rows
+                if hasattr(out, "total_rows")
+                else out.blockers.height
+                if hasattr(out, "blockers")
+                else out.height
+            )
+        results.append(
+            {
+                "call": name,
+                "best_s": min(times),
+                "median_s": statistics.median(times),
+                "cpu_s": statistics.median(cpu),
+                "rows": rows,
+            }
+        )
     return results
 
 
 def table(results: list[dict], spans: int, repeat: int) -> str:
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    lines = [f"Explorer calls on {spans:,} spans, {repeat} runs each, {os.cpu_count()} cores, "
-             f"load average {load} at the end (seconds):", "",
-             "| call | rows | best wall | median wall | median CPU | best under 1 s |",
-             "|---|---:|---:|---:|---:|:---:|"]
+    lines = [
+        f"Explorer calls on {spans:,} spans, {repeat} runs each, {os.cpu_count()} cores, "
+        f"load average {load} at the end (seconds):",
+        "",
+        "| call | rows | best wall | median wall | median CPU | best under 1 s |",
+        "|---|---:|---:|---:|---:|:---:|",
+    ]
     for r in results:
-        lines.append(f"| `{r['call']}` | {r['rows']} | {r['best_s']:.3f} | {r['median_s']:.3f} | {r['cpu_s']:.3f} | "
-                     f"{'yes' if r['best_s'] < 1 else 'NO'} |")
+        lines.append(
+            f"| `{r['call']}` | {r['rows']} | {r['best_s']:.3f} | {r['median_s']:.3f} | {r['cpu_s']:.3f} | "
+            f"{'yes' if r['best_s'] < 1 else 'NO'} |"
+        )
     return "\n".join(lines)
 
 

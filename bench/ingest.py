@@ -62,22 +62,27 @@ def naive_sql() -> str:
     scalar = "stringValue VARCHAR, intValue VARCHAR, doubleValue DOUBLE, boolValue BOOLEAN"
     value = f'STRUCT({scalar}, arrayValue STRUCT("values" STRUCT({scalar})[]))'
     attrs = f"STRUCT(key VARCHAR, value {value})[]"
-    span = (f"STRUCT(traceId VARCHAR, spanId VARCHAR, parentSpanId VARCHAR, name VARCHAR, kind INTEGER, "
-            f"startTimeUnixNano VARCHAR, endTimeUnixNano VARCHAR, attributes {attrs}, "
-            f"status STRUCT(code INTEGER, message VARCHAR), events JSON, links JSON)")
+    span = (
+        f"STRUCT(traceId VARCHAR, spanId VARCHAR, parentSpanId VARCHAR, name VARCHAR, kind INTEGER, "
+        f"startTimeUnixNano VARCHAR, endTimeUnixNano VARCHAR, attributes {attrs}, "
+        f"status STRUCT(code INTEGER, message VARCHAR), events JSON, links JSON)"
+    )
     shape = f"STRUCT(resource STRUCT(attributes {attrs}), scopeSpans STRUCT(spans {span}[])[])[]"
-    text = ("coalesce({v}.stringValue, {v}.intValue, {v}.doubleValue::VARCHAR, {v}.boolValue::VARCHAR{extra})")
+    text = "coalesce({v}.stringValue, {v}.intValue, {v}.doubleValue::VARCHAR, {v}.boolValue::VARCHAR{extra})"
     element = text.format(v="e", extra="")
-    flat = text.format(v="a.value", extra=f", to_json(list_transform(a.value.arrayValue.\"values\", "
-                                           f"lambda e: {element}))::VARCHAR")
+    flat = text.format(
+        v="a.value", extra=f', to_json(list_transform(a.value.arrayValue."values", lambda e: {element}))::VARCHAR'
+    )
     ints = {"input_tokens", "output_tokens", "cache_read_tokens", "retry_attempt"}
     columns = []
     for column, names in ATTRIBUTE_MAP.items():
         found = "coalesce(" + ", ".join(f"list_filter(kv, lambda a: a.k = '{n}')[1].v" for n in names) + ")"
         cast = "BIGINT" if column in ints else "DOUBLE" if column == "cost_usd" else "VARCHAR"
         columns.append(f"TRY_CAST({found} AS {cast}) AS {column}")
-    kinds = " ".join(f"WHEN {k} THEN '{v}'" for k, v in
-                     {1: "INTERNAL", 2: "SERVER", 3: "CLIENT", 4: "PRODUCER", 5: "CONSUMER"}.items())
+    kinds = " ".join(
+        f"WHEN {k} THEN '{v}'"
+        for k, v in {1: "INTERNAL", 2: "SERVER", 3: "CLIENT", 4: "PRODUCER", 5: "CONSUMER"}.items()
+    )
     types = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in SPAN_TYPES.items())
     return f"""
         CREATE TABLE spans AS
@@ -142,8 +147,16 @@ def child(variant: str, file: str, database: str) -> None:
         rows = summary.rows_loaded
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     con.close()
-    print(json.dumps({"seconds": seconds, "rows": rows, "cpu": cpu,
-                      "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "rows": rows,
+                "cpu": cpu,
+                "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        )
+    )
 
 
 def write_floor(path: Path, database: str) -> None:
@@ -165,8 +178,16 @@ def write_floor(path: Path, database: str) -> None:
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     count = db.scalar(con, "SELECT count(*) FROM spans")
     con.close()
-    print(json.dumps({"seconds": seconds, "rows": count, "cpu": cpu,
-                      "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "rows": count,
+                "cpu": cpu,
+                "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        )
+    )
 
 
 def measure(variant: str, file: Path, before: str | None = None) -> dict:
@@ -175,8 +196,19 @@ def measure(variant: str, file: Path, before: str | None = None) -> dict:
         env["PYTHONPATH"] = before + os.pathsep + env.get("PYTHONPATH", "")
     with tempfile.TemporaryDirectory(dir=OUT) as tmp:
         out = subprocess.run(
-            [sys.executable, __file__, "--child", variant if variant != "before" else "ingest", str(file),
-             str(Path(tmp) / "bench.duckdb")], env=env, capture_output=True, text=True, cwd=tmp)
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                variant if variant != "before" else "ingest",
+                str(file),
+                str(Path(tmp) / "bench.duckdb"),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=tmp,
+        )
     if out.returncode != 0:
         raise SystemExit(f"{variant} on {file} failed:\n{out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -187,8 +219,10 @@ def machine() -> str:
 
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    return (f"{os.cpu_count()} cores ({platform.processor() or platform.machine()}), {mem:.0f} GiB RAM, "
-            f"Python {platform.python_version()}, duckdb {duckdb.__version__}, load average {load}")
+    return (
+        f"{os.cpu_count()} cores ({platform.processor() or platform.machine()}), {mem:.0f} GiB RAM, "
+        f"Python {platform.python_version()}, duckdb {duckdb.__version__}, load average {load}"
+    )
 
 
 def run(sizes: list[str], variants: list[str], repeat: int = 1, before: str | None = None) -> list[dict]:
@@ -202,37 +236,57 @@ def run(sizes: list[str], variants: list[str], repeat: int = 1, before: str | No
                 m = measure(variant, file, before)
                 if best is None or m["seconds"] < best["seconds"]:
                     best = m
-            results.append({"size": size, "spans": spans, "variant": variant, "mb": file.stat().st_size / 2**20,
-                            **best, "spans_per_s": spans / best["seconds"]})
+            results.append(
+                {
+                    "size": size,
+                    "spans": spans,
+                    "variant": variant,
+                    "mb": file.stat().st_size / 2**20,
+                    **best,
+                    "spans_per_s": spans / best["seconds"],
+                }
+            )
     return results
 
 
 def report(results: list[dict]) -> str:
-    lines = ["| size | spans | file MB | variant | wall s | CPU s | spans/s | peak RSS MB | vs naive |",
-             "|---|---:|---:|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| size | spans | file MB | variant | wall s | CPU s | spans/s | peak RSS MB | vs naive |",
+        "|---|---:|---:|---|---:|---:|---:|---:|---:|",
+    ]
     naive = {r["size"]: r["seconds"] for r in results if r["variant"] == "naive"}
     for r in results:
         ratio = f"{naive[r['size']] / r['seconds']:.2f}x" if r["size"] in naive and r["variant"] != "write" else ""
         rss = "-" if r["variant"] == "write" else f"{r['rss_mb']:.0f}"  # write: the untimed ingest's peak
-        lines.append(f"| {r['size']} | {r['spans']:,} | {r['mb']:.0f} | {r['variant']} | {r['seconds']:.2f} | "
-                     f"{r['cpu']:.2f} | {r['spans_per_s']:,.0f} | {rss} | {ratio} |")
+        lines.append(
+            f"| {r['size']} | {r['spans']:,} | {r['mb']:.0f} | {r['variant']} | {r['seconds']:.2f} | "
+            f"{r['cpu']:.2f} | {r['spans_per_s']:,.0f} | {rss} | {ratio} |"
+        )
     ours = [r for r in results if r["variant"] == "ingest"]
     checks = []
     for r in ours:
-        checks.append(f"- {r['size']}: {r['spans_per_s']:,.0f} spans/s "
-                      f"({'meets' if r['spans_per_s'] >= GOAL_SPANS_PER_S else 'MISSES'} >= {GOAL_SPANS_PER_S:,})")
+        checks.append(
+            f"- {r['size']}: {r['spans_per_s']:,.0f} spans/s "
+            f"({'meets' if r['spans_per_s'] >= GOAL_SPANS_PER_S else 'MISSES'} >= {GOAL_SPANS_PER_S:,})"
+        )
         if r["size"] in naive:
             x = naive[r["size"]] / r["seconds"]
-            checks.append(f"- {r['size']}: {x:.2f}x the naive baseline "
-                          f"({'meets' if x >= GOAL_VS_NAIVE else 'MISSES'} >= {GOAL_VS_NAIVE}x)")
+            checks.append(
+                f"- {r['size']}: {x:.2f}x the naive baseline "
+                f"({'meets' if x >= GOAL_VS_NAIVE else 'MISSES'} >= {GOAL_VS_NAIVE}x)"
+            )
         if r["spans"] >= 900_000:
-            checks.append(f"- {r['size']}: peak RSS {r['rss_mb']:,.0f} MB "
-                          f"({'meets' if r['rss_mb'] <= GOAL_RSS_MB else 'MISSES'} <= {GOAL_RSS_MB} MB)")
+            checks.append(
+                f"- {r['size']}: peak RSS {r['rss_mb']:,.0f} MB "
+                f"({'meets' if r['rss_mb'] <= GOAL_RSS_MB else 'MISSES'} <= {GOAL_RSS_MB} MB)"
+            )
     for a, b in zip(ours, ours[1:], strict=False):
         growth = (b["seconds"] / a["seconds"]) / (b["spans"] / a["spans"])
-        checks.append(f"- {a['size']} -> {b['size']}: {b['spans'] / a['spans']:.1f}x the spans in "
-                      f"{b['seconds'] / a['seconds']:.1f}x the time ({'meets' if growth <= GOAL_LINEAR else 'MISSES'} "
-                      f"linear: time ratio <= {GOAL_LINEAR} x span ratio)")
+        checks.append(
+            f"- {a['size']} -> {b['size']}: {b['spans'] / a['spans']:.1f}x the spans in "
+            f"{b['seconds'] / a['seconds']:.1f}x the time ({'meets' if growth <= GOAL_LINEAR else 'MISSES'} "
+            f"linear: time ratio <= {GOAL_LINEAR} x span ratio)"
+        )
     return "\n".join(lines + ["", "Goals:", *checks])
 
 
@@ -253,8 +307,12 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown size {unknown[0]!r}; choose from {', '.join(SIZES)}")
     OUT.mkdir(parents=True, exist_ok=True)
-    variants = (["ingest", "naive"] + (["python"] if args.python else []) + (["before"] if args.before else [])
-                + (["write"] if args.write else []))
+    variants = (
+        ["ingest", "naive"]
+        + (["python"] if args.python else [])
+        + (["before"] if args.before else [])
+        + (["write"] if args.write else [])
+    )
     print(f"Machine: {machine()}", flush=True)
     results = run(sizes, variants, args.repeat, args.before)
     print(report(results))

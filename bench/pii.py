@@ -24,6 +24,7 @@ recognizers: the six that match this scanner's types, and all of its English pre
     python bench/pii.py                # all three corpora, speed on each; prints Markdown
     python bench/pii.py --record       # also appends the tables to bench/RESULTS.md
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,17 +49,37 @@ from agentops_audit import pii  # noqa: E402
 OUT = HERE / "out" / "pii"
 VENV = HERE / "out" / "pii-venv"
 RESULTS = HERE / "RESULTS.md"
-CORPORA = {"own": HERE / "data" / "pii_own.jsonl", "heldout": HERE / "data" / "pii_heldout.jsonl",
-           "fresh": HERE / "data" / "pii_fresh.jsonl", "presidio": OUT / "presidio.jsonl"}
+CORPORA = {
+    "own": HERE / "data" / "pii_own.jsonl",
+    "heldout": HERE / "data" / "pii_heldout.jsonl",
+    "fresh": HERE / "data" / "pii_fresh.jsonl",
+    "presidio": OUT / "presidio.jsonl",
+}
 PRESIDIO_N, PRESIDIO_SEED = 6000, 7
-BENCH_PACKAGES = ["presidio-analyzer==2.2.366", "presidio-anonymizer==2.2.366", "spacy==3.8.18", "faker==40.63.0",
-                  "pandas", "python-dotenv",
-                  "pyyaml", "requests", "tqdm"]
+BENCH_PACKAGES = [
+    "presidio-analyzer==2.2.366",
+    "presidio-anonymizer==2.2.366",
+    "spacy==3.8.18",
+    "faker==40.63.0",
+    "pandas",
+    "python-dotenv",
+    "pyyaml",
+    "requests",
+    "tqdm",
+]
 TYPES = ["email", "phone", "credit_card", "iban", "us_ssn", "ip", "secret", "street_address"]
 GOAL_RECALL = {t: 0.95 for t in TYPES} | {"street_address": 0.85}
 GOAL_PRECISION = 0.98
-ENTITY_TYPE = {"ipv4": "ip", "ipv6": "ip", "email": "email", "phone": "phone", "credit_card": "credit_card",
-               "iban": "iban", "us_ssn": "us_ssn", "street_address": "street_address"}
+ENTITY_TYPE = {
+    "ipv4": "ip",
+    "ipv6": "ip",
+    "email": "email",
+    "phone": "phone",
+    "credit_card": "credit_card",
+    "iban": "iban",
+    "us_ssn": "us_ssn",
+    "street_address": "street_address",
+}
 ENTITY_TYPE |= {n: "secret" for n, e in pii.ENTITIES.items() if e.kind == "secret"}
 
 
@@ -77,8 +98,16 @@ def corpus(name: str) -> list[dict]:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         if name == "presidio":
-            cmd = [bench_python(), str(HERE / "pii_presidio.py"), "generate", str(path), "--n", str(PRESIDIO_N),
-                   "--seed", str(PRESIDIO_SEED)]
+            cmd = [
+                bench_python(),
+                str(HERE / "pii_presidio.py"),
+                "generate",
+                str(path),
+                "--n",
+                str(PRESIDIO_N),
+                "--seed",
+                str(PRESIDIO_SEED),
+            ]
         else:
             cmd = [bench_python(), str(HERE / "pii_corpus.py"), name, str(path)]
         subprocess.run(cmd, check=True, capture_output=True)
@@ -130,8 +159,19 @@ def ours(rows: list[dict], repeat: int = 3) -> tuple[list[list[dict]], dict]:
 
 def presidio(name: str, which: str) -> tuple[list[list[dict]], dict]:
     out = OUT / f"presidio-{which}-{name}.json"
-    subprocess.run([bench_python(), str(HERE / "pii_presidio.py"), "analyze", str(CORPORA[name]), str(out),
-                    "--recognizers", which], check=True, capture_output=True)
+    subprocess.run(
+        [
+            bench_python(),
+            str(HERE / "pii_presidio.py"),
+            "analyze",
+            str(CORPORA[name]),
+            str(out),
+            "--recognizers",
+            which,
+        ],
+        check=True,
+        capture_output=True,
+    )
     res = json.loads(out.read_text())
     return res["found"], res
 
@@ -142,7 +182,7 @@ def _merge(spans: list[dict], text: str) -> list[dict]:
     out: list[dict] = []
     for s in sorted(spans, key=lambda s: (s["type"], s["start"], -s["end"])):
         last = out[-1] if out and out[-1]["type"] == s["type"] else None
-        gap = text[last["end"]:s["start"]] if last else None
+        gap = text[last["end"] : s["start"]] if last else None
         if last and (s["start"] < last["end"] or (len(gap) <= 2 and re.fullmatch(r"[ ,]*", gap))):
             last["end"] = max(last["end"], s["end"])
         else:
@@ -166,10 +206,11 @@ def score(rows: list[dict], found: list[list[dict]]) -> dict[str, dict]:
         for lab in labels:
             st = stats[lab["type"]]
             st["labels"] += 1
-            hit = next((i for i, p in enumerate(pred) if i not in used and p["type"] == lab["type"] and _match(lab, p)),
-                       None)
+            hit = next(
+                (i for i, p in enumerate(pred) if i not in used and p["type"] == lab["type"] and _match(lab, p)), None
+            )
             if hit is None:
-                misses[lab["type"]].append(("FN", text[lab["start"]:lab["end"]], row.get("id")))
+                misses[lab["type"]].append(("FN", text[lab["start"] : lab["end"]], row.get("id")))
                 continue
             used.add(hit)
             st["tp"] += 1
@@ -177,15 +218,23 @@ def score(rows: list[dict], found: list[list[dict]]) -> dict[str, dict]:
         for i, p in enumerate(pred):
             stats[p["type"]]["found"] += 1
             if i not in used:
-                misses[p["type"]].append(("FP", text[p["start"]:p["end"]], row.get("id")))
+                misses[p["type"]].append(("FP", text[p["start"] : p["end"]], row.get("id")))
     out = {}
     for t in TYPES:
         st = stats[t]
         rec = st["tp"] / st["labels"] if st["labels"] else None
         prec = st["tp"] / st["found"] if st["found"] else None
         f1 = 2 * rec * prec / (rec + prec) if rec and prec else (0.0 if st["labels"] else None)
-        out[t] = {"labels": st["labels"], "found": st["found"], "tp": st["tp"], "recall": rec, "precision": prec,
-                  "f1": f1, "exact": st["exact"] / st["labels"] if st["labels"] else None, "misses": misses[t]}
+        out[t] = {
+            "labels": st["labels"],
+            "found": st["found"],
+            "tp": st["tp"],
+            "recall": rec,
+            "precision": prec,
+            "f1": f1,
+            "exact": st["exact"] / st["labels"] if st["labels"] else None,
+            "misses": misses[t],
+        }
     return out
 
 
@@ -195,35 +244,49 @@ def _f(x) -> str:
 
 
 def table(name: str, rows: list[dict], mine: dict, theirs: dict | None) -> str:
-    lines = ["| type | labels | recall | precision | F1 | exact-span recall | goal met | Presidio recall | "
-             "Presidio precision |", "|---|---:|---:|---:|---:|---:|---|---:|---:|"]
+    lines = [
+        "| type | labels | recall | precision | F1 | exact-span recall | goal met | Presidio recall | "
+        "Presidio precision |",
+        "|---|---:|---:|---:|---:|---:|---|---:|---:|",
+    ]
     for t in TYPES:
         m, p = mine[t], (theirs or {}).get(t, {})
         if not m["labels"] and not m["found"]:
             continue
         met = (m["recall"] or 0) >= GOAL_RECALL[t] and (m["precision"] is None or m["precision"] >= GOAL_PRECISION)
-        goal = ("yes" if met else "**no**") if m["labels"] else ("no labels" + (f", {m['found']} found" if m["found"]
-                                                                              else ""))
-        pres = (f"{_f(p.get('recall'))} | {_f(p.get('precision'))}" if t not in ("secret", "street_address")
-                else "no recognizer | –")
-        lines.append(f"| {t} | {m['labels']} | {_f(m['recall'])} | {_f(m['precision'])} | {_f(m['f1'])} | "
-                     f"{_f(m['exact'])} | {goal} | {pres} |")
+        goal = (
+            ("yes" if met else "**no**")
+            if m["labels"]
+            else ("no labels" + (f", {m['found']} found" if m["found"] else ""))
+        )
+        pres = (
+            f"{_f(p.get('recall'))} | {_f(p.get('precision'))}"
+            if t not in ("secret", "street_address")
+            else "no recognizer | –"
+        )
+        lines.append(
+            f"| {t} | {m['labels']} | {_f(m['recall'])} | {_f(m['precision'])} | {_f(m['f1'])} | "
+            f"{_f(m['exact'])} | {goal} | {pres} |"
+        )
     return f"**{name}** ({len(rows)} texts, {sum(len(r['text']) for r in rows):,} characters)\n\n" + "\n".join(lines)
 
 
 def speed_line(name: str, rows: list[dict], mine: dict, pres: dict[str, dict]) -> str:
     parts = [f"ours {mine['cpu_seconds']:.3f} CPU-s ({mine['wall_seconds']:.3f} s wall)"]
     for which, res in pres.items():
-        parts.append(f"Presidio ({which}: {len(res['recognizers'])} recognizers) {res['cpu_seconds']:.2f} CPU-s, "
-                     f"**{res['cpu_seconds'] / mine['cpu_seconds']:.0f}x**")
+        parts.append(
+            f"Presidio ({which}: {len(res['recognizers'])} recognizers) {res['cpu_seconds']:.2f} CPU-s, "
+            f"**{res['cpu_seconds'] / mine['cpu_seconds']:.0f}x**"
+        )
     return f"| {name} | {len(rows)} | " + " | ".join(parts) + " |"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpora", default="own,heldout,fresh,presidio")
-    parser.add_argument("--no-presidio", action="store_true", help="only this scanner (no bench venv needed "
-                                                                    "for the committed corpora)")
+    parser.add_argument(
+        "--no-presidio", action="store_true", help="only this scanner (no bench venv needed for the committed corpora)"
+    )
     parser.add_argument("--misses", type=int, default=0, help="print up to N misses per type (own corpus only)")
     parser.add_argument("--record", action="store_true", help="append the tables to bench/RESULTS.md")
     args = parser.parse_args(argv)
@@ -247,18 +310,22 @@ def main(argv: list[str] | None = None) -> int:
             speeds.append(f"| {name} | {len(rows)} | ours {speed['cpu_seconds']:.3f} CPU-s |")
         if args.misses and name in ("own",):
             for t in TYPES:
-                for kind, value, rid in mine[t]["misses"][:args.misses]:
+                for kind, value, rid in mine[t]["misses"][: args.misses]:
                     print(f"  {t:15s} {kind} {rid}: {value!r}")
     doc = "\n\n".join(sections)
-    doc += ("\n\n| corpus | texts | speed (CPU seconds for the whole corpus; Presidio over ours) |\n|---|---:|---|\n"
-            + "\n".join(speeds))
+    doc += (
+        "\n\n| corpus | texts | speed (CPU seconds for the whole corpus; Presidio over ours) |\n|---|---:|---|\n"
+        + "\n".join(speeds)
+    )
     doc += f"\n\nLoad average before the run: {load:.1f} (2 cores)."
     print(doc)
     if args.record:
         with RESULTS.open("a") as fh:
-            fh.write(f"\n## PII detection (bench/pii.py), {datetime.now(UTC):%Y-%m-%d}\n\n"
-                     f"Python {platform.python_version()}, duckdb {duckdb.__version__}. Command: "
-                     f"`python bench/pii.py --record`.\n\n{doc}\n")
+            fh.write(
+                f"\n## PII detection (bench/pii.py), {datetime.now(UTC):%Y-%m-%d}\n\n"
+                f"Python {platform.python_version()}, duckdb {duckdb.__version__}. Command: "
+                f"`python bench/pii.py --record`.\n\n{doc}\n"
+            )
     return 0
 
 

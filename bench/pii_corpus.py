@@ -17,6 +17,7 @@ appears in the text (inside JSON: its escaped form).
 
     bench/out/pii-venv/bin/python bench/pii_corpus.py own|heldout|fresh OUT.jsonl [--n 2500]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,19 +31,85 @@ import uuid
 from checkdigits import luhn_digit  # bench/checkdigits.py (this script runs from bench/)
 from faker import Faker
 
-OWN_LOCALES = ["en_US", "en_GB", "de_DE", "fr_FR", "nl_NL", "es_ES", "it_IT", "en_AU", "en_CA", "ja_JP",
-               "en_IN", "pt_BR", "de_CH", "sv_SE", "pl_PL"]
-HELDOUT_LOCALES = ["en_IE", "en_NZ", "de_AT", "fr_CH", "nl_BE", "es_MX", "fr_CA", "pt_PT", "da_DK", "en_IN",
-                   "de_CH", "en_US"]
+OWN_LOCALES = [
+    "en_US",
+    "en_GB",
+    "de_DE",
+    "fr_FR",
+    "nl_NL",
+    "es_ES",
+    "it_IT",
+    "en_AU",
+    "en_CA",
+    "ja_JP",
+    "en_IN",
+    "pt_BR",
+    "de_CH",
+    "sv_SE",
+    "pl_PL",
+]
+HELDOUT_LOCALES = [
+    "en_IE",
+    "en_NZ",
+    "de_AT",
+    "fr_CH",
+    "nl_BE",
+    "es_MX",
+    "fr_CA",
+    "pt_PT",
+    "da_DK",
+    "en_IN",
+    "de_CH",
+    "en_US",
+]
 ADDRESS_LOCALES_OWN = ["en_US", "en_GB", "de_DE", "fr_FR", "nl_NL", "es_ES", "it_IT", "en_AU", "en_CA"]
-ADDRESS_LOCALES_HELDOUT = ["en_IE", "en_NZ", "de_AT", "de_CH", "fr_CH", "nl_BE", "es_MX", "fr_CA", "pt_PT",
-                           "da_DK", "en_US"]
-CALLING_CODES = {"en_US": "1", "en_GB": "44", "de_DE": "49", "fr_FR": "33", "nl_NL": "31", "es_ES": "34",
-                 "it_IT": "39", "en_AU": "61", "ja_JP": "81", "en_IN": "91", "pt_BR": "55", "de_CH": "41",
-                 "sv_SE": "46", "pl_PL": "48", "en_IE": "353", "en_NZ": "64", "de_AT": "43", "fr_CH": "41",
-                 "nl_BE": "32", "es_MX": "52", "pt_PT": "351", "da_DK": "45"}
-JP_WARDS = [("Shibuya", "Tokyo"), ("Shinjuku", "Tokyo"), ("Chuo", "Osaka"), ("Naka", "Yokohama"),
-            ("Kita", "Kyoto"), ("Minato", "Tokyo"), ("Higashi", "Fukuoka"), ("Nishi", "Sapporo")]
+ADDRESS_LOCALES_HELDOUT = [
+    "en_IE",
+    "en_NZ",
+    "de_AT",
+    "de_CH",
+    "fr_CH",
+    "nl_BE",
+    "es_MX",
+    "fr_CA",
+    "pt_PT",
+    "da_DK",
+    "en_US",
+]
+CALLING_CODES = {
+    "en_US": "1",
+    "en_GB": "44",
+    "de_DE": "49",
+    "fr_FR": "33",
+    "nl_NL": "31",
+    "es_ES": "34",
+    "it_IT": "39",
+    "en_AU": "61",
+    "ja_JP": "81",
+    "en_IN": "91",
+    "pt_BR": "55",
+    "de_CH": "41",
+    "sv_SE": "46",
+    "pl_PL": "48",
+    "en_IE": "353",
+    "en_NZ": "64",
+    "de_AT": "43",
+    "fr_CH": "41",
+    "nl_BE": "32",
+    "es_MX": "52",
+    "pt_PT": "351",
+    "da_DK": "45",
+}
+JP_WARDS = [
+    ("Shibuya", "Tokyo"),
+    ("Shinjuku", "Tokyo"),
+    ("Chuo", "Osaka"),
+    ("Naka", "Yokohama"),
+    ("Kita", "Kyoto"),
+    ("Minato", "Tokyo"),
+    ("Higashi", "Fukuoka"),
+    ("Nishi", "Sapporo"),
+]
 JP_AREAS = ["Jingumae", "Nishi-Shinjuku", "Namba", "Motomachi", "Kamigyo", "Roppongi", "Hakata", "Odori"]
 
 
@@ -69,7 +136,7 @@ class Doc:
     def record(self, source: str) -> dict:
         text = "".join(self.parts)
         for s in self.spans:
-            s["value"] = text[s["start"]:s["end"]]
+            s["value"] = text[s["start"] : s["end"]]
         return {"text": text, "spans": self.spans, "source": source}
 
 
@@ -101,31 +168,56 @@ class Values:
 
     def card(self):
         r = self.r
-        kind = r.choice(["amex", "diners", "discover", "jcb15", "jcb16", "maestro", "mastercard", "visa13",
-                         "visa16", "visa19", "jcb2131", "jcb1800", "maestro12", "unionpay", "mir"])
+        kind = r.choice(
+            [
+                "amex",
+                "diners",
+                "discover",
+                "jcb15",
+                "jcb16",
+                "maestro",
+                "mastercard",
+                "visa13",
+                "visa16",
+                "visa19",
+                "jcb2131",
+                "jcb1800",
+                "maestro12",
+                "unionpay",
+                "mir",
+            ]
+        )
         if kind in ("jcb2131", "jcb1800", "maestro12", "unionpay", "mir"):
-            prefix, n = {"jcb2131": ("2131", 15), "jcb1800": ("1800", 15), "maestro12": ("6759", 12),
-                         "unionpay": ("62", 19), "mir": ("2200", 16)}[kind]
+            prefix, n = {
+                "jcb2131": ("2131", 15),
+                "jcb1800": ("1800", 15),
+                "maestro12": ("6759", 12),
+                "unionpay": ("62", 19),
+                "mir": ("2200", 16),
+            }[kind]
             body = prefix + self.s(string.digits, n - len(prefix) - 1)
             num = body + luhn_digit(body)
         else:
             num = self.f(["en_US"]).credit_card_number(kind)
         fmt = r.random()
         if len(num) == 16 and fmt < 0.3:
-            return " ".join(num[i:i + 4] for i in range(0, 16, 4))
+            return " ".join(num[i : i + 4] for i in range(0, 16, 4))
         if len(num) == 16 and fmt < 0.45:
-            return "-".join(num[i:i + 4] for i in range(0, 16, 4))
+            return "-".join(num[i : i + 4] for i in range(0, 16, 4))
         if len(num) == 15 and fmt < 0.3:
             return f"{num[:4]} {num[4:10]} {num[10:]}"
         return num
 
     def iban(self):
-        f = self.f(["de_DE", "fr_FR", "nl_NL", "es_ES", "it_IT", "en_GB", "pl_PL", "de_CH", "sv_SE", "pt_BR"]
-                   if "de_DE" in self.locales else ["de_AT", "fr_CH", "nl_BE", "pt_PT", "da_DK", "en_IE"])
+        f = self.f(
+            ["de_DE", "fr_FR", "nl_NL", "es_ES", "it_IT", "en_GB", "pl_PL", "de_CH", "sv_SE", "pt_BR"]
+            if "de_DE" in self.locales
+            else ["de_AT", "fr_CH", "nl_BE", "pt_PT", "da_DK", "en_IE"]
+        )
         v = f.iban()
         x = self.r.random()
         if x < 0.3:
-            v = " ".join(v[i:i + 4] for i in range(0, len(v), 4))
+            v = " ".join(v[i : i + 4] for i in range(0, len(v), 4))
         if self.r.random() < 0.2:
             v = v.lower()
         return v
@@ -144,14 +236,22 @@ class Values:
             area = self.r.choice(JP_AREAS)
             a, b, c = self.r.randint(1, 9), self.r.randint(1, 30), self.r.randint(1, 20)
             z = f"{self.r.randint(100, 999)}-{self.r.randint(0, 9999):04d}"
-            return self.r.choice([f"{a}-{b}-{c} {area}, {ward}-ku, {city} {z}",
-                                  f"{city}-to, {ward}-ku, {area} {a}-{b}-{c}" if city == "Tokyo" else
-                                  f"{a}-{b}-{c} {area}, {ward}-ku, {city}"])
+            return self.r.choice(
+                [
+                    f"{a}-{b}-{c} {area}, {ward}-ku, {city} {z}",
+                    f"{city}-to, {ward}-ku, {area} {a}-{b}-{c}"
+                    if city == "Tokyo"
+                    else f"{a}-{b}-{c} {area}, {ward}-ku, {city}",
+                ]
+            )
         f = self.fakers[loc]
         v = f.address()
         if loc == "en_US" and self.r.random() < 0.1:
-            v = self.r.choice([f.military_apo, f.military_dpo, f.military_ship])() + "\n" + \
-                f"{self.r.choice(['APO', 'FPO', 'DPO'])} {self.r.choice(['AA', 'AE', 'AP'])} {f.postcode()}"
+            v = (
+                self.r.choice([f.military_apo, f.military_dpo, f.military_ship])()
+                + "\n"
+                + f"{self.r.choice(['APO', 'FPO', 'DPO'])} {self.r.choice(['AA', 'AE', 'AP'])} {f.postcode()}"
+            )
         if loc == "en_US" and self.r.random() < 0.08:
             v = f"PO Box {self.r.randint(1, 9999)}\n{f.city()}, {f.state_abbr()} {f.postcode()}"
         return v.replace("\n", self.r.choice(["\n", "\n", ", "])) if self.r.random() < 0.5 else v
@@ -161,9 +261,13 @@ class Values:
         return self.s(string.ascii_letters + string.digits, n or self.r.randint(24, 48))
 
     def password(self):
-        return self.r.choice([self.f(["en_US"]).password(length=self.r.randint(8, 16)),
-                              self.s(string.ascii_letters, 5) + str(self.r.randint(10, 9999)) + self.r.choice("!#%"),
-                              self.f(["en_US"]).password(length=12, special_chars=False)])
+        return self.r.choice(
+            [
+                self.f(["en_US"]).password(length=self.r.randint(8, 16)),
+                self.s(string.ascii_letters, 5) + str(self.r.randint(10, 9999)) + self.r.choice("!#%"),
+                self.f(["en_US"]).password(length=12, special_chars=False),
+            ]
+        )
 
     def uuid_key(self):
         return str(uuid.UUID(int=self.r.getrandbits(128), version=4))
@@ -173,37 +277,98 @@ class Values:
         return base64.b64encode(f"{user}:{self.password()}".encode()).decode()
 
 
-GENERATORS = {"email": "email", "phone": "phone", "credit_card": "card", "iban": "iban", "us_ssn": "ssn",
-              "ip": "ip", "street_address": "address"}
+GENERATORS = {
+    "email": "email",
+    "phone": "phone",
+    "credit_card": "card",
+    "iban": "iban",
+    "us_ssn": "ssn",
+    "ip": "ip",
+    "street_address": "address",
+}
 
 # ---------------------------------------------------------------- own corpus templates (tuning set)
 OWN_PROSE = {
-    "email": ["Please send the invoice to {v} before Friday.", "Contact: {v}", "cc {v} on the thread",
-              "The customer wrote from {v} and asked for a refund."],
-    "phone": ["Call me at {v} tomorrow.", "Phone: {v}", "Tel. {v}", "You can reach the office on {v}.",
-              "SMS sent to {v}; delivery confirmed.", "mobile {v}", "Fax: {v}", "Customer callback number {v}."],
-    "credit_card": ["Charged card {v} for $42.10.", "card number: {v}", "Payment with {v} declined by issuer.",
-                    "PAN {v} exp 09/27"],
+    "email": [
+        "Please send the invoice to {v} before Friday.",
+        "Contact: {v}",
+        "cc {v} on the thread",
+        "The customer wrote from {v} and asked for a refund.",
+    ],
+    "phone": [
+        "Call me at {v} tomorrow.",
+        "Phone: {v}",
+        "Tel. {v}",
+        "You can reach the office on {v}.",
+        "SMS sent to {v}; delivery confirmed.",
+        "mobile {v}",
+        "Fax: {v}",
+        "Customer callback number {v}.",
+    ],
+    "credit_card": [
+        "Charged card {v} for $42.10.",
+        "card number: {v}",
+        "Payment with {v} declined by issuer.",
+        "PAN {v} exp 09/27",
+    ],
     "iban": ["Please transfer to IBAN {v}.", "account: {v}", "Refund goes to {v} (SEPA)."],
     "us_ssn": ["SSN {v} on file", "social security number: {v}", "ssn={v}"],
     "ip": ["request from {v} blocked", "client_ip={v}", "Connecting to {v} on port 5432", "peer [{v}] reset"],
-    "street_address": ["Ship to:\n{v}", "The customer lives at {v}.", "Billing address: {v}",
-                       "Delivered to {v} at 14:02."],
+    "street_address": [
+        "Ship to:\n{v}",
+        "The customer lives at {v}.",
+        "Billing address: {v}",
+        "Delivered to {v} at 14:02.",
+    ],
 }
-OWN_JSON_KEYS = {"email": "email", "phone": "phone", "credit_card": "card_number", "iban": "iban",
-                 "us_ssn": "ssn", "ip": "ip_address", "street_address": "address"}
+OWN_JSON_KEYS = {
+    "email": "email",
+    "phone": "phone",
+    "credit_card": "card_number",
+    "iban": "iban",
+    "us_ssn": "ssn",
+    "ip": "ip_address",
+    "street_address": "address",
+}
 OWN_NEGATIVES = [
-    "Suite {n3} {n2} {n4} is on the third floor.", "ZIP+4 {n5}-{n4} was validated.", "version {d}.{d}.{d}.{n4}",
-    "at 2024-{mm}-{dd}T1{d}:2{d}:3{d}.{n3}Z", "timestamp 2024-{mm}-{dd} 14:22:31", "order #{n9} shipped",
-    "order id ORD-{n4}-{n4}-{n4}", "trace {uuid}", "request_id={uuid}", "price EUR 1 234 567,89",
-    "coordinates 37.{n4} -122.{n4}", "build {n8}", "ISBN 978-{d}-{n3}-{n5}-{d}", "Room {n3}, Building {d}",
-    "{n2} items at {n3}.{n2} each", "elapsed 12:30:45.{n3}", "tracking number 1Z{n8}{n8}",
-    "invoice INV-{n8}", "epoch {n13} ms", "temperature 21.{d} C at 12:00", "Step {d} of {d}",
-    "Top {n2} Key Points", "In 2024 Wall Street rallied", "HTTP/1.1 200 OK", "Apt {n3} needs painting",
-    "uuid {uuid} stored", '{{"token_type": "bearer", "expires_in": 3600}}', "password reset required",
-    '{{"max_tokens": 4096, "temperature": 0.2}}', "token: expired", 'api_key: "${{OPENAI_API_KEY}}"',
-    "password: ********", "Authorization: Bearer [REDACTED]", "IBAN-like DE00 1234 5678 9012 3456 78",
-    "card 4111 1111 1111 1112 failed Luhn", "call extension {n4}", "+{n3} points", "chapter 12 page {n3}",
+    "Suite {n3} {n2} {n4} is on the third floor.",
+    "ZIP+4 {n5}-{n4} was validated.",
+    "version {d}.{d}.{d}.{n4}",
+    "at 2024-{mm}-{dd}T1{d}:2{d}:3{d}.{n3}Z",
+    "timestamp 2024-{mm}-{dd} 14:22:31",
+    "order #{n9} shipped",
+    "order id ORD-{n4}-{n4}-{n4}",
+    "trace {uuid}",
+    "request_id={uuid}",
+    "price EUR 1 234 567,89",
+    "coordinates 37.{n4} -122.{n4}",
+    "build {n8}",
+    "ISBN 978-{d}-{n3}-{n5}-{d}",
+    "Room {n3}, Building {d}",
+    "{n2} items at {n3}.{n2} each",
+    "elapsed 12:30:45.{n3}",
+    "tracking number 1Z{n8}{n8}",
+    "invoice INV-{n8}",
+    "epoch {n13} ms",
+    "temperature 21.{d} C at 12:00",
+    "Step {d} of {d}",
+    "Top {n2} Key Points",
+    "In 2024 Wall Street rallied",
+    "HTTP/1.1 200 OK",
+    "Apt {n3} needs painting",
+    "uuid {uuid} stored",
+    '{{"token_type": "bearer", "expires_in": 3600}}',
+    "password reset required",
+    '{{"max_tokens": 4096, "temperature": 0.2}}',
+    "token: expired",
+    'api_key: "${{OPENAI_API_KEY}}"',
+    "password: ********",
+    "Authorization: Bearer [REDACTED]",
+    "IBAN-like DE00 1234 5678 9012 3456 78",
+    "card 4111 1111 1111 1112 failed Luhn",
+    "call extension {n4}",
+    "+{n3} points",
+    "chapter 12 page {n3}",
 ]
 
 
@@ -270,33 +435,61 @@ def own_record(v: Values, i: int) -> dict:
 
 def fill_negative(v: Values, t: str) -> str:
     r = v.r
-    return t.format(n2=r.randint(10, 99), n3=r.randint(100, 999), n4=f"{r.randint(0, 9999):04d}",
-                    n5=f"{r.randint(10000, 99999)}", n8=f"{r.randint(10**7, 10**8 - 1)}",
-                    n9=f"{r.randint(10**8, 10**9 - 1)}", n13=f"{r.randint(10**12, 10**13 - 1)}",
-                    d=r.randint(0, 9), mm=f"{r.randint(1, 12):02d}", dd=f"{r.randint(1, 28):02d}",
-                    uuid=str(uuid.UUID(int=r.getrandbits(128), version=4)))
+    return t.format(
+        n2=r.randint(10, 99),
+        n3=r.randint(100, 999),
+        n4=f"{r.randint(0, 9999):04d}",
+        n5=f"{r.randint(10000, 99999)}",
+        n8=f"{r.randint(10**7, 10**8 - 1)}",
+        n9=f"{r.randint(10**8, 10**9 - 1)}",
+        n13=f"{r.randint(10**12, 10**13 - 1)}",
+        d=r.randint(0, 9),
+        mm=f"{r.randint(1, 12):02d}",
+        dd=f"{r.randint(1, 28):02d}",
+        uuid=str(uuid.UUID(int=r.getrandbits(128), version=4)),
+    )
 
 
 # ---------------------------------------------------------------- held-out templates (written apart)
 HELD_PROSE = {
-    "email": ["Forwarding the thread from {v} as requested", "user {v} unsubscribed",
-              "Reply-To: {v}\nSubject: order"],
-    "phone": ["Rufen Sie mich unter {v} an", "WhatsApp {v}", "my cell is {v}, text before calling",
-              "Telephone number: {v}", "ph. {v}", "please dial {v} ext. 0"],
+    "email": ["Forwarding the thread from {v} as requested", "user {v} unsubscribed", "Reply-To: {v}\nSubject: order"],
+    "phone": [
+        "Rufen Sie mich unter {v} an",
+        "WhatsApp {v}",
+        "my cell is {v}, text before calling",
+        "Telephone number: {v}",
+        "ph. {v}",
+        "please dial {v} ext. 0",
+    ],
     "credit_card": ["stored payment method {v}", "cc_number={v}", "the Visa/MC ending… full number {v}"],
     "iban": ["Bankverbindung: {v}", "beneficiary account {v}", "IBAN:{v}"],
     "us_ssn": ["Social Security No. {v}", "taxpayer SSN: {v}", "SSN#{v}"],
     "ip": ["X-Forwarded-For: {v}", "ssh deploy@{v}", "resolved to {v}"],
-    "street_address": ["Lieferadresse: {v}", "Our new office: {v}", "return label to {v}",
-                       "Adresse :\n{v}"],
+    "street_address": ["Lieferadresse: {v}", "Our new office: {v}", "return label to {v}", "Adresse :\n{v}"],
 }
 HELD_NEGATIVES = [
-    "Suite {n3} {n2} {n4}", "postcode {n5}-{n4}", "release {d}.{n2}.{n3}", "2025-{mm}-{dd} 08:{n2}:00 UTC",
-    "ticket {n8}", "sku {n4}-{n4}-{n2}", "session {uuid}", "id={uuid}", "total 12 345,00 EUR",
-    "lat/long 51.{n4}, 4.{n4}", "PR #{n4} merged", "tag v{d}.{d}.{d}", "line {n3}, column {n2}",
-    "Unit {n2} {n3} {n4}", "disk 500 107 862 016 bytes", "MAC 3c:22:fb:{n2}:{n2}:1a",
-    '{{"password_policy": "min 12 chars"}}', "token bucket refilled", "api_key=<your-key-here>",
-    '{{"secret": null}}', "Bearer auth is required", "password=${{DB_PASS}}",
+    "Suite {n3} {n2} {n4}",
+    "postcode {n5}-{n4}",
+    "release {d}.{n2}.{n3}",
+    "2025-{mm}-{dd} 08:{n2}:00 UTC",
+    "ticket {n8}",
+    "sku {n4}-{n4}-{n2}",
+    "session {uuid}",
+    "id={uuid}",
+    "total 12 345,00 EUR",
+    "lat/long 51.{n4}, 4.{n4}",
+    "PR #{n4} merged",
+    "tag v{d}.{d}.{d}",
+    "line {n3}, column {n2}",
+    "Unit {n2} {n3} {n4}",
+    "disk 500 107 862 016 bytes",
+    "MAC 3c:22:fb:{n2}:{n2}:1a",
+    '{{"password_policy": "min 12 chars"}}',
+    "token bucket refilled",
+    "api_key=<your-key-here>",
+    '{{"secret": null}}',
+    "Bearer auth is required",
+    "password=${{DB_PASS}}",
 ]
 
 
@@ -359,22 +552,38 @@ def held_record(v: Values, i: int) -> dict:
 
 # ---------------------------------------------------------------- fresh templates (evaluated once, never tuned on)
 FRESH_PROSE = {
-    "email": ["Escalating to {v} per the runbook.", "assistant: I found the account ({v}) and reset it.",
-              "mailto:{v}"],
-    "phone": ["The caller left a voicemail from {v} asking about the refund.", "Contact number on file: {v}",
-              "assistant: I will text you at {v} once it ships.", "tel: {v}"],
+    "email": ["Escalating to {v} per the runbook.", "assistant: I found the account ({v}) and reset it.", "mailto:{v}"],
+    "phone": [
+        "The caller left a voicemail from {v} asking about the refund.",
+        "Contact number on file: {v}",
+        "assistant: I will text you at {v} once it ships.",
+        "tel: {v}",
+    ],
     "credit_card": ["Card on file ends in the digits of {v}", "payment_method: {v}", "charge {v} 49.99 EUR"],
     "iban": ["Payout account {v} verified", "sepa_iban: {v}"],
     "us_ssn": ["Applicant SSN: {v}", "ssn {v} matched the credit bureau record"],
     "ip": ["Login from {v} flagged as unusual", "upstream={v}:8080"],
-    "street_address": ["Deliver the replacement to {v}, leave at the door.", "Customer address\n{v}",
-                       "shipping_address: {v}"],
+    "street_address": [
+        "Deliver the replacement to {v}, leave at the door.",
+        "Customer address\n{v}",
+        "shipping_address: {v}",
+    ],
 }
 FRESH_NEGATIVES = [
-    "Apt. {n3} {n2} {n4} buzzer broken", "case {n8} reopened", "rev {d}.{d}.{n2}", "2026-{mm}-{dd}T0{d}:00:00+02:00",
-    "batch {uuid} done", "dimensions 1 200 x 800 mm", "model gpt-4o-2024-08-06", "invoice no. {n5}-{n4}",
-    "room 4{n2}, floor {d}", "ETA {n2} minutes", "session_token_count: {n4}", "secret sauce recipe v{d}",
-    "the password field is empty", "Bearer tokens expire hourly",
+    "Apt. {n3} {n2} {n4} buzzer broken",
+    "case {n8} reopened",
+    "rev {d}.{d}.{n2}",
+    "2026-{mm}-{dd}T0{d}:00:00+02:00",
+    "batch {uuid} done",
+    "dimensions 1 200 x 800 mm",
+    "model gpt-4o-2024-08-06",
+    "invoice no. {n5}-{n4}",
+    "room 4{n2}, floor {d}",
+    "ETA {n2} minutes",
+    "session_token_count: {n4}",
+    "secret sauce recipe v{d}",
+    "the password field is empty",
+    "Bearer tokens expire hourly",
 ]
 
 
@@ -422,8 +631,11 @@ def build(which: str, n: int) -> list[dict]:
         v = Values(1701, OWN_LOCALES, ADDRESS_LOCALES_OWN)
         return [own_record(v, i) for i in range(n)]
     if which == "fresh":
-        v = Values(4242, OWN_LOCALES + ["en_IE", "de_AT", "fr_CH", "nl_BE"],
-                   ADDRESS_LOCALES_OWN + ["en_IE", "de_AT", "fr_CH", "nl_BE"])
+        v = Values(
+            4242,
+            OWN_LOCALES + ["en_IE", "de_AT", "fr_CH", "nl_BE"],
+            ADDRESS_LOCALES_OWN + ["en_IE", "de_AT", "fr_CH", "nl_BE"],
+        )
         return [fresh_record(v, i) for i in range(n)]
     v = Values(90210, HELDOUT_LOCALES, ADDRESS_LOCALES_HELDOUT)
     return [held_record(v, i) for i in range(n)]
@@ -438,7 +650,7 @@ def cli(argv: list[str] | None = None) -> int:
     rows = build(a.which, a.n)
     for row in rows:
         for s in row["spans"]:
-            assert row["text"][s["start"]:s["end"]] == s["value"]
+            assert row["text"][s["start"] : s["end"]] == s["value"]
     with open(a.out, "w") as fh:
         for i, row in enumerate(rows):
             fh.write(json.dumps({"id": f"{a.which}-{i}", **row}, ensure_ascii=False) + "\n")

@@ -1,12 +1,13 @@
 """The Presidio side of ``bench/pii.py``; runs in the PII bench's own venv (never the project's).
 
-    python bench/pii_presidio.py generate OUT.jsonl [--n 3000] [--seed 7]
-        span-labelled sentences from presidio-evaluator's generator and its own templates (text this
-        project did not write), in the bench's corpus format
-    python bench/pii_presidio.py analyze CORPUS.jsonl OUT.json [--recognizers matching|all]
-        Presidio's pattern recognizers on every text, with a blank spaCy pipeline (``spacy.blank("en")``:
-        tokens only, no model download, no NER); prints spans found and the CPU seconds of the analysis
+python bench/pii_presidio.py generate OUT.jsonl [--n 3000] [--seed 7]
+    span-labelled sentences from presidio-evaluator's generator and its own templates (text this
+    project did not write), in the bench's corpus format
+python bench/pii_presidio.py analyze CORPUS.jsonl OUT.json [--recognizers matching|all]
+    Presidio's pattern recognizers on every text, with a blank spaCy pipeline (``spacy.blank("en")``:
+    tokens only, no model download, no NER); prints spans found and the CPU seconds of the analysis
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,10 +17,23 @@ import sys
 import time
 
 # presidio-evaluator's entity types -> the bench's types (others are not scored)
-TYPES = {"EMAIL_ADDRESS": "email", "PHONE_NUMBER": "phone", "CREDIT_CARD": "credit_card", "IBAN_CODE": "iban",
-         "US_SSN": "us_ssn", "IP_ADDRESS": "ip", "STREET_ADDRESS": "street_address"}
-MATCHING = ["EmailRecognizer", "PhoneRecognizer", "CreditCardRecognizer", "IbanRecognizer", "UsSsnRecognizer",
-            "IpRecognizer"]
+TYPES = {
+    "EMAIL_ADDRESS": "email",
+    "PHONE_NUMBER": "phone",
+    "CREDIT_CARD": "credit_card",
+    "IBAN_CODE": "iban",
+    "US_SSN": "us_ssn",
+    "IP_ADDRESS": "ip",
+    "STREET_ADDRESS": "street_address",
+}
+MATCHING = [
+    "EmailRecognizer",
+    "PhoneRecognizer",
+    "CreditCardRecognizer",
+    "IbanRecognizer",
+    "UsSsnRecognizer",
+    "IpRecognizer",
+]
 
 
 def generate(out: str, n: int, seed: int) -> None:
@@ -32,11 +46,28 @@ def generate(out: str, n: int, seed: int) -> None:
     samples = faker.generate_new_fake_sentences(num_samples=n)
     with open(out, "w") as fh:
         for i, s in enumerate(samples):
-            spans = [{"start": sp.start_position, "end": sp.end_position, "type": TYPES[sp.entity_type],
-                      "value": s.full_text[sp.start_position:sp.end_position]}
-                     for sp in s.spans if sp.entity_type in TYPES]
-            fh.write(json.dumps({"id": f"presidio-{i}", "text": s.full_text, "spans": spans,
-                                 "source": "presidio-evaluator", "template": s.template_id}) + "\n")
+            spans = [
+                {
+                    "start": sp.start_position,
+                    "end": sp.end_position,
+                    "type": TYPES[sp.entity_type],
+                    "value": s.full_text[sp.start_position : sp.end_position],
+                }
+                for sp in s.spans
+                if sp.entity_type in TYPES
+            ]
+            fh.write(
+                json.dumps(
+                    {
+                        "id": f"presidio-{i}",
+                        "text": s.full_text,
+                        "spans": spans,
+                        "source": "presidio-evaluator",
+                        "template": s.template_id,
+                    }
+                )
+                + "\n"
+            )
 
 
 def engine(which: str):
@@ -64,13 +95,27 @@ def analyze(corpus: str, out: str, which: str) -> None:
     c0, t0 = time.process_time(), time.perf_counter()
     for row in rows:
         results = analyzer.analyze(row["text"], language="en")
-        found.append([{"start": r.start, "end": r.end, "type": TYPES[r.entity_type], "score": r.score}
-                      for r in results if r.entity_type in TYPES])
+        found.append(
+            [
+                {"start": r.start, "end": r.end, "type": TYPES[r.entity_type], "score": r.score}
+                for r in results
+                if r.entity_type in TYPES
+            ]
+        )
     cpu, wall = time.process_time() - c0, time.perf_counter() - t0
     names = sorted(r.name for r in analyzer.registry.recognizers)
     with open(out, "w") as fh:
-        json.dump({"found": found, "cpu_seconds": cpu, "wall_seconds": wall, "recognizers": names,
-                   "texts": len(rows), "chars": sum(len(r["text"]) for r in rows)}, fh)
+        json.dump(
+            {
+                "found": found,
+                "cpu_seconds": cpu,
+                "wall_seconds": wall,
+                "recognizers": names,
+                "texts": len(rows),
+                "chars": sum(len(r["text"]) for r in rows),
+            },
+            fh,
+        )
 
 
 def cli(argv: list[str] | None = None) -> int:

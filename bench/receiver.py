@@ -46,22 +46,52 @@ def build(index: int, spans: int, rng: random.Random) -> ExportTraceServiceReque
         trace_id, root = rng.randbytes(16), rng.randbytes(8)
         session = f"bench-{index}-{len(out)}"
         start = now + len(out) * 10**6
-        out.append(Span(trace_id=trace_id, span_id=root, name="invoke_agent", kind=1, start_time_unix_nano=start,
-                        end_time_unix_nano=start + 900 * 10**6, attributes=[
-                            _kv("gen_ai.operation.name", "invoke_agent"), _kv("gen_ai.conversation.id", session),
-                            _kv("agentops.session.outcome", "success")]))
+        out.append(
+            Span(
+                trace_id=trace_id,
+                span_id=root,
+                name="invoke_agent",
+                kind=1,
+                start_time_unix_nano=start,
+                end_time_unix_nano=start + 900 * 10**6,
+                attributes=[
+                    _kv("gen_ai.operation.name", "invoke_agent"),
+                    _kv("gen_ai.conversation.id", session),
+                    _kv("agentops.session.outcome", "success"),
+                ],
+            )
+        )
         for k in range(4):
             if len(out) >= spans:
                 break
             tool = k % 2 == 1
-            attrs = ([_kv("gen_ai.operation.name", "execute_tool"), _kv("gen_ai.tool.name", "lookup_order"),
-                      _kv("gen_ai.tool.call.id", f"{session}-{k}"), _kv("gen_ai.tool.call.arguments", '{"id": 1}')]
-                     if tool else
-                     [_kv("gen_ai.operation.name", "chat"), _kv("gen_ai.request.model", "gpt-4o-mini"),
-                      _kv("gen_ai.usage.input_tokens", 350), _kv("gen_ai.usage.output_tokens", 40)])
-            out.append(Span(trace_id=trace_id, span_id=rng.randbytes(8), parent_span_id=root, name="step", kind=1,
-                            start_time_unix_nano=start + (k + 1) * 10**8,
-                            end_time_unix_nano=start + (k + 2) * 10**8, attributes=attrs))
+            attrs = (
+                [
+                    _kv("gen_ai.operation.name", "execute_tool"),
+                    _kv("gen_ai.tool.name", "lookup_order"),
+                    _kv("gen_ai.tool.call.id", f"{session}-{k}"),
+                    _kv("gen_ai.tool.call.arguments", '{"id": 1}'),
+                ]
+                if tool
+                else [
+                    _kv("gen_ai.operation.name", "chat"),
+                    _kv("gen_ai.request.model", "gpt-4o-mini"),
+                    _kv("gen_ai.usage.input_tokens", 350),
+                    _kv("gen_ai.usage.output_tokens", 40),
+                ]
+            )
+            out.append(
+                Span(
+                    trace_id=trace_id,
+                    span_id=rng.randbytes(8),
+                    parent_span_id=root,
+                    name="step",
+                    kind=1,
+                    start_time_unix_nano=start + (k + 1) * 10**8,
+                    end_time_unix_nano=start + (k + 2) * 10**8,
+                    attributes=attrs,
+                )
+            )
     resource = ResourceSpans(scope_spans=[ScopeSpans(spans=out)])
     resource.resource.attributes.append(_kv("service.name", "bench"))
     return ExportTraceServiceRequest(resource_spans=[resource])
@@ -82,10 +112,23 @@ def encode(request: ExportTraceServiceRequest, encoding: str, compress: bool) ->
 
 
 def start(db: Path, spool: Path, flush: float) -> tuple[subprocess.Popen, str, int]:
-    cmd = [sys.executable, "-m", "agentops_audit.cli", "receive", "--db", str(db), "--port", "0", "--spool", str(spool),
-           "--flush-seconds", str(flush)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    cmd = [
+        sys.executable,
+        "-m",
+        "agentops_audit.cli",
+        "receive",
+        "--db",
+        str(db),
+        "--port",
+        "0",
+        "--spool",
+        str(spool),
+        "--flush-seconds",
+        str(flush),
+    ]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+    )
     line = proc.stdout.readline()
     url = line.split(" at ", 1)[1].split(" ", 1)[0]
     host, port = url.split("//", 1)[1].split("/", 1)[0].split(":")
@@ -120,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     proc, host, port = start(work / "live.duckdb", work / "spool", args.flush_seconds)
     latencies: list[float] = []
     errors: list[int] = []
-    shares = [bodies[k::args.clients] for k in range(args.clients)]
+    shares = [bodies[k :: args.clients] for k in range(args.clients)]
     threads = [threading.Thread(target=client, args=(host, port, share, latencies, errors)) for share in shares]
     began = time.perf_counter()
     for t in threads:
@@ -140,13 +183,17 @@ def main(argv: list[str] | None = None) -> int:
     lat = sorted(latencies)
     p99 = lat[min(len(lat) - 1, int(0.99 * len(lat)))]
     size = sum(len(b) for b, _ in bodies) / len(bodies)
-    print("| requests | spans/request | clients | body | flush s | avg body | errors | p50 ms | p99 ms | max ms | "
-          "accepted spans/s | end-to-end spans/s | spans in DB | spool files |")
+    print(
+        "| requests | spans/request | clients | body | flush s | avg body | errors | p50 ms | p99 ms | max ms | "
+        "accepted spans/s | end-to-end spans/s | spans in DB | spool files |"
+    )
     print("|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    print(f"| {args.requests} | {args.spans} | {args.clients} | {args.encoding}{'+gzip' if args.gzip else ''} | "
-          f"{args.flush_seconds:g} | "
-          f"{size / 1024:.1f} KiB | {len(errors)} | {statistics.median(lat) * 1000:.1f} | {p99 * 1000:.1f} | "
-          f"{lat[-1] * 1000:.1f} | {spans / accepted:,.0f} | {spans / loaded:,.0f} | {stored:,} | {files} |")
+    print(
+        f"| {args.requests} | {args.spans} | {args.clients} | {args.encoding}{'+gzip' if args.gzip else ''} | "
+        f"{args.flush_seconds:g} | "
+        f"{size / 1024:.1f} KiB | {len(errors)} | {statistics.median(lat) * 1000:.1f} | {p99 * 1000:.1f} | "
+        f"{lat[-1] * 1000:.1f} | {spans / accepted:,.0f} | {spans / loaded:,.0f} | {stored:,} | {files} |"
+    )
     if proc.returncode != 0 or stored != spans or errors:
         print(f"receiver exit {proc.returncode}; {err[-2000:]}", file=sys.stderr)
         return 1

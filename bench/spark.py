@@ -84,8 +84,9 @@ def run_spark(data: str, cores: int) -> dict:
 
 def child(variant: str, data: str) -> dict:
     before = [round(x, 2) for x in os.getloadavg()]
-    out = subprocess.run([sys.executable, __file__, "--child", variant, "--data", data], check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", variant, "--data", data], check=True, capture_output=True, text=True
+    )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     return {**result, "load_before": before, "load_after": [round(x, 2) for x in os.getloadavg()]}
 
@@ -108,8 +109,11 @@ def main() -> None:
         value = results[key] = child(variant, str(data))
         per_s = spans / value["audit_s"]
         extra = f", session start {value['session_s']:.1f} s" if "session_s" in value else ""
-        print(f"{key:16} {value['audit_s']:8.1f} s  {per_s:10,.0f} spans/s{extra}, load average "
-              f"{value['load_before']} before, {value['load_after']} after", flush=True)
+        print(
+            f"{key:16} {value['audit_s']:8.1f} s  {per_s:10,.0f} spans/s{extra}, load average "
+            f"{value['load_before']} before, {value['load_after']} after",
+            flush=True,
+        )
         (OUT / f"results-{args.size}.json").write_text(json.dumps(results, indent=2))
 
 

@@ -57,14 +57,28 @@ def traces(tmp_path) -> tuple[Path, dict]:
 # (`-m "not slow and not browser"`) for the edit loop; `make test` runs all but `spark` (tests/test_spark.py),
 # which `make test-spark` runs; `.ci/run` runs both.
 SLOW_FIXTURES = {"demo", "weekly_demo"}
-SLOW_MODULES = {"test_ingest_properties", "test_real_fixtures", "test_tau_bench", "test_history", "test_receiver",
-                "test_ci_and_alerts", "test_weekly", "test_pipeline", "test_verify", "test_evals", "test_gate"}
+SLOW_MODULES = {
+    "test_ingest_properties",
+    "test_real_fixtures",
+    "test_tau_bench",
+    "test_history",
+    "test_receiver",
+    "test_ci_and_alerts",
+    "test_weekly",
+    "test_pipeline",
+    "test_verify",
+    "test_evals",
+    "test_gate",
+}
 
 
 SLOW_TESTS = {  # over 4 s each in the fast tier (measured with --durations on the shared 2-core machine)
-    "test_mask_frame_agrees_with_pii_mask_on_the_corpus", "test_mask_property", "test_a_synthetic_clock_is_named",
+    "test_mask_frame_agrees_with_pii_mask_on_the_corpus",
+    "test_mask_property",
+    "test_a_synthetic_clock_is_named",
     "test_the_report_lists_each_inferred_class_and_says_the_verdict_rests_on_them",
-    "test_progress_bar_only_on_a_terminal", "test_writes_are_measured_on_real_conversations_without_a_manifest",
+    "test_progress_bar_only_on_a_terminal",
+    "test_writes_are_measured_on_real_conversations_without_a_manifest",
     "test_declared_classes_win_over_inferred_ones",
 }
 

@@ -12,8 +12,13 @@ import copy
 DASHBOARDS = {
     "cost_per_task": [
         {"workflow": "ticket-triage", "tasks": 310, "p50_usd": 0.041, "p95_usd": 0.182, "p50_successful_usd": 0.038},
-        {"workflow": "refund-eligibility", "tasks": 90, "p50_usd": 0.122, "p95_usd": 0.394,
-         "p50_successful_usd": 0.117},
+        {
+            "workflow": "refund-eligibility",
+            "tasks": 90,
+            "p50_usd": 0.122,
+            "p95_usd": 0.394,
+            "p50_successful_usd": 0.117,
+        },
     ],
     "latency_per_step": [
         {"step": "llm", "calls": 1013, "p50_ms": 1480.0, "p95_ms": 3920.5},
@@ -46,10 +51,22 @@ DASHBOARDS = {
 }
 
 TOOL_SUCCESS = {
-    "lookup_order": {"attempts": 240, "failed_attempts": 38, "payload_only_failures": 9, "raw_success_rate": 0.842,
-                     "logical_calls": 213, "success_rate_after_retries": 0.9577},
-    "search_kb": {"attempts": 410, "failed_attempts": 12, "payload_only_failures": 0, "raw_success_rate": 0.971,
-                  "logical_calls": 400, "success_rate_after_retries": 1.0},
+    "lookup_order": {
+        "attempts": 240,
+        "failed_attempts": 38,
+        "payload_only_failures": 9,
+        "raw_success_rate": 0.842,
+        "logical_calls": 213,
+        "success_rate_after_retries": 0.9577,
+    },
+    "search_kb": {
+        "attempts": 410,
+        "failed_attempts": 12,
+        "payload_only_failures": 0,
+        "raw_success_rate": 0.971,
+        "logical_calls": 400,
+        "success_rate_after_retries": 1.0,
+    },
 }
 
 PII_BY_FIELD = [
@@ -88,17 +105,29 @@ def with_dashboards(doc: dict) -> dict:
 
 def _item(n: int, status: str, hostile: str, **extra) -> dict:
     return {
-        "id": f"x.item-{n}", "title": f"Item {n} {hostile}", "severity": "blocker", "phase": 1,
-        "evidence_kind": "measured", "check": "tool_success" if n == 1 else f"check_{n}",
+        "id": f"x.item-{n}",
+        "title": f"Item {n} {hostile}",
+        "severity": "blocker",
+        "phase": 1,
+        "evidence_kind": "measured",
+        "check": "tool_success" if n == 1 else f"check_{n}",
         "explain": f"Explains {hostile}",
         "source": {"document": "000", "title": f"Checklist {hostile}", "text": f"Source line {hostile}"},
-        "threshold": {"metric": f"metric_{n}", "op": ">", "value": 0.995, "unit": "ratio",
-                      "note": f"overridden by config {hostile}" if n == 1 else hostile},
-        "status": status, "value": 0.5 if status == "FAIL" else None,
+        "threshold": {
+            "metric": f"metric_{n}",
+            "op": ">",
+            "value": 0.995,
+            "unit": "ratio",
+            "note": f"overridden by config {hostile}" if n == 1 else hostile,
+        },
+        "status": status,
+        "value": 0.5 if status == "FAIL" else None,
         "display": f"worst tool {hostile}: 50%" if status == "FAIL" else "",
         "reason": f"no data because {hostile}" if status == "NO_DATA" else "",
         "evidence": {"query": f"q {hostile}", "rows": 3, "note": hostile},
-        "at_fault": [f"tool {hostile}"], "expectations": [], **extra,
+        "at_fault": [f"tool {hostile}"],
+        "expectations": [],
+        **extra,
     }
 
 
@@ -109,56 +138,143 @@ def hostile_doc() -> dict:
     for sid in range(1, 8):
         status = "FAIL" if sid == 1 else "NO_DATA"
         items = [_item(sid, status, h)]
-        sections.append({"id": sid, "title": f"Section {sid} {h}", "status": status, "counts": {status: 1},
-                         "items": items})
+        sections.append(
+            {"id": sid, "title": f"Section {sid} {h}", "status": status, "counts": {status: 1}, "items": items}
+        )
     tool = f"lookup {h}"
     return {
-        "schema_version": "1", "toolkit_version": "0.1.0", "generated_at": f"2026-11-16T00:00:00+00:00 {h}",
-        "database": f"/tmp/{h}.duckdb", "config_hash": "0" * 64, "config": {"declared_phase": 2, "note": h},
+        "schema_version": "1",
+        "toolkit_version": "0.1.0",
+        "generated_at": f"2026-11-16T00:00:00+00:00 {h}",
+        "database": f"/tmp/{h}.duckdb",
+        "config_hash": "0" * 64,
+        "config": {"declared_phase": 2, "note": h},
         "window": {"start": "2026-11-08 23:59:59.999000", "end": "2026-11-15 23:34:53.781783"},
-        "verdict": "NO-GO", "recommended_phase": 0, "declared_phase": 2,
+        "verdict": "NO-GO",
+        "recommended_phase": 0,
+        "declared_phase": 2,
         "phases": {"1": f"Read-only {h}", "2": f"Drafts {h}", "3": "Constrained writes", "4": "Autonomous"},
         "next_phase_blockers": ["x.item-1"],
-        "blockers": [{"item": "x.item-1", "title": f"Item 1 {h}", "section": 1, "section_title": f"Section 1 {h}",
-                      "severity": "blocker", "phase": 1, "status": "FAIL", "value": 0.5,
-                      "display": f"worst tool {h}: 50%", "threshold": "> 0.995 ratio",
-                      "at_fault": [tool], "owner": f"owner {h}"}],
+        "blockers": [
+            {
+                "item": "x.item-1",
+                "title": f"Item 1 {h}",
+                "section": 1,
+                "section_title": f"Section 1 {h}",
+                "severity": "blocker",
+                "phase": 1,
+                "status": "FAIL",
+                "value": 0.5,
+                "display": f"worst tool {h}: 50%",
+                "threshold": "> 0.995 ratio",
+                "at_fault": [tool],
+                "owner": f"owner {h}",
+            }
+        ],
         "sections": sections,
         "metrics": {
-            "sessions": 3, "traces": 3, "spans": 9, "llm_calls": 3, "tool_calls": 3, "trace_coverage": 1.0,
-            "trace_coverage_method": "registry", "orphan_spans": 0, "propagation_defects": {},
-            "tool_success": {tool: {"attempts": 2, "failed_attempts": 1, "payload_only_failures": 1,
-                                    "raw_success_rate": 0.5, "logical_calls": 1,
-                                    "success_rate_after_retries": 0.5}},
-            "pii_leaks": {"by_field": [{"field": f"tool_result {h}", "records_scanned": 3, "records_with_leak": 1,
-                                        "findings": 1, "leak_rate": 1 / 3}],
-                          "by_entity": [{"field": f"tool_result {h}", "entity": f"email {h}", "kind": "pii",
-                                         "records_with_leak": 1, "findings": 1, "masked_example": h}]},
+            "sessions": 3,
+            "traces": 3,
+            "spans": 9,
+            "llm_calls": 3,
+            "tool_calls": 3,
+            "trace_coverage": 1.0,
+            "trace_coverage_method": "registry",
+            "orphan_spans": 0,
+            "propagation_defects": {},
+            "tool_success": {
+                tool: {
+                    "attempts": 2,
+                    "failed_attempts": 1,
+                    "payload_only_failures": 1,
+                    "raw_success_rate": 0.5,
+                    "logical_calls": 1,
+                    "success_rate_after_retries": 0.5,
+                }
+            },
+            "pii_leaks": {
+                "by_field": [
+                    {
+                        "field": f"tool_result {h}",
+                        "records_scanned": 3,
+                        "records_with_leak": 1,
+                        "findings": 1,
+                        "leak_rate": 1 / 3,
+                    }
+                ],
+                "by_entity": [
+                    {
+                        "field": f"tool_result {h}",
+                        "entity": f"email {h}",
+                        "kind": "pii",
+                        "records_with_leak": 1,
+                        "findings": 1,
+                        "masked_example": h,
+                    }
+                ],
+            },
             "dashboards": {
-                "cost_per_task": [{"workflow": f"wf {h}", "tasks": 3, "p50_usd": 0.1, "p95_usd": 0.2,
-                                   "p50_successful_usd": 0.1}],
+                "cost_per_task": [
+                    {"workflow": f"wf {h}", "tasks": 3, "p50_usd": 0.1, "p95_usd": 0.2, "p50_successful_usd": 0.1}
+                ],
                 "latency_per_step": [{"step": f"step {h}", "calls": 3, "p50_ms": 10.0, "p95_ms": 20.0}],
                 "tokens_per_task": [{"workflow": f"wf {h}", "p50": 100, "p95": 200, "mean": 120.0}],
                 "escalation": [{"workflow": f"wf {h}", "sessions": 3, "escalated": 1, "rate": 1 / 3}],
-                "policy_decisions": [{"rule": f"rule {h}", "decision": f"deny {h}", "count": 2},
-                                     {"rule": f"rule {h}", "decision": "allow", "count": 1}],
+                "policy_decisions": [
+                    {"rule": f"rule {h}", "decision": f"deny {h}", "count": 2},
+                    {"rule": f"rule {h}", "decision": "allow", "count": 1},
+                ],
                 "failure_reasons": [{"category": f"reason {h}", "sessions": 1, "share": 1.0}],
             },
         },
         "trends": [{"metric": f"metric {h}", "week": f"W{w} {h}", "value": float(w)} for w in (1, 2)],
-        "examples": [{
-            "session_id": f"s {h}", "trace_id": f"t {h}", "failed_tools": tool, "failure_category": f"reason {h}",
-            "spans": [
-                {"depth": 0, "name": f"agent {h}", "span_type": "agent", "status_code": "OK", "duration_ms": 5.0,
-                 "tool_name": None, "error_type": None, "tool_args": None, "tool_result": None},
-                {"depth": 1, "name": f"execute_tool {tool}", "span_type": "tool", "status_code": "ERROR",
-                 "duration_ms": 2.0, "tool_name": tool, "error_type": f"err {h}", "tool_args": h,
-                 "tool_result": h},
-            ]}],
+        "examples": [
+            {
+                "session_id": f"s {h}",
+                "trace_id": f"t {h}",
+                "failed_tools": tool,
+                "failure_category": f"reason {h}",
+                "spans": [
+                    {
+                        "depth": 0,
+                        "name": f"agent {h}",
+                        "span_type": "agent",
+                        "status_code": "OK",
+                        "duration_ms": 5.0,
+                        "tool_name": None,
+                        "error_type": None,
+                        "tool_args": None,
+                        "tool_result": None,
+                    },
+                    {
+                        "depth": 1,
+                        "name": f"execute_tool {tool}",
+                        "span_type": "tool",
+                        "status_code": "ERROR",
+                        "duration_ms": 2.0,
+                        "tool_name": tool,
+                        "error_type": f"err {h}",
+                        "tool_args": h,
+                        "tool_result": h,
+                    },
+                ],
+            }
+        ],
         "provenance": {
-            "inputs": [{"path": f"/data/{h}.jsonl", "format": "otlp", "sha256": "a" * 64, "size_bytes": 10,
-                        "rows_read": 10, "rows_loaded": 8, "rows_duplicate": 1, "rows_quarantined": 1,
-                        "ingested_at": "2026-11-16T00:00:00", "toolkit_version": "0.1.0"}],
+            "inputs": [
+                {
+                    "path": f"/data/{h}.jsonl",
+                    "format": "otlp",
+                    "sha256": "a" * 64,
+                    "size_bytes": 10,
+                    "rows_read": 10,
+                    "rows_loaded": 8,
+                    "rows_duplicate": 1,
+                    "rows_quarantined": 1,
+                    "ingested_at": "2026-11-16T00:00:00",
+                    "toolkit_version": "0.1.0",
+                }
+            ],
             "quarantine_by_reason": [{"reason": f"invalid JSON {h}", "rows": 1}],
         },
     }

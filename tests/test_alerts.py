@@ -14,10 +14,22 @@ from agentops_audit.trends.alerts import DROP, RISE
 
 # the demo's weeks 2026-W45 and 2026-W46 (400 sessions each): per-task cost and tokens, and the policy
 # violations of 2026-W42 and 2026-W43, as its history records them
-W45 = {"cost_per_task": 0.0082562427, "cost_per_task:n": 400, "cost_per_task:sd": 0.0191842127,
-       "tokens_per_task": 4931.07, "tokens_per_task:n": 400, "tokens_per_task:sd": 7079.0801}
-W46 = {"cost_per_task": 0.0114951353, "cost_per_task:n": 400, "cost_per_task:sd": 0.0189888519,
-       "tokens_per_task": 6901.9975, "tokens_per_task:n": 400, "tokens_per_task:sd": 9914.1816}
+W45 = {
+    "cost_per_task": 0.0082562427,
+    "cost_per_task:n": 400,
+    "cost_per_task:sd": 0.0191842127,
+    "tokens_per_task": 4931.07,
+    "tokens_per_task:n": 400,
+    "tokens_per_task:sd": 7079.0801,
+}
+W46 = {
+    "cost_per_task": 0.0114951353,
+    "cost_per_task:n": 400,
+    "cost_per_task:sd": 0.0189888519,
+    "tokens_per_task": 6901.9975,
+    "tokens_per_task:n": 400,
+    "tokens_per_task:sd": 9914.1816,
+}
 W42 = {"policy_violation_rate": 8 / 292, "policy_violation_rate:count": 8, "policy_violation_rate:n": 292}
 W43 = {"policy_violation_rate": 12 / 304, "policy_violation_rate:count": 12, "policy_violation_rate:n": 304}
 
@@ -85,13 +97,14 @@ def test_multi_week_demo_reports_trends_and_alerts(weekly_demo):
     assert w43["past_level"] and w43["significant"] is False and not w43["alert"]
     assert "history is new" in docs[drift["weeks"][0]["week"]]["week"]["no_alerts_reason"]
     assert json.loads((out / "data" / "truth.json").read_text()) == json.loads(
-        (out / "data" / "truth" / f"{last}.json").read_text())
+        (out / "data" / "truth" / f"{last}.json").read_text()
+    )
     assert {r["week"] for r in doc["trends"]} == {w["week"] for w in drift["weeks"]}
     for w in drift["weeks"][:-1]:
         assert (out / "weeks" / w["week"] / "audit.json").exists()
     assert (out / "notebooks" / "audit.ipynb").exists()
     html = weekly_demo["html"]
-    assert 'id="chart-trends"' in html and "<svg" in html[html.index('id="chart-trends"'):]
-    alerts = html[html.index('id="alert-list"'):html.index('id="top-blockers"')]
+    assert 'id="chart-trends"' in html and "<svg" in html[html.index('id="chart-trends"') :]
+    alerts = html[html.index('id="alert-list"') : html.index('id="top-blockers"')]
     assert "cost per task rose" in alerts and "tokens per task rose" in alerts
     assert html.index('id="alert-list"') < html.index('id="top-blockers"')  # what changed comes first

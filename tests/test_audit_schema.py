@@ -40,14 +40,17 @@ def test_audit_without_manifest_validates(demo, validator):
     assert _errors(validator, doc) == []
 
 
-@pytest.mark.parametrize(("path", "value"), [
-    (("verdict",), "MAYBE"),
-    (("recommended_phase",), 5),
-    (("config_hash",), "not-a-hash"),
-    (("sections", 0, "items", 0, "status"), "OK"),
-    (("blockers", 0, "owner"), 42),
-    (("provenance", "inputs", 0, "sha256"), None),
-])
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("verdict",), "MAYBE"),
+        (("recommended_phase",), 5),
+        (("config_hash",), "not-a-hash"),
+        (("sections", 0, "items", 0, "status"), "OK"),
+        (("blockers", 0, "owner"), 42),
+        (("provenance", "inputs", 0, "sha256"), None),
+    ],
+)
 def test_schema_rejects_a_broken_document(demo, validator, path, value):
     doc = copy.deepcopy(demo["audit"])
     target = doc

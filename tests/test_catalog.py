@@ -69,10 +69,7 @@ def parse_seed(path: Path) -> list[tuple[int, str]]:
 def seed_section_titles(path: Path) -> dict[int, str]:
     text = norm(path.read_text(encoding="utf-8"))
     parts = re.split(r"(?:^|\s)(\d)\)\s", text)
-    return {
-        int(number): body.split(" - ")[0].strip()
-        for number, body in zip(parts[1::2], parts[2::2], strict=True)
-    }
+    return {int(number): body.split(" - ")[0].strip() for number, body in zip(parts[1::2], parts[2::2], strict=True)}
 
 
 @pytest.fixture(scope="module")
@@ -252,9 +249,7 @@ def test_stricter_number_rule(items: list[dict], source_start: str, value: float
 
 
 def test_stale_after_days_on_recurring_attestations(items: list[dict]) -> None:
-    by_check = {
-        i["check"]: i for i in items if i["check"] in {"manifest.weekly_review", "manifest.fire_drill"}
-    }
+    by_check = {i["check"]: i for i in items if i["check"] in {"manifest.weekly_review", "manifest.fire_drill"}}
     assert by_check["manifest.weekly_review"]["stale_after_days"] == 7
     assert by_check["manifest.fire_drill"]["stale_after_days"] == 90
     kill = [i for i in items if i["check"] == "manifest.kill_switches"]

@@ -59,8 +59,8 @@ def test_trace_coverage_is_estimated_from_completeness(demo):
     con = duckdb.connect(str(demo["db"]), read_only=True)
     ids = truth["orphan_span_ids"]
     sessions_with_orphans = con.execute(
-        f"SELECT count(DISTINCT session_key) FROM span_sessions WHERE span_id IN ({','.join('?' * len(ids))})",
-        ids).fetchall()[0][0]
+        f"SELECT count(DISTINCT session_key) FROM span_sessions WHERE span_id IN ({','.join('?' * len(ids))})", ids
+    ).fetchall()[0][0]
     expected = (truth["sessions"] - sessions_with_orphans) / truth["sessions"]
     assert audit["metrics"]["trace_coverage"] == pytest.approx(expected)
     assert audit["metrics"]["trace_coverage_method"] == "estimated_from_completeness"

@@ -80,11 +80,24 @@ def test_audit_summary_has_banner_blockers_and_gate(demo):
 
 
 def test_summary_escapes_what_comes_from_traces():
-    doc = {"verdict": "NO-GO", "recommended_phase": 0, "metrics": {"sessions": 1, "spans": 2},
-           "window": {"start": "a", "end": "b"},
-           "blockers": [{"status": "FAIL", "item": "workflow.tool-success-per-tool", "title": "Tools",
-                         "section": 1, "section_title": "Workflow", "owner": None, "threshold": None,
-                         "display": "worst tool `evil|tool` <img src=x onerror=alert(1)> **bold**"}]}
+    doc = {
+        "verdict": "NO-GO",
+        "recommended_phase": 0,
+        "metrics": {"sessions": 1, "spans": 2},
+        "window": {"start": "a", "end": "b"},
+        "blockers": [
+            {
+                "status": "FAIL",
+                "item": "workflow.tool-success-per-tool",
+                "title": "Tools",
+                "section": 1,
+                "section_title": "Workflow",
+                "owner": None,
+                "threshold": None,
+                "display": "worst tool `evil|tool` <img src=x onerror=alert(1)> **bold**",
+            }
+        ],
+    }
     text = summary.audit_markdown(doc)
     row = next(line for line in text.splitlines() if "evil" in line)
     assert "\\|" in row and "\\<img" in row and "\\*\\*bold\\*\\*" in row and row.count(" | ") == 5
@@ -106,8 +119,19 @@ def test_summary_appends_to_the_github_step_summary(tmp_path, monkeypatch):
 def test_gate_command_writes_its_table(demo, tmp_path, capsys):
     releases = [r["release"] if isinstance(r, dict) else r for r in demo["audit"]["metrics"]["evals"]["releases"]]
     out = tmp_path / "gate.md"
-    code = cli.main(["gate", "--db", str(demo["db"]), "--baseline", releases[0], "--candidate", releases[-1],
-                     "--summary-md", str(out)])
+    code = cli.main(
+        [
+            "gate",
+            "--db",
+            str(demo["db"]),
+            "--baseline",
+            releases[0],
+            "--candidate",
+            releases[-1],
+            "--summary-md",
+            str(out),
+        ]
+    )
     text = out.read_text()
     decision = {0: "PASS", 4: "FAIL", 5: "INCONCLUSIVE"}[code]
     assert text.startswith("## agentops-audit gate")
@@ -198,11 +222,34 @@ def two_weeks(tmp_path_factory):
 def test_weekly_notifies_summarises_and_signs_without_failing_on_a_dead_webhook(two_weeks, tmp_path, capsys):
     secret = tmp_path / "secret"
     secret.write_text("s" * 40)
-    base = ["weekly", "--db", str(two_weeks / "audit.duckdb"), "--from", "2026-W45", "--to", "2026-W46",
-            "--no-report", "--sign", str(secret)]
+    base = [
+        "weekly",
+        "--db",
+        str(two_weeks / "audit.duckdb"),
+        "--from",
+        "2026-W45",
+        "--to",
+        "2026-W46",
+        "--no-report",
+        "--sign",
+        str(secret),
+    ]
     with Webhook(script=[502]) as hook:
-        code = cli.main([*base, "--history", str(tmp_path / "h1.duckdb"), "--out-root", str(tmp_path / "r1"),
-                         "--notify", hook.url, "--notify-format", "slack", "--summary-md", str(tmp_path / "s.md")])
+        code = cli.main(
+            [
+                *base,
+                "--history",
+                str(tmp_path / "h1.duckdb"),
+                "--out-root",
+                str(tmp_path / "r1"),
+                "--notify",
+                hook.url,
+                "--notify-format",
+                "slack",
+                "--summary-md",
+                str(tmp_path / "s.md"),
+            ]
+        )
     out = capsys.readouterr().out
     doc = json.loads((tmp_path / "r1" / "2026-W46" / "audit.json").read_text())
     assert code == cli.EXIT_CODES[doc["verdict"]]
@@ -212,8 +259,10 @@ def test_weekly_notifies_summarises_and_signs_without_failing_on_a_dead_webhook(
     assert slack["blocks"][0]["type"] == "header" and "2026-W46" in slack["blocks"][0]["text"]["text"]
     alerts_block = next(b for b in slack["blocks"] if b["type"] == "section" and "*Alerts*" in b["text"]["text"])
     for alert in doc["alerts"]:
-        assert alert["message"].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") in \
-            alerts_block["text"]["text"]
+        assert (
+            alert["message"].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            in alerts_block["text"]["text"]
+        )
     assert "secret-token" not in out and "Notified http://127.0.0.1:" in out
     text = (tmp_path / "s.md").read_text()
     assert "2026-W46" in text.splitlines()[0] and "### Week-over-week alerts" in text
@@ -221,8 +270,9 @@ def test_weekly_notifies_summarises_and_signs_without_failing_on_a_dead_webhook(
         assert cli.main(["verify", str(tmp_path / "r1" / week), "--key", str(secret)]) == 0
 
     with Webhook() as hook:  # JSON format: the verdict and the alerts as they are in audit.json
-        cli.main([*base, "--history", str(tmp_path / "h2.duckdb"), "--out-root", str(tmp_path / "r2"),
-                  "--notify", hook.url])
+        cli.main(
+            [*base, "--history", str(tmp_path / "h2.duckdb"), "--out-root", str(tmp_path / "r2"), "--notify", hook.url]
+        )
     body = hook.bodies[0]
     assert body["verdict"] == doc["verdict"] and body["week"] == "2026-W46"
     assert [a["message"] for a in body["alerts"]] == [a["message"] for a in doc["alerts"]]
@@ -231,8 +281,21 @@ def test_weekly_notifies_summarises_and_signs_without_failing_on_a_dead_webhook(
 
     with Webhook() as hook:
         dead = hook.url
-    code = cli.main([*base, "--history", str(tmp_path / "h3.duckdb"), "--out-root", str(tmp_path / "r3"),
-                     "--notify", dead, "--notify-retries", "1", "--notify-timeout", "2"])
+    code = cli.main(
+        [
+            *base,
+            "--history",
+            str(tmp_path / "h3.duckdb"),
+            "--out-root",
+            str(tmp_path / "r3"),
+            "--notify",
+            dead,
+            "--notify-retries",
+            "1",
+            "--notify-timeout",
+            "2",
+        ]
+    )
     captured = capsys.readouterr()
     assert code == cli.EXIT_CODES[doc["verdict"]]  # a failed post never fails the audit
     assert "warning: could not notify http://127.0.0.1:" in captured.err and "secret-token" not in captured.err

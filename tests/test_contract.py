@@ -31,8 +31,15 @@ def readme_checks(text: str) -> set[str]:
     return names
 
 
-def contract(catalog_checks: set[str], declared: dict, suites: set[str], evidence_files: set[str],
-             metric_files: set[str], readme: set[str], texts: dict) -> list[str]:
+def contract(
+    catalog_checks: set[str],
+    declared: dict,
+    suites: set[str],
+    evidence_files: set[str],
+    metric_files: set[str],
+    readme: set[str],
+    texts: dict,
+) -> list[str]:
     """Every disagreement between the places a check is named; empty when they agree."""
     problems = []
     judged = {n for n, c in declared.items() if c.suite}
@@ -42,17 +49,27 @@ def contract(catalog_checks: set[str], declared: dict, suites: set[str], evidenc
     problems += [f"@check {n!r} declares a suite, checks/suites.yml has none" for n in sorted(in_file - suites)]
     problems += [f"suite {n!r} judges no declared check" for n in sorted(suites - in_file)]
     with_evidence = {n for n, c in declared.items() if c.evidence}
-    problems += [f"@check {n!r} declares evidence, evidence/{n}.sql is missing"
-                 for n in sorted(with_evidence - evidence_files)]
-    problems += [f"evidence/{n}.sql serves no check declaring evidence=True"
-                 for n in sorted(evidence_files - with_evidence)]
-    problems += [f"@check {n!r} reads metric {m!r}, metrics/{m}.sql is missing"
-                 for n, c in sorted(declared.items()) for m in c.metrics if m not in metric_files]
-    problems += [f"judged check {n!r} has no entry (means, default) in the catalog's checks, its README row"
-                 for n in sorted(judged) if not (n in texts and texts[n].means and texts[n].default)]
+    problems += [
+        f"@check {n!r} declares evidence, evidence/{n}.sql is missing" for n in sorted(with_evidence - evidence_files)
+    ]
+    problems += [
+        f"evidence/{n}.sql serves no check declaring evidence=True" for n in sorted(evidence_files - with_evidence)
+    ]
+    problems += [
+        f"@check {n!r} reads metric {m!r}, metrics/{m}.sql is missing"
+        for n, c in sorted(declared.items())
+        for m in c.metrics
+        if m not in metric_files
+    ]
+    problems += [
+        f"judged check {n!r} has no entry (means, default) in the catalog's checks, its README row"
+        for n in sorted(judged)
+        if not (n in texts and texts[n].means and texts[n].default)
+    ]
     problems += [f"the catalog's checks entry {n!r} names no judged check" for n in sorted(set(texts) - judged)]
-    problems += [f"@check {n!r} has no row in the README's check tables (run `make docs`)"
-                 for n in sorted(judged - readme)]
+    problems += [
+        f"@check {n!r} has no row in the README's check tables (run `make docs`)" for n in sorted(judged - readme)
+    ]
     problems += [f"README check row {n!r} names no judged check" for n in sorted(readme - judged)]
     return problems
 
@@ -79,15 +96,18 @@ def test_contract_fails_when_the_cache_reads_suite_is_deleted():
     del suites["cache_reads"]
     copy = yaml.safe_load(yaml.safe_dump(suites))  # the file as it reads with the entry removed
     assert contract(**{**_actual(), "suites": set(copy)}) == [
-        "@check 'cache_reads' declares a suite, checks/suites.yml has none"]
+        "@check 'cache_reads' declares a suite, checks/suites.yml has none"
+    ]
 
 
 def test_contract_fails_on_a_missing_readme_row_or_evidence_file():
     actual = _actual()
     assert contract(**{**actual, "readme": actual["readme"] - {"tool_success"}}) == [
-        "@check 'tool_success' has no row in the README's check tables (run `make docs`)"]
+        "@check 'tool_success' has no row in the README's check tables (run `make docs`)"
+    ]
     assert contract(**{**actual, "evidence_files": actual["evidence_files"] - {"retry_caps"}}) == [
-        "@check 'retry_caps' declares evidence, evidence/retry_caps.sql is missing"]
+        "@check 'retry_caps' declares evidence, evidence/retry_caps.sql is missing"
+    ]
 
 
 def test_an_evaluator_reads_only_the_metrics_it_declares():
@@ -111,4 +131,5 @@ def test_contract_fails_on_a_judged_check_that_does_not_say_what_it_means():
     actual = _actual()
     texts = {k: v for k, v in actual["texts"].items() if k != "cache_reads"}
     assert contract(**{**actual, "texts": texts}) == [
-        "judged check 'cache_reads' has no entry (means, default) in the catalog's checks, its README row"]
+        "judged check 'cache_reads' has no entry (means, default) in the catalog's checks, its README row"
+    ]

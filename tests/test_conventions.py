@@ -20,7 +20,7 @@ def test_readme_lists_the_conventions_in_registry_order():
 
 
 def test_readme_lists_every_format_and_every_fixture_group():
-    table = README[README.index("## Supported input formats"):README.index("### Ingest filters")]
+    table = README[README.index("## Supported input formats") : README.index("### Ingest filters")]
     for name in ADAPTERS:
         assert f"| `{name}` |" in table, name
     groups = {p.parent.name for p in (REPO / "tests" / "fixtures" / "real").glob("*/*.expect.json")}

@@ -33,13 +33,29 @@ def _write_jsonl(path: Path, rows: list[dict]) -> Path:
     return path
 
 
-def _rows(cases: int, release: str = "r1", items: tuple[str, ...] = ("accuracy", "policy"),
-          production: int | None = None, **extra) -> list[dict]:
+def _rows(
+    cases: int,
+    release: str = "r1",
+    items: tuple[str, ...] = ("accuracy", "policy"),
+    production: int | None = None,
+    **extra,
+) -> list[dict]:
     production = cases if production is None else production
-    return [{"case_id": f"c{c:03d}", "release": release, "rubric_item": item, "pass": (c + i) % 7 != 0,
-             "from_production": c < production, "correct_action": "refund", "correct_policy": "refund.limit",
-             "correct_tool_use": "lookup_order", **extra}
-            for c in range(cases) for i, item in enumerate(items)]
+    return [
+        {
+            "case_id": f"c{c:03d}",
+            "release": release,
+            "rubric_item": item,
+            "pass": (c + i) % 7 != 0,
+            "from_production": c < production,
+            "correct_action": "refund",
+            "correct_policy": "refund.limit",
+            "correct_tool_use": "lookup_order",
+            **extra,
+        }
+        for c in range(cases)
+        for i, item in enumerate(items)
+    ]
 
 
 def _load(tmp_path: Path, rows: list[dict], name: str = "e") -> tuple:
@@ -70,8 +86,9 @@ def test_jsonl_csv_and_parquet_load_the_same_rows(tmp_path):
     with (tmp_path / "r.csv").open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=columns)
         writer.writeheader()
-        writer.writerows([{k: ("true" if v is True else "false" if v is False else v) for k, v in r.items()}
-                          for r in rows])
+        writer.writerows(
+            [{k: ("true" if v is True else "false" if v is False else v) for k, v in r.items()} for r in rows]
+        )
     pq.write_table(pa.Table.from_pylist([{c: r.get(c) for c in columns} for r in rows]), tmp_path / "r.parquet")
     loaded = []
     for path in (jsonl, tmp_path / "r.csv", tmp_path / "r.parquet"):
@@ -107,8 +124,12 @@ def test_bad_rows_are_quarantined_with_reasons(tmp_path):
     expected = {reason: 1 for reason in bad}
     expected["invalid JSON (truncated or malformed line)"] = 1
     assert reasons == expected
-    assert (summary.rows_read, summary.rows_loaded, summary.rows_duplicate, summary.rows_quarantined) == \
-        (len(lines), 2, 1, len(bad) + 1)
+    assert (summary.rows_read, summary.rows_loaded, summary.rows_duplicate, summary.rows_quarantined) == (
+        len(lines),
+        2,
+        1,
+        len(bad) + 1,
+    )
     assert scalar(con, "SELECT min(locator) FROM quarantine") == "bad.jsonl:10"
     assert _ledger_holds(con)
 
@@ -119,8 +140,9 @@ def test_csv_row_with_the_wrong_number_of_fields_is_quarantined(tmp_path):
     con = db.connect(tmp_path / "a.duckdb")
     summary = ingest.ingest(con, [str(path)])[0]
     assert (summary.rows_loaded, summary.rows_quarantined) == (2, 1)
-    assert scalar(con, "SELECT locator || ' ' || reason FROM quarantine") == \
-        "e.csv:3 row has 3 fields, the header has 4"
+    assert (
+        scalar(con, "SELECT locator || ' ' || reason FROM quarantine") == "e.csv:3 row has 3 fields, the header has 4"
+    )
 
 
 def test_reingest_is_idempotent_and_overlaps_are_duplicates(tmp_path):
@@ -128,8 +150,10 @@ def test_reingest_is_idempotent_and_overlaps_are_duplicates(tmp_path):
     con, first = _load(tmp_path, rows)
     before = scalar(con, "SELECT count(*) FROM evals"), scalar(con, "SELECT count(*) FROM sources")
     again = ingest.ingest(con, [str(tmp_path / "e.jsonl")])[0]
-    assert again.skipped and (scalar(con, "SELECT count(*) FROM evals"),
-                              scalar(con, "SELECT count(*) FROM sources")) == before
+    assert (
+        again.skipped
+        and (scalar(con, "SELECT count(*) FROM evals"), scalar(con, "SELECT count(*) FROM sources")) == before
+    )
     overlap = _write_jsonl(tmp_path / "more.jsonl", rows[:4] + _rows(2, release="r2"))
     s = ingest.ingest(con, [str(overlap)])[0]
     assert (s.rows_read, s.rows_loaded, s.rows_duplicate) == (8, 4, 4)
@@ -138,16 +162,16 @@ def test_reingest_is_idempotent_and_overlaps_are_duplicates(tmp_path):
 
 
 def test_mapping_names_the_source_columns(tmp_path):
-    rows = [{"example": f"e{i}", "version": "v1", "metric_name": "accuracy", "passed": i % 2 == 0}
-            for i in range(4)]
+    rows = [{"example": f"e{i}", "version": "v1", "metric_name": "accuracy", "passed": i % 2 == 0} for i in range(4)]
     path = _write_jsonl(tmp_path / "own.jsonl", rows)
     mapping = tmp_path / "m.yml"
     mapping.write_text("evals:\n  columns:\n    case_id: [example]\n    rubric_item: [metric_name]\n")
     database = tmp_path / "a.duckdb"
     assert cli.main(["ingest", str(path), "--format", "evals", "--mapping", str(mapping), "--db", str(database)]) == 0
     con = db.connect(database, read_only=True)
-    assert db.frame(con, "SELECT case_id, release, rubric_item, passed FROM evals ORDER BY case_id").rows() == \
-        [(f"e{i}", "v1", "accuracy", i % 2 == 0) for i in range(4)]
+    assert db.frame(con, "SELECT case_id, release, rubric_item, passed FROM evals ORDER BY case_id").rows() == [
+        (f"e{i}", "v1", "accuracy", i % 2 == 0) for i in range(4)
+    ]
     con.close()
     mapping.write_text("evals:\n  columns:\n    nonsense: [x]\n")
     assert cli.main(["ingest", str(path), "--format", "evals", "--mapping", str(mapping), "--db", str(database)]) == 2
@@ -162,21 +186,40 @@ def test_otel_evaluation_events_become_eval_rows(tmp_path):
             attrs.append({"key": "gen_ai.evaluation.score.label", "value": {"stringValue": label}})
         return {"name": "gen_ai.evaluation.result", "timeUnixNano": "1794182401000000000", "attributes": attrs}
 
-    span = {"traceId": "4bf92f3577b34da6a3ce929d0e0e4736", "spanId": "00f067aa0ba902b7", "name": "chat",
-            "startTimeUnixNano": "1794182400000000000", "endTimeUnixNano": "1794182401000000000",
-            "attributes": [{"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}},
-                           {"key": "gen_ai.output.messages", "value": {"stringValue": "It is eligible [kb-1]."}}],
-            "events": [event("relevance", 0.8, "relevant"), event("groundedness", label="fail"),
-                       event("fluency", score=4.0), {"name": "exception", "attributes": []}]}
-    doc = {"resourceSpans": [{"resource": {"attributes": [
-        {"key": "service.version", "value": {"stringValue": "v9"}}]},
-        "scopeSpans": [{"spans": [span]}]}]}
+    span = {
+        "traceId": "4bf92f3577b34da6a3ce929d0e0e4736",
+        "spanId": "00f067aa0ba902b7",
+        "name": "chat",
+        "startTimeUnixNano": "1794182400000000000",
+        "endTimeUnixNano": "1794182401000000000",
+        "attributes": [
+            {"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}},
+            {"key": "gen_ai.output.messages", "value": {"stringValue": "It is eligible [kb-1]."}},
+        ],
+        "events": [
+            event("relevance", 0.8, "relevant"),
+            event("groundedness", label="fail"),
+            event("fluency", score=4.0),
+            {"name": "exception", "attributes": []},
+        ],
+    }
+    doc = {
+        "resourceSpans": [
+            {
+                "resource": {"attributes": [{"key": "service.version", "value": {"stringValue": "v9"}}]},
+                "scopeSpans": [{"spans": [span]}],
+            }
+        ]
+    }
     path = tmp_path / "t.otlp.json"
     path.write_text(json.dumps(doc))
     con = db.connect(tmp_path / "a.duckdb")
     ingest.ingest(con, [str(path)])
-    found = db.frame(con, "SELECT rubric_item, release, score, passed, judge_label, value, origin, output_text "
-                          "FROM eval_results ORDER BY rubric_item").rows()
+    found = db.frame(
+        con,
+        "SELECT rubric_item, release, score, passed, judge_label, value, origin, output_text "
+        "FROM eval_results ORDER BY rubric_item",
+    ).rows()
     # fluency's 4.0 is neither a 0..1 score nor a pass/fail label: not usable, left out
     assert found == [
         ("groundedness", "v9", None, False, "fail", 0.0, "otel_event", "It is eligible [kb-1]."),
@@ -189,12 +232,17 @@ def test_transcript_outcomes_become_task_success_rows(tmp_path):
         pytest.skip(f"tau-bench data not available at {TAU}")
     raw = json.loads(TAU.read_text())
     database = tmp_path / "tau.duckdb"
-    assert cli.main(["ingest", str(TAU), "--mapping", str(REPO / "mappings" / "tau-bench.yml"),
-                     "--db", str(database)]) == 0
+    assert (
+        cli.main(["ingest", str(TAU), "--mapping", str(REPO / "mappings" / "tau-bench.yml"), "--db", str(database)])
+        == 0
+    )
     con = db.connect(database, read_only=True)
-    rows = db.frame(con, "SELECT count(*) AS n, count(*) FILTER (WHERE passed) AS passed, "
-                         "count(DISTINCT case_id) AS cases, any_value(rubric_item) AS item, any_value(release) AS rel "
-                         "FROM eval_results WHERE origin = 'transcript'").row(0, named=True)
+    rows = db.frame(
+        con,
+        "SELECT count(*) AS n, count(*) FILTER (WHERE passed) AS passed, "
+        "count(DISTINCT case_id) AS cases, any_value(rubric_item) AS item, any_value(release) AS rel "
+        "FROM eval_results WHERE origin = 'transcript'",
+    ).row(0, named=True)
     sessions = {f"airline:{r['task_id']}:{r['trial']}" for r in raw}
     assert rows["n"] == rows["cases"] == len(sessions)
     assert rows["passed"] == sum(1 for r in raw if r["reward"] >= 1)
@@ -206,8 +254,7 @@ def test_transcript_outcomes_become_task_success_rows(tmp_path):
 
 def test_no_eval_results_is_no_data(tmp_path, validator):
     con = db.connect(tmp_path / "empty.duckdb")
-    for check in (n for n, c in CHECKS.items()
-                  if c.fn.__module__ in (eval_suite.__name__, release_gate.__name__)):
+    for check in (n for n, c in CHECKS.items() if c.fn.__module__ in (eval_suite.__name__, release_gate.__name__)):
         for result in _evaluate(con, validator, check).values():
             assert result.status == "NO_DATA" and result.reason
 
@@ -270,9 +317,14 @@ def _calibration_rows(n: int) -> list[dict]:
     rows = []
     for c in range(n):
         judge, human = cells[c % 50]
-        row = {"case_id": f"c{c:03d}", "release": "r1", "rubric_item": "accuracy", "pass": judge == "pass",
-               "human_label": {"pass": ["PASS", "passed", " Pass "], "fail": ["fail", "FAILED", "False"]}[human][c % 3],
-               "output_text": f"answer {c}; write to ana.{c}@example-mail.com"}
+        row = {
+            "case_id": f"c{c:03d}",
+            "release": "r1",
+            "rubric_item": "accuracy",
+            "pass": judge == "pass",
+            "human_label": {"pass": ["PASS", "passed", " Pass "], "fail": ["fail", "FAILED", "False"]}[human][c % 3],
+            "output_text": f"answer {c}; write to ana.{c}@example-mail.com",
+        }
         if c % 2:
             row["judge_label"] = judge  # the others fall back on their pass/fail verdict
         rows.append(row)
@@ -308,22 +360,32 @@ def test_calibration_needs_fifty_cases(tmp_path, validator):
 def test_automated_checks_count_each_failure(tmp_path, validator):
     schema = {"required": ["answer", "citations"]}
     cases = {
-        "c1": {"output_text": json.dumps({"answer": "yes", "citations": ["kb-1"]}), "output_schema": schema,
-               "citation_required": True},
-        "c2": {"output_text": '{"answer": "yes", '},                                       # invalid JSON
-        "c3": {"output_text": json.dumps({"answer": "yes"}), "output_schema": schema},     # missing key
-        "c4": {"output_text": "Eligible.", "citation_required": True},                     # no citation
+        "c1": {
+            "output_text": json.dumps({"answer": "yes", "citations": ["kb-1"]}),
+            "output_schema": schema,
+            "citation_required": True,
+        },
+        "c2": {"output_text": '{"answer": "yes", '},  # invalid JSON
+        "c3": {"output_text": json.dumps({"answer": "yes"}), "output_schema": schema},  # missing key
+        "c4": {"output_text": "Eligible.", "citation_required": True},  # no citation
         "c5": {"output_text": "Eligible [kb-12].", "citation_required": True},
-        "c6": {"output_text": "Mail ana.lee@example-mail.com about it"},                    # PII
+        "c6": {"output_text": "Mail ana.lee@example-mail.com about it"},  # PII
         "c7": {"output_text": "Refunded.", "policy_violation": True},
         "c8": {"output_text": "Declined.", "policy_violation": False},
     }
-    rows = [{"case_id": c, "release": "r1", "rubric_item": item, "pass": True, **fields}
-            for c, fields in cases.items() for item in ("accuracy", "policy")]
+    rows = [
+        {"case_id": c, "release": "r1", "rubric_item": item, "pass": True, **fields}
+        for c, fields in cases.items()
+        for item in ("accuracy", "policy")
+    ]
     con, _ = _load(tmp_path, rows)
     got = {r["check"]: (r["applicable"], r["failed"]) for r in checks.output_checks(con, "r1").iter_rows(named=True)}
-    assert got == {"json_schema_valid": (3, 2), "citation_present": (3, 1), "pii_leakage": (8, 1),
-                   "policy_violation": (2, 1)}
+    assert got == {
+        "json_schema_valid": (3, 2),
+        "citation_present": (3, 1),
+        "pii_leakage": (8, 1),
+        "policy_violation": (2, 1),
+    }
     (item,) = _evaluate(con, validator, "eval_automated_checks").values()
     assert item.status == "FAIL" and sorted(item.at_fault) == sorted(checks.CHECKS)
     clean = [r for r in rows if r["case_id"] in ("c1", "c5", "c8")]
@@ -343,24 +405,47 @@ def sessions_db(tmp_path_factory) -> Path:
     """Seeded demo traces plus one session whose model output carries an e-mail address."""
     root = tmp_path_factory.mktemp("sample")
     synth.generate(root / "traces", sessions=240, seed=5)
-    leak = {"traceId": "5bf92f3577b34da6a3ce929d0e0e4736", "spanId": "10f067aa0ba902b7", "name": "chat",
-            "startTimeUnixNano": "1794182400000000000", "endTimeUnixNano": "1794182401000000000",
-            "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in {
-                "gen_ai.operation.name": "chat", "gen_ai.conversation.id": "sess-leak",
-                "agentops.workflow": "refund_eligibility", "gen_ai.input.messages": "Refund order 123?",
-                "gen_ai.output.messages": "Done, receipt sent to zed.lee@example-mail.com"}.items()]}
+    leak = {
+        "traceId": "5bf92f3577b34da6a3ce929d0e0e4736",
+        "spanId": "10f067aa0ba902b7",
+        "name": "chat",
+        "startTimeUnixNano": "1794182400000000000",
+        "endTimeUnixNano": "1794182401000000000",
+        "attributes": [
+            {"key": k, "value": {"stringValue": v}}
+            for k, v in {
+                "gen_ai.operation.name": "chat",
+                "gen_ai.conversation.id": "sess-leak",
+                "agentops.workflow": "refund_eligibility",
+                "gen_ai.input.messages": "Refund order 123?",
+                "gen_ai.output.messages": "Done, receipt sent to zed.lee@example-mail.com",
+            }.items()
+        ],
+    }
     (root / "traces" / "leak.json").write_text(json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [leak]}]}]}))
     database = root / "s.duckdb"
-    assert cli.main(["ingest", str(root / "traces" / "traces.otlp.jsonl"), str(root / "traces" / "leak.json"),
-                     "--db", str(database)]) == 0
+    assert (
+        cli.main(
+            [
+                "ingest",
+                str(root / "traces" / "traces.otlp.jsonl"),
+                str(root / "traces" / "leak.json"),
+                "--db",
+                str(database),
+            ]
+        )
+        == 0
+    )
     return database
 
 
 def test_sample_is_reproducible_from_its_seed(sessions_db, tmp_path):
     a, b, c = tmp_path / "a.jsonl", tmp_path / "b.jsonl", tmp_path / "c.jsonl"
     for out, seed in ((a, 7), (b, 7), (c, 8)):
-        assert cli.main(["sample-evals", "--db", str(sessions_db), "--out", str(out), "--n", "60",
-                         "--seed", str(seed)]) == 0
+        assert (
+            cli.main(["sample-evals", "--db", str(sessions_db), "--out", str(out), "--n", "60", "--seed", str(seed)])
+            == 0
+        )
     assert a.read_bytes() == b.read_bytes()
     ids = [{json.loads(line)["session_id"] for line in p.read_text().splitlines()} for p in (a, c)]
     assert len(ids[0]) == len(ids[1]) == 60 and ids[0] != ids[1]
@@ -377,12 +462,13 @@ def test_sample_is_stratified(sessions_db, tmp_path):
     population = sum(s["population"] for s in strata.values())
     assert frame.height == n and sum(s["sampled"] for s in strata.values()) == n
     for name, s in strata.items():
-        assert s["sampled"] >= 1, name                                    # every stratum is represented
+        assert s["sampled"] >= 1, name  # every stratum is represented
         assert abs(s["sampled"] - n * s["population"] / population) <= 2, name  # then proportional
     assert set(frame["stratum"]) == set(strata)
     top, _ = sample.draw(con, n, seed=7, top_workflows=1)
-    busiest = db.frame(con, "SELECT workflow FROM sessions GROUP BY workflow ORDER BY count(*) DESC, workflow "
-                            "LIMIT 1")["workflow"][0]
+    busiest = db.frame(con, "SELECT workflow FROM sessions GROUP BY workflow ORDER BY count(*) DESC, workflow LIMIT 1")[
+        "workflow"
+    ][0]
     assert set(top["workflow"]) == {busiest}
     con.close()
 
@@ -409,12 +495,16 @@ def _section2(audit: dict) -> dict:
 def test_demo_eval_ingest_matches_truth(demo, eval_truth):
     con = db.connect(demo["db"], read_only=True)
     ledger = db.frame(con, "SELECT * FROM sources WHERE format = 'evals'").row(0, named=True)
-    assert (ledger["rows_read"], ledger["rows_loaded"], ledger["rows_duplicate"], ledger["rows_quarantined"]) == \
-        (eval_truth["rows_read"], eval_truth["rows_loaded"], eval_truth["rows_duplicate"],
-         eval_truth["rows_quarantined"])
+    assert (ledger["rows_read"], ledger["rows_loaded"], ledger["rows_duplicate"], ledger["rows_quarantined"]) == (
+        eval_truth["rows_read"],
+        eval_truth["rows_loaded"],
+        eval_truth["rows_duplicate"],
+        eval_truth["rows_quarantined"],
+    )
     assert ledger["sha256"] == eval_truth["sha256"]
-    reasons = sorted(r[0] for r in con.execute(
-        "SELECT reason FROM quarantine WHERE source_id = ?", [ledger["source_id"]]).fetchall())
+    reasons = sorted(
+        r[0] for r in con.execute("SELECT reason FROM quarantine WHERE source_id = ?", [ledger["source_id"]]).fetchall()
+    )
     assert reasons == eval_truth["quarantine_reasons"]
     con.close()
 
@@ -422,8 +512,11 @@ def test_demo_eval_ingest_matches_truth(demo, eval_truth):
 def test_demo_section_2_has_data_and_finds_the_injected_defects(demo, eval_truth):
     items, ev = _section2(demo["audit"]), demo["audit"]["metrics"]["evals"]
     assert all(it["status"] != "NO_DATA" for it in items.values())
-    assert (ev["cases"], ev["production_cases"], ev["rubric_items"]) == \
-        (eval_truth["cases"], eval_truth["production_cases"], eval_truth["rubric_items"])
+    assert (ev["cases"], ev["production_cases"], ev["rubric_items"]) == (
+        eval_truth["cases"],
+        eval_truth["production_cases"],
+        eval_truth["rubric_items"],
+    )
     gate_doc = ev["gate"]
     assert (gate_doc["baseline"], gate_doc["candidate"]) == (eval_truth["baseline"], eval_truth["candidate"])
     by = {c["metric"]: c for c in gate_doc["comparisons"]}
@@ -459,8 +552,11 @@ def test_demo_calibration_matches_truth(demo, eval_truth):
         total, disagree = total + sum(table.values()), disagree + off
     assert cal["overall"]["disagreement"] == pytest.approx(disagree / total)
     item = _section2(demo["audit"])["eval.judge-calibration"]
-    worse = sorted(i for i, c in confusion.items()
-                   if sum(v for k, v in c.items() if k.split("/")[0] != k.split("/")[1]) / sum(c.values()) > 0.10)
+    worse = sorted(
+        i
+        for i, c in confusion.items()
+        if sum(v for k, v in c.items() if k.split("/")[0] != k.split("/")[1]) / sum(c.values()) > 0.10
+    )
     expected = "FAIL" if disagree / total > 0.10 else "WARN" if worse else "PASS"
     assert item["status"] == expected and sorted(item["at_fault"]) == worse
     assert all("@example-mail.com" not in json.dumps(d) for d in cal["disagreements"])

@@ -35,6 +35,7 @@ TAXONOMY = {"tool_error", "missing_context", "ambiguity", "model_refusal", "poli
 
 # -- the generated export, read in plain Python ------------------------------------------------------
 
+
 def _value(tagged: dict):
     return next(iter(tagged.values())) if tagged else None
 
@@ -48,9 +49,17 @@ def _export_spans(path: Path) -> list[dict]:
             for ss in rs["scopeSpans"]:
                 for s in ss["spans"]:
                     attrs = {a["key"]: _value(a["value"]) for a in s.get("attributes", [])}
-                    rows.append({"trace": s["traceId"], "span": s["spanId"], "parent": s.get("parentSpanId") or None,
-                                 "start_ns": int(s["startTimeUnixNano"]), "status": s.get("status", {}).get("code", 0),
-                                 "session": attrs.get("gen_ai.conversation.id"), "attrs": attrs})
+                    rows.append(
+                        {
+                            "trace": s["traceId"],
+                            "span": s["spanId"],
+                            "parent": s.get("parentSpanId") or None,
+                            "start_ns": int(s["startTimeUnixNano"]),
+                            "status": s.get("status", {}).get("code", 0),
+                            "session": attrs.get("gen_ai.conversation.id"),
+                            "attrs": attrs,
+                        }
+                    )
     return rows
 
 
@@ -85,6 +94,7 @@ def _session_of_span(export: list[dict]) -> dict[str, str]:
 
 # -- frames ----------------------------------------------------------------------------------------------
 
+
 def test_sessions_per_workflow_and_outcome_equal_truth(ex, demo):
     truth = demo["truth"]
     sessions = ex.sessions()
@@ -103,8 +113,9 @@ def test_week_filter_matches_session_starts_in_the_export(ex, export):
     starts: dict[str, int] = {}
     for s in export:
         starts[s["session"]] = min(starts.get(s["session"], s["start_ns"]), s["start_ns"])
-    weeks = Counter("{}-W{:02d}".format(*datetime.fromtimestamp(ns / 1e9, UTC).isocalendar()[:2])
-                    for ns in starts.values())
+    weeks = Counter(
+        "{}-W{:02d}".format(*datetime.fromtimestamp(ns / 1e9, UTC).isocalendar()[:2]) for ns in starts.values()
+    )
     assert sum(weeks.values()) == ex.sessions().height
     for week, n in weeks.items():
         picked = ex.sessions(week=week)
@@ -191,8 +202,11 @@ def test_frames_mask_text_and_keep_hostile_markup_as_data(ex, demo):
 
 
 def test_mask_frame_agrees_with_pii_mask_on_the_corpus():
-    corpus = [json.loads(line)["text"] for line in (Path(__file__).parent / "data" / "pii_corpus.jsonl")
-              .read_text().splitlines() if line.strip()]
+    corpus = [
+        json.loads(line)["text"]
+        for line in (Path(__file__).parent / "data" / "pii_corpus.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
     df = pl.DataFrame({"a": corpus, "b": list(reversed(corpus)), "n": list(range(len(corpus)))})
     con = duckdb.connect()
     try:
@@ -209,6 +223,7 @@ def test_mask_frame_agrees_with_pii_mask_on_the_corpus():
 
 # -- evidence -------------------------------------------------------------------------------------------
 
+
 def test_evidence_for_tool_success_is_the_failed_logical_calls(ex, demo, export):
     attempts = defaultdict(list)
     for s in _tool_attempts(export):
@@ -217,15 +232,22 @@ def test_evidence_for_tool_success_is_the_failed_logical_calls(ex, demo, export)
     failed = [k for k, v in attempts.items() if all(v)]
     # the plain-Python reading agrees with the generator's tally...
     assert Counter(t for _, t, _ in failed) == Counter(
-        {t: v["logical_failed"] for t, v in demo["truth"]["tool_success"].items() if v["logical_failed"]})
+        {t: v["logical_failed"] for t, v in demo["truth"]["tool_success"].items() if v["logical_failed"]}
+    )
     # ...and the evidence rows are exactly those calls
     ev = ex.evidence("workflow.tool-success-per-tool")
     assert ev.status == "FAIL" and ev.total_rows == len(failed) == ev.rows.height
     rows = Counter((r["session_id"], r["tool"], r["arguments"]) for r in ev.rows.iter_rows(named=True))
     assert rows == Counter((s, t, pii.mask(a)) for s, t, a in failed)
     lookup = {s for s, t, _ in failed if t == "lookup_order"}
-    assert set(ex.evidence("workflow.tool-success-per-tool", tool="lookup_order")
-               .rows.filter(pl.col("tool") == "lookup_order")["session_id"]) == lookup
+    assert (
+        set(
+            ex.evidence("workflow.tool-success-per-tool", tool="lookup_order").rows.filter(
+                pl.col("tool") == "lookup_order"
+            )["session_id"]
+        )
+        == lookup
+    )
 
 
 def test_evidence_for_trace_propagation_is_the_orphan_spans(ex, demo, export):
@@ -287,8 +309,9 @@ def test_evidence_for_audit_trail_retries_taxonomy_and_budgets(ex, demo):
     trail = ex.evidence("observe.write-audit-trail")
     kinds = Counter(trail.rows["defect"])
     assert kinds["write_without_record"] == truth["audit_trail"]["writes_without_record"]
-    assert sorted(trail.rows.filter(pl.col("defect") == "hash_mismatch")["record_id"]) == \
-        sorted(truth["audit_trail"]["hash_mismatches"])
+    assert sorted(trail.rows.filter(pl.col("defect") == "hash_mismatch")["record_id"]) == sorted(
+        truth["audit_trail"]["hash_mismatches"]
+    )
     retries = ex.evidence("cost.retry-caps")
     over = retries.rows.filter(pl.col("reason") == "retries over the cap")
     assert over.height == truth["retries"]["calls_over_cap"]
@@ -307,24 +330,34 @@ def test_evidence_for_audit_trail_retries_taxonomy_and_budgets(ex, demo):
     want = truth["budgets"]["over"]
     assert {k: sorted(v) for k, v in got.items()} == {
         {"tokens": "tokens", "tool_calls": "tool_calls", "latency": "latency_ms"}[k]: sorted(v)
-        for k, v in want.items() if v}
+        for k, v in want.items()
+        if v
+    }
 
 
 def test_evidence_counts_what_the_metrics_count(ex, demo):
     con = db.connect(demo["db"], read_only=True)
     try:
         metric_params.install(con, {})
-        m = {name: metrics.run(con, name) for name in
-             ("gateway_decisions", "risky_writes", "untrusted_writes", "audit_trail", "failure_taxonomy")}
+        m = {
+            name: metrics.run(con, name)
+            for name in ("gateway_decisions", "risky_writes", "untrusted_writes", "audit_trail", "failure_taxonomy")
+        }
     finally:
         con.close()
     assert ex.evidence("security.tool-gateway").total_rows == m["gateway_decisions"]["without_decision"].sum()
     assert ex.evidence("security.risky-approvals").total_rows == m["risky_writes"]["without_approval"].sum()
     assert ex.evidence("security.untrusted-input").total_rows == m["untrusted_writes"]["without_approval"].sum()
     trail = Counter(ex.evidence("observe.write-audit-trail").rows["defect"])
-    metric_names = {"writes_without_record": "write_without_record", "records_without_actor": "record_without_actor",
-                    "records_without_change": "record_without_change", "hash_mismatches": "hash_mismatch",
-                    "dangling_links": "dangling_link", "forks": "fork", "extra_chain_starts": "extra_chain_start"}
+    metric_names = {
+        "writes_without_record": "write_without_record",
+        "records_without_actor": "record_without_actor",
+        "records_without_change": "record_without_change",
+        "hash_mismatches": "hash_mismatch",
+        "dangling_links": "dangling_link",
+        "forks": "fork",
+        "extra_chain_starts": "extra_chain_start",
+    }
     for r in m["audit_trail"].iter_rows(named=True):
         assert trail[metric_names[r["defect"]]] == r["count"], r["defect"]
     uncategorised = m["failure_taxonomy"].filter(pl.col("category") == "uncategorised")["sessions"].sum()
@@ -349,8 +382,9 @@ def test_every_evidence_query_runs_and_names_its_sessions(ex):
 
 def test_evidence_filters_limit_and_items_without_a_query(ex):
     whole = ex.evidence("workflow.tool-success-per-tool")
-    parts = [ex.evidence("workflow.tool-success-per-tool", workflow=w).total_rows
-             for w in ex.sessions()["workflow"].unique()]
+    parts = [
+        ex.evidence("workflow.tool-success-per-tool", workflow=w).total_rows for w in ex.sessions()["workflow"].unique()
+    ]
     assert sum(parts) == whole.total_rows
     first = ex.evidence("workflow.tool-success-per-tool", limit=2)
     assert first.rows.height == 2 and first.total_rows == whole.total_rows
@@ -384,12 +418,16 @@ def test_verdict_from_audit_json_and_none_without_it(ex, demo, tmp_path):
 
 # -- read-only and concurrent use --------------------------------------------------------------------
 
+
 def _hold(path: Path, read_only: bool) -> subprocess.Popen:
     """Another process holding ``path`` open (writable like an ingest, or read-only) until stdin closes."""
-    code = ("import sys; from agentops_audit import db; "
-            f"con = db.connect(sys.argv[1], read_only={read_only}); print('ready', flush=True); sys.stdin.read()")
-    proc = subprocess.Popen([sys.executable, "-c", code, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True)
+    code = (
+        "import sys; from agentops_audit import db; "
+        f"con = db.connect(sys.argv[1], read_only={read_only}); print('ready', flush=True); sys.stdin.read()"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout.readline().strip() == "ready"
     return proc
 
@@ -432,6 +470,7 @@ def test_read_only_beside_readers_and_writers(demo, tmp_path):
 
 
 # -- charts ---------------------------------------------------------------------------------------------
+
 
 def _dataset(spec: dict) -> list[dict]:
     (values,) = spec["datasets"].values()
@@ -521,6 +560,7 @@ def test_safe_rendering_keeps_chart_data_inside_its_script(ex, demo, export):
 
 # -- the notebook ---------------------------------------------------------------------------------------
 
+
 def test_committed_explore_notebook_is_stripped_and_parameterised(monkeypatch, tmp_path):
     nb = nbformat.read(notebooks_dir() / "explore.ipynb", as_version=4)
     nbformat.validate(nb)
@@ -543,9 +583,15 @@ def test_committed_explore_notebook_is_stripped_and_parameterised(monkeypatch, t
 def test_explore_notebook_runs_under_papermill(demo, export, tmp_path):
     session = _session_of_span(export)[demo["truth"]["hostile_span"]]
     out = tmp_path / "explore.ipynb"
-    pm.execute_notebook(str(notebooks_dir() / "explore.ipynb"), str(out),
-                        parameters={"db": str(demo["db"]), "session": session},
-                        kernel_name="python3", progress_bar=False, log_output=False, cwd=str(tmp_path))
+    pm.execute_notebook(
+        str(notebooks_dir() / "explore.ipynb"),
+        str(out),
+        parameters={"db": str(demo["db"]), "session": session},
+        kernel_name="python3",
+        progress_bar=False,
+        log_output=False,
+        cwd=str(tmp_path),
+    )
     nb = nbformat.read(out, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert all(c.execution_count for c in code)
@@ -564,4 +610,3 @@ def test_explore_notebook_runs_under_papermill(demo, export, tmp_path):
     raw = out.read_text()
     for value in demo["truth"]["pii_values"]:
         assert value not in raw
-

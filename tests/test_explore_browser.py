@@ -37,8 +37,9 @@ def outputs(demo) -> dict[str, str]:
 
 def _assert_offline_page(opened, path, charts_expected: int) -> None:
     page = opened.page
-    page.wait_for_function(f"document.querySelectorAll('.vega-embed canvas, .vega-embed svg').length >= "
-                           f"{charts_expected}", timeout=30_000)
+    page.wait_for_function(
+        f"document.querySelectorAll('.vega-embed canvas, .vega-embed svg').length >= {charts_expected}", timeout=30_000
+    )
     sizes = page.evaluate("""() => [...document.querySelectorAll('.agentops-chart')].map(div => {
         const el = div.querySelector('canvas, svg'); const r = el ? el.getBoundingClientRect() : null;
         return r ? [r.width, r.height] : [0, 0]; })""")

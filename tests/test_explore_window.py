@@ -76,9 +76,25 @@ def test_explorer_finds_the_verdict_weekly_wrote(weekly_demo, tmp_path):
     db_path = tmp_path / "audit.duckdb"
     shutil.copy(weekly_demo["db"], db_path)
     assert Explorer(db_path).verdict().verdict is None
-    assert cli.main(["weekly", "--db", str(db_path), "--history", str(tmp_path / "history.duckdb"),
-                     "--from", "2026-W45", "--to", "2026-W46", "--out-root", str(tmp_path / "reports"),
-                     "--no-report"]) in cli.EXIT_CODES.values()
+    assert (
+        cli.main(
+            [
+                "weekly",
+                "--db",
+                str(db_path),
+                "--history",
+                str(tmp_path / "history.duckdb"),
+                "--from",
+                "2026-W45",
+                "--to",
+                "2026-W46",
+                "--out-root",
+                str(tmp_path / "reports"),
+                "--no-report",
+            ]
+        )
+        in cli.EXIT_CODES.values()
+    )
     ex = Explorer(db_path)
     assert ex.audit_json == tmp_path / "reports" / "2026-W46" / "audit.json" and ex.window.week == "2026-W46"
     assert ex.verdict().verdict == json.loads(ex.audit_json.read_text())["verdict"]
@@ -106,8 +122,11 @@ def test_the_pii_example_trace_marks_where_the_leak_is(ex, demo):
     spans = ex.trace(session_id=session, evidence=evidence)
     leaks = evidence.rows.filter(pl.col("session_id") == session)
     marked = spans.filter(pl.col("evidence"))
-    assert set(zip(marked["trace_id"], marked["span_id"], strict=True)) == set(
-        zip(leaks["trace_id"], leaks["span_id"], strict=True)) != set()
+    assert (
+        set(zip(marked["trace_id"], marked["span_id"], strict=True))
+        == set(zip(leaks["trace_id"], leaks["span_id"], strict=True))
+        != set()
+    )
     for note in marked["evidence_note"]:
         assert " in tool result" in note or " in " in note
     words = {"email": "e-mail address", "phone": "phone number"}
@@ -131,14 +150,19 @@ def test_latency_histogram_ends_at_the_99th_percentile(ex):
     assert max(r["duration_s"] for r in rows) == pytest.approx(seconds.max())  # the table keeps the real value
     slower = int((seconds > cap).sum())
     assert slower and f"the last bar also holds {slower} slower session" in json.dumps(spec)
-    hist = next(n for n in _walk(spec) if n.get("mark") == "bar" or (isinstance(n.get("mark"), dict)
-                                                                     and n["mark"].get("type") == "bar"))
+    hist = next(
+        n
+        for n in _walk(spec)
+        if n.get("mark") == "bar" or (isinstance(n.get("mark"), dict) and n["mark"].get("type") == "bar")
+    )
     assert hist["encoding"]["x"]["field"] == "shown_s"
 
 
 def test_importing_the_explorer_leaves_great_expectations_alone():
-    code = ("import sys; from agentops_audit.explore import Explorer; "
-            "print('great_expectations' in sys.modules, 'altair' in sys.modules)")
+    code = (
+        "import sys; from agentops_audit.explore import Explorer; "
+        "print('great_expectations' in sys.modules, 'altair' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
 

@@ -47,9 +47,11 @@ def test_duckdb_audits_the_dataset_in_place_with_the_same_metrics(demo, tmp_path
 
 def test_audit_engine_options_are_checked_with_one_line(demo, tmp_path, capsys):
     out = str(tmp_path / "o")
-    for argv, words in ((["--db", str(demo["db"]), "--dataset", str(tmp_path)], "--db FILE) or an exported"),
-                        (["--out", out], "--db FILE) or an exported"),
-                        (["--db", str(demo["db"]), "--engine", "spark"], "give --dataset DIR")):
+    for argv, words in (
+        (["--db", str(demo["db"]), "--dataset", str(tmp_path)], "--db FILE) or an exported"),
+        (["--out", out], "--db FILE) or an exported"),
+        (["--db", str(demo["db"]), "--engine", "spark"], "give --dataset DIR"),
+    ):
         assert cli.main(["audit", "--out", out, *argv]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and words in err, err

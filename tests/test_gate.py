@@ -105,8 +105,9 @@ def test_gate_decision_is_the_worst_comparison():
 # ------------------------------------------------------------------------ synthetic sets, CLI exit codes
 
 
-def _eval_set(path: Path, cases: int, rates: dict[str, float], lose: dict[str, float], seed: int,
-              unsafe: tuple[int, int] = (1, 1)) -> dict:
+def _eval_set(
+    path: Path, cases: int, rates: dict[str, float], lose: dict[str, float], seed: int, unsafe: tuple[int, int] = (1, 1)
+) -> dict:
     """Write baseline 'r1' and candidate 'r2' results for ``cases`` cases; the candidate loses a share
     ``lose[item]`` of the baseline's passes on each item. Returns the tally of passes per release and item."""
     rng = random.Random(seed)
@@ -118,8 +119,15 @@ def _eval_set(path: Path, cases: int, rates: dict[str, float], lose: dict[str, f
             cand = base and not (rng.random() < lose.get(item, 0.0))
             for release, passed in (("r1", base), ("r2", cand)):
                 tally[release][item] = tally[release].get(item, 0) + passed
-                lines.append({"case_id": f"c{c}", "release": release, "rubric_item": item, "pass": passed,
-                              "unsafe_write_attempt": c < unsafe[0 if release == "r1" else 1]})
+                lines.append(
+                    {
+                        "case_id": f"c{c}",
+                        "release": release,
+                        "rubric_item": item,
+                        "pass": passed,
+                        "unsafe_write_attempt": c < unsafe[0 if release == "r1" else 1],
+                    }
+                )
     path.write_text("\n".join(json.dumps(r) for r in lines) + "\n")
     return tally
 
@@ -135,8 +143,9 @@ def _gate(tmp_path: Path, name: str, **kwargs) -> tuple[int, dict, dict]:
 
 
 def test_cli_known_regression_exits_4(tmp_path, capsys):
-    code, result, tally = _gate(tmp_path, "regression", cases=300, rates={"accuracy": 0.9, "policy": 0.95},
-                                lose={"accuracy": 0.15}, seed=1)
+    code, result, tally = _gate(
+        tmp_path, "regression", cases=300, rates={"accuracy": 0.9, "policy": 0.95}, lose={"accuracy": 0.15}, seed=1
+    )
     by = {c["metric"]: c for c in result["comparisons"]}
     assert code == 4 and result["decision"] == "FAIL"
     assert by["accuracy"]["decision"] == "FAIL"
@@ -147,8 +156,9 @@ def test_cli_known_regression_exits_4(tmp_path, capsys):
 
 
 def test_cli_known_non_regression_exits_0(tmp_path):
-    code, result, tally = _gate(tmp_path, "steady", cases=1000, rates={"accuracy": 0.95, "policy": 0.97},
-                                lose={}, seed=2)
+    code, result, tally = _gate(
+        tmp_path, "steady", cases=1000, rates={"accuracy": 0.95, "policy": 0.97}, lose={}, seed=2
+    )
     assert code == 0 and result["decision"] == "PASS"
     assert {c["decision"] for c in result["comparisons"]} == {"PASS"}
     assert tally["r1"] == tally["r2"]
@@ -164,8 +174,7 @@ def test_cli_underpowered_exits_5_with_the_sample_size_needed(tmp_path, capsys):
 
 
 def test_cli_unsafe_write_rise_fails_even_without_a_quality_drop(tmp_path):
-    code, result, _ = _gate(tmp_path, "unsafe", cases=1000, rates={"accuracy": 0.95}, lose={}, seed=2,
-                            unsafe=(0, 60))
+    code, result, _ = _gate(tmp_path, "unsafe", cases=1000, rates={"accuracy": 0.95}, lose={}, seed=2, unsafe=(0, 60))
     by = {c["metric"]: c for c in result["comparisons"]}
     assert code == 4 and by[compare.UNSAFE]["decision"] == "FAIL" and by["accuracy"]["decision"] == "PASS"
 
@@ -176,8 +185,26 @@ def test_cli_threshold_is_configurable_and_recorded(tmp_path):
     database = tmp_path / "d.duckdb"
     assert cli.main(["ingest", str(data), "--db", str(database)]) == 0
     out = tmp_path / "g.json"
-    assert cli.main(["gate", "--db", str(database), "--baseline", "r1", "--candidate", "r2",
-                     "--threshold", "0.5", "--confidence", "0.9", "--json", str(out)]) == 0
+    assert (
+        cli.main(
+            [
+                "gate",
+                "--db",
+                str(database),
+                "--baseline",
+                "r1",
+                "--candidate",
+                "r2",
+                "--threshold",
+                "0.5",
+                "--confidence",
+                "0.9",
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     result = json.loads(out.read_text())
     assert (result["threshold"], result["confidence"]) == (0.5, 0.9)
 
@@ -203,10 +230,12 @@ def _no_unsafe_column(tmp_path: Path, name: str = "e") -> Path:
     rng = random.Random(4)
     lines = []
     for c in range(600):
-        base = c < 555                                   # 555 of 600 = 92.5%
-        cand = base or c < 589                          # 589 of 600 = 98.2%
-        lines += [{"case_id": f"c{c}", "release": "r1", "rubric_item": "accuracy", "pass": base},
-                  {"case_id": f"c{c}", "release": "r2", "rubric_item": "accuracy", "pass": cand}]
+        base = c < 555  # 555 of 600 = 92.5%
+        cand = base or c < 589  # 589 of 600 = 98.2%
+        lines += [
+            {"case_id": f"c{c}", "release": "r1", "rubric_item": "accuracy", "pass": base},
+            {"case_id": f"c{c}", "release": "r2", "rubric_item": "accuracy", "pass": cand},
+        ]
     rng.shuffle(lines)
     path = tmp_path / f"{name}.jsonl"
     path.write_text("\n".join(json.dumps(x) for x in lines))

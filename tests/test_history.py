@@ -24,9 +24,11 @@ from agentops_audit.trends.windows import Week, week_range
 from agentops_audit.weekly import history
 
 WEEKS = ["2026-W45", "2026-W46"]
-TABLES = {"weeks": "SELECT * EXCLUDE (run_id) FROM weeks ORDER BY week",
-          "week_metrics": "SELECT * FROM week_metrics ORDER BY week, metric",
-          "week_items": "SELECT * FROM week_items ORDER BY week, item_id"}
+TABLES = {
+    "weeks": "SELECT * EXCLUDE (run_id) FROM weeks ORDER BY week",
+    "week_metrics": "SELECT * FROM week_metrics ORDER BY week, metric",
+    "week_items": "SELECT * FROM week_items ORDER BY week, item_id",
+}
 HOLD = """import sys
 from agentops_audit.weekly import history
 with history.locked(sys.argv[1], note="test holder"):
@@ -37,6 +39,7 @@ with history.locked(sys.argv[1], note="test holder"):
 
 # ---------------------------------------------------------------- ISO weeks and streaks (pure)
 
+
 def test_iso_weeks():
     w = Week.parse("2026-W46")
     assert (w.start.isoformat(), w.end.isoformat()) == ("2026-11-09T00:00:00", "2026-11-16T00:00:00")
@@ -44,7 +47,11 @@ def test_iso_weeks():
     assert str(Week.parse("2026-W53").next()) == "2027-W01"
     assert Week.last_complete(date(2026, 11, 18)) == w == Week.last_complete(date(2026, 11, 23)).previous()
     assert [str(x) for x in week_range(Week.parse("2026-W52"), Week.parse("2027-W02"))] == [
-        "2026-W52", "2026-W53", "2027-W01", "2027-W02"]
+        "2026-W52",
+        "2026-W53",
+        "2027-W01",
+        "2027-W02",
+    ]
     for bad in ("2026-46", "2026-W", "W46", "2025-W53"):
         with pytest.raises(ValueError):
             Week.parse(bad)
@@ -53,18 +60,25 @@ def test_iso_weeks():
 
 def test_streak_ends_at_a_failing_or_missing_week():
     item = "observe.trace-coverage"
-    statuses = {"2026-W40": {item: PASS}, "2026-W41": {item: FAIL}, "2026-W42": {item: PASS},
-                "2026-W43": {item: NOT_APPLICABLE}, "2026-W44": {item: PASS},
-                "2026-W46": {item: PASS}, "2026-W47": {item: NO_DATA}}
-    assert trends.streak(Week.parse("2026-W44"), statuses, item) == 3   # W42-W44 (N/A is on target)
+    statuses = {
+        "2026-W40": {item: PASS},
+        "2026-W41": {item: FAIL},
+        "2026-W42": {item: PASS},
+        "2026-W43": {item: NOT_APPLICABLE},
+        "2026-W44": {item: PASS},
+        "2026-W46": {item: PASS},
+        "2026-W47": {item: NO_DATA},
+    }
+    assert trends.streak(Week.parse("2026-W44"), statuses, item) == 3  # W42-W44 (N/A is on target)
     assert trends.streak(Week.parse("2026-W41"), statuses, item) == 0
-    assert trends.streak(Week.parse("2026-W46"), statuses, item) == 1   # W45 is missing: the streak ends
-    assert trends.streak(Week.parse("2026-W47"), statuses, item) == 0   # no data is not on target
+    assert trends.streak(Week.parse("2026-W46"), statuses, item) == 1  # W45 is missing: the streak ends
+    assert trends.streak(Week.parse("2026-W47"), statuses, item) == 0  # no data is not on target
 
 
 def test_scope_streaks_count_the_audited_week():
-    snap = store.Snapshot(statuses={w: {i: PASS for i in trends.CRITERIA}
-                                      for w in ("2026-W43", "2026-W44", "2026-W45")})
+    snap = store.Snapshot(
+        statuses={w: {i: PASS for i in trends.CRITERIA} for w in ("2026-W43", "2026-W44", "2026-W45")}
+    )
     snap.statuses["2026-W44"]["cost.p95-predictable"] = FAIL
     scope = trends.Scope(Week.parse("2026-W46"), snap, "h.duckdb")
     streaks = scope.streaks({i: PASS for i in trends.CRITERIA})
@@ -75,8 +89,10 @@ def test_weekly_alert_config_is_validated(tmp_path):
     good = tmp_path / "good.yml"
     good.write_text("weekly_alerts: {trace_coverage_drop: 0.05}\n")
     assert trends.validate_alerts(audit_config.load(good)["weekly_alerts"])["trace_coverage_drop"] == 0.05
-    for text, message in (("weekly_alerts: {coverage: 0.1}\n", "weekly_alerts.coverage is not a known key"),
-                          ("weekly_alerts: {trace_coverage_drop: 5}\n", "between 0 and 1")):
+    for text, message in (
+        ("weekly_alerts: {coverage: 0.1}\n", "weekly_alerts.coverage is not a known key"),
+        ("weekly_alerts: {trace_coverage_drop: 5}\n", "between 0 and 1"),
+    ):
         bad = tmp_path / "bad.yml"
         bad.write_text(text)
         with pytest.raises(InputError, match=message):
@@ -84,6 +100,7 @@ def test_weekly_alert_config_is_validated(tmp_path):
 
 
 # ---------------------------------------------------------------- the store, for real
+
 
 @pytest.fixture(scope="module")
 def audited(tmp_path_factory) -> dict:
@@ -100,16 +117,28 @@ def audited(tmp_path_factory) -> dict:
 
 
 def _weekly(audited: dict, hist: Path, *args: str) -> int:
-    return cli.main(["weekly", "--db", str(audited["db"]), "--history", str(hist),
-                     "--out-root", str(audited["root"] / "reports"), "--no-report", *args])
+    return cli.main(
+        [
+            "weekly",
+            "--db",
+            str(audited["db"]),
+            "--history",
+            str(hist),
+            "--out-root",
+            str(audited["root"] / "reports"),
+            "--no-report",
+            *args,
+        ]
+    )
 
 
 def _dump(hist: Path) -> dict:
     con = duckdb.connect(str(hist), read_only=True)
     try:
         out = {name: con.execute(sql).fetchall() for name, sql in TABLES.items()}
-        out["runs"] = con.execute("SELECT run_id, week, started_at, recorded_at, waited_s FROM runs "
-                                  "ORDER BY run_id").fetchall()
+        out["runs"] = con.execute(
+            "SELECT run_id, week, started_at, recorded_at, waited_s FROM runs ORDER BY run_id"
+        ).fetchall()
         out["run_of_week"] = dict(con.execute("SELECT week, run_id FROM weeks").fetchall())
         return out
     finally:
@@ -152,10 +181,27 @@ class _Run:
 
     def __init__(self, audited: dict, hist: Path, week: str, timeout: float):
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "agentops_audit.cli", "weekly", "--db", str(audited["db"]), "--history", str(hist),
-             "--week", week, "--out-root", str(audited["root"] / "reports"), "--no-report",
-             "--lock-timeout", str(timeout)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            [
+                sys.executable,
+                "-m",
+                "agentops_audit.cli",
+                "weekly",
+                "--db",
+                str(audited["db"]),
+                "--history",
+                str(hist),
+                "--week",
+                week,
+                "--out-root",
+                str(audited["root"] / "reports"),
+                "--no-report",
+                "--lock-timeout",
+                str(timeout),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         self.err: list[str] = []
         self.reader = threading.Thread(target=lambda: self.err.extend(self.proc.stderr), daemon=True)
         self.reader.start()
@@ -174,8 +220,9 @@ def test_concurrent_runs_wait_or_fail_clearly_and_never_corrupt_the_store(audite
     hist = tmp_path / "history.duckdb"
     _weekly(audited, hist, "--week", WEEKS[0])
     before = _dump(hist)
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(hist)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(hist)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         # a run that may wait one second gives up with one clear line, exit 75, and writes nothing
@@ -206,9 +253,10 @@ def test_concurrent_runs_wait_or_fail_clearly_and_never_corrupt_the_store(audite
         assert con.execute("SELECT week FROM weeks ORDER BY week").fetchall() == [(w,) for w in WEEKS]
         assert con.execute("SELECT count(*) - count(DISTINCT (week, metric)) FROM week_metrics").fetchone() == (0,)
         assert con.execute("SELECT count(*) - count(DISTINCT (week, item_id)) FROM week_items").fetchone() == (0,)
-        assert con.execute("SELECT count(DISTINCT item_id) FROM week_items WHERE week = ?",
-                           [WEEKS[-1]]).fetchone() == con.execute(
-            "SELECT count(DISTINCT item_id) FROM week_items WHERE week = ?", [WEEKS[0]]).fetchone()
+        assert (
+            con.execute("SELECT count(DISTINCT item_id) FROM week_items WHERE week = ?", [WEEKS[-1]]).fetchone()
+            == con.execute("SELECT count(DISTINCT item_id) FROM week_items WHERE week = ?", [WEEKS[0]]).fetchone()
+        )
     finally:
         con.close()
 

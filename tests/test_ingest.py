@@ -14,8 +14,9 @@ from agentops_audit.ingest import loader, otlp, otlp_sql
 
 
 def _ledger_holds(con) -> bool:
-    return scalar(con, "SELECT bool_and(rows_read = rows_loaded + rows_duplicate + rows_quarantined "
-                       "+ rows_filtered) FROM sources")
+    return scalar(
+        con, "SELECT bool_and(rows_read = rows_loaded + rows_duplicate + rows_quarantined + rows_filtered) FROM sources"
+    )
 
 
 def test_demo_counts_match_truth(demo):
@@ -36,8 +37,9 @@ def test_deprecated_aliases_are_mapped(traces, tmp_path):
     ingest.ingest(con, [str(path)])
     # every LLM span has token counts, whether exported under the current or the deprecated names
     assert scalar(con, "SELECT count(*) FROM spans WHERE span_type = 'llm' AND input_tokens IS NULL") == 0
-    assert scalar(con, "SELECT count(*) FROM spans WHERE attributes->>'$.\"gen_ai.usage.prompt_tokens\"' "
-                       "IS NOT NULL") > 0
+    assert (
+        scalar(con, "SELECT count(*) FROM spans WHERE attributes->>'$.\"gen_ai.usage.prompt_tokens\"' IS NOT NULL") > 0
+    )
 
 
 def test_reingest_changes_nothing(traces, tmp_path):
@@ -75,11 +77,31 @@ def test_rows_go_straight_into_spans_unless_the_file_repeats_a_span_differently(
     span with other content is loaded again through the staging table, where its first occurrence wins."""
     path, _ = traces
     lines = path.read_bytes().splitlines()
-    spans = [[s for b in json.loads(line)["resourceSpans"] for sc in b["scopeSpans"] for s in sc["spans"]]
-             for line in lines[:5]]
-    base64 = json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [{
-        "traceId": "S/kvNXezTaajzpKdDg5HNg==", "spanId": "APBnqgupArc=", "name": "b64",
-        "startTimeUnixNano": "1794182400000000000", "endTimeUnixNano": "1794182401000000000"}]}]}]}).encode()
+    spans = [
+        [s for b in json.loads(line)["resourceSpans"] for sc in b["scopeSpans"] for s in sc["spans"]]
+        for line in lines[:5]
+    ]
+    base64 = json.dumps(
+        {
+            "resourceSpans": [
+                {
+                    "scopeSpans": [
+                        {
+                            "spans": [
+                                {
+                                    "traceId": "S/kvNXezTaajzpKdDg5HNg==",
+                                    "spanId": "APBnqgupArc=",
+                                    "name": "b64",
+                                    "startTimeUnixNano": "1794182400000000000",
+                                    "endTimeUnixNano": "1794182401000000000",
+                                }
+                            ]
+                        }
+                    ]
+                }
+            ]
+        }
+    ).encode()
     con = db.connect(tmp_path / "a.duckdb")
     limit = scalar(con, "SELECT current_setting('memory_limit')")
 
@@ -90,7 +112,11 @@ def test_rows_go_straight_into_spans_unless_the_file_repeats_a_span_differently(
 
     first = load("first.jsonl", [lines[0], base64, b'{"resourceSpans": [', lines[1]])
     assert (first.staged, first.rows_loaded, first.rows_duplicate, first.rows_quarantined) == (
-        False, len(spans[0]) + 1 + len(spans[1]), 0, 1)
+        False,
+        len(spans[0]) + 1 + len(spans[1]),
+        0,
+        1,
+    )
     assert scalar(con, "SELECT count(*) FROM spans WHERE trace_id = '' OR span_id LIKE '%:%'") == 0
     retry = load("retry.jsonl", [lines[2], lines[2]])  # an exporter's retry: the same batch twice
     assert (retry.staged, retry.rows_loaded, retry.rows_duplicate) == (False, len(spans[2]), len(spans[2]))
@@ -98,13 +124,21 @@ def test_rows_go_straight_into_spans_unless_the_file_repeats_a_span_differently(
     original = doc["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
     doc["resourceSpans"][-1]["scopeSpans"][-1]["spans"].append(dict(original, name="the second copy"))
     changed = load("changed.jsonl", [json.dumps(doc).encode(), b"not json"])
-    assert (changed.staged, changed.rows_read, changed.rows_loaded, changed.rows_duplicate,
-            changed.rows_quarantined) == (True, len(spans[3]) + 2, len(spans[3]), 1, 1)
+    assert (
+        changed.staged,
+        changed.rows_read,
+        changed.rows_loaded,
+        changed.rows_duplicate,
+        changed.rows_quarantined,
+    ) == (True, len(spans[3]) + 2, len(spans[3]), 1, 1)
     assert scalar(con, "SELECT name FROM spans WHERE span_id = ?", [original["spanId"]]) == original["name"]
     # overlapping every file before and repeating a batch of its own: direct, nothing stored twice
     overlap = load("overlap.jsonl", [lines[1], lines[2], lines[4], lines[3], lines[4]])
     assert (overlap.staged, overlap.rows_loaded, overlap.rows_duplicate) == (
-        False, len(spans[4]), len(spans[1]) + len(spans[2]) + len(spans[3]) + len(spans[4]))
+        False,
+        len(spans[4]),
+        len(spans[1]) + len(spans[2]) + len(spans[3]) + len(spans[4]),
+    )
     assert scalar(con, "SELECT count(*) FROM spans") == sum(map(len, spans)) + 1
     assert scalar(con, "SELECT count(*) FROM quarantine") == 2
     assert _ledger_holds(con)
@@ -116,15 +150,27 @@ def test_broken_lines_are_quarantined_and_the_rest_loads(traces, tmp_path):
     path, truth = traces
     lines = path.read_bytes().splitlines()
     broken = tmp_path / "broken.jsonl"
-    bad_span = (b'{"resourceSpans":[{"scopeSpans":[{"spans":['
-                b'{"traceId":"","spanId":"00f067aa0ba902b7","startTimeUnixNano":"1794182400000000000"},'
-                b'{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7",'
-                b'"startTimeUnixNano":"1794182400000000000","endTimeUnixNano":"1794182300000000000"},'
-                b'{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b8",'
-                b'"startTimeUnixNano":"0"}]}]}]}')
-    broken.write_bytes(b"\n".join([
-        lines[0], b'{"resourceSpans": [', b"\xff\xfe not utf-8", bad_span, b'{"metrics": []}', lines[1][:-40],
-    ]) + b"\n")
+    bad_span = (
+        b'{"resourceSpans":[{"scopeSpans":[{"spans":['
+        b'{"traceId":"","spanId":"00f067aa0ba902b7","startTimeUnixNano":"1794182400000000000"},'
+        b'{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7",'
+        b'"startTimeUnixNano":"1794182400000000000","endTimeUnixNano":"1794182300000000000"},'
+        b'{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b8",'
+        b'"startTimeUnixNano":"0"}]}]}]}'
+    )
+    broken.write_bytes(
+        b"\n".join(
+            [
+                lines[0],
+                b'{"resourceSpans": [',
+                b"\xff\xfe not utf-8",
+                bad_span,
+                b'{"metrics": []}',
+                lines[1][:-40],
+            ]
+        )
+        + b"\n"
+    )
     con = db.connect(tmp_path / "a.duckdb")
     summary = ingest.ingest(con, [str(broken)])[0]
     assert summary.error is None
@@ -148,16 +194,22 @@ def test_base64_ids_are_normalised(tmp_path):
     import base64
 
     tid, sid = bytes.fromhex("4bf92f3577b34da6a3ce929d0e0e4736"), bytes.fromhex("00f067aa0ba902b7")
-    span = {"traceId": base64.b64encode(tid).decode(), "spanId": base64.b64encode(sid).decode(), "name": "x",
-            "startTimeUnixNano": "1794182400000000000", "endTimeUnixNano": "1794182401000000000",
-            "status": {"code": 2}}
+    span = {
+        "traceId": base64.b64encode(tid).decode(),
+        "spanId": base64.b64encode(sid).decode(),
+        "name": "x",
+        "startTimeUnixNano": "1794182400000000000",
+        "endTimeUnixNano": "1794182401000000000",
+        "status": {"code": 2},
+    }
     doc = json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]})
     f = tmp_path / "one.json"
     f.write_text(doc)
     con = db.connect(tmp_path / "a.duckdb")
     ingest.ingest(con, [str(f)])
     assert con.execute("SELECT trace_id, span_id, status_code, duration_ms FROM spans").fetchall() == [
-        ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", "ERROR", 1000.0)]
+        ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", "ERROR", 1000.0)
+    ]
 
 
 def test_bad_paths_and_formats_are_clear_errors(tmp_path):
@@ -174,6 +226,7 @@ def test_bad_paths_and_formats_are_clear_errors(tmp_path):
 
 
 # -- schema upgrades ----------------------------------------------------------------------------------------
+
 
 def _as_schema_2(path) -> None:
     """Turn a database of this toolkit into what schema 2 wrote: no llm_purpose or derived_from column, version 2."""
@@ -245,8 +298,9 @@ def test_nothing_loaded_is_an_error_and_an_empty_file_is_not(traces, tmp_path, c
     assert cli.main(["ingest", str(junk), "--format", "otlp", "--db", str(database)]) == 2
     out, err = capsys.readouterr()
     assert "quarantined 1" in out
-    assert err.strip() == ("agentops-audit: error: nothing loaded from 1 file (1 entirely quarantined); "
-                           "see the lines above")
+    assert err.strip() == (
+        "agentops-audit: error: nothing loaded from 1 file (1 entirely quarantined); see the lines above"
+    )
     assert cli.main(["run", str(junk), "--format", "otlp", "--out", str(tmp_path / "run")]) == 2
     assert "nothing loaded" in capsys.readouterr().err
     assert not (tmp_path / "run" / "audit.json").exists()

@@ -26,8 +26,9 @@ SINCE, UNTIL = "2026-11-11", "2026-11-13T12:00:00"
 
 
 def _ledger_holds(con) -> bool:
-    return scalar(con, "SELECT bool_and(rows_read = rows_loaded + rows_duplicate + rows_quarantined + rows_filtered)"
-                       " FROM sources")
+    return scalar(
+        con, "SELECT bool_and(rows_read = rows_loaded + rows_duplicate + rows_quarantined + rows_filtered) FROM sources"
+    )
 
 
 def _counts(con) -> tuple:
@@ -55,8 +56,10 @@ def test_time_window_keeps_whole_sessions_that_started_in_it(full, tmp_path):
     assert f"filtered {summary.rows_filtered}" in summary.line()
     assert scalar(con, "SELECT count(*) FROM sessions WHERE started_at < ? OR started_at >= ?", [since, until]) == 0
     assert scalar(con, "SELECT rows_filtered FROM sources") == summary.rows_filtered
-    assert json.loads(scalar(con, "SELECT filters FROM sources")) == {"since": "2026-11-11T00:00:00",
-                                                                      "until": "2026-11-13T12:00:00"}
+    assert json.loads(scalar(con, "SELECT filters FROM sources")) == {
+        "since": "2026-11-11T00:00:00",
+        "until": "2026-11-13T12:00:00",
+    }
     assert _ledger_holds(con)
 
 
@@ -79,8 +82,9 @@ def test_spans_inherit_their_traces_workflow(traces, tmp_path):
         doc = json.loads(line)
         for span in doc["resourceSpans"][0]["scopeSpans"][0]["spans"]:
             if "parentSpanId" in span:
-                span["attributes"] = [a for a in span["attributes"]
-                                      if a["key"] not in ("agentops.workflow", "gen_ai.conversation.id")]
+                span["attributes"] = [
+                    a for a in span["attributes"] if a["key"] not in ("agentops.workflow", "gen_ai.conversation.id")
+                ]
         lines.append(json.dumps(doc))
     stripped = tmp_path / "roots-only.jsonl"
     stripped.write_text("\n".join(lines) + "\n")
@@ -88,9 +92,11 @@ def test_spans_inherit_their_traces_workflow(traces, tmp_path):
     summary = ingest.ingest(con, [str(stripped)], filters=Filters.of(workflow="refund_eligibility"))[0]
     assert scalar(con, "SELECT count(*) FROM spans WHERE workflow IS NULL") > 0  # children came along
     assert scalar(con, "SELECT count(DISTINCT trace_id) FROM spans") == truth["workflows"]["refund_eligibility"]
-    assert scalar(con, "SELECT count(*) FROM spans s WHERE NOT EXISTS (SELECT 1 FROM spans p "
-                       "WHERE p.span_id = s.parent_span_id) AND s.parent_span_id IS NOT NULL") \
-        == scalar(con, "SELECT count(*) FROM spans WHERE span_id IN (SELECT unnest(?))", [truth["orphan_span_ids"]])
+    assert scalar(
+        con,
+        "SELECT count(*) FROM spans s WHERE NOT EXISTS (SELECT 1 FROM spans p "
+        "WHERE p.span_id = s.parent_span_id) AND s.parent_span_id IS NOT NULL",
+    ) == scalar(con, "SELECT count(*) FROM spans WHERE span_id IN (SELECT unnest(?))", [truth["orphan_span_ids"]])
     assert summary.rows_loaded + summary.rows_filtered == truth["spans"]
 
 
@@ -154,8 +160,10 @@ def test_cli_filters_print_one_line_and_bad_values_exit_2(traces, tmp_path, caps
 def test_progress_bar_only_on_a_terminal(tmp_path):
     """A long ingest on a terminal shows a progress bar on stderr (run in a pseudo-terminal)."""
     synth.generate(tmp_path / "gen", sessions=200, seed=5)
-    script = ("import sys; from agentops_audit import db, ingest; ingest.PROGRESS_DELAY = 0; "
-              "con = db.connect(sys.argv[2]); ingest.ingest(con, [sys.argv[1]], progress=True)")
+    script = (
+        "import sys; from agentops_audit import db, ingest; ingest.PROGRESS_DELAY = 0; "
+        "con = db.connect(sys.argv[2]); ingest.ingest(con, [sys.argv[1]], progress=True)"
+    )
     args = [sys.executable, "-c", script, str(tmp_path / "gen" / "traces.otlp.jsonl"), str(tmp_path / "p.duckdb")]
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a real terminal has a size

@@ -35,7 +35,7 @@ def _truncate(data: bytes, at: int, _arg: int) -> bytes:
 
 def _flip(data: bytes, at: int, arg: int) -> bytes:
     i = at % max(len(data), 1)
-    return data[:i] + bytes([arg % 256]) + data[i + 1:] if data else data
+    return data[:i] + bytes([arg % 256]) + data[i + 1 :] if data else data
 
 
 def _bad_utf8(data: bytes, at: int, _arg: int) -> bytes:
@@ -68,7 +68,7 @@ def _nth(pattern: re.Pattern, data: bytes, at: int, repl) -> bytes:
     if not matches:
         return data
     m = matches[at % len(matches)]
-    return data[:m.start()] + repl(m) + data[m.end():]
+    return data[: m.start()] + repl(m) + data[m.end() :]
 
 
 def _blank_id(data: bytes, at: int, _arg: int) -> bytes:
@@ -76,13 +76,18 @@ def _blank_id(data: bytes, at: int, _arg: int) -> bytes:
 
 
 def _swap_times(data: bytes, at: int, _arg: int) -> bytes:
-    return _nth(_TIME_PAIR, data, at, lambda m: b'"startTimeUnixNano":"' + m.group(2) + b'","endTimeUnixNano":"'
-                + m.group(1) + b'"')
+    return _nth(
+        _TIME_PAIR,
+        data,
+        at,
+        lambda m: b'"startTimeUnixNano":"' + m.group(2) + b'","endTimeUnixNano":"' + m.group(1) + b'"',
+    )
 
 
 CORRUPTIONS = [_truncate, _flip, _bad_utf8, _delete_line, _duplicate_line, _blank_id, _swap_times]
-corruptions = st.lists(st.tuples(st.sampled_from(CORRUPTIONS), st.integers(0, 2**31), st.integers(0, 2**31)),
-                       min_size=1, max_size=4)
+corruptions = st.lists(
+    st.tuples(st.sampled_from(CORRUPTIONS), st.integers(0, 2**31), st.integers(0, 2**31)), min_size=1, max_size=4
+)
 
 
 def _corrupt(data: bytes, ops) -> bytes:
@@ -107,8 +112,9 @@ def _difference(a: dict, b: dict) -> str:
         return f"{len(a['spans'])} spans != {len(b['spans'])}"
     for x, y in zip(a["spans"], b["spans"], strict=True):
         if x != y:
-            return "span " + "; ".join(f"{n}: {u!r} != {v!r}" for n, u, v in zip(a["columns"], x, y, strict=True)
-                                       if u != v)
+            return "span " + "; ".join(
+                f"{n}: {u!r} != {v!r}" for n, u, v in zip(a["columns"], x, y, strict=True) if u != v
+            )
     return ""
 
 
@@ -118,14 +124,22 @@ def _state(con) -> dict:
     names = [d[0] for d in con.description]
     rows = []
     for row in spans:
-        rows.append(tuple(json.loads(v, object_pairs_hook=_first_wins) if n in ("attributes", "events", "links")
-                          and v is not None else v for n, v in zip(names, row, strict=True)))
+        rows.append(
+            tuple(
+                json.loads(v, object_pairs_hook=_first_wins)
+                if n in ("attributes", "events", "links") and v is not None
+                else v
+                for n, v in zip(names, row, strict=True)
+            )
+        )
     return {
         "columns": names,
         "spans": rows,
         "quarantine": sorted(con.execute("SELECT locator, reason FROM quarantine").fetchall()),
-        "ledger": con.execute("SELECT rows_read, rows_loaded, rows_duplicate, rows_quarantined, rows_filtered "
-                              "FROM sources ORDER BY source_id").fetchall(),
+        "ledger": con.execute(
+            "SELECT rows_read, rows_loaded, rows_duplicate, rows_quarantined, rows_filtered "
+            "FROM sources ORDER BY source_id"
+        ).fetchall(),
     }
 
 
@@ -148,11 +162,15 @@ def test_corrupted_exports_load_the_same_on_both_paths_and_balance(ops):
         try:
             assert fast_summary.error is None and ref_summary.error is None, (fast_summary.error, ref_summary.error)
             for con in (fast, ref):
-                assert scalar(con, "SELECT bool_and(rows_read = rows_loaded + rows_duplicate + rows_quarantined "
-                                   "+ rows_filtered) FROM sources")
+                assert scalar(
+                    con,
+                    "SELECT bool_and(rows_read = rows_loaded + rows_duplicate + rows_quarantined "
+                    "+ rows_filtered) FROM sources",
+                )
                 assert scalar(con, "SELECT rows_loaded FROM sources") == scalar(con, "SELECT count(*) FROM spans")
                 assert scalar(con, "SELECT rows_quarantined FROM sources") == scalar(
-                    con, "SELECT count(*) FROM quarantine")
+                    con, "SELECT count(*) FROM quarantine"
+                )
             assert _state(fast) == _state(ref), _difference(_state(fast), _state(ref))
             before = _state(fast)
             again = loader.load_file(fast, path, otlp.NAME, otlp.read, {}, fast=otlp_sql.load)
@@ -171,15 +189,18 @@ def test_two_overlapping_corrupted_files_balance_and_reingest_is_idempotent(ops,
         folder = Path(tmp)
         first, second = folder / "a.jsonl", folder / "b.jsonl"
         first.write_bytes(_corrupt(b"\n".join(lines[: k + 1]), ops))
-        second.write_bytes(b"\n".join(lines[k // 2:]))  # overlaps the first: duplicates
+        second.write_bytes(b"\n".join(lines[k // 2 :]))  # overlaps the first: duplicates
         con = db.connect(folder / "x.duckdb")
         try:
             from agentops_audit import ingest
 
             summaries = ingest.ingest(con, [str(first), str(second)], fmt=otlp.NAME)  # an empty file sniffs as nothing
             assert all(s.error is None for s in summaries)
-            assert scalar(con, "SELECT bool_and(rows_read = rows_loaded + rows_duplicate + rows_quarantined "
-                               "+ rows_filtered) FROM sources")
+            assert scalar(
+                con,
+                "SELECT bool_and(rows_read = rows_loaded + rows_duplicate + rows_quarantined "
+                "+ rows_filtered) FROM sources",
+            )
             assert scalar(con, "SELECT sum(rows_loaded) FROM sources") == scalar(con, "SELECT count(*) FROM spans")
             before = _state(con)
             assert all(s.skipped for s in ingest.ingest(con, [str(first), str(second)], fmt=otlp.NAME))
@@ -190,25 +211,80 @@ def test_two_overlapping_corrupted_files_balance_and_reingest_is_idempotent(ops,
 
 # Unusual but parseable OTLP: every field drawn from valid, odd and wrong values, so both readers take
 # every branch (base64 ids, events, links, kvlists, nested arrays, numbers as strings, wrong types, ...).
-_TRACE_IDS = ["4bf92f3577b34da6a3ce929d0e0e4736", "4BF92F3577B34DA6A3CE929D0E0E4736", "S/kvNXezTaajzpKdDg5HNg==",
-              "", "00000000000000000000000000000000", None, 5, "xyz"]
+_TRACE_IDS = [
+    "4bf92f3577b34da6a3ce929d0e0e4736",
+    "4BF92F3577B34DA6A3CE929D0E0E4736",
+    "S/kvNXezTaajzpKdDg5HNg==",
+    "",
+    "00000000000000000000000000000000",
+    None,
+    5,
+    "xyz",
+]
 _SPAN_IDS = ["00f067aa0ba902b7", "00f067aa0ba902b8", "APBnqgupArc=", "", "0000000000000000", None, 7, "zz"]
-_TIMES = ["1794182400000000000", 1794182400000000000, "1794182401000000000", "0", None, "", "abc", 1.5e18,
-          "17941824000000000000000", -5, "00001794182400000000000"]
-_VALUES = [{"stringValue": "x"}, {"stringValue": 'a"b\\n\u00e9'}, {"stringValue": 5}, {"stringValue": {"o": 1}},
-           {"stringValue": ["l", 2]}, {"intValue": "42"}, {"intValue": 42}, {"intValue": "3000000000"},
-           {"doubleValue": 1.5}, {"doubleValue": 3}, {"doubleValue": "2.5"}, {"doubleValue": 1e20},
-           {"boolValue": True}, {"boolValue": "false"}, {"bytesValue": "AAE="},
-           {"arrayValue": {"values": [{"stringValue": "a"}, {"intValue": "1"}, {"boolValue": False}]}},
-           {"arrayValue": {"values": [{"doubleValue": 1.5}]}}, {"arrayValue": {}}, {"arrayValue": {"values": [{}]}},
-           {"arrayValue": {"values": [{"arrayValue": {}}]}}, {"arrayValue": "x"},
-           {"kvlistValue": {"values": [{"key": "k", "value": {"stringValue": "v"}}]}},
-           {}, {"stringValue": None, "intValue": "3"}, {"stringValue": "s", "intValue": "3"}, None, "str"]
+_TIMES = [
+    "1794182400000000000",
+    1794182400000000000,
+    "1794182401000000000",
+    "0",
+    None,
+    "",
+    "abc",
+    1.5e18,
+    "17941824000000000000000",
+    -5,
+    "00001794182400000000000",
+]
+_VALUES = [
+    {"stringValue": "x"},
+    {"stringValue": 'a"b\\n\u00e9'},
+    {"stringValue": 5},
+    {"stringValue": {"o": 1}},
+    {"stringValue": ["l", 2]},
+    {"intValue": "42"},
+    {"intValue": 42},
+    {"intValue": "3000000000"},
+    {"doubleValue": 1.5},
+    {"doubleValue": 3},
+    {"doubleValue": "2.5"},
+    {"doubleValue": 1e20},
+    {"boolValue": True},
+    {"boolValue": "false"},
+    {"bytesValue": "AAE="},
+    {"arrayValue": {"values": [{"stringValue": "a"}, {"intValue": "1"}, {"boolValue": False}]}},
+    {"arrayValue": {"values": [{"doubleValue": 1.5}]}},
+    {"arrayValue": {}},
+    {"arrayValue": {"values": [{}]}},
+    {"arrayValue": {"values": [{"arrayValue": {}}]}},
+    {"arrayValue": "x"},
+    {"kvlistValue": {"values": [{"key": "k", "value": {"stringValue": "v"}}]}},
+    {},
+    {"stringValue": None, "intValue": "3"},
+    {"stringValue": "s", "intValue": "3"},
+    None,
+    "str",
+]
 _BAD_VALUES = [{"intValue": "4.2"}, {"intValue": "abc"}, {"intValue": "123456789012345678901"}, {"doubleValue": "x"}]
-_KEYS = ["gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "gen_ai.operation.name", "gen_ai.tool.name",
-         "tool.name", "agentops.policy.decision", "agentops.approval.status", "agentops.retry.attempt",
-         "agentops.cost.usd", "agentops.retrieval.document_ids", "gen_ai.conversation.id", "session.id",
-         "resource.service.name", "service.name", "custom.key", 'q"k', 5, None]
+_KEYS = [
+    "gen_ai.usage.input_tokens",
+    "gen_ai.usage.prompt_tokens",
+    "gen_ai.operation.name",
+    "gen_ai.tool.name",
+    "tool.name",
+    "agentops.policy.decision",
+    "agentops.approval.status",
+    "agentops.retry.attempt",
+    "agentops.cost.usd",
+    "agentops.retrieval.document_ids",
+    "gen_ai.conversation.id",
+    "session.id",
+    "resource.service.name",
+    "service.name",
+    "custom.key",
+    'q"k',
+    5,
+    None,
+]
 _OPERATIONS = ["chat", "execute_tool", "TOOL", "retrieval", "", "unknown"]
 
 
@@ -235,25 +311,41 @@ def _usually(draw, valid, odd: list):
 def _spans(draw):
     span = {}
     snake = draw(st.integers(0, 9)) == 9
-    ids = {"traceId": (st.integers(1, 2**128 - 1).map(lambda n: f"{n:032x}"), _TRACE_IDS),
-           "spanId": (st.integers(1, 2**64 - 1).map(lambda n: f"{n:016x}"), _SPAN_IDS),
-           "parentSpanId": (st.integers(1, 2**64 - 1).map(lambda n: f"{n:016x}"), _SPAN_IDS)}
+    ids = {
+        "traceId": (st.integers(1, 2**128 - 1).map(lambda n: f"{n:032x}"), _TRACE_IDS),
+        "spanId": (st.integers(1, 2**64 - 1).map(lambda n: f"{n:016x}"), _SPAN_IDS),
+        "parentSpanId": (st.integers(1, 2**64 - 1).map(lambda n: f"{n:016x}"), _SPAN_IDS),
+    }
     for field, (valid, odd) in ids.items():
         if draw(st.integers(0, 9)) < 9:
-            name = {"traceId": "trace_id", "spanId": "span_id", "parentSpanId": "parent_span_id"}[field] \
-                if snake else field
+            name = (
+                {"traceId": "trace_id", "spanId": "span_id", "parentSpanId": "parent_span_id"}[field]
+                if snake
+                else field
+            )
             span[name] = _usually(draw, valid, odd)
     start = 1794182400000000000 + draw(st.integers(0, 10**12))
     span["startTimeUnixNano"] = _usually(draw, st.just(str(start)), _TIMES)
     if draw(st.booleans()):
         span["endTimeUnixNano"] = _usually(draw, st.just(str(start + draw(st.integers(0, 10**10)))), _TIMES)
-    for field, pool in (("name", ["n", "", None, 5]), ("kind", [1, 3, "SPAN_KIND_CLIENT", "server", "7", 9, None,
-                                                                  2.5, True, {}]),
-                        ("status", [{"code": 2, "message": "boom"}, {"code": "STATUS_CODE_ERROR"}, {"code": "2"},
-                                    {"message": ""}, None, "OK"]),
-                        ("events", [None, [], [{"name": "exception", "attributes": [
-                            {"key": "exception.type", "value": {"stringValue": "E"}}]}], {}]),
-                        ("links", [None, [], [{"traceId": "4bf92f3577b34da6a3ce929d0e0e4736"}], 0, "x", {}])):
+    for field, pool in (
+        ("name", ["n", "", None, 5]),
+        ("kind", [1, 3, "SPAN_KIND_CLIENT", "server", "7", 9, None, 2.5, True, {}]),
+        (
+            "status",
+            [{"code": 2, "message": "boom"}, {"code": "STATUS_CODE_ERROR"}, {"code": "2"}, {"message": ""}, None, "OK"],
+        ),
+        (
+            "events",
+            [
+                None,
+                [],
+                [{"name": "exception", "attributes": [{"key": "exception.type", "value": {"stringValue": "E"}}]}],
+                {},
+            ],
+        ),
+        ("links", [None, [], [{"traceId": "4bf92f3577b34da6a3ce929d0e0e4736"}], 0, "x", {}]),
+    ):
         if draw(st.booleans()):
             span[field] = draw(st.sampled_from(pool))
     span["attributes"] = draw(_attributes())
@@ -272,8 +364,11 @@ def _documents(draw):
     return {"resourceSpans": batches} if draw(st.integers(0, 9)) < 9 else draw(st.sampled_from(odd))
 
 
-@settings(max_examples=int(__import__("os").environ.get("ODD_EXAMPLES", 40)), deadline=None,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(__import__("os").environ.get("ODD_EXAMPLES", 40)),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(docs=st.lists(_documents(), min_size=1, max_size=4), blank=st.booleans())
 def test_fast_path_matches_the_reference_reader_on_unusual_otlp(docs, blank):
     lines = [json.dumps(d) for d in docs]
@@ -295,23 +390,36 @@ def test_fast_path_matches_the_reference_reader_on_unusual_otlp(docs, blank):
 
 def _known_cases() -> dict[str, bytes]:
     lines = _lines(export())
-    span = {"traceId": "S/kvNXezTaajzpKdDg5HNg==", "spanId": "APBnqgupArc=", "name": "b64",
-            "startTimeUnixNano": "1794182400000000000", "endTimeUnixNano": "1794182401000000000"}
+    span = {
+        "traceId": "S/kvNXezTaajzpKdDg5HNg==",
+        "spanId": "APBnqgupArc=",
+        "name": "b64",
+        "startTimeUnixNano": "1794182400000000000",
+        "endTimeUnixNano": "1794182401000000000",
+    }
     one = json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]})
-    bad_span = (b'{"resourceSpans":[{"scopeSpans":[{"spans":['
-                b'{"traceId":"","spanId":"00f067aa0ba902b7","startTimeUnixNano":"1794182400000000000"},'
-                b'{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7",'
-                b'"startTimeUnixNano":"1794182400000000000","endTimeUnixNano":"1794182300000000000"},'
-                b'{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b8",'
-                b'"startTimeUnixNano":"0"}]}]}]}')
+    bad_span = (
+        b'{"resourceSpans":[{"scopeSpans":[{"spans":['
+        b'{"traceId":"","spanId":"00f067aa0ba902b7","startTimeUnixNano":"1794182400000000000"},'
+        b'{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7",'
+        b'"startTimeUnixNano":"1794182400000000000","endTimeUnixNano":"1794182300000000000"},'
+        b'{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b8",'
+        b'"startTimeUnixNano":"0"}]}]}]}'
+    )
     return {
-        "broken lines": b"\n".join([lines[0], b'{"resourceSpans": [', b"\xff\xfe not utf-8", bad_span,
-                                    b'{"metrics": []}', lines[1][:-40]]) + b"\n",
+        "broken lines": b"\n".join(
+            [lines[0], b'{"resourceSpans": [', b"\xff\xfe not utf-8", bad_span, b'{"metrics": []}', lines[1][:-40]]
+        )
+        + b"\n",
         "one document, pretty-printed": json.dumps(json.loads(lines[0]), indent=2).encode(),
         "one document on line 3": b"\n\n" + one.encode() + b"\n\n",
         "base64 ids": (one + "\n" + one.replace("b64", "again") + "\n").encode(),
-        "NaN and trailing comma": lines[0] + b"\n" + lines[1].replace(b'"kind":3', b'"kind":NaN', 1) + b"\n"
-                                  + lines[2].replace(b']}]}]}', b',]}]}]}', 1) + b"\n",
+        "NaN and trailing comma": lines[0]
+        + b"\n"
+        + lines[1].replace(b'"kind":3', b'"kind":NaN', 1)
+        + b"\n"
+        + lines[2].replace(b"]}]}]}", b",]}]}]}", 1)
+        + b"\n",
         "blank and whitespace lines": b"\n  \n\t\n" + lines[0] + b"\r\n\x0c\n" + lines[1] + b"\n",
         "empty": b"",
     }
@@ -330,13 +438,18 @@ def test_fast_path_matches_the_reference_reader_on_known_cases(tmp_path):
             assert _state(fast) == _state(ref), (name, _difference(_state(fast), _state(ref)))
             if name == "broken lines":
                 reasons = dict(fast.execute("SELECT reason, count(*) FROM quarantine GROUP BY 1").fetchall())
-                assert reasons == {"invalid JSON (truncated or malformed line)": 2, "non-UTF-8 bytes at column 1": 1,
-                                   "span without a valid trace id": 1, "impossible timestamps: end before start": 1,
-                                   "impossible start timestamp (missing, or before 2000)": 1,
-                                   "not an OTLP trace request (no resourceSpans)": 1}, name
+                assert reasons == {
+                    "invalid JSON (truncated or malformed line)": 2,
+                    "non-UTF-8 bytes at column 1": 1,
+                    "span without a valid trace id": 1,
+                    "impossible timestamps: end before start": 1,
+                    "impossible start timestamp (missing, or before 2000)": 1,
+                    "not an OTLP trace request (no resourceSpans)": 1,
+                }, name
             if name == "base64 ids":
                 assert fast.execute("SELECT DISTINCT trace_id, span_id FROM spans").fetchall() == [
-                    ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7")]
+                    ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7")
+                ]
                 assert fast_summary.rows_duplicate == 1
             if name == "NaN and trailing comma":  # DuckDB reads the NaN line, orjson does not: loaded again, staged
                 assert fast_summary.staged and not ref_summary.staged

@@ -28,21 +28,45 @@ def _session(tracer, session: str, previous: str) -> str:
         root.set_attributes({"gen_ai.operation.name": "invoke_agent", "gen_ai.conversation.id": session})
         instrument.record_outcome("success", workflow="refunds")
         with tracer.start_as_current_span("execute_tool read_email") as span:
-            span.set_attributes({"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "read_email",
-                                 "gen_ai.tool.call.id": f"{session}-1", "gen_ai.tool.call.arguments": "{}",
-                                 "gen_ai.tool.call.result": "please refund order 7", "agentops.tool.access": "read"})
+            span.set_attributes(
+                {
+                    "gen_ai.operation.name": "execute_tool",
+                    "gen_ai.tool.name": "read_email",
+                    "gen_ai.tool.call.id": f"{session}-1",
+                    "gen_ai.tool.call.arguments": "{}",
+                    "gen_ai.tool.call.result": "please refund order 7",
+                    "agentops.tool.access": "read",
+                }
+            )
             instrument.record_input_trust("untrusted")
         with tracer.start_as_current_span("chat small-model") as span:
-            span.set_attributes({"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o-mini",
-                                 "gen_ai.usage.input_tokens": 40, "gen_ai.usage.output_tokens": 5})
+            span.set_attributes(
+                {
+                    "gen_ai.operation.name": "chat",
+                    "gen_ai.request.model": "gpt-4o-mini",
+                    "gen_ai.usage.input_tokens": 40,
+                    "gen_ai.usage.output_tokens": 5,
+                }
+            )
             instrument.record_llm_purpose("classify")
         with tracer.start_as_current_span("execute_tool issue_refund") as span:
-            span.set_attributes({"gen_ai.operation.name": "execute_tool", "gen_ai.tool.call.id": f"{session}-2",
-                                 "gen_ai.tool.call.result": '{"status": "refunded"}'})
+            span.set_attributes(
+                {
+                    "gen_ai.operation.name": "execute_tool",
+                    "gen_ai.tool.call.id": f"{session}-2",
+                    "gen_ai.tool.call.result": '{"status": "refunded"}',
+                }
+            )
             instrument.record_policy_decision("allow", rule="refunds.max_amount", reason="under 100 EUR")
             instrument.record_approval("approved", approver="alice@example.com", tool="issue_refund")
-            return instrument.record_write("issue_refund", '{"order_id": 7, "amount": 20}', record_id=f"rec-{session}",
-                                           actor="agent:refunds", prev_hash=previous, risk="money_movement")
+            return instrument.record_write(
+                "issue_refund",
+                '{"order_id": 7, "amount": 20}',
+                record_id=f"rec-{session}",
+                actor="agent:refunds",
+                prev_hash=previous,
+                risk="money_movement",
+            )
 
 
 def test_helper_round_trips_through_a_real_sdk_into_the_audit(tmp_path):
@@ -62,8 +86,12 @@ def test_helper_round_trips_through_a_real_sdk_into_the_audit(tmp_path):
     assert (summary.rows_loaded, summary.rows_quarantined) == (12, 0), summary.line()
     con.close()
     items = {i["id"]: i for s in audit.run(tmp_path / "a.duckdb")["sections"] for i in s["items"]}
-    for item in ("observe.write-audit-trail", "security.tool-gateway", "security.risky-approvals",
-                 "security.decision-audit-log"):
+    for item in (
+        "observe.write-audit-trail",
+        "security.tool-gateway",
+        "security.risky-approvals",
+        "security.decision-audit-log",
+    ):
         assert items[item]["status"] == "PASS", (item, items[item].get("display") or items[item].get("reason"))
         assert not items[item]["evidence"].get("inferred_write_tools")  # the trace's own classes
     assert items["security.untrusted-input"]["status"] == "PASS"  # approved before the write

@@ -55,12 +55,23 @@ def judge(validator, empty_db):
     """judge(item_id, manifest_path, db=..., as_of=..., config=...) -> ItemResult, on a real connection."""
     opened = []
 
-    def run(item_id: str, manifest: Path | None, database: Path | None = None, as_of: date | None = REF,
-            config: dict | None = None):
+    def run(
+        item_id: str,
+        manifest: Path | None,
+        database: Path | None = None,
+        as_of: date | None = REF,
+        config: dict | None = None,
+    ):
         con = db.connect(database or empty_db, read_only=True)
         opened.append(con)
-        ctx = AuditContext(con=con, catalog=CATALOG, validator=validator, config=config or {},
-                           manifest=readiness.load(manifest) if manifest else None, as_of=as_of)
+        ctx = AuditContext(
+            con=con,
+            catalog=CATALOG,
+            validator=validator,
+            config=config or {},
+            manifest=readiness.load(manifest) if manifest else None,
+            as_of=as_of,
+        )
         return evaluate(ctx, CATALOG.item(item_id))
 
     yield run
@@ -70,10 +81,12 @@ def judge(validator, empty_db):
 
 # ---------------------------------------------------------------- staleness, one fixture per rule
 
+
 def test_weekly_review_goes_stale_after_7_days(tmp_path, judge):
     def review(age: int) -> Path:
-        return write(tmp_path, f"manifest_version: 1\n"
-                               f"weekly_review: {{date: {days(age)}, owner: dana, link: https://wiki/r}}\n")
+        return write(
+            tmp_path, f"manifest_version: 1\nweekly_review: {{date: {days(age)}, owner: dana, link: https://wiki/r}}\n"
+        )
 
     fresh = judge("ops.weekly-review", review(7))
     assert (fresh.status, fresh.value) == ("PASS", 7)
@@ -96,11 +109,14 @@ def _kill_switches(ages: dict[str, int | None]) -> str:
 def test_kill_switch_tests_go_stale_after_90_days(tmp_path, judge):
     fresh = judge("ops.kill-switches", write(tmp_path, _kill_switches(dict.fromkeys(readiness.KILL_SWITCHES, 90))))
     assert (fresh.status, fresh.value) == ("PASS", 90)
-    stale = judge("ops.kill-switches", write(tmp_path, _kill_switches(
-        {"disable_writes": 10, "force_human_approval": 10, "rollback_version": 91})))
+    stale = judge(
+        "ops.kill-switches",
+        write(tmp_path, _kill_switches({"disable_writes": 10, "force_human_approval": 10, "rollback_version": 91})),
+    )
     assert stale.status == "FAIL" and stale.at_fault == ["kill_switches.rollback_version"]
-    never = judge("ops.kill-switches", write(tmp_path, _kill_switches(
-        {"disable_writes": 10, "force_human_approval": None})))
+    never = judge(
+        "ops.kill-switches", write(tmp_path, _kill_switches({"disable_writes": 10, "force_human_approval": None}))
+    )
     assert never.status == "FAIL"
     assert never.at_fault == ["kill_switches.force_human_approval", "kill_switches.rollback_version"]
     assert "never tested" in never.display and "rollback_version not declared" in never.display
@@ -109,8 +125,10 @@ def test_kill_switch_tests_go_stale_after_90_days(tmp_path, judge):
 def _drills(*drills: tuple[int, int]) -> str:
     text = "manifest_version: 1\nfire_drills:\n"
     for age, explain in drills:
-        text += (f"  - {{date: {days(age)}, minutes: {{detect: 5, rollback: 20, explain: {explain}}}, "
-                 f"owner: dana, link: https://wiki/drill-{age}}}\n")
+        text += (
+            f"  - {{date: {days(age)}, minutes: {{detect: 5, rollback: 20, explain: {explain}}}, "
+            f"owner: dana, link: https://wiki/drill-{age}}}\n"
+        )
     return text
 
 
@@ -124,10 +142,12 @@ def test_fire_drill_goes_stale_after_90_days_and_must_finish_within_60_minutes(t
 
 
 def _credentials(age: int, schedule: int | None = None, split: bool = True) -> str:
-    return ("manifest_version: 1\ncredentials:\n"
-            f"  separate_read_write: {'true' if split else 'false'}\n"
-            + (f"  rotation_days: {schedule}\n" if schedule else "")
-            + f"  last_rotated: {days(age)}\n  owner: sec\n  link: https://vault/policy\n")
+    return (
+        "manifest_version: 1\ncredentials:\n"
+        f"  separate_read_write: {'true' if split else 'false'}\n"
+        + (f"  rotation_days: {schedule}\n" if schedule else "")
+        + f"  last_rotated: {days(age)}\n  owner: sec\n  link: https://vault/policy\n"
+    )
 
 
 def test_secret_rotation_goes_stale_after_its_schedule(tmp_path, judge):
@@ -153,6 +173,7 @@ def test_reference_date_defaults_to_the_end_of_the_audited_window(demo, judge):
 
 # ---------------------------------------------------------------- the demo manifest in the demo audit
 
+
 def _items(doc: dict) -> dict:
     return {it["id"]: it for s in doc["sections"] for it in s["items"]}
 
@@ -162,10 +183,17 @@ def test_demo_report_shows_the_rules_working(demo):
     declared = readiness.load(DEMO / "readiness.yml")
     assert doc["declared_phase"] == declared.declared_phase == 3
     assert doc["manifest"]["sha256"] == declared.sha256 and doc["manifest"]["owner"] == declared.owner_name
-    assert items["ops.weekly-review"]["status"] == "FAIL"            # stale on purpose
+    assert items["ops.weekly-review"]["status"] == "FAIL"  # stale on purpose
     assert items["ops.weekly-review"]["at_fault"] == ["weekly_review.date"]
-    for passing in ("ops.owner", "ops.kill-switches", "ops.fire-drill", "ops.three-playbooks",
-                    "security.credentials-split", "cost.backpressure", "rollout.capability-tiers"):
+    for passing in (
+        "ops.owner",
+        "ops.kill-switches",
+        "ops.fire-drill",
+        "ops.three-playbooks",
+        "security.credentials-split",
+        "cost.backpressure",
+        "rollout.capability-tiers",
+    ):
         assert items[passing]["status"] == "PASS", passing
     assert doc["verdict"] == "NO-GO"
     assert all(b["owner"] for b in doc["blockers"])  # every blocker names an owner from the manifest
@@ -186,8 +214,9 @@ def test_declared_phase_against_the_demo_traces(demo):
 
 def _demo_copy(tmp_path: Path, declared: int | None, policy: str | None = None) -> Path:
     text = (DEMO / "readiness.yml").read_text()
-    text = re.sub(r"^declared_phase: \d\n", "" if declared is None else f"declared_phase: {declared}\n", text,
-                  flags=re.M)
+    text = re.sub(
+        r"^declared_phase: \d\n", "" if declared is None else f"declared_phase: {declared}\n", text, flags=re.M
+    )
     return write(tmp_path, text, policy if policy is not None else (DEMO / "policy.yml").read_text())
 
 
@@ -220,6 +249,7 @@ def test_each_declared_phase_has_its_rule(demo, tmp_path, judge):
 
 # ---------------------------------------------------------------- policy-as-code against the traces
 
+
 def _allowed_by(policy_path: Path) -> set[str]:
     return {t for tools in readiness.load_policy(policy_path).allowed_tools.values() for t in tools}
 
@@ -250,14 +280,16 @@ def test_policy_coverage_against_the_tools_seen(demo, tmp_path, judge):
     assert covered.evidence["write_tools"] == ", ".join(writes)
 
     dropped = tools[0]
-    partial = judge("security.policy-as-code", _demo_copy(tmp_path, 3, _policy_for(tools[1:], writes)),
-                    database=demo["db"])
+    partial = judge(
+        "security.policy-as-code", _demo_copy(tmp_path, 3, _policy_for(tools[1:], writes)), database=demo["db"]
+    )
     assert partial.status == "FAIL"
     assert [a.split("/")[1] for a in partial.at_fault] == [dropped]
     assert "does not allow it" in partial.display
 
-    no_rules = judge("security.policy-as-code", _demo_copy(tmp_path, 3, _policy_for(tools, writes, rules=False)),
-                     database=demo["db"])
+    no_rules = judge(
+        "security.policy-as-code", _demo_copy(tmp_path, 3, _policy_for(tools, writes, rules=False)), database=demo["db"]
+    )
     assert no_rules.status == "FAIL" and no_rules.at_fault == writes
 
 
@@ -271,12 +303,21 @@ BAD = [
     ("declared_phase: 7\n", "declared_phase", "out of range"),
     ("weekly_review: {date: last week, owner: a, link: https://w}\n", "weekly_review.date", "expected a date"),
     ("kill_switch:\n  disable_writes: {}\n", "kill_switch", "unknown field"),
-    ("workflow:\n  name: w\n  success_predicate: \"outcome = 'x'; DROP TABLE spans\"\n",
-     "workflow.success_predicate", "unexpected character ';'"),
-    ("workflow:\n  name: w\n  success_predicate: \"outcom = 'success'\"\n",
-     "workflow.success_predicate", "unknown column 'outcom'"),
-    ("kill_switches:\n  disable_writes: {last_tested: 2026-11-01, link: https://k}\n",
-     "kill_switches.disable_writes.owner", "required"),
+    (
+        "workflow:\n  name: w\n  success_predicate: \"outcome = 'x'; DROP TABLE spans\"\n",
+        "workflow.success_predicate",
+        "unexpected character ';'",
+    ),
+    (
+        "workflow:\n  name: w\n  success_predicate: \"outcom = 'success'\"\n",
+        "workflow.success_predicate",
+        "unknown column 'outcom'",
+    ),
+    (
+        "kill_switches:\n  disable_writes: {last_tested: 2026-11-01, link: https://k}\n",
+        "kill_switches.disable_writes.owner",
+        "required",
+    ),
     ("tools:\n  - {name: a, access: read}\n  - {name: b, access: execute}\n", "tools[1].access", "expected one of"),
     ("owner: {name: Other, contact: o@example.com}\n", "owner", "duplicate key"),
     ("policy_file: missing.yml\n", "policy_file", "file not found"),
@@ -291,8 +332,11 @@ def test_validation_error_names_file_line_and_field(tmp_path, snippet, field, pr
     message = str(err.value)
     assert "\n" not in message
     top = field.split(".")[0].split("[")[0]
-    first_line = next(n for n, line in enumerate(path.read_text().splitlines(), 1)
-                      if line.startswith(top) and n > (2 if top == "owner" else 0))
+    first_line = next(
+        n
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if line.startswith(top) and n > (2 if top == "owner" else 0)
+    )
     m = re.match(rf"^{re.escape(str(path))}:(\d+): {re.escape(field)}: (.*)$", message)
     assert m, message
     assert problem in m.group(2)
@@ -307,20 +351,23 @@ def test_yaml_syntax_and_policy_errors_name_their_file_and_line(tmp_path):
     path = write(tmp_path, BASE + "policy_file: policy.yml\n", policy)
     with pytest.raises(readiness.ManifestError) as err:
         readiness.load(path)
-    assert str(err.value) == (f"{tmp_path / 'policy.yml'}:4: approvals.t1: expected one of always, never, "
-                              "got 'sometimes'")
+    assert str(err.value) == (
+        f"{tmp_path / 'policy.yml'}:4: approvals.t1: expected one of always, never, got 'sometimes'"
+    )
 
 
 def test_cli_reports_a_bad_manifest_in_one_line(tmp_path, capsys):
     bad = write(tmp_path, BASE + "declared_phase: 9\n")
-    code = cli.main(["audit", "--db", str(tmp_path / "none.duckdb"), "--out", str(tmp_path / "out"),
-                     "--manifest", str(bad)])
+    code = cli.main(
+        ["audit", "--db", str(tmp_path / "none.duckdb"), "--out", str(tmp_path / "out"), "--manifest", str(bad)]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert err == f"agentops-audit: error: {bad}:3: declared_phase: 9 is out of range (1..4)\n"
 
 
 # ---------------------------------------------------------------- no manifest, and `init`
+
 
 def test_missing_manifest_gives_no_data_and_the_audit_completes(demo):
     doc = audit.run(demo["db"])
@@ -347,8 +394,9 @@ def test_init_writes_a_template_and_never_overwrites(tmp_path, capsys, judge):
     for item in ATTESTED:
         assert judge(item.id, out).status == "FAIL", item.id
     # uncommented, the examples form a valid manifest
-    example = "\n".join(line[2:] if line.startswith("# ") else line for line in text.splitlines()
-                        if not line.startswith("##"))
+    example = "\n".join(
+        line[2:] if line.startswith("# ") else line for line in text.splitlines() if not line.startswith("##")
+    )
     shutil.copy(DEMO / "policy.yml", tmp_path / "policy.yml")
     filled = write(tmp_path, example, name="filled.yml")
     declared = readiness.load(filled)

@@ -61,16 +61,22 @@ def configured(demo):
     truth = demo["truth"]
     tools = dict(truth["tools_seen"])
     cfg = {
-        "slo": {"session_p95_ms": truth["latency"]["session"]["p95"] / 2,
-                "step_p95_ms": {"llm": truth["latency"]["steps"]["llm"]["p95"] * 2}},
-        "budgets": {"max_tokens_per_task": 10**9, "max_tool_calls_per_task": 10**6,
-                    "max_latency_ms_per_task": 10**9},
+        "slo": {
+            "session_p95_ms": truth["latency"]["session"]["p95"] / 2,
+            "step_p95_ms": {"llm": truth["latency"]["steps"]["llm"]["p95"] * 2},
+        },
+        "budgets": {"max_tokens_per_task": 10**9, "max_tool_calls_per_task": 10**6, "max_latency_ms_per_task": 10**9},
         # lookup_order missing from the list, update_ticket listed read-only
-        "tool_allowlist": {t: {"access": ("read" if t == "update_ticket" else a), "scopes": [f"{t}:x"]}
-                           for t, a in tools.items() if t != "lookup_order"},
-        "thresholds": {"workflow.escalation-rule": truth["escalation"]["rate"] / 2,
-                       "cost.per-successful-task": truth["cost"]["per_successful_task"] / 2,
-                       "observe.required-fields": 0.5},
+        "tool_allowlist": {
+            t: {"access": ("read" if t == "update_ticket" else a), "scopes": [f"{t}:x"]}
+            for t, a in tools.items()
+            if t != "lookup_order"
+        },
+        "thresholds": {
+            "workflow.escalation-rule": truth["escalation"]["rate"] / 2,
+            "cost.per-successful-task": truth["cost"]["per_successful_task"] / 2,
+            "observe.required-fields": 0.5,
+        },
         "success_predicate": "outcome IN ('success', 'escalated')",
         "pii_patterns": {truth["org_pii"]["entity"]: truth["org_pii"]["pattern"]},
     }
@@ -97,8 +103,9 @@ def test_task_success_and_escalation_equal_truth(demo):
     low, high = manifest.load(checks_dir() / "demo" / "readiness.yml").escalation_rate
     item = _one(doc, "escalation_rate")
     assert item["evidence"]["expected_range"] == [low, high] and item["threshold"]["value"] == high
-    assert item["status"] == ("PASS" if all(low <= t["rate"] <= high for t in truth["escalation"]["by_workflow"]
-                                            .values()) else "FAIL")
+    assert item["status"] == (
+        "PASS" if all(low <= t["rate"] <= high for t in truth["escalation"]["by_workflow"].values()) else "FAIL"
+    )
 
 
 def test_success_predicate_from_config(demo, configured):
@@ -109,14 +116,17 @@ def test_success_predicate_from_config(demo, configured):
     assert doc["metrics"]["task_success_source"] == "config success_predicate"
 
 
-@pytest.mark.parametrize("predicate", [
-    "outcome = 'success'; DROP TABLE spans",
-    "outcome = (SELECT max(outcome) FROM sessions)",
-    "read_text('/etc/passwd') <> ''",
-    "no_such_column = 1",
-    "tokens + 1",
-    "outcome = 'success' -- comment",
-])
+@pytest.mark.parametrize(
+    "predicate",
+    [
+        "outcome = 'success'; DROP TABLE spans",
+        "outcome = (SELECT max(outcome) FROM sessions)",
+        "read_text('/etc/passwd') <> ''",
+        "no_such_column = 1",
+        "tokens + 1",
+        "outcome = 'success' -- comment",
+    ],
+)
 def test_invalid_success_predicate_is_refused(tmp_path, predicate):
     with pytest.raises(ValueError):
         params.validate_predicate(predicate)
@@ -141,7 +151,8 @@ def test_latency_percentiles_equal_truth(demo):
     # the demo's manifest declares the SLOs: a session budget and one budget for every (non-human) step
     slos = manifest.load(checks_dir() / "demo" / "readiness.yml").slos
     ok = truth["latency"]["session"]["p95"] <= slos["session_p95_ms"] and all(
-        t["p95"] <= slos["step_p95_ms"] for k, t in expected.items() if k != "approval")
+        t["p95"] <= slos["step_p95_ms"] for k, t in expected.items() if k != "approval"
+    )
     item = _one(doc, "latency_slo")
     assert item["status"] == ("PASS" if ok else "FAIL")
     assert "manifest" in item["threshold"]["note"]
@@ -170,8 +181,9 @@ def test_latency_slo_judged_against_config(demo, configured):
 def test_required_fields_equal_truth(demo, configured):
     truth, doc = demo["truth"], demo["audit"]
     rows = {r["field"]: r for r in doc["metrics"]["required_fields"]}
-    assert {f: {"applicable": r["applicable"], "present": r["present"]} for f, r in rows.items()} == \
-        truth["required_fields"]
+    assert {f: {"applicable": r["applicable"], "present": r["present"]} for f, r in rows.items()} == truth[
+        "required_fields"
+    ]
     item = _one(doc, "required_fields")
     short = sorted(f for f, t in truth["required_fields"].items() if t["present"] / t["applicable"] < 0.99)
     assert short and sorted(item["at_fault"]) == short
@@ -215,8 +227,9 @@ def test_org_pii_patterns_reach_the_scan(demo, configured):
     assert truth["spans"] > 0
     entities = {(r["field"], r["entity"]) for r in demo["audit"]["metrics"]["pii_leaks"]["by_entity"]}
     assert ("tool_result", truth["entity"]) not in entities  # not a default pattern
-    found = {(r["field"], r["entity"]): r["records_with_leak"]
-             for r in configured[1]["metrics"]["pii_leaks"]["by_entity"]}
+    found = {
+        (r["field"], r["entity"]): r["records_with_leak"] for r in configured[1]["metrics"]["pii_leaks"]["by_entity"]
+    }
     assert found[("tool_result", truth["entity"])] == truth["spans"]
 
 
@@ -235,8 +248,11 @@ def test_tool_allowlist(demo, configured, no_policy_spans):
     assert sorted(item["at_fault"]) == ["http_request", "lookup_order", "update_ticket"]
     assert item["evidence"]["allow_list_source"] == "config tool_allowlist"
     problems = {k.split(" ")[0]: v for k, v in item["evidence"]["problems"].items()}
-    assert problems == {"http_request": "generic HTTP tool", "lookup_order": "not on the allow-list",
-                        "update_ticket": "writes, allow-listed read-only"}
+    assert problems == {
+        "http_request": "generic HTTP tool",
+        "lookup_order": "not on the allow-list",
+        "update_ticket": "writes, allow-listed read-only",
+    }
     none_generic = _one(no_policy_spans[1], "tool_allowlist")
     assert none_generic["status"] == "NO_DATA" and "no tool allow-list" in none_generic["reason"]
 
@@ -245,8 +261,11 @@ def test_write_controls_equal_truth(demo):
     truth, doc = demo["truth"], demo["audit"]
     m = doc["metrics"]
     assert m["writes_without_gateway_decision"] == truth["gateway"]["without_decision"] > 0
-    assert m["unapproved_risky_writes"] == truth["risky_writes"]["without_approval"] == \
-        len(truth["unapproved_risky_writes"])
+    assert (
+        m["unapproved_risky_writes"]
+        == truth["risky_writes"]["without_approval"]
+        == len(truth["unapproved_risky_writes"])
+    )
     assert m["unapproved_writes_after_untrusted_input"] == truth["untrusted_writes"]["unapproved"] > 0
     for check in ("gateway_decisions", "risky_write_approvals", "untrusted_input_writes"):
         for item in _check(doc, check):
@@ -284,8 +303,14 @@ def test_deny_reasons_equal_truth(demo):
 def test_read_only_agent_has_no_data_for_write_checks(read_only_agent):
     truth, doc = read_only_agent
     assert truth["gateway"]["writes"] == 0
-    for check in ("gateway_decisions", "risky_write_approvals", "untrusted_input_writes", "audit_trail",
-                  "policy_violation_rate", "deny_reasons"):
+    for check in (
+        "gateway_decisions",
+        "risky_write_approvals",
+        "untrusted_input_writes",
+        "audit_trail",
+        "policy_violation_rate",
+        "deny_reasons",
+    ):
         for item in _check(doc, check):
             assert item["status"] == "NO_DATA", check
             assert item["reason"]
@@ -314,8 +339,12 @@ def test_cost_per_task_equals_truth(demo, configured):
     assert m["cost_per_successful_task_p50"] == pytest.approx(truth["successful_task_p50"])
     assert m["cost_per_successful_task"] == pytest.approx(truth["per_successful_task"])
     assert m["cost_total_usd"] == pytest.approx(truth["total_usd"])
-    assert m["cost_source"] == {"exported_cost_spans": truth["exported_spans"], "priced_spans": truth["priced_spans"],
-                                "unpriced_spans": 0, "price_table_version": truth["price_table_version"]}
+    assert m["cost_source"] == {
+        "exported_cost_spans": truth["exported_spans"],
+        "priced_spans": truth["priced_spans"],
+        "unpriced_spans": 0,
+        "price_table_version": truth["price_table_version"],
+    }
     rows = {r["workflow"]: r for r in m["dashboards"]["cost_per_task"]}
     assert set(rows) == set(truth["by_workflow"])
     for wf, t in truth["by_workflow"].items():
@@ -346,8 +375,10 @@ def test_task_budgets_equal_truth(demo, configured):
     item = _one(doc, "task_budgets")
     assert item["status"] == "FAIL"
     assert item["evidence"]["budgets_source"] == "default"
-    breached = {(b["budget"].replace("max_", "").replace("_per_task", "").replace("_ms", ""), b["session_id"])
-                for b in item["evidence"]["breaches"]}
+    breached = {
+        (b["budget"].replace("max_", "").replace("_per_task", "").replace("_ms", ""), b["session_id"])
+        for b in item["evidence"]["breaches"]
+    }
     expected = {(k, s) for k, sessions in truth["over"].items() for s in sessions}
     assert breached == expected and all(truth["over"].values())
     for name, limit in truth["limits"].items():
@@ -397,9 +428,19 @@ def test_strong_model_use_equals_truth(demo):
 def test_cache_reads_equal_truth(demo):
     truth, doc = demo["truth"]["cache"], demo["audit"]
     m = doc["metrics"]["cache_reads"]
-    assert (m["llm_calls"], m["calls_reporting_cache"], m["input_tokens"], m["cache_read_tokens"],
-            m["oversized_prompts"]) == (truth["llm_calls"], truth["calls_reporting_cache"], truth["input_tokens"],
-                                        truth["cache_read_tokens"], truth["oversized_prompts"])
+    assert (
+        m["llm_calls"],
+        m["calls_reporting_cache"],
+        m["input_tokens"],
+        m["cache_read_tokens"],
+        m["oversized_prompts"],
+    ) == (
+        truth["llm_calls"],
+        truth["calls_reporting_cache"],
+        truth["input_tokens"],
+        truth["cache_read_tokens"],
+        truth["oversized_prompts"],
+    )
     item = _one(doc, "cache_reads")
     assert item["value"] == pytest.approx(truth["share"])
     assert item["status"] == "FAIL" and item["at_fault"] == ["oversized_prompts"]
@@ -425,8 +466,9 @@ def test_week_over_week_checks_need_history(demo):
 def test_versions_equal_truth(demo):
     truth, doc = demo["truth"]["versions"], demo["audit"]
     rows = {r["kind"]: r for r in doc["metrics"]["versions"]}
-    assert {k: {"applicable": r["applicable"], "present": r["present"]} for k, r in rows.items()} == \
-        truth["completeness"]
+    assert {k: {"applicable": r["applicable"], "present": r["present"]} for k, r in rows.items()} == truth[
+        "completeness"
+    ]
     keys = ("kind", "scope", "from_version", "to_version", "changed_at")
     found = sorted(tuple(c[k] for k in keys) for c in doc["metrics"]["version_changes"])
     assert found == sorted(tuple(c[k] for k in keys) for c in truth["changes"]) and truth["changes"]
@@ -446,14 +488,32 @@ def test_threshold_overrides_change_the_verdict(demo, configured):
 
 def test_metrics_and_dashboards_contract(demo):
     m = demo["audit"]["metrics"]
-    for key in ("sessions", "spans", "tool_calls", "trace_coverage", "orphan_spans", "tool_success",
-                "task_success_rate", "escalation_rate", "pii_leaks", "policy_violation_rate",
-                "unapproved_risky_writes", "cost_per_task_p50", "cost_per_task_p95", "cost_per_successful_task_p50",
-                "latency_p95_ms"):
+    for key in (
+        "sessions",
+        "spans",
+        "tool_calls",
+        "trace_coverage",
+        "orphan_spans",
+        "tool_success",
+        "task_success_rate",
+        "escalation_rate",
+        "pii_leaks",
+        "policy_violation_rate",
+        "unapproved_risky_writes",
+        "cost_per_task_p50",
+        "cost_per_task_p95",
+        "cost_per_successful_task_p50",
+        "latency_p95_ms",
+    ):
         assert key in m and m[key] is not None, key
     shapes = {
-        "cost_per_task": {"workflow": str, "tasks": int, "p50_usd": float, "p95_usd": float,
-                          "p50_successful_usd": (float, type(None))},
+        "cost_per_task": {
+            "workflow": str,
+            "tasks": int,
+            "p50_usd": float,
+            "p95_usd": float,
+            "p50_successful_usd": (float, type(None)),
+        },
         "latency_per_step": {"step": str, "calls": int, "p50_ms": float, "p95_ms": float},
         "tokens_per_task": {"workflow": str, "p50": float, "p95": float, "mean": float},
         "escalation": {"workflow": str, "sessions": int, "escalated": int, "rate": float},
@@ -494,9 +554,9 @@ def _assert_shadows_equal(db_path) -> None:
         params.install(con, {})
         for view, expected in schema_views.items():
             shadow = db.frame(con, f"SELECT * FROM {view}").sort(keys[view])
-            assert db.scalar(con, "SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = ?",
-                             [view]) or db.scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE temporary "
-                                                       "AND table_name = ?", [view]), view
+            assert db.scalar(
+                con, "SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = ?", [view]
+            ) or db.scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [view]), view
             assert shadow.columns == expected.columns, view
             assert shadow.equals(expected), view
     finally:
@@ -536,15 +596,18 @@ def test_shadowed_views_equal_the_schema_views_without_session_ids(tmp_path):
     assert rows == [("sess-a", 3, 2), ("t3", 2, 1)]
 
 
-@pytest.mark.parametrize(("setting", "message"), [
-    ({"slo": {"session_p95_ms": "fast"}}, "slo"),
-    ({"slo": {"p99_ms": 10}}, "slo"),
-    ({"budgets": {"max_cost": 3}}, "budgets"),
-    ({"budgets": {"max_tokens_per_task": "many"}}, "budgets"),
-    ({"tool_allowlist": {"lookup_order": {"access": "admin"}}}, "tool_allowlist"),
-    ({"routing": {"purposes": "classify"}}, "routing"),
-    ({"price_table": "no-such-prices.yml"}, "price table"),
-])
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"slo": {"session_p95_ms": "fast"}}, "slo"),
+        ({"slo": {"p99_ms": 10}}, "slo"),
+        ({"budgets": {"max_cost": 3}}, "budgets"),
+        ({"budgets": {"max_tokens_per_task": "many"}}, "budgets"),
+        ({"tool_allowlist": {"lookup_order": {"access": "admin"}}}, "tool_allowlist"),
+        ({"routing": {"purposes": "classify"}}, "routing"),
+        ({"price_table": "no-such-prices.yml"}, "price table"),
+    ],
+)
 def test_bad_measure_settings_are_one_line_errors(tmp_path, setting, message):
     path = tmp_path / "config.yml"
     path.write_text(yaml.safe_dump(setting))
@@ -554,14 +617,28 @@ def test_bad_measure_settings_are_one_line_errors(tmp_path, setting, message):
 
 def test_generic_http_tool_names(tmp_path):
     """Every word of the name generic and one naming a web request: generic; a named business tool is not."""
-    names = {"http_request": True, "fetch": True, "fetch_url": True, "curl": True, "browse": True,
-             "requests_get": True, "call_api": True, "web-fetch": True,
-             "fetch_order": False, "get_customer": False, "send_email": False, "lookup_order": False}
+    names = {
+        "http_request": True,
+        "fetch": True,
+        "fetch_url": True,
+        "curl": True,
+        "browse": True,
+        "requests_get": True,
+        "call_api": True,
+        "web-fetch": True,
+        "fetch_order": False,
+        "get_customer": False,
+        "send_email": False,
+        "lookup_order": False,
+    }
     con = db.connect(tmp_path / "tools.duckdb")
     try:
         for i, name in enumerate(names):
-            con.execute("INSERT INTO spans (trace_id, span_id, span_type, tool_name, tool_access) "
-                        "VALUES ('t', ?, 'tool', ?, 'read')", [f"s{i}", name])
+            con.execute(
+                "INSERT INTO spans (trace_id, span_id, span_type, tool_name, tool_access) "
+                "VALUES ('t', ?, 'tool', ?, 'read')",
+                [f"s{i}", name],
+            )
         params.install(con, {})
         found = {r["tool"]: r["generic_http"] for r in db.frame(con, metrics.METRICS["tool_allowlist"].sql).to_dicts()}
     finally:

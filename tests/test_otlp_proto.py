@@ -24,22 +24,42 @@ def request() -> ExportTraceServiceRequest:
     rs.resource.attributes.extend([kv("service.name", string_value="shop"), kv("service.version", string_value="2")])
     ss = rs.scope_spans.add(schema_url="s")
     ss.scope.name, ss.scope.version = "lib", "1.0"
-    root = ss.spans.add(trace_id=bytes(range(1, 17)), span_id=bytes(range(1, 9)), name="invoke_agent", kind=2,
-                        start_time_unix_nano=1_796_000_000_000_000_000, end_time_unix_nano=1_796_000_001_000_000_000,
-                        trace_state="a=b", flags=256, dropped_attributes_count=1)
-    root.attributes.extend([
-        kv("gen_ai.conversation.id", string_value="s-1"), kv("gen_ai.usage.input_tokens", int_value=2**40),
-        kv("ratio", double_value=0.5), kv("zero", double_value=0.0), kv("ok", bool_value=True),
-        kv("no", bool_value=False), kv("blob", bytes_value=b"\x00\x01"),
-        kv("list", array_value=ArrayValue(values=[AnyValue(string_value="x"), AnyValue(int_value=3)])),
-        kv("empty", array_value=ArrayValue()),
-        kv("map", kvlist_value=KeyValueList(values=[kv("k", string_value="v")]))])
+    root = ss.spans.add(
+        trace_id=bytes(range(1, 17)),
+        span_id=bytes(range(1, 9)),
+        name="invoke_agent",
+        kind=2,
+        start_time_unix_nano=1_796_000_000_000_000_000,
+        end_time_unix_nano=1_796_000_001_000_000_000,
+        trace_state="a=b",
+        flags=256,
+        dropped_attributes_count=1,
+    )
+    root.attributes.extend(
+        [
+            kv("gen_ai.conversation.id", string_value="s-1"),
+            kv("gen_ai.usage.input_tokens", int_value=2**40),
+            kv("ratio", double_value=0.5),
+            kv("zero", double_value=0.0),
+            kv("ok", bool_value=True),
+            kv("no", bool_value=False),
+            kv("blob", bytes_value=b"\x00\x01"),
+            kv("list", array_value=ArrayValue(values=[AnyValue(string_value="x"), AnyValue(int_value=3)])),
+            kv("empty", array_value=ArrayValue()),
+            kv("map", kvlist_value=KeyValueList(values=[kv("k", string_value="v")])),
+        ]
+    )
     root.status.code, root.status.message = 2, "boom"
     event = root.events.add(time_unix_nano=1_796_000_000_500_000_000, name="exception")
     event.attributes.append(kv("exception.type", string_value="ValueError"))
     root.links.add(trace_id=bytes(range(2, 18)), span_id=bytes(range(2, 10)))
-    ss.spans.add(trace_id=bytes(range(1, 17)), span_id=bytes(range(3, 11)), parent_span_id=bytes(range(1, 9)),
-                 name="tool", start_time_unix_nano=1_796_000_000_100_000_000)
+    ss.spans.add(
+        trace_id=bytes(range(1, 17)),
+        span_id=bytes(range(3, 11)),
+        parent_span_id=bytes(range(1, 9)),
+        name="tool",
+        start_time_unix_nano=1_796_000_000_100_000_000,
+    )
     return req
 
 
@@ -66,8 +86,10 @@ def test_conversion_equals_json_format_with_hex_ids_and_integer_enums():
 def test_the_ingest_reads_both_the_same():
     req = request()
     mapping = extend_map(None)
-    rows = [[span_row(s, r, "x", mapping) for s, r in spans_of(batches_of(doc))]
-            for doc in (otlp_proto.from_protobuf(req.SerializeToString()), reference(req))]
+    rows = [
+        [span_row(s, r, "x", mapping) for s, r in spans_of(batches_of(doc))]
+        for doc in (otlp_proto.from_protobuf(req.SerializeToString()), reference(req))
+    ]
     assert rows[0] == rows[1] and len(rows[0]) == 2
     assert rows[0][0]["status_code"] == "ERROR" and rows[0][0]["input_tokens"] == 2**40
     assert rows[0][1]["parent_span_id"] == bytes(range(1, 9)).hex()
@@ -88,11 +110,23 @@ def test_the_receivers_quick_check_agrees_with_the_ingest():
     from agentops_audit.ingest.canonical import Quarantined
     from agentops_audit.integrations.receiver import span_problem
 
-    good = {"traceId": "5b8efff798038103d269b633813fc60c", "spanId": "eee19b7ec3c1b174",
-            "startTimeUnixNano": "1796000000000000000", "endTimeUnixNano": "1796000001000000000"}
-    cases = [good, {**good, "traceId": ""}, {**good, "traceId": "0" * 32}, {**good, "spanId": "xyz"},
-             {**good, "startTimeUnixNano": "soon"}, {**good, "startTimeUnixNano": "5"},
-             {**good, "endTimeUnixNano": "1795000000000000000"}, {**good, "startTimeUnixNano": str(2**64)}, "span"]
+    good = {
+        "traceId": "5b8efff798038103d269b633813fc60c",
+        "spanId": "eee19b7ec3c1b174",
+        "startTimeUnixNano": "1796000000000000000",
+        "endTimeUnixNano": "1796000001000000000",
+    }
+    cases = [
+        good,
+        {**good, "traceId": ""},
+        {**good, "traceId": "0" * 32},
+        {**good, "spanId": "xyz"},
+        {**good, "startTimeUnixNano": "soon"},
+        {**good, "startTimeUnixNano": "5"},
+        {**good, "endTimeUnixNano": "1795000000000000000"},
+        {**good, "startTimeUnixNano": str(2**64)},
+        "span",
+    ]
     mapping = extend_map(None)
     for span in cases:
         row = span_row(span, None, "x", mapping)

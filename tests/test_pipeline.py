@@ -96,11 +96,17 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
 def test_notebook_runs_print_no_kernel_warning(demo, tmp_path):
     """The kernel talks to papermill over IPC: ipykernel's TCP warning never reaches a cron log. (A process
     of its own, so that only its kernel's output is read.)"""
-    code = ("import sys; from pathlib import Path; from agentops_audit import pipeline; "
-            "pipeline.run_notebook('report.ipynb', Path(sys.argv[1]), "
-            "{'audit_json': sys.argv[2], 'out_html': sys.argv[1] + '/r.html'})")
-    run = subprocess.run([sys.executable, "-c", code, str(tmp_path), str(demo["out"] / "audit.json")],
-                         capture_output=True, text=True, timeout=600)
+    code = (
+        "import sys; from pathlib import Path; from agentops_audit import pipeline; "
+        "pipeline.run_notebook('report.ipynb', Path(sys.argv[1]), "
+        "{'audit_json': sys.argv[2], 'out_html': sys.argv[1] + '/r.html'})"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path), str(demo["out"] / "audit.json")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "r.html").exists()
     assert "without encryption" not in run.stdout + run.stderr and "IPKernelApp" not in run.stderr, run.stderr
@@ -109,10 +115,12 @@ def test_notebook_runs_print_no_kernel_warning(demo, tmp_path):
 def test_a_database_file_that_is_not_duckdb_is_one_line(tmp_path, capsys):
     text = tmp_path / "audit.duckdb"
     text.write_text("hello\n")
-    for args in (["audit", "--db", str(text), "--out", str(tmp_path / "o")],
-                 ["gate", "--db", str(text), "--baseline", "a", "--candidate", "b"],
-                 ["ingest", str(text), "--db", str(text)],
-                 ["audit", "--db", str(tmp_path), "--out", str(tmp_path / "o")]):
+    for args in (
+        ["audit", "--db", str(text), "--out", str(tmp_path / "o")],
+        ["gate", "--db", str(text), "--baseline", "a", "--candidate", "b"],
+        ["ingest", str(text), "--db", str(text)],
+        ["audit", "--db", str(tmp_path), "--out", str(tmp_path / "o")],
+    ):
         assert cli.main(args) == cli.EXIT_USAGE, args
         err = capsys.readouterr().err
         assert err.startswith("agentops-audit: error: ") and err.count("\n") == 1 and "Traceback" not in err, args
@@ -126,10 +134,16 @@ def test_declared_facts_live_in_the_manifest(demo, tmp_path, capsys):
     from agentops_audit.metrics import params
 
     path = tmp_path / "audit.yml"
-    path.write_text(yaml.safe_dump({"success_predicate": "outcome IN ('success', 'escalated')",
-                                    "slo": {"session_p95_ms": 1, "step_p95_ms": {"llm": 1}},
-                                    "tool_allowlist": {"lookup_order": {"access": "read"}},
-                                    "thresholds": {"ops.weekly-review": 9}}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "success_predicate": "outcome IN ('success', 'escalated')",
+                "slo": {"session_p95_ms": 1, "step_p95_ms": {"llm": 1}},
+                "tool_allowlist": {"lookup_order": {"access": "read"}},
+                "thresholds": {"ops.weekly-review": 9},
+            }
+        )
+    )
     loaded = config.load(path)
     lines = config.deprecations(loaded, path)
     assert [line.split(": ")[3].split()[0] for line in lines] == ["success_predicate", "slo", "tool_allowlist"]
@@ -143,7 +157,9 @@ def test_declared_facts_live_in_the_manifest(demo, tmp_path, capsys):
     assert "manifest" in doc["metrics"]["task_success_source"]
     assert "manifest" in items["workflow.slos"]["threshold"]["note"]
     capsys.readouterr()
-    assert cli.main(["audit", "--db", str(tmp_path / "missing.duckdb"), "--out", str(tmp_path), "--config",
-                     str(path)]) == cli.EXIT_USAGE
+    assert (
+        cli.main(["audit", "--db", str(tmp_path / "missing.duckdb"), "--out", str(tmp_path), "--config", str(path)])
+        == cli.EXIT_USAGE
+    )
     err = capsys.readouterr().err.splitlines()
     assert [e for e in err if "deprecated" in e] == lines and err[-1].startswith("agentops-audit: error:")

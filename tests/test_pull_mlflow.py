@@ -73,8 +73,11 @@ def test_pull_pages_of_traces_resumes_with_overlap_and_counts_rereads(server, tm
     assert rows(db, "SELECT count(*), count(DISTINCT session_id) FROM spans") == [(6, 3)]
     tools = rows(db, "SELECT session_id, status_code FROM spans WHERE span_type = 'tool' ORDER BY session_id")
     assert tools == [("ml-0", "OK"), ("ml-1", "ERROR"), ("ml-2", "OK")]
-    pages = rows(db, "SELECT p.path, p.records, s.sha256, s.format FROM pull_pages p JOIN sources s USING (source_id) "
-                     "WHERE pull_id = 1 ORDER BY page")
+    pages = rows(
+        db,
+        "SELECT p.path, p.records, s.sha256, s.format FROM pull_pages p JOIN sources s USING (source_id) "
+        "WHERE pull_id = 1 ORDER BY page",
+    )
     assert [p[1] for p in pages] == [2, 1]
     for path, _, sha, fmt in pages:
         assert hashlib.sha256(Path(path).read_bytes()).hexdigest() == sha and fmt == "mlflow"
@@ -85,15 +88,17 @@ def test_pull_pages_of_traces_resumes_with_overlap_and_counts_rereads(server, tm
     assert rows(db, "SELECT count(*) FROM spans") == [(8,)]
     # page 1 is the same two traces as before, byte for byte: skipped by its sha256 (its ledger row is pull 1's);
     # page 2 holds the third trace again (duplicates) and the new one
-    second = rows(db, "SELECT rows_read, rows_loaded, rows_duplicate, resumed_from IS NOT NULL FROM pulls "
-                      "WHERE pull_id = 2")
+    second = rows(
+        db, "SELECT rows_read, rows_loaded, rows_duplicate, resumed_from IS NOT NULL FROM pulls WHERE pull_id = 2"
+    )
     assert second == [(4, 2, 2, True)]
     assert rows(db, "SELECT page, source_id FROM pull_pages WHERE pull_id = 2 ORDER BY page") == [(1, 1), (2, 3)]
 
     assert pull(db, server, "--overlap", "0") == 0  # from the last trace start on: that trace again, nothing new
     assert rows(db, "SELECT rows_read, rows_loaded, rows_duplicate FROM pulls WHERE pull_id = 3") == [(2, 0, 2)]
-    assert rows(db, "SELECT sum(rows_read) = sum(rows_loaded + rows_duplicate + rows_quarantined + rows_filtered) "
-                    "FROM sources") == [(True,)]
+    assert rows(
+        db, "SELECT sum(rows_read) = sum(rows_loaded + rows_duplicate + rows_quarantined + rows_filtered) FROM sources"
+    ) == [(True,)]
 
 
 def test_window_and_unknown_experiment(server, tmp_path, capsys):

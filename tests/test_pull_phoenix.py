@@ -39,10 +39,17 @@ def phoenix(tmp_path_factory):
 
 def session(tracer, name: str, start_ns: int | None = None) -> None:
     agent = {"openinference.span.kind": "AGENT", "session.id": name}
-    tool = {"openinference.span.kind": "TOOL", "tool.name": "lookup_order", "session.id": name,
-            "input.value": '{"order_id": "A1"}', "output.value": "shipped"}
-    with tracer.start_as_current_span("support_agent", start_time=start_ns, attributes=agent), \
-            tracer.start_as_current_span("lookup_order", attributes=tool):
+    tool = {
+        "openinference.span.kind": "TOOL",
+        "tool.name": "lookup_order",
+        "session.id": name,
+        "input.value": '{"order_id": "A1"}',
+        "output.value": "shipped",
+    }
+    with (
+        tracer.start_as_current_span("support_agent", start_time=start_ns, attributes=agent),
+        tracer.start_as_current_span("lookup_order", attributes=tool),
+    ):
         pass
 
 
@@ -85,8 +92,11 @@ def test_pull_pages_resumes_by_insertion_order_and_accounts_per_pull(phoenix, tm
     assert rows(db, "SELECT count(*), count(DISTINCT session_id) FROM spans") == [(6, 3)]
     tools = rows(db, "SELECT tool_name FROM spans WHERE span_type = 'tool'")
     assert [t[0] for t in tools] == ["lookup_order"] * 3
-    pages = rows(db, "SELECT p.path, p.records, s.sha256, s.rows_read, s.format FROM pull_pages p "
-                     "JOIN sources s USING (source_id) WHERE p.pull_id = 1 ORDER BY page")
+    pages = rows(
+        db,
+        "SELECT p.path, p.records, s.sha256, s.rows_read, s.format FROM pull_pages p "
+        "JOIN sources s USING (source_id) WHERE p.pull_id = 1 ORDER BY page",
+    )
     assert [p[1] for p in pages] == [4, 2]  # two pages of at most 4 spans
     for path, _, sha, _read, fmt in pages:  # each page file is in the ledger, as the server returned it
         assert hashlib.sha256(Path(path).read_bytes()).hexdigest() == sha and fmt == "openinference"
@@ -100,19 +110,24 @@ def test_pull_pages_resumes_by_insertion_order_and_accounts_per_pull(phoenix, tm
     session(tracer, "px-3")
     wait_for(url, 10)
     assert pull(db, url, "--page-size", "4") == 0
-    pull2 = rows(db, "SELECT status, pages, rows_read, rows_loaded, rows_duplicate, resumed_from FROM pulls "
-                     "WHERE pull_id = 2")[0]
+    pull2 = rows(
+        db, "SELECT status, pages, rows_read, rows_loaded, rows_duplicate, resumed_from FROM pulls WHERE pull_id = 2"
+    )[0]
     assert pull2 == ("complete", 1, 4, 4, 0, pull1[4])  # only what was stored since, nothing read twice
     assert rows(db, "SELECT count(*) FROM spans WHERE session_id = 'px-late'") == [(2,)]
 
     assert pull(db, url) == 0  # nothing new: an empty pull, the mark stays
     assert rows(db, "SELECT pages, rows_read, resumed_from = mark FROM pulls WHERE pull_id = 3") == [(0, 0, True)]
-    ledger = rows(db, "SELECT sum(rows_read), sum(rows_loaded + rows_duplicate + rows_quarantined + rows_filtered) "
-                      "FROM sources")
+    ledger = rows(
+        db, "SELECT sum(rows_read), sum(rows_loaded + rows_duplicate + rows_quarantined + rows_filtered) FROM sources"
+    )
     assert ledger == [(10, 10)]
-    per_pull = rows(db, "SELECT p.pull_id, p.rows_read, coalesce(sum(s.rows_read), 0) FROM pulls p "
-                        "LEFT JOIN pull_pages g USING (pull_id) LEFT JOIN sources s USING (source_id) "
-                        "GROUP BY ALL ORDER BY 1")
+    per_pull = rows(
+        db,
+        "SELECT p.pull_id, p.rows_read, coalesce(sum(s.rows_read), 0) FROM pulls p "
+        "LEFT JOIN pull_pages g USING (pull_id) LEFT JOIN sources s USING (source_id) "
+        "GROUP BY ALL ORDER BY 1",
+    )
     assert all(r[1] == r[2] for r in per_pull)
 
 

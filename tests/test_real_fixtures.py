@@ -36,9 +36,11 @@ def _cases():
     for expect in sorted(REAL.glob("*/*.expect.json")):
         spec = json.loads(expect.read_text())
         stem = expect.name.removesuffix(".expect.json")
-        files = spec.get("files") or {p.name: {} for p in sorted(expect.parent.iterdir())
-                                      if p.name.startswith(stem + ".") and p.name.endswith(DATA)
-                                      and not p.name.endswith((".expect.json", LOGS))}
+        files = spec.get("files") or {
+            p.name: {}
+            for p in sorted(expect.parent.iterdir())
+            if p.name.startswith(stem + ".") and p.name.endswith(DATA) and not p.name.endswith((".expect.json", LOGS))
+        }
         if isinstance(files, list):
             files = dict.fromkeys(files, {})
         for name, override in files.items():  # a file may differ from the scenario's truth (say, no session)
@@ -96,16 +98,23 @@ def test_real_export_is_read_as_written(path: Path, spec: dict, tmp_path):
     assert set(spec["sessions"]) <= sessions  # and the ids a library makes up when the app sets none:
     assert len(sessions - set(spec["sessions"])) == spec.get("library_generated_sessions", 0), sessions
 
-    llm = _rows(con, "SELECT request_model, response_model, input_tokens, output_tokens FROM spans "
-                     "WHERE span_type = 'llm' ORDER BY start_time")
+    llm = _rows(
+        con,
+        "SELECT request_model, response_model, input_tokens, output_tokens FROM spans "
+        "WHERE span_type = 'llm' ORDER BY start_time",
+    )
     assert len(llm) == len(spec["llm_calls"]), [(c["response_model"], c["input_tokens"]) for c in llm]
     assert Counter((c["input_tokens"], c["output_tokens"]) for c in llm) == Counter(
-        (c["input_tokens"], c["output_tokens"]) for c in spec["llm_calls"])
+        (c["input_tokens"], c["output_tokens"]) for c in spec["llm_calls"]
+    )
     models = {m for c in llm for m in (c["request_model"], c["response_model"])}
     assert {c["model"] for c in spec["llm_calls"] if c.get("model")} <= models
 
-    calls = _rows(con, "SELECT tool_name, tool_args, tool_result, tool_call_id, failed_status OR failed_payload "
-                       "AS failed FROM tool_calls ORDER BY start_time")
+    calls = _rows(
+        con,
+        "SELECT tool_name, tool_args, tool_result, tool_call_id, failed_status OR failed_payload "
+        "AS failed FROM tool_calls ORDER BY start_time",
+    )
     assert len(calls) == len(spec["tool_calls"]), [(c["tool_name"], c["tool_args"]) for c in calls]
     left = list(calls)
     for expected in spec["tool_calls"]:
@@ -113,8 +122,10 @@ def test_real_export_is_read_as_written(path: Path, spec: dict, tmp_path):
         assert found is not None, (expected, [c for c in calls if c["tool_name"] == expected["name"]])
         left.remove(found)
 
-    agents = {r["n"] for r in _rows(con, "SELECT agent_name AS n FROM spans UNION "
-                                         "SELECT name FROM spans WHERE span_type = 'agent'")}
+    agents = {
+        r["n"]
+        for r in _rows(con, "SELECT agent_name AS n FROM spans UNION SELECT name FROM spans WHERE span_type = 'agent'")
+    }
     assert set(spec.get("agents") or ()) <= agents
     _governance(con, spec)
     con.close()
@@ -123,15 +134,22 @@ def test_real_export_is_read_as_written(path: Path, spec: dict, tmp_path):
 def _governance(con, spec: dict) -> None:
     """Approvals a person or a permission callback gave, and guardrail verdicts (ingest/governance.py)."""
     if "approvals" in spec:
-        decided = _rows(con, "SELECT approval_status, approval_approver FROM spans "
-                             "WHERE approval_status IN ('approved', 'rejected')")
+        decided = _rows(
+            con,
+            "SELECT approval_status, approval_approver FROM spans WHERE approval_status IN ('approved', 'rejected')",
+        )
         assert Counter((r["approval_status"], r["approval_approver"]) for r in decided) == Counter(
-            (a["status"], a["approver"]) for a in spec["approvals"])
+            (a["status"], a["approver"]) for a in spec["approvals"]
+        )
     if "guardrails" in spec:
-        verdicts = _rows(con, "SELECT name, policy_decision, policy_reason FROM spans WHERE span_type = 'policy' "
-                              "AND policy_decision IS NOT NULL")
+        verdicts = _rows(
+            con,
+            "SELECT name, policy_decision, policy_reason FROM spans WHERE span_type = 'policy' "
+            "AND policy_decision IS NOT NULL",
+        )
         assert Counter((r["name"], r["policy_decision"]) for r in verdicts) == Counter(
-            (g["name"], "deny" if g.get("blocked") or g.get("triggered") else "allow") for g in spec["guardrails"])
+            (g["name"], "deny" if g.get("blocked") or g.get("triggered") else "allow") for g in spec["guardrails"]
+        )
         reasons = {g["reason"] for g in spec["guardrails"] if g.get("reason")}
         assert reasons <= {r["policy_reason"] for r in verdicts}
 

@@ -40,9 +40,25 @@ class Running:
 def start(tmp: Path, *extra: str, db: Path | None = None) -> Running:
     db = db or tmp / "live.duckdb"
     spool = tmp / "spool"
-    proc = subprocess.Popen([sys.executable, "-m", "agentops_audit.cli", "receive", "--db", str(db), "--port", "0",
-                             "--spool", str(spool), *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "agentops_audit.cli",
+            "receive",
+            "--db",
+            str(db),
+            "--port",
+            "0",
+            "--spool",
+            str(spool),
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     line = proc.stdout.readline()
     assert "Receiving OTLP/HTTP traces at http://127.0.0.1:" in line, line + proc.stderr.read()
     return Running(proc, line.split(" at ", 1)[1].split(" ", 1)[0], db, spool)
@@ -56,16 +72,33 @@ def provider(url: str, simple: bool = False, compression=Compression.NoCompressi
 
 
 def agent_session(tracer, session: str, fail: bool = False) -> None:
-    with tracer.start_as_current_span("invoke_agent support", attributes={
-            "gen_ai.operation.name": "invoke_agent", "gen_ai.conversation.id": session,
-            "agentops.session.outcome": "failure" if fail else "success"}):
-        with tracer.start_as_current_span("chat gpt-4o", attributes={
-                "gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o",
-                "gen_ai.usage.input_tokens": 120, "gen_ai.usage.output_tokens": 30}):
+    with tracer.start_as_current_span(
+        "invoke_agent support",
+        attributes={
+            "gen_ai.operation.name": "invoke_agent",
+            "gen_ai.conversation.id": session,
+            "agentops.session.outcome": "failure" if fail else "success",
+        },
+    ):
+        with tracer.start_as_current_span(
+            "chat gpt-4o",
+            attributes={
+                "gen_ai.operation.name": "chat",
+                "gen_ai.request.model": "gpt-4o",
+                "gen_ai.usage.input_tokens": 120,
+                "gen_ai.usage.output_tokens": 30,
+            },
+        ):
             pass
-        with tracer.start_as_current_span("execute_tool lookup_order", attributes={
-                "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "lookup_order",
-                "gen_ai.tool.call.id": f"call-{session}", "gen_ai.tool.call.arguments": '{"order": "A1"}'}) as span:
+        with tracer.start_as_current_span(
+            "execute_tool lookup_order",
+            attributes={
+                "gen_ai.operation.name": "execute_tool",
+                "gen_ai.tool.name": "lookup_order",
+                "gen_ai.tool.call.id": f"call-{session}",
+                "gen_ai.tool.call.arguments": '{"order": "A1"}',
+            },
+        ) as span:
             if fail:
                 span.set_status(Status(StatusCode.ERROR, "order service down"))
 
@@ -104,8 +137,11 @@ def test_real_exporter_protobuf_gzip_is_loaded_through_the_ingest(tmp_path):
     code, out, err = rx.stop()
     assert code == 0, err
     assert "5 requests" in out or "requests accepted" in out
-    spans = query(rx.db, "SELECT span_type, session_id, tool_name, tool_call_id, status_code, input_tokens, "
-                         "service_name, service_version, trace_id, span_id FROM spans")
+    spans = query(
+        rx.db,
+        "SELECT span_type, session_id, tool_name, tool_call_id, status_code, input_tokens, "
+        "service_name, service_version, trace_id, span_id FROM spans",
+    )
     assert len(spans) == 15
     assert {s[0] for s in spans} == {"agent", "llm", "tool"}
     tools = [s for s in spans if s[0] == "tool"]
@@ -118,16 +154,24 @@ def test_real_exporter_protobuf_gzip_is_loaded_through_the_ingest(tmp_path):
     assert all(Path(s[0]).parent == rx.spool.resolve() and Path(s[0]).exists() for s in sources)
     ledger_balances(rx.db)
     # the sessions are whole: one root per trace, every child under it
-    assert query(rx.db, "SELECT count(*) FROM spans WHERE parent_span_id IS NOT NULL AND parent_span_id NOT IN "
-                        "(SELECT span_id FROM spans)") == [(0,)]
+    assert query(
+        rx.db,
+        "SELECT count(*) FROM spans WHERE parent_span_id IS NOT NULL AND parent_span_id NOT IN "
+        "(SELECT span_id FROM spans)",
+    ) == [(0,)]
 
 
 def test_json_partial_success_and_broken_requests_are_kept_and_quarantined(tmp_path):
     rx = start(tmp_path, "--flush-seconds", "0.3", "--max-body-mb", "0.05")
     now = time.time_ns()
-    good = {"traceId": "5b8efff798038103d269b633813fc60c", "spanId": "eee19b7ec3c1b174", "name": "invoke_agent",
-            "startTimeUnixNano": str(now), "endTimeUnixNano": str(now + 10**6),
-            "attributes": [{"key": "gen_ai.conversation.id", "value": {"stringValue": "s-json"}}]}
+    good = {
+        "traceId": "5b8efff798038103d269b633813fc60c",
+        "spanId": "eee19b7ec3c1b174",
+        "name": "invoke_agent",
+        "startTimeUnixNano": str(now),
+        "endTimeUnixNano": str(now + 10**6),
+        "attributes": [{"key": "gen_ai.conversation.id", "value": {"stringValue": "s-json"}}],
+    }
     bad = {**good, "traceId": "", "spanId": "eee19b7ec3c1b175"}
     request = {"resourceSpans": [{"resource": {"attributes": []}, "scopeSpans": [{"spans": [good, bad]}]}]}
     status, body, _ = post(rx.url, json.dumps(request).encode(), "application/json")
@@ -244,9 +288,21 @@ def test_port_in_use_is_one_line(tmp_path):
         sock.bind(("127.0.0.1", 0))
         sock.listen()
         port = sock.getsockname()[1]
-        proc = subprocess.run([sys.executable, "-m", "agentops_audit.cli", "receive", "--db",
-                               str(tmp_path / "x.duckdb"), "--port", str(port)], capture_output=True, text=True,
-                              timeout=60)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "agentops_audit.cli",
+                "receive",
+                "--db",
+                str(tmp_path / "x.duckdb"),
+                "--port",
+                str(port),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("agentops-audit: error: cannot listen on 127.0.0.1:")
     assert "Traceback" not in proc.stderr

@@ -25,8 +25,13 @@ def test_every_item_in_the_mapping_exists_in_the_catalog():
 
 def test_the_frameworks_and_their_control_ids():
     frameworks = {fw["id"]: [c["id"] for c in fw["controls"]] for fw in RAW["frameworks"]}
-    assert set(frameworks) == {"eu-ai-act", "nist-ai-rmf", "owasp-llm-2025", "owasp-agentic-threats",
-                               "owasp-agentic-2026"}
+    assert set(frameworks) == {
+        "eu-ai-act",
+        "nist-ai-rmf",
+        "owasp-llm-2025",
+        "owasp-agentic-threats",
+        "owasp-agentic-2026",
+    }
     assert {"Art. 12", "Art. 14"} <= set(frameworks["eu-ai-act"])
     assert frameworks["owasp-llm-2025"] == [f"LLM{n:02d}" for n in range(1, 11)]  # the whole 2025 list
     assert frameworks["owasp-agentic-threats"] == [f"T{n}" for n in range(1, 16)]
@@ -46,8 +51,11 @@ def test_control_status_is_the_worst_weighted_status_of_its_items(demo):
         mapped = {c["id"]: c["items"] for f in RAW["frameworks"] if f["id"] == fw["id"] for c in f["controls"]}
         for control in fw["controls"]:
             assert [i["id"] for i in control["items"]] == mapped[control["id"]]
-            statuses = [weighted(items[i["id"]]["status"], items[i["id"]]["severity"]) for i in control["items"]
-                        if items[i["id"]]["status"] != "NOT_APPLICABLE"]
+            statuses = [
+                weighted(items[i["id"]]["status"], items[i["id"]]["severity"])
+                for i in control["items"]
+                if items[i["id"]]["status"] != "NOT_APPLICABLE"
+            ]
             assert control["status"] == (max(statuses, key=lambda s: RANK[s]) if statuses else "NOT_APPLICABLE")
             checked += 1
         assert {c["id"] for c in fw["not_covered"]} == {k for k, v in mapped.items() if not v}

@@ -30,8 +30,14 @@ SCREENSHOT = {"width": 1280, "height": 1000}  # docs/report.png: the first scree
 SCREENS = {"phone-390": {"width": 390, "height": 844}, "laptop-1280": {"width": 1280, "height": 800}}
 # printable width in CSS px (96 px per inch) at 12 mm margins: A4 is 210 mm wide, Letter 8.5 in
 PRINT_WIDTHS = {"A4": round((210 - 24) / 25.4 * 96), "Letter": round((8.5 * 25.4 - 24) / 25.4 * 96)}
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def _chromium() -> str | None:
@@ -93,10 +99,13 @@ def _assert_offline(opened: Opened, path: Path):
 
 
 def _assert_charts_drawn(page, expected: set[str]):
-    boxes = page.eval_on_selector_all(".chart", """els => els.map(el => {
+    boxes = page.eval_on_selector_all(
+        ".chart",
+        """els => els.map(el => {
         const svg = el.querySelector('svg'); const r = svg ? svg.getBoundingClientRect() : null;
         return {id: el.id, w: r ? r.width : 0, h: r ? r.height : 0,
-                marks: svg ? svg.querySelectorAll('path, rect, line, circle, text').length : 0}; })""")
+                marks: svg ? svg.querySelectorAll('path, rect, line, circle, text').length : 0}; })""",
+    )
     assert {b["id"] for b in boxes} == {f"chart-{k}" for k in expected}
     for b in boxes:
         assert b["w"] > 100 and b["h"] > 40 and b["marks"] > 5, b
@@ -123,6 +132,7 @@ def _assert_inert(page):
 
 
 # ---- the demo report -------------------------------------------------------------------------------------
+
 
 @pytest.fixture()
 def demo_page(demo, open_report):
@@ -250,7 +260,8 @@ def test_weekly_report_reads_on_a_phone_and_a_laptop(weekly_demo, open_report, s
     next_step = page.locator("#next-step li")
     assert [next_step.nth(i).inner_text() for i in range(next_step.count())] == [
         next(it["title"] for s in doc["sections"] for it in s["items"] if it["id"] == i)
-        for i in doc["next_phase_blockers"]]
+        for i in doc["next_phase_blockers"]
+    ]
     # the trend charts are one small chart per metric, laid out to the screen
     panels = page.locator("#chart-trends > div")
     assert panels.count() == len({r["key"] for r in doc["trends"]})
@@ -284,7 +295,8 @@ def test_demo_report_leaks_no_injected_pii(demo, demo_page):
     """Extends test_pipeline's raw-text check: also the decoded HTML and the text the browser shows."""
     _, opened = demo_page
     shown = opened.page.inner_text("body") + opened.page.eval_on_selector_all(
-        "svg text", "els => els.map(e => e.textContent).join(' ')")
+        "svg text", "els => els.map(e => e.textContent).join(' ')"
+    )
     decoded = htmllib.unescape(demo["html"])
     values = demo["truth"]["pii_values"]
     assert values
@@ -306,6 +318,7 @@ def test_demo_items_explain_no_data(demo, demo_page):
 
 # ---- hand-made documents ---------------------------------------------------------------------------------
 
+
 def test_every_dashboard_renders_with_data(demo, open_report, tmp_path):
     path = _write(with_dashboards(demo["audit"]), tmp_path, "full.html")
     opened = open_report(path)
@@ -323,8 +336,18 @@ def test_hostile_document_renders_inert(open_report, tmp_path):
     _assert_inert(page)
     _assert_offline(opened, path)
     script = "<script>window.__xss=1</script>"
-    for where in ("#verdict", "#top-blockers", "#scorecard", '[id="item-x.item-1"]', "#tool-success",
-                  "#pii-entities", "#example-1", "#quarantine", "#thresholds", "#provenance-facts"):
+    for where in (
+        "#verdict",
+        "#top-blockers",
+        "#scorecard",
+        '[id="item-x.item-1"]',
+        "#tool-success",
+        "#pii-entities",
+        "#example-1",
+        "#quarantine",
+        "#thresholds",
+        "#provenance-facts",
+    ):
         assert script in page.locator(where).first.inner_text(), where
     chart_text = page.eval_on_selector_all("svg text", "els => els.map(e => e.textContent).join('\\n')")
     for label in ("rule <script>", "lookup <script>", "reason <script>", "wf <script>", "metric <script>"):
@@ -337,19 +360,23 @@ def test_prints_without_cut_off(demo, open_report, tmp_path, paper):
     path = _write(with_dashboards(demo["audit"]), tmp_path, "print.html")
     width = PRINT_WIDTHS[paper]
     opened = open_report(path, viewport={"width": width, "height": 1100}, media="print")
-    over = opened.page.evaluate("""(width) => {
+    over = opened.page.evaluate(
+        """(width) => {
         const bad = [];
         for (const el of document.querySelectorAll('body *')) {
             if (el.closest('svg') && el.tagName.toLowerCase() !== 'svg') continue;
             const r = el.getBoundingClientRect();
             if (r.width > 0 && (r.right > width + 1 || r.left < -1)) bad.push(el.tagName + '#' + el.id + ':' + r.right);
         }
-        return {scroll: document.documentElement.scrollWidth, bad: bad.slice(0, 10)}; }""", width)
+        return {scroll: document.documentElement.scrollWidth, bad: bad.slice(0, 10)}; }""",
+        width,
+    )
     assert over["bad"] == [] and over["scroll"] <= width, over
     _assert_charts_drawn(opened.page, {d.key for d in report.DASHBOARDS} | {"trends"})
 
 
 # ---- PDF ---------------------------------------------------------------------------------------------------
+
 
 def test_pdf_of_the_report(demo, browser, tmp_path):
     path = _write(with_dashboards(demo["audit"]), tmp_path, "report.html")
@@ -361,8 +388,10 @@ def test_pdf_of_the_report(demo, browser, tmp_path):
 
 def test_cli_pdf_flag(demo, browser, tmp_path, capsys):
     out = tmp_path / "out"
-    assert cli.main(["audit", "--db", str(demo["db"]), "--out", str(out), "--pdf"]) == cli.EXIT_CODES[
-        demo["audit"]["verdict"]]
+    assert (
+        cli.main(["audit", "--db", str(demo["db"]), "--out", str(out), "--pdf"])
+        == cli.EXIT_CODES[demo["audit"]["verdict"]]
+    )
     assert (out / "readiness-report.pdf").read_bytes()[:5] == b"%PDF-"
     assert f"PDF:     {out / 'readiness-report.pdf'}" in capsys.readouterr().out
 

@@ -24,8 +24,10 @@ NEW_DASHBOARDS = list(DASHBOARDS)  # the panels that read metrics.dashboards
 def test_window_is_readable():
     doc = {"window": {"start": "2026-11-08 23:59:59.999000", "end": "2026-11-15 23:34:53.781783"}}
     assert report._window(doc) == "2026-11-09 00:00 – 2026-11-15 23:35 UTC (7 days)"
-    assert report._window({"window": {"start": "2026-11-15 08:00:00", "end": "2026-11-15 14:00:10"}}) == \
-        "2026-11-15 08:00 – 2026-11-15 14:00 UTC (6 hours)"
+    assert (
+        report._window({"window": {"start": "2026-11-15 08:00:00", "end": "2026-11-15 14:00:10"}})
+        == "2026-11-15 08:00 – 2026-11-15 14:00 UTC (6 hours)"
+    )
     assert report._window({"window": {"start": "None", "end": "None"}}) == "no timestamped data"
 
 
@@ -48,7 +50,7 @@ def test_demo_report_first_screen(demo):
     header = htmllib.unescape(re.sub(r"<[^>]+>", "", page[start:end]))
     assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d – \d{4}-\d\d-\d\d \d\d:\d\d UTC", header)
     assert f"{demo['truth']['sessions']:,} sessions" in header
-    blockers = page[page.index('id="top-blockers"'):page.index('id="scorecard"')]
+    blockers = page[page.index('id="top-blockers"') : page.index('id="scorecard"')]
     assert blockers.count("<tr") == 1 + min(5, len(doc["blockers"]))
     for b in doc["blockers"][:5]:
         assert f"Section {b['section']}, " in htmllib.unescape(blockers)
@@ -60,8 +62,8 @@ def test_every_item_shows_status_threshold_evidence_and_source(demo):
     page = htmllib.unescape(demo["html"])
     for section in demo["audit"]["sections"]:
         for it in section["items"]:
-            row = page[page.index(f'<tr id="item-{it["id"]}">'):]
-            row = row[:row.index("</tr>")]
+            row = page[page.index(f'<tr id="item-{it["id"]}">') :]
+            row = row[: row.index("</tr>")]
             assert report.STATUS_TEXT[it["status"]] in row
             assert it["source"]["text"] in row
             assert report._fmt_threshold(report.threshold_of(it)) in row
@@ -97,8 +99,8 @@ def test_full_report_draws_every_dashboard_and_links_examples(demo):
         assert re.search(f'id="chart-{d.key}"><svg', page), d.key
         assert f'id="nodata-{d.key}"' not in page
     assert re.search(r'id="chart-trends"><div id="trend-[\w ]+"><svg', page)
-    reasons = page[page.index('id="failure-reasons"'):]
-    assert '<td><b>tool_error</b></td>' in reasons and 'href="#example-1"' in reasons.split("</tr>")[1]
+    reasons = page[page.index('id="failure-reasons"') :]
+    assert "<td><b>tool_error</b></td>" in reasons and 'href="#example-1"' in reasons.split("</tr>")[1]
     assert "Example 1 · failure reason: tool_error" in page
 
 
@@ -106,8 +108,8 @@ def test_thresholds_appendix_marks_overrides(demo):
     overridden = "workflow.tool-success-per-tool"
     doc = audit.run(demo["db"], config={"thresholds": {overridden: 0.9}})
     page = report.render(doc)
-    table = page[page.index('id="thresholds"'):]
-    table = table[:table.index("</table>")]
+    table = page[page.index('id="thresholds"') :]
+    table = table[: table.index("</table>")]
     rows = table.split("</tr>")[1:-1]
     with_threshold = [it for s in doc["sections"] for it in s["items"] if report.threshold_of(it)]
     assert len(rows) == len(with_threshold) >= sum(1 for s in doc["sections"] for it in s["items"] if it["threshold"])
@@ -185,14 +187,15 @@ def test_example_text_is_masked_again_at_render():
 
 # ---- plain words and one scope ----------------------------------------------------------------------------
 
+
 def _text(page: str) -> str:
     """What the page says: tags dropped (chart text included), entities decoded."""
-    text = htmllib.unescape(re.sub(r"<[^>]+>", " ", page[max(page.find("<body>"), 0):]))
+    text = htmllib.unescape(re.sub(r"<[^>]+>", " ", page[max(page.find("<body>"), 0) :]))
     return re.sub(r"\s+", " ", text).replace(" )", ")").replace(" :", ":")
 
 
 def _first_screen(page: str) -> str:
-    return _text(page[:page.index('id="scorecard"')])
+    return _text(page[: page.index('id="scorecard"')])
 
 
 def test_numbers_and_times_read_as_words():
@@ -211,8 +214,13 @@ def test_reports_say_plain_words(demo, weekly_demo):
         assert not re.search(r"\d(\.\d+)?e[+-]\d\d", text), "a number with an exponent"
         assert not re.search(r"(?<![\d.,])1 (writes|tasks|calls|prompts|spans|findings)\b", text), "1 writes"
         first = _first_screen(page)
-        for raw in ("tool_result", "tool_args", "no_invented_facts", "escalates_appropriately",
-                    "writes_without_record"):
+        for raw in (
+            "tool_result",
+            "tool_args",
+            "no_invented_facts",
+            "escalates_appropriately",
+            "writes_without_record",
+        ):
             assert raw not in first, raw
         # the items' "at fault" lines name rubric items in words too, as their display lines do
         at_fault = " ".join(re.findall(r"at fault: [^<]*", page))
@@ -238,14 +246,15 @@ def test_task_success_shows_the_judged_share_as_its_value(weekly_demo):
     sessions = doc["metrics"]["sessions"]
     judged = item["evidence"]["judged"]
     assert item["value"] == judged / sessions
-    assert item["display"].startswith(f"{judged / sessions:.1%} of tasks judged pass or fail "
-                                      f"({judged:,} of {sessions:,}")
+    assert item["display"].startswith(
+        f"{judged / sessions:.1%} of tasks judged pass or fail ({judged:,} of {sessions:,}"
+    )
     assert f"of those, {item['evidence']['success_rate']:.1%} succeeded" in item["display"]
 
 
 def test_first_screen_has_one_scope_the_next_step_and_what_changed(weekly_demo):
     doc, page = weekly_demo["audit"], weekly_demo["html"]
-    header = _text(page[page.index('id="window"'):page.index('id="verdict"')])
+    header = _text(page[page.index('id="window"') : page.index('id="verdict"')])
     week = doc["week"]["label"]
     assert f"Week {week} (Mon 9 – Sun 15 Nov 2026)" in header and f"{doc['metrics']['sessions']:,} sessions" in header
     total_rows = sum(i["rows_read"] for i in doc["provenance"]["inputs"])
@@ -253,22 +262,25 @@ def test_first_screen_has_one_scope_the_next_step_and_what_changed(weekly_demo):
     tasks = {r["workflow"]: r["tasks"] for r in doc["metrics"]["dashboards"]["cost_per_task"]}
     declared = doc["manifest"]["workflow"]
     others = sum(n for w, n in tasks.items() if w != declared)
-    assert (f"Declared workflow {declared}: {tasks[declared]:,} of {sum(tasks.values()):,} sessions; "
-            f"{others:,} belong") in header
+    assert (
+        f"Declared workflow {declared}: {tasks[declared]:,} of {sum(tasks.values()):,} sessions; {others:,} belong"
+    ) in header
     titles = {it["id"]: it["title"] for s in doc["sections"] for it in s["items"]}
-    step = _text(page[page.index('id="next-step"'):page.index('id="changes"')])
+    step = _text(page[page.index('id="next-step"') : page.index('id="changes"')])
     assert f"these {len(doc['next_phase_blockers'])} items must pass" in step
     for item_id in doc["next_phase_blockers"]:
         assert titles[item_id] in step and f'href="#item-{item_id}"' in page
     assert page.index('id="changes"') < page.index('id="top-blockers"')
-    provenance = _text(page[page.index('id="inputs-scope"'):page.index('id="inputs"')])
+    provenance = _text(page[page.index('id="inputs-scope"') : page.index('id="inputs"')])
     assert f"for all weeks: this report covers {week} only" in provenance and f"{total_rows:,} rows read" in provenance
 
 
 def test_a_synthetic_clock_is_named(tmp_path):
     fixtures = Path(__file__).parent / "fixtures" / "ingest"
-    spec = mapping.validate(__import__("yaml").safe_load((fixtures / "transcript-flat.yml").read_text()),
-                            str(fixtures / "transcript-flat.yml"))
+    spec = mapping.validate(
+        __import__("yaml").safe_load((fixtures / "transcript-flat.yml").read_text()),
+        str(fixtures / "transcript-flat.yml"),
+    )
     con = db.connect(tmp_path / "t.duckdb")
     try:
         ingest.ingest(con, [str(fixtures / "transcript-flat.json")], options=spec)
@@ -276,7 +288,7 @@ def test_a_synthetic_clock_is_named(tmp_path):
         con.close()
     doc = audit.run(tmp_path / "t.duckdb")
     assert doc["window"]["synthetic_clock_traces"] == doc["metrics"]["traces"] == 2
-    header = _text(report.render(doc)[:report.render(doc).index('id="verdict"')])
+    header = _text(report.render(doc)[: report.render(doc).index('id="verdict"')])
     assert "(synthetic clock)" in header and "the times of all traces are synthetic" in header
 
 

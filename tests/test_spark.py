@@ -40,8 +40,14 @@ EVIDENCE_PARAMS = {"threshold": 2, "error_streak": params.ERROR_STREAK, **params
 def spark():
     # small data: few shuffle partitions keep each of the ~60 queries short (the default 8 is for the CLI), and
     # on small data compiling the generated code costs more than it saves (C2 took most of the CPU)
-    session = engine.session("local[2]", {"spark.sql.shuffle.partitions": "2", "spark.sql.codegen.wholeStage": "false",
-                                          "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1"})
+    session = engine.session(
+        "local[2]",
+        {
+            "spark.sql.shuffle.partitions": "2",
+            "spark.sql.codegen.wholeStage": "false",
+            "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1",
+        },
+    )
     yield session
     session.stop()
 
@@ -51,8 +57,11 @@ def _views_and_evidence(spark, ref) -> None:
     for view in sqlfiles.views():
         for name in view.creates:
             hashed = HASHED.get(name, [])
-            same(pl.from_arrow(engine.local_types(spark.table(name).toArrow())).drop(hashed),
-                 db.frame(ref, f"SELECT * FROM {name}").drop(hashed), name)
+            same(
+                pl.from_arrow(engine.local_types(spark.table(name).toArrow())).drop(hashed),
+                db.frame(ref, f"SELECT * FROM {name}").drop(hashed),
+                name,
+            )
     for check, query in EVIDENCE.items():
         if PII_FINDINGS in query.requires:
             continue  # the PII scan runs locally (Python regular expressions): engine/commands.py
@@ -65,8 +74,19 @@ def test_audit_engine_spark_writes_the_same_audit_json(spark, demo, tmp_path):
     Spark stored equal to DuckDB's, and every view and evidence query of the Spark session it left."""
     assert cli.main(["export", "--db", str(demo["db"]), "--to", str(tmp_path / "ds")]) == 0
     manifest = checks_dir() / "demo" / "readiness.yml"  # as `demo` audits
-    assert cli.main(["audit", "--dataset", str(tmp_path / "ds"), "--engine", "spark", "--out", str(tmp_path / "o"),
-                     "--manifest", str(manifest)]) in (0, 3, 4, 5)
+    assert cli.main(
+        [
+            "audit",
+            "--dataset",
+            str(tmp_path / "ds"),
+            "--engine",
+            "spark",
+            "--out",
+            str(tmp_path / "o"),
+            "--manifest",
+            str(manifest),
+        ]
+    ) in (0, 3, 4, 5)
     doc = json.loads((tmp_path / "o" / "audit.json").read_text())
     for key in ("metrics", "sections", "verdict", "recommended_phase", "blockers", "examples", "window"):
         assert close(doc[key], demo["audit"][key]), key
@@ -78,23 +98,67 @@ def test_audit_engine_spark_writes_the_same_audit_json(spark, demo, tmp_path):
     _views_and_evidence(spark, ref)  # the CLI used this session (getOrCreate)
 
 
-SPAN_COLUMNS = ("trace_id", "span_id", "parent_span_id", "name", "span_type", "start_time", "end_time",
-                "session_id", "workflow", "session_outcome", "tool_name", "tool_args", "tool_result", "status_code",
-                "events", "service_version", "input_tokens", "output_tokens", "response_model")
+SPAN_COLUMNS = (
+    "trace_id",
+    "span_id",
+    "parent_span_id",
+    "name",
+    "span_type",
+    "start_time",
+    "end_time",
+    "session_id",
+    "workflow",
+    "session_outcome",
+    "tool_name",
+    "tool_args",
+    "tool_result",
+    "status_code",
+    "events",
+    "service_version",
+    "input_tokens",
+    "output_tokens",
+    "response_model",
+)
 
 
 def _edge_database(path) -> None:
     """Millisecond boundaries, empty and odd JSON values, evaluation events, unordered lists, no results."""
     t = datetime(2026, 11, 2, 12, 0, 0)
-    ev = json.dumps([{"name": "gen_ai.evaluation.result", "time_unix_nano": 1793620800000000000,
-                      "attributes": {"gen_ai.evaluation.name": "relevance", "gen_ai.evaluation.score.value": 0.5,
-                                     "gen_ai.evaluation.score.label": "pass", "gen_ai.response.id": "r1"}},
-                     {"name": "gen_ai.evaluation.result", "attributes": {"gen_ai.evaluation.name": "tone",
-                                                                         "gen_ai.evaluation.score.label": "no"}},
-                     {"name": "other"}])
-    results = ['{"error": ""}', '{"error": null}', '{"error": false}', '{"error": "boom"}', "", "not json",
-               '{"status": "Failed"}', '{"success": false}', '{"isError": true}', "[]", '"text"', None,
-               "Traceback (most recent call last)", '{"a": {"error": 1}}']
+    ev = json.dumps(
+        [
+            {
+                "name": "gen_ai.evaluation.result",
+                "time_unix_nano": 1793620800000000000,
+                "attributes": {
+                    "gen_ai.evaluation.name": "relevance",
+                    "gen_ai.evaluation.score.value": 0.5,
+                    "gen_ai.evaluation.score.label": "pass",
+                    "gen_ai.response.id": "r1",
+                },
+            },
+            {
+                "name": "gen_ai.evaluation.result",
+                "attributes": {"gen_ai.evaluation.name": "tone", "gen_ai.evaluation.score.label": "no"},
+            },
+            {"name": "other"},
+        ]
+    )
+    results = [
+        '{"error": ""}',
+        '{"error": null}',
+        '{"error": false}',
+        '{"error": "boom"}',
+        "",
+        "not json",
+        '{"status": "Failed"}',
+        '{"success": false}',
+        '{"isError": true}',
+        "[]",
+        '"text"',
+        None,
+        "Traceback (most recent call last)",
+        '{"a": {"error": 1}}',
+    ]
     rows = []
     for i, result in enumerate(results):
         session = f"s{(i * 7) % 5}"  # sessions interleaved: aggregated lists must be sorted, not first-seen
@@ -102,19 +166,81 @@ def _edge_database(path) -> None:
         start = t.replace(microsecond=900 + i)  # 12:00:00.0009..: across millisecond boundaries below
         end = t.replace(microsecond=1100 + 1000 * i)
         outcome = ["success", "failure", None, "escalated", "success"][int(session[1])]  # one per session
-        rows.append((trace, "root", None, "agent", "agent", start, end, session, "w" if i % 2 else None,
-                     outcome, None, None, None, "OK", ev if i == 3 else None,
-                     "v1" if session < "s3" else "v2", None, None, None))
-        rows.append((trace, "llm", "root", "chat", "llm", start, end, session, None, None, None, None, None, "OK",
-                     None, None, 100 + i, 10, "gpt-4o-mini" if i % 2 else "unknown-model"))
+        rows.append(
+            (
+                trace,
+                "root",
+                None,
+                "agent",
+                "agent",
+                start,
+                end,
+                session,
+                "w" if i % 2 else None,
+                outcome,
+                None,
+                None,
+                None,
+                "OK",
+                ev if i == 3 else None,
+                "v1" if session < "s3" else "v2",
+                None,
+                None,
+                None,
+            )
+        )
+        rows.append(
+            (
+                trace,
+                "llm",
+                "root",
+                "chat",
+                "llm",
+                start,
+                end,
+                session,
+                None,
+                None,
+                None,
+                None,
+                None,
+                "OK",
+                None,
+                None,
+                100 + i,
+                10,
+                "gpt-4o-mini" if i % 2 else "unknown-model",
+            )
+        )
         for k in range(2):  # a retried tool call: same arguments twice
             at = start.replace(microsecond=start.microsecond + 500 * k)  # a retry starts later: no ties
-            rows.append((trace, f"tool{k}", "root", "tool", "tool", at, end, session, None, None,
-                         f"tool_{i % 3}", '{"q": 1}' if i % 4 else None, result,
-                         "ERROR" if i == 5 and k == 0 else "OK", None, None, None, None, None))
+            rows.append(
+                (
+                    trace,
+                    f"tool{k}",
+                    "root",
+                    "tool",
+                    "tool",
+                    at,
+                    end,
+                    session,
+                    None,
+                    None,
+                    f"tool_{i % 3}",
+                    '{"q": 1}' if i % 4 else None,
+                    result,
+                    "ERROR" if i == 5 and k == 0 else "OK",
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                )
+            )
     con = db.connect(path)
-    con.executemany(f"INSERT INTO spans ({', '.join(SPAN_COLUMNS)}) VALUES ({', '.join('?' * len(SPAN_COLUMNS))})",
-                    rows)
+    con.executemany(
+        f"INSERT INTO spans ({', '.join(SPAN_COLUMNS)}) VALUES ({', '.join('?' * len(SPAN_COLUMNS))})", rows
+    )
     con.close()
 
 
@@ -140,17 +266,25 @@ def two_weeks(tmp_path_factory) -> dict:
     assert cli.main(["ingest", str(traces), "--db", str(out / "ref.duckdb")]) == 0
     export.export(out / "ref.duckdb", out / "ds")
     first = Week.of(synth.EPOCH)
-    return {"out": out, "traces": traces, "db": out / "ref.duckdb", "ds": out / "ds",
-            "weeks": [first.label, first.next().label]}
+    return {
+        "out": out,
+        "traces": traces,
+        "db": out / "ref.duckdb",
+        "ds": out / "ds",
+        "weeks": [first.label, first.next().label],
+    }
 
 
 def _history(path) -> dict:
     con = duckdb.connect(str(path), read_only=True)
     try:
-        return {"weeks": con.execute("SELECT week, verdict, recommended_phase, sessions, config_hash FROM weeks "
-                                     "ORDER BY week").fetchall(),
-                "metrics": con.execute("SELECT week, metric, value FROM week_metrics ORDER BY ALL").fetchall(),
-                "items": con.execute("SELECT * FROM week_items ORDER BY week, item_id").fetchall()}
+        return {
+            "weeks": con.execute(
+                "SELECT week, verdict, recommended_phase, sessions, config_hash FROM weeks ORDER BY week"
+            ).fetchall(),
+            "metrics": con.execute("SELECT week, metric, value FROM week_metrics ORDER BY ALL").fetchall(),
+            "items": con.execute("SELECT * FROM week_items ORDER BY week, item_id").fetchall(),
+        }
     finally:
         con.close()
 
@@ -161,10 +295,35 @@ def test_weekly_engine_spark_records_the_same_history(spark, two_weeks, tmp_path
     leave the first week's sessions out on Spark too (one week: each costs minutes of Spark on 2 cores)."""
     first, last = two_weeks["weeks"]
     common = ["--week", last, "--no-report"]
-    codes = [cli.main(["weekly", "--db", str(two_weeks["db"]), "--history", str(tmp_path / "h1.duckdb"),
-                       "--out-root", str(tmp_path / "r1"), *common]),
-             cli.main(["weekly", "--dataset", str(two_weeks["ds"]), "--engine", "spark", *SMALL, "--history",
-                       str(tmp_path / "h2.duckdb"), "--out-root", str(tmp_path / "r2"), *common])]
+    codes = [
+        cli.main(
+            [
+                "weekly",
+                "--db",
+                str(two_weeks["db"]),
+                "--history",
+                str(tmp_path / "h1.duckdb"),
+                "--out-root",
+                str(tmp_path / "r1"),
+                *common,
+            ]
+        ),
+        cli.main(
+            [
+                "weekly",
+                "--dataset",
+                str(two_weeks["ds"]),
+                "--engine",
+                "spark",
+                *SMALL,
+                "--history",
+                str(tmp_path / "h2.duckdb"),
+                "--out-root",
+                str(tmp_path / "r2"),
+                *common,
+            ]
+        ),
+    ]
     assert codes[0] == codes[1] and codes[0] in (0, 3, 4, 5), codes  # both exit by the same verdict
     ref, got = _history(tmp_path / "h1.duckdb"), _history(tmp_path / "h2.duckdb")
     assert [w[0] for w in ref["weeks"]] == [last]
@@ -178,8 +337,9 @@ def test_weekly_engine_spark_records_the_same_history(spark, two_weeks, tmp_path
     con.close()
     for key in ("metrics", "weekly_metrics", "verdict", "recommended_phase"):
         assert close(docs[1][key], docs[0][key]), key
-    items = [[(i["id"], i["status"], i["value"], i["display"]) for s in d["sections"] for i in s["items"]]
-             for d in docs]  # (their evidence names the history file, which differs)
+    items = [
+        [(i["id"], i["status"], i["value"], i["display"]) for s in d["sections"] for i in s["items"]] for d in docs
+    ]  # (their evidence names the history file, which differs)
     assert close(items[1], items[0])
 
 
@@ -225,8 +385,11 @@ def test_ingest_engine_spark_writes_the_dataset_duckdb_ingest_would(spark, two_w
     assert _files(ds) == before and "already ingested" in capsys.readouterr().out
     broken = tmp_path / "broken.otlp.jsonl"
     broken.write_text(lines[2][:50] + "\n")
-    for argv, words in (([str(tmp_path / "missing.jsonl")], "missing.jsonl"), ([str(broken)], "nothing loaded"),
-                        ([str(bad), "--db", str(ref)], "not --db")):
+    for argv, words in (
+        ([str(tmp_path / "missing.jsonl")], "missing.jsonl"),
+        ([str(broken)], "nothing loaded"),
+        ([str(bad), "--db", str(ref)], "not --db"),
+    ):
         assert cli.main(["ingest", *argv, "--engine", "spark", "--dataset", str(tmp_path / "ds2")]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and words in err, err

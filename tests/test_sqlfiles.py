@@ -18,8 +18,11 @@ def _write(folder: Path, name: str, creates: str, reads: str = "") -> sqlfiles.V
 
 
 def test_order_follows_reads_not_file_names(tmp_path):
-    files = [_write(tmp_path, "a.sql", "late", "early"), _write(tmp_path, "b.sql", "early", "spans"),
-             _write(tmp_path, "c.sql", "other", "spans")]
+    files = [
+        _write(tmp_path, "a.sql", "late", "early"),
+        _write(tmp_path, "b.sql", "early", "spans"),
+        _write(tmp_path, "c.sql", "other", "spans"),
+    ]
     assert [f.name for f in sqlfiles.ordered(files, {"spans"})] == ["b.sql", "a.sql", "c.sql"]
 
 

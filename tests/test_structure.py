@@ -8,6 +8,8 @@ trend series: what an audit of one week and its evaluators read) sits below the 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "agentops_audit"
@@ -91,8 +93,12 @@ def layer(module: str) -> int | None:
 
 def upward(edges: dict[str, set[str]]) -> list[tuple[str, str]]:
     """Imports from a lower layer to a higher one."""
-    return sorted((a, b) for a, bs in edges.items() for b in bs
-                  if layer(a) is not None and layer(b) is not None and layer(b) < layer(a))
+    return sorted(
+        (a, b)
+        for a, bs in edges.items()
+        for b in bs
+        if layer(a) is not None and layer(b) is not None and layer(b) < layer(a)
+    )
 
 
 def test_no_import_cycles():
@@ -120,7 +126,8 @@ def test_the_weekly_parts_sit_on_both_sides_of_the_audit():
     assert "agentops_audit.trends" in edges["agentops_audit.audit"]
     assert "agentops_audit.trends" in edges["agentops_audit.evaluators.weekly"]
     assert upward({"agentops_audit.trends.store": {"agentops_audit.weekly.history"}}) == [
-        ("agentops_audit.trends.store", "agentops_audit.weekly.history")]
+        ("agentops_audit.trends.store", "agentops_audit.weekly.history")
+    ]
 
 
 def test_no_module_over_400_lines():
@@ -136,5 +143,18 @@ def test_the_public_front_names_what_it_exports():
 
     assert (agentops_audit.Explorer, agentops_audit.Week) == (Explorer, Week)
     assert (agentops_audit.AuditDocument, agentops_audit.ItemResult, agentops_audit.Metrics) == (
-        results.AuditDocument, results.ItemResult, results.Metrics)
+        results.AuditDocument,
+        results.ItemResult,
+        results.Metrics,
+    )
     assert agentops_audit.audit.run and agentops_audit.ingest.ingest
+
+
+def test_the_tree_is_formatted_by_ruff():
+    """`ruff format` (pyproject.toml's settings, the dev extra's ruff) leaves every file as it is: run it
+    before committing (`make lint` checks both the linter and the formatter)."""
+    ruff = Path(sys.executable).parent / "ruff"
+    proc = subprocess.run(
+        [str(ruff), "format", "--check", "."], cwd=PACKAGE.parent, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr

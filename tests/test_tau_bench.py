@@ -46,8 +46,7 @@ def test_every_conversation_is_a_session(raw, loaded):
     assert scalar(loaded, "SELECT count(*) FROM sessions") == len(raw)
     assert scalar(loaded, "SELECT count(*) FROM spans WHERE parent_span_id IS NULL AND span_type = 'agent'") == 200
     assert scalar(loaded, "SELECT count(*) FROM quarantine") == 0
-    assert scalar(loaded, "SELECT bool_and(rows_read = rows_loaded + rows_duplicate + rows_quarantined) "
-                          "FROM sources")
+    assert scalar(loaded, "SELECT bool_and(rows_read = rows_loaded + rows_duplicate + rows_quarantined) FROM sources")
     assistant = sum(1 for r in raw for m in r["traj"] if m["role"] == "assistant")
     assert scalar(loaded, "SELECT count(*) FROM llm_calls") == assistant
 
@@ -89,8 +88,14 @@ def test_every_tool_call_is_joined_to_its_result(raw, loaded):
     for session, name, args, result in rows:
         found.setdefault(session, []).append((name, args, result))
     assert {k: sorted(v) for k, v in found.items()} == {k: v for k, v in expected.items() if v}
-    assert scalar(loaded, "SELECT count(*) FROM tool_calls WHERE tool_result IS NULL OR "
-                          "attributes->>'$.\"agentops.tool.result_missing\"' IS NOT NULL") == 0
+    assert (
+        scalar(
+            loaded,
+            "SELECT count(*) FROM tool_calls WHERE tool_result IS NULL OR "
+            "attributes->>'$.\"agentops.tool.result_missing\"' IS NOT NULL",
+        )
+        == 0
+    )
 
 
 def test_error_results_count_as_failed_calls(raw, loaded):

@@ -12,21 +12,37 @@ from agentops_audit.metrics.tool_classes import infer
 
 REPO = Path(__file__).resolve().parents[1]
 TAU = REPO.parent / "shared" / "data" / "tau-bench-airline" / "gpt-4o-airline.json"
-WRITE_ITEMS = ("observe.write-audit-trail", "security.policy-outside-model", "security.risky-approvals",
-               "security.tool-gateway", "security.policy-violation-rate")
+WRITE_ITEMS = (
+    "observe.write-audit-trail",
+    "security.policy-outside-model",
+    "security.risky-approvals",
+    "security.tool-gateway",
+    "security.policy-violation-rate",
+)
 
 
-@pytest.mark.parametrize(("tool", "access", "risk", "handoff"), [
-    ("get_user_details", "read", None, False), ("search_direct_flight", "read", None, False),
-    ("list_all_airports", "read", None, False), ("think", "read", None, False), ("lookupOrder", "read", None, False),
-    ("mcp__shop__get_weather", "read", None, False),
-    ("book_reservation", "write", None, False), ("update_reservation_flights", "write", None, False),
-    ("cancel_reservation", "write", None, False), ("send_certificate", "write", "money_movement", False),
-    ("refund_payment", "write", "money_movement", False), ("send_email", "write", "external_comms", False),
-    ("reset_password", "write", "identity_change", False), ("deploy_service", "write", "production_change", False),
-    ("transfer_to_human_agents", "read", None, True), ("escalate_ticket", "read", None, True),
-    ("transfer_to_refund_agent", "read", None, False),
-])
+@pytest.mark.parametrize(
+    ("tool", "access", "risk", "handoff"),
+    [
+        ("get_user_details", "read", None, False),
+        ("search_direct_flight", "read", None, False),
+        ("list_all_airports", "read", None, False),
+        ("think", "read", None, False),
+        ("lookupOrder", "read", None, False),
+        ("mcp__shop__get_weather", "read", None, False),
+        ("book_reservation", "write", None, False),
+        ("update_reservation_flights", "write", None, False),
+        ("cancel_reservation", "write", None, False),
+        ("send_certificate", "write", "money_movement", False),
+        ("refund_payment", "write", "money_movement", False),
+        ("send_email", "write", "external_comms", False),
+        ("reset_password", "write", "identity_change", False),
+        ("deploy_service", "write", "production_change", False),
+        ("transfer_to_human_agents", "read", None, True),
+        ("escalate_ticket", "read", None, True),
+        ("transfer_to_refund_agent", "read", None, False),
+    ],
+)
 def test_classes_inferred_from_names(tool, access, risk, handoff):
     found = infer(tool)
     assert (found.access, found.risk, found.handoff, found.origin) == (access, risk, handoff, "inferred")
@@ -67,10 +83,12 @@ def test_writes_are_measured_on_real_conversations_without_a_manifest(tau_db):
 
 def test_declared_classes_win_over_inferred_ones(tau_db, tmp_path):
     manifest = tmp_path / "readiness.yml"
-    manifest.write_text("manifest_version: 1\ntools:\n"
-                        "  - {name: send_certificate, access: write, risk: money_movement}\n"
-                        "  - {name: book_reservation, access: write, risk: money_movement}\n"
-                        "  - {name: update_reservation_flights, access: read}\n")
+    manifest.write_text(
+        "manifest_version: 1\ntools:\n"
+        "  - {name: send_certificate, access: write, risk: money_movement}\n"
+        "  - {name: book_reservation, access: write, risk: money_movement}\n"
+        "  - {name: update_reservation_flights, access: read}\n"
+    )
     doc = audit.run(tau_db, manifest=manifest)
     risky = _statuses(doc)["security.risky-approvals"]
     assert risky["evidence"]["risky_writes"] == 8 + 53  # book_reservation now declared money-moving
@@ -84,11 +102,20 @@ def test_declared_classes_win_over_inferred_ones(tau_db, tmp_path):
 def test_an_unclassifiable_tool_is_named_where_writes_are_missing(tmp_path):
     """A trace whose only tool has no verb in its name: the checks of writes say which tool to declare."""
     path = tmp_path / "t.jsonl"
-    path.write_text(json.dumps({"id": "s1", "messages": [
-        {"role": "user", "content": "hi"},
-        {"role": "assistant", "tool_calls": [{"id": "c1", "name": "say_hello", "arguments": {}}]},
-        {"role": "tool", "tool_call_id": "c1", "content": "hello"},
-        {"role": "assistant", "content": "done"}]}) + "\n")
+    path.write_text(
+        json.dumps(
+            {
+                "id": "s1",
+                "messages": [
+                    {"role": "user", "content": "hi"},
+                    {"role": "assistant", "tool_calls": [{"id": "c1", "name": "say_hello", "arguments": {}}]},
+                    {"role": "tool", "tool_call_id": "c1", "content": "hello"},
+                    {"role": "assistant", "content": "done"},
+                ],
+            }
+        )
+        + "\n"
+    )
     con = db.connect(tmp_path / "a.duckdb")
     ingest.ingest(con, [str(path)])
     con.close()
@@ -102,7 +129,7 @@ def test_the_report_lists_each_inferred_class_and_says_the_verdict_rests_on_them
     doc = audit.run(tau_db)
     html = report.render(doc)
     assert 'id="verdict-basis"' in html and html.index('id="verdict-basis"') < html.index('id="top-blockers"')
-    table = html[html.index('id="inferred-tools"'):]
+    table = html[html.index('id="inferred-tools"') :]
     for row in doc["metrics"]["tool_classes"]["inferred"]:
         assert f"<code>{row['tool']}</code>" in table
         assert f"<code>{row['declare']}</code>" in table
@@ -112,41 +139,71 @@ def test_mcp_annotations_outrank_the_tool_name(tmp_path):
     """An MCP server's annotations in the tool definitions the trace carries (gen_ai.tool.definitions):
     readOnlyHint makes a read, destructiveHint a write, whatever the name says. (No library writes
     these annotations into traces that could be run here; the definitions follow the MCP tool schema.)"""
-    definitions = [{"name": "purge_cache", "annotations": {"readOnlyHint": True}},
-                   {"name": "get_or_create_user", "annotations": {"readOnlyHint": False, "destructiveHint": True}}]
-    record = {"id": "s1", "messages": [
-        {"role": "user", "content": "go"},
-        {"role": "assistant", "tool_calls": [{"id": "c1", "name": "purge_cache", "arguments": {}},
-                                             {"id": "c2", "name": "get_or_create_user", "arguments": {"u": 1}}]},
-        {"role": "tool", "tool_call_id": "c1", "content": "ok"},
-        {"role": "tool", "tool_call_id": "c2", "content": "ok"},
-        {"role": "assistant", "content": "done"}]}
+    definitions = [
+        {"name": "purge_cache", "annotations": {"readOnlyHint": True}},
+        {"name": "get_or_create_user", "annotations": {"readOnlyHint": False, "destructiveHint": True}},
+    ]
+    record = {
+        "id": "s1",
+        "messages": [
+            {"role": "user", "content": "go"},
+            {
+                "role": "assistant",
+                "tool_calls": [
+                    {"id": "c1", "name": "purge_cache", "arguments": {}},
+                    {"id": "c2", "name": "get_or_create_user", "arguments": {"u": 1}},
+                ],
+            },
+            {"role": "tool", "tool_call_id": "c1", "content": "ok"},
+            {"role": "tool", "tool_call_id": "c2", "content": "ok"},
+            {"role": "assistant", "content": "done"},
+        ],
+    }
     path = tmp_path / "t.jsonl"
     path.write_text(json.dumps(record) + "\n")
     con = db.connect(tmp_path / "a.duckdb")
     ingest.ingest(con, [str(path)])
-    con.execute("UPDATE spans SET attributes = json_merge_patch(attributes, json_object('gen_ai.tool.definitions', ?))"
-                " WHERE span_type = 'llm'", [json.dumps(definitions)])  # as an instrumentation records them
+    con.execute(
+        "UPDATE spans SET attributes = json_merge_patch(attributes, json_object('gen_ai.tool.definitions', ?))"
+        " WHERE span_type = 'llm'",
+        [json.dumps(definitions)],
+    )  # as an instrumentation records them
     con.close()
     classes = {t["tool"]: t for t in audit.run(tmp_path / "a.duckdb")["metrics"]["tool_classes"]["inferred"]}
     assert (classes["purge_cache"]["access"], classes["purge_cache"]["basis"]) == (
-        "read", "MCP annotation readOnlyHint")
+        "read",
+        "MCP annotation readOnlyHint",
+    )
     assert (classes["get_or_create_user"]["access"], classes["get_or_create_user"]["basis"]) == (
-        "write", "MCP annotation destructiveHint")
+        "write",
+        "MCP annotation destructiveHint",
+    )
 
 
 def test_escalation_counts_every_task_when_a_hand_off_tool_is_known(tmp_path):
     """Transcripts with no recorded outcomes: two of four sessions call a hand-off tool. The two that never
     called it were not handed off, so the rate is 2 of 4, not 2 of the 2 tasks whose outcome the hand-off set."""
+
     def session(sid: str, tool: str) -> dict:
-        return {"id": sid, "messages": [
-            {"role": "user", "content": "my flight"},
-            {"role": "assistant", "tool_calls": [{"id": f"{sid}-c", "name": tool, "arguments": {}}]},
-            {"role": "tool", "tool_call_id": f"{sid}-c", "content": "ok"},
-            {"role": "assistant", "content": "done"}]}
+        return {
+            "id": sid,
+            "messages": [
+                {"role": "user", "content": "my flight"},
+                {"role": "assistant", "tool_calls": [{"id": f"{sid}-c", "name": tool, "arguments": {}}]},
+                {"role": "tool", "tool_call_id": f"{sid}-c", "content": "ok"},
+                {"role": "assistant", "content": "done"},
+            ],
+        }
+
     path = tmp_path / "t.jsonl"
-    path.write_text("".join(json.dumps(session(f"s{i}", tool)) + "\n" for i, tool in enumerate(
-        ["transfer_to_human_agents", "get_reservation", "transfer_to_human_agents", "get_reservation"])))
+    path.write_text(
+        "".join(
+            json.dumps(session(f"s{i}", tool)) + "\n"
+            for i, tool in enumerate(
+                ["transfer_to_human_agents", "get_reservation", "transfer_to_human_agents", "get_reservation"]
+            )
+        )
+    )
     con = db.connect(tmp_path / "a.duckdb")
     ingest.ingest(con, [str(path)])
     con.close()

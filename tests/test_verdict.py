@@ -31,18 +31,30 @@ SEVERITIES = ("blocker", "major", "minor")
 
 
 def _item(n: int, section: int, severity: str, phase: int) -> Item:
-    return Item(id=f"s{section}.item-{n}", section=section, source="000", source_text="x", title=f"item {n}",
-                evidence="measured", severity=severity, phase=phase, check=None, explain="")
+    return Item(
+        id=f"s{section}.item-{n}",
+        section=section,
+        source="000",
+        source_text="x",
+        title=f"item {n}",
+        evidence="measured",
+        severity=severity,
+        phase=phase,
+        check=None,
+        explain="",
+    )
 
 
 @st.composite
 def catalogs(draw) -> tuple[Catalog, dict[str, str]]:
     """A random catalog over the seven sections and a status for each item."""
-    specs = draw(st.lists(st.tuples(st.integers(1, 7), st.sampled_from(SEVERITIES), st.integers(1, 4)),
-                          min_size=1, max_size=25))
+    specs = draw(
+        st.lists(st.tuples(st.integers(1, 7), st.sampled_from(SEVERITIES), st.integers(1, 4)), min_size=1, max_size=25)
+    )
     items = tuple(_item(n, *spec) for n, spec in enumerate(specs))
-    cat = Catalog(sections={i: f"Section {i}" for i in range(1, 8)}, phases=REAL.phases, documents=REAL.documents,
-                  items=items)
+    cat = Catalog(
+        sections={i: f"Section {i}" for i in range(1, 8)}, phases=REAL.phases, documents=REAL.documents, items=items
+    )
     statuses = {i.id: draw(st.sampled_from(STATUSES)) for i in items}
     return cat, statuses
 
@@ -66,8 +78,7 @@ def test_a_failing_blocker_never_improves_the_verdict(case, data):
     assert after.overall == NO_GO
     assert after.recommended_phase <= before.recommended_phase
     assert after.recommended_phase < cat.item(target).phase
-    assert target in after.blockers and after.blockers[0] in {i.id for i in items
-                                                              if i.severity == "blocker"} | {target}
+    assert target in after.blockers and after.blockers[0] in {i.id for i in items if i.severity == "blocker"} | {target}
 
 
 @settings(max_examples=300, deadline=None)
@@ -106,10 +117,10 @@ def test_no_data_never_turns_into_a_pass(case, data):
     missing = data.draw(st.booleans())  # an item without a status counts as NO_DATA
     statuses = {k: v for k, v in statuses.items() if k != target.id} if missing else {**statuses, target.id: NO_DATA}
     v = decide(cat, statuses)
-    assert target.id in v.blockers                                  # item level: reported, short of a pass
+    assert target.id in v.blockers  # item level: reported, short of a pass
     assert v.sections[target.section] not in (PASS, NOT_APPLICABLE)  # section level
-    assert v.overall != GO                                          # overall
-    assert v.recommended_phase < target.phase                       # and it gates its phase
+    assert v.overall != GO  # overall
+    assert v.recommended_phase < target.phase  # and it gates its phase
     if target.severity != "minor":
         assert v.overall in (INCONCLUSIVE, NO_GO)
 

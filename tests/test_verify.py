@@ -42,8 +42,9 @@ def test_audit_json_records_every_hash_and_its_own_digest(demo):
     # the digest is the sha256 of the canonical document without the digest itself
     plain = json.loads((demo["out"] / "audit.json").read_text())
     plain["integrity"].pop("document_sha256")
-    expected = hashlib.sha256(json.dumps(plain, sort_keys=True, separators=(",", ":"),
-                                         ensure_ascii=False).encode()).hexdigest()
+    expected = hashlib.sha256(
+        json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    ).hexdigest()
     assert integrity["document_sha256"] == expected
 
 
@@ -106,8 +107,10 @@ def test_ed25519_signature_is_checked_against_the_signers_key(audit_dir, tmp_pat
     assert cli.main(["keygen", "--out", str(tmp_path / "signer.pem")]) == 2  # never overwritten
     sig_path = verify.sign(audit_dir / "audit.json", tmp_path / "signer.pem")
     sig = json.loads(sig_path.read_text())
-    assert sig["algorithm"] == "ed25519" and sig["file_sha256"] == hashlib.sha256(
-        (audit_dir / "audit.json").read_bytes()).hexdigest()
+    assert (
+        sig["algorithm"] == "ed25519"
+        and sig["file_sha256"] == hashlib.sha256((audit_dir / "audit.json").read_bytes()).hexdigest()
+    )
     capsys.readouterr()
 
     assert cli.main(["verify", str(audit_dir), "--key", str(tmp_path / "signer.pem.pub")]) == 0

@@ -24,11 +24,11 @@ from agentops_audit.trends import windows
 from agentops_audit.trends.windows import Week
 
 SEED = 21
-SESSIONS = 84              # 12 a day: enough for the daily P95 cost check
-SCALES = [1.0, 1.45, 1.45, 1.0, 1.5]   # token jumps in weeks 2 and 5; week 4 drops
+SESSIONS = 84  # 12 a day: enough for the daily P95 cost check
+SCALES = [1.0, 1.45, 1.45, 1.0, 1.5]  # token jumps in weeks 2 and 5; week 4 drops
 LAST = Week.parse("2026-W46")
-UNTRACED = 10              # sessions the application registered in week 3 that were never traced
-Z95 = 1.959963984540054    # the two-sided 95% normal quantile
+UNTRACED = 10  # sessions the application registered in week 3 that were never traced
+Z95 = 1.959963984540054  # the two-sided 95% normal quantile
 
 
 def _items(doc: dict) -> dict:
@@ -39,8 +39,11 @@ def _register_untraced(db_path: Path, week: Week, path: Path) -> int:
     """A session registry for ``week``: every traced session of it plus UNTRACED that never were."""
     con = db.connect(db_path, read_only=True)
     try:
-        traced = con.execute("SELECT session_key, min(start_time) FROM span_sessions GROUP BY 1 "
-                             "HAVING min(start_time) >= ? AND min(start_time) < ?", [week.start, week.end]).fetchall()
+        traced = con.execute(
+            "SELECT session_key, min(start_time) FROM span_sessions GROUP BY 1 "
+            "HAVING min(start_time) >= ? AND min(start_time) < ?",
+            [week.start, week.end],
+        ).fetchall()
     finally:
         con.close()
     with path.open("w", newline="") as f:
@@ -54,8 +57,9 @@ def _register_untraced(db_path: Path, week: Week, path: Path) -> int:
 @pytest.fixture(scope="module")
 def backfill(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("weekly")
-    drift = synth_weeks.generate(root / "data" / "traces", LAST, weeks=len(SCALES), sessions=SESSIONS, seed=SEED,
-                                 scales=SCALES)
+    drift = synth_weeks.generate(
+        root / "data" / "traces", LAST, weeks=len(SCALES), sessions=SESSIONS, seed=SEED, scales=SCALES
+    )
     weeks = [Week.parse(w["week"]) for w in drift["weeks"]]
     db_path = root / "audit.duckdb"
     con = db.connect(db_path)
@@ -71,12 +75,34 @@ def backfill(tmp_path_factory) -> dict:
     finally:
         con.close()
     history = root / "history.duckdb"
-    code = cli.main(["weekly", "--db", str(db_path), "--history", str(history), "--from", str(weeks[0]),
-                     "--to", str(weeks[-1]), "--out-root", str(root / "reports"), "--no-report"])
+    code = cli.main(
+        [
+            "weekly",
+            "--db",
+            str(db_path),
+            "--history",
+            str(history),
+            "--from",
+            str(weeks[0]),
+            "--to",
+            str(weeks[-1]),
+            "--out-root",
+            str(root / "reports"),
+            "--no-report",
+        ]
+    )
     docs = {w.label: json.loads((root / "reports" / w.label / "audit.json").read_text()) for w in weeks}
-    return {"root": root, "db": db_path, "history": history, "weeks": weeks, "drift": drift, "docs": docs,
-            "code": code, "traced_in_week3": traced,
-            "truth": {w.label: json.loads((root / "data" / "truth" / f"{w.label}.json").read_text()) for w in weeks}}
+    return {
+        "root": root,
+        "db": db_path,
+        "history": history,
+        "weeks": weeks,
+        "drift": drift,
+        "docs": docs,
+        "code": code,
+        "traced_in_week3": traced,
+        "truth": {w.label: json.loads((root / "data" / "truth" / f"{w.label}.json").read_text()) for w in weeks},
+    }
 
 
 def _history_rows(path: Path, sql: str) -> list[tuple]:
@@ -100,7 +126,7 @@ def _welch_low_pct(before: tuple, after: tuple) -> float:
     """Reference for the rule: the lower bound of Welch's 95% interval for the difference of two means
     (mean, n, sd each), as a percent of the first mean."""
     (m1, n1, s1), (m2, n2, s2) = before, after
-    return (m2 - m1 - Z95 * math.sqrt(s1 ** 2 / n1 + s2 ** 2 / n2)) / m1 * 100
+    return (m2 - m1 - Z95 * math.sqrt(s1**2 / n1 + s2**2 / n2)) / m1 * 100
 
 
 def test_cost_and_token_alerts_follow_the_interval_rule(backfill):
@@ -115,8 +141,9 @@ def test_cost_and_token_alerts_follow_the_interval_rule(backfill):
         level = cat.item(item_id).threshold.value
         expected = []
         for a, b in pairwise(w.label for w in weeks):
-            before, after = ((recorded[(w, metric)], recorded[(w, f"{metric}:n")], recorded[(w, f"{metric}:sd")])
-                             for w in (a, b))
+            before, after = (
+                (recorded[(w, metric)], recorded[(w, f"{metric}:n")], recorded[(w, f"{metric}:sd")]) for w in (a, b)
+            )
             change = (after[0] - before[0]) / before[0] * 100
             low = _welch_low_pct(before, after)
             found = next(c for c in docs[b]["changes"] if c["metric"] == metric)
@@ -142,8 +169,10 @@ def test_recorded_spread_is_the_sessions_spread(backfill):
     recorded = _recorded(backfill["history"])
     con = db.connect(backfill["db"], read_only=True)
     try:
-        rows = con.execute("SELECT session_key, min(start_time), sum(coalesce(input_tokens, 0) "
-                           "+ coalesce(output_tokens, 0)) FROM span_sessions GROUP BY session_key").fetchall()
+        rows = con.execute(
+            "SELECT session_key, min(start_time), sum(coalesce(input_tokens, 0) "
+            "+ coalesce(output_tokens, 0)) FROM span_sessions GROUP BY session_key"
+        ).fetchall()
     finally:
         con.close()
     for week in backfill["weeks"]:
@@ -177,21 +206,36 @@ def test_policy_and_tool_alerts_follow_the_truth(backfill):
     rise = trends.ALERT_DEFAULTS["policy_violation_rate_rise"]
     tallies = backfill["drift"]["weeks"]
     counts = {w: backfill["truth"][w]["policy_violations"] for w in backfill["truth"]}
-    pairs = [(a["week"], b["week"]) for a, b in pairwise(tallies)
-             if b["policy_violation_rate"] - a["policy_violation_rate"] > rise]
+    pairs = [
+        (a["week"], b["week"])
+        for a, b in pairwise(tallies)
+        if b["policy_violation_rate"] - a["policy_violation_rate"] > rise
+    ]
     past_level = [b for _, b in pairs]
-    expected_policy = [b for a, b in pairs
-                       if gate.IndependentCounts(counts[a]["violating_actions"], counts[a]["attempted_actions"],
-                                                 counts[b]["violating_actions"], counts[b]["attempted_actions"])
-                       .interval(Z95)[0] > 0]
-    expected_tools = sorted((b["week"], t) for a, b in pairwise(tallies) for t in b["tool_success"]
-                            if t in a["tool_success"] and target.holds(a["tool_success"][t])
-                            and not target.holds(b["tool_success"][t]))
+    expected_policy = [
+        b
+        for a, b in pairs
+        if gate.IndependentCounts(
+            counts[a]["violating_actions"],
+            counts[a]["attempted_actions"],
+            counts[b]["violating_actions"],
+            counts[b]["attempted_actions"],
+        ).interval(Z95)[0]
+        > 0
+    ]
+    expected_tools = sorted(
+        (b["week"], t)
+        for a, b in pairwise(tallies)
+        for t in b["tool_success"]
+        if t in a["tool_success"] and target.holds(a["tool_success"][t]) and not target.holds(b["tool_success"][t])
+    )
     assert past_level and expected_tools  # this seed exercises both rules
     alerts = [a for doc in backfill["docs"].values() for a in doc["alerts"]]
     assert [a["week"] for a in alerts if a["metric"] == "policy_violation_rate"] == expected_policy
-    assert sorted((a["week"], a["metric"].split(":", 1)[1]) for a in alerts
-                  if a["metric"].startswith("tool_success:")) == expected_tools
+    assert (
+        sorted((a["week"], a["metric"].split(":", 1)[1]) for a in alerts if a["metric"].startswith("tool_success:"))
+        == expected_tools
+    )
     for week in set(past_level) - set(expected_policy):  # past the level, within the noise: said, not alerted
         change = next(c for c in backfill["docs"][week]["changes"] if c["metric"] == "policy_violation_rate")
         assert change["past_level"] and change["significant"] is False and not change["alert"]
@@ -219,17 +263,32 @@ def test_a_clear_rise_alerts_and_an_old_history_still_reads(backfill, tmp_path):
     now = backfill["docs"][last]["weekly_metrics"]
     history = tmp_path / "history.duckdb"
     shutil.copyfile(backfill["history"], history)
-    _rewrite_week(history, before, {"policy_violation_rate": 0.0, "policy_violation_rate:count": 0.0,
-                                    "policy_violation_rate:n": 5000.0, "cost_per_task": now["cost_per_task"] / 20,
-                                    "cost_per_task:n": 5000.0, "cost_per_task:sd": now["cost_per_task"] / 50})
+    _rewrite_week(
+        history,
+        before,
+        {
+            "policy_violation_rate": 0.0,
+            "policy_violation_rate:count": 0.0,
+            "policy_violation_rate:n": 5000.0,
+            "cost_per_task": now["cost_per_task"] / 20,
+            "cost_per_task:n": 5000.0,
+            "cost_per_task:sd": now["cost_per_task"] / 50,
+        },
+    )
     doc = audit.run(backfill["db"], week=last, history=history)
     changes = {c["metric"]: c for c in doc["changes"]}
     for metric in ("policy_violation_rate", "cost_per_task"):
         assert changes[metric]["significant"] is True and changes[metric]["alert"], changes[metric]
         assert metric in {a["metric"] for a in doc["alerts"]}
     assert _items(doc)["cost.weekly-alerts"]["status"] == FAIL
-    _rewrite_week(history, before, {k: None for k in ("policy_violation_rate:count", "policy_violation_rate:n",
-                                                      "cost_per_task:n", "cost_per_task:sd")})
+    _rewrite_week(
+        history,
+        before,
+        {
+            k: None
+            for k in ("policy_violation_rate:count", "policy_violation_rate:n", "cost_per_task:n", "cost_per_task:sd")
+        },
+    )
     old = audit.run(backfill["db"], week=last, history=history)
     changes = {c["metric"]: c for c in old["changes"]}
     for metric in ("policy_violation_rate", "cost_per_task"):
@@ -251,8 +310,10 @@ def test_streak_counts_across_a_failing_week(backfill):
     expected_coverage = [1, 2, 0, 1, 2]  # PASS, PASS, FAIL (week 3), PASS, PASS
     got = [{c["item"]: c["streak"] for c in docs[w.label]["streaks"]["criteria"]} for w in weeks]
     assert [g["observe.trace-coverage"] for g in got] == expected_coverage
-    statuses = _history_rows(backfill["history"], "SELECT week, status FROM week_items "
-                                                  "WHERE item_id = 'observe.trace-coverage' ORDER BY week")
+    statuses = _history_rows(
+        backfill["history"],
+        "SELECT week, status FROM week_items WHERE item_id = 'observe.trace-coverage' ORDER BY week",
+    )
     assert [s for _, s in statuses] == [PASS, PASS, FAIL, PASS, PASS]
     # the synthetic agent breaks policy above the 0.1% target every week, so no week reaches the bar of 4
     assert all(t["policy_violation_rate"] > 0.001 for t in backfill["drift"]["weeks"])
@@ -267,10 +328,17 @@ def test_streak_counts_across_a_failing_week(backfill):
 def test_trends_hold_the_go_no_go_series(backfill):
     last = backfill["docs"][backfill["weeks"][-1].label]
     rows = last["trends"]
-    assert {r["key"] for r in rows} >= {"trace_coverage", "tool_success_min", "policy_violation_rate",
-                                        "cost_per_task_p95", "cost_per_task", "tokens_per_task"}
-    recorded = {(w, m): v for w, m, v in _history_rows(backfill["history"],
-                                                       "SELECT week, metric, value FROM week_metrics")}
+    assert {r["key"] for r in rows} >= {
+        "trace_coverage",
+        "tool_success_min",
+        "policy_violation_rate",
+        "cost_per_task_p95",
+        "cost_per_task",
+        "tokens_per_task",
+    }
+    recorded = {
+        (w, m): v for w, m, v in _history_rows(backfill["history"], "SELECT week, metric, value FROM week_metrics")
+    }
     for r in rows:
         assert set(r) >= {"metric", "week", "value"} and isinstance(r["value"], float)
         assert r["value"] == pytest.approx(recorded[(r["week"], r["key"])])
@@ -279,8 +347,9 @@ def test_trends_hold_the_go_no_go_series(backfill):
 
 
 def test_ledger_records_inputs_and_config(backfill):
-    runs = _history_rows(backfill["history"], "SELECT week, inputs, inputs_sha256, config_hash, verdict FROM runs "
-                                              "ORDER BY run_id")
+    runs = _history_rows(
+        backfill["history"], "SELECT week, inputs, inputs_sha256, config_hash, verdict FROM runs ORDER BY run_id"
+    )
     assert [r[0] for r in runs] == [w.label for w in backfill["weeks"]]
     for week, inputs, digest, config_hash, verdict in runs:
         doc = backfill["docs"][week]
@@ -313,38 +382,91 @@ def test_a_plain_audit_has_no_weekly_history(backfill):
     assert "alerts" not in doc and "trends" not in doc
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--week", "2026-W60"], "has no ISO week 60"),
-    (["--week", "46"], "expected an ISO week"),
-    (["--week", "2026-W46", "--from", "2026-W40"], "exclude each other"),
-    (["--from", "2026-W40"], "go together"),
-    (["--from", "2026-W46", "--to", "2026-W40"], "is after"),
-    (["--week", "2026-W01"], "no session in the audit database started in 2026-W01"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--week", "2026-W60"], "has no ISO week 60"),
+        (["--week", "46"], "expected an ISO week"),
+        (["--week", "2026-W46", "--from", "2026-W40"], "exclude each other"),
+        (["--from", "2026-W40"], "go together"),
+        (["--from", "2026-W46", "--to", "2026-W40"], "is after"),
+        (["--week", "2026-W01"], "no session in the audit database started in 2026-W01"),
+    ],
+)
 def test_weekly_usage_errors_are_one_line(backfill, tmp_path, capsys, args, message):
-    code = cli.main(["weekly", "--db", str(backfill["db"]), "--history", str(tmp_path / "h.duckdb"),
-                     "--out-root", str(tmp_path), "--no-report", *args])
+    code = cli.main(
+        [
+            "weekly",
+            "--db",
+            str(backfill["db"]),
+            "--history",
+            str(tmp_path / "h.duckdb"),
+            "--out-root",
+            str(tmp_path),
+            "--no-report",
+            *args,
+        ]
+    )
     err = capsys.readouterr().err
     assert code == cli.EXIT_USAGE
     assert message in err and "Traceback" not in err and err.count("\n") == 1
 
 
 def test_a_file_that_is_not_a_history_is_refused(backfill, tmp_path, capsys):
-    code = cli.main(["weekly", "--db", str(backfill["db"]), "--history", str(backfill["db"]),
-                     "--week", str(backfill["weeks"][0]), "--out-root", str(tmp_path), "--no-report"])
+    code = cli.main(
+        [
+            "weekly",
+            "--db",
+            str(backfill["db"]),
+            "--history",
+            str(backfill["db"]),
+            "--week",
+            str(backfill["weeks"][0]),
+            "--out-root",
+            str(tmp_path),
+            "--no-report",
+        ]
+    )
     assert code == cli.EXIT_USAGE
     assert "is not a weekly history store" in capsys.readouterr().err
 
 
 def test_weekly_says_which_weeks_have_data_and_why_no_alert_yet(backfill, tmp_path, capsys):
-    code = cli.main(["weekly", "--db", str(backfill["db"]), "--history", str(tmp_path / "h.duckdb"),
-                     "--out-root", str(tmp_path), "--no-report", "--week", "2026-W01"])
+    code = cli.main(
+        [
+            "weekly",
+            "--db",
+            str(backfill["db"]),
+            "--history",
+            str(tmp_path / "h.duckdb"),
+            "--out-root",
+            str(tmp_path),
+            "--no-report",
+            "--week",
+            "2026-W01",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == cli.EXIT_USAGE and err.count("\n") == 1
     assert "weeks with sessions: " + ", ".join(f"{w} ({SESSIONS})" for w in backfill["weeks"]) in err
     first = str(backfill["weeks"][0])
-    assert cli.main(["weekly", "--db", str(backfill["db"]), "--history", str(tmp_path / "h.duckdb"),
-                     "--out-root", str(tmp_path), "--no-report", "--week", first]) in cli.EXIT_CODES.values()
+    assert (
+        cli.main(
+            [
+                "weekly",
+                "--db",
+                str(backfill["db"]),
+                "--history",
+                str(tmp_path / "h.duckdb"),
+                "--out-root",
+                str(tmp_path),
+                "--no-report",
+                "--week",
+                first,
+            ]
+        )
+        in cli.EXIT_CODES.values()
+    )
     out = capsys.readouterr().out
     assert "no week-over-week alerts yet: the history is new" in out
 
@@ -356,14 +478,30 @@ def test_file_errors_are_one_line_exit_2(backfill, tmp_path, capsys, bad):
     (tmp_path / "folder").mkdir()
     database = str(text) if bad == "db-not-duckdb" else str(backfill["db"])
     history = {"history-directory": str(tmp_path / "folder"), "history-not-duckdb": str(text)}.get(
-        bad, str(tmp_path / "h.duckdb"))
-    code = cli.main(["weekly", "--db", database, "--history", history, "--week", str(backfill["weeks"][0]),
-                     "--out-root", str(tmp_path), "--no-report"])
+        bad, str(tmp_path / "h.duckdb")
+    )
+    code = cli.main(
+        [
+            "weekly",
+            "--db",
+            database,
+            "--history",
+            history,
+            "--week",
+            str(backfill["weeks"][0]),
+            "--out-root",
+            str(tmp_path),
+            "--no-report",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == cli.EXIT_USAGE and err.count("\n") == 1 and "Traceback" not in err, err
     assert err.startswith("agentops-audit: error: ")
-    assert {"db-not-duckdb": "not a valid DuckDB database file", "history-directory": "is a directory",
-            "history-not-duckdb": "cannot be opened as a history store"}[bad] in err
+    assert {
+        "db-not-duckdb": "not a valid DuckDB database file",
+        "history-directory": "is a directory",
+        "history-not-duckdb": "cannot be opened as a history store",
+    }[bad] in err
 
 
 def test_the_audit_notebook_records_a_week_for_an_orchestrator(backfill, tmp_path):
@@ -373,8 +511,11 @@ def test_the_audit_notebook_records_a_week_for_an_orchestrator(backfill, tmp_pat
     week = str(backfill["weeks"][-1])
     before = _history_rows(hist, "SELECT * FROM week_metrics ORDER BY metric")
     out = tmp_path / "out"
-    pipeline.run_notebook("audit.ipynb", out, {"db": str(backfill["db"]), "out_dir": str(out), "week": week,
-                                               "history": str(hist), "record_history": True})
+    pipeline.run_notebook(
+        "audit.ipynb",
+        out,
+        {"db": str(backfill["db"]), "out_dir": str(out), "week": week, "history": str(hist), "record_history": True},
+    )
     doc = json.loads((out / "audit.json").read_text())
     assert doc["week"]["label"] == week and doc["alerts"] == backfill["docs"][week]["alerts"]
     runs = _history_rows(hist, "SELECT week FROM runs ORDER BY run_id")

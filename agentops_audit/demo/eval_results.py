@@ -44,15 +44,17 @@ FILE_NAME, TRUTH_NAME = "evals.jsonl", "evals_truth.json"
 
 def _output(rng: random.Random, workflow: str, leak: str | None) -> str:
     doc = f"kb-{rng.randint(1000, 9999)}"
-    answer = ("The order is eligible for a refund under the damaged-item policy"
-              if workflow == "refund_eligibility" else "Routed to billing with an internal note")
+    answer = (
+        "The order is eligible for a refund under the damaged-item policy"
+        if workflow == "refund_eligibility"
+        else "Routed to billing with an internal note"
+    )
     if leak:
         answer += f"; confirmation sent to {leak}"
     return json.dumps({"answer": f"{answer} [{doc}].", "citations": [doc]})
 
 
-def generate(out_dir: str | Path, releases: list[str], seed: int = 7, cases: int = 600,
-             production: int = 480) -> dict:
+def generate(out_dir: str | Path, releases: list[str], seed: int = 7, cases: int = 600, production: int = 480) -> dict:
     """Write ``evals.jsonl`` and ``evals_truth.json`` into ``out_dir`` for ``releases`` (oldest first)."""
     if not releases:
         raise ValueError("generate() needs at least one release")
@@ -62,8 +64,10 @@ def generate(out_dir: str | Path, releases: list[str], seed: int = 7, cases: int
     workflows = [rng.choice(["refund_eligibility", "ticket_triage"]) for _ in range(cases)]
     base = {(c, item): rng.random() < rate for c in range(cases) for item, rate in RUBRIC.items()}
     last = releases[-1]
-    leaks = {c: f"{rng.choice(['ana', 'omar', 'kim'])}.{rng.randint(10, 99)}@example-mail.com"
-             for c in rng.sample(range(production), PII_CASES)}
+    leaks = {
+        c: f"{rng.choice(['ana', 'omar', 'kim'])}.{rng.randint(10, 99)}@example-mail.com"
+        for c in rng.sample(range(production), PII_CASES)
+    }
     unsafe = set(rng.sample(range(cases), UNSAFE_CASES))
     humans = set(range(HUMAN_CASES))  # the first production cases
     rows, passes, confusion = [], defaultdict(Counter), defaultdict(Counter)
@@ -83,15 +87,26 @@ def generate(out_dir: str | Path, releases: list[str], seed: int = 7, cases: int
                     changed[item] += passed != base[(c, item)]
                 judge = "pass" if passed else "fail"
                 row = {
-                    "case_id": f"case-{c + 1:04d}", "release": release, "rubric_item": item, "pass": passed,
-                    "judge_label": judge, "from_production": c < production, "workflow": workflow,
+                    "case_id": f"case-{c + 1:04d}",
+                    "release": release,
+                    "rubric_item": item,
+                    "pass": passed,
+                    "judge_label": judge,
+                    "from_production": c < production,
+                    "workflow": workflow,
                     "correct_action": "refund" if workflow == "refund_eligibility" else "route_to_billing",
                     "correct_policy": "refund.over_limit" if workflow == "refund_eligibility" else "ticket.update",
-                    "correct_tool_use": ("lookup_order,issue_refund" if workflow == "refund_eligibility"
-                                         else "search_kb,get_customer,update_ticket"),
-                    "output_text": output, "output_schema": {"required": ["answer", "citations"]},
-                    "citation_required": True, "policy_violation": False,
-                    "unsafe_write_attempt": c in unsafe, "evaluated_at": when.isoformat(),
+                    "correct_tool_use": (
+                        "lookup_order,issue_refund"
+                        if workflow == "refund_eligibility"
+                        else "search_kb,get_customer,update_ticket"
+                    ),
+                    "output_text": output,
+                    "output_schema": {"required": ["answer", "citations"]},
+                    "citation_required": True,
+                    "policy_violation": False,
+                    "unsafe_write_attempt": c in unsafe,
+                    "evaluated_at": when.isoformat(),
                 }
                 if release == last and c in humans:
                     slip = JUDGE_SLIP_REGRESSED if item == REGRESSED else JUDGE_SLIP
@@ -108,15 +123,26 @@ def generate(out_dir: str | Path, releases: list[str], seed: int = 7, cases: int
     path = out / FILE_NAME
     path.write_text("\n".join(lines) + "\n")
     truth = {
-        "seed": seed, "releases": releases, "baseline": releases[-2] if len(releases) > 1 else None,
-        "candidate": last, "cases": cases, "production_cases": production, "rubric_items": sorted(RUBRIC),
-        "rows_read": len(lines), "rows_loaded": len(rows), "rows_duplicate": 1,
-        "rows_quarantined": len(bad), "quarantine_reasons": sorted(reason for _, reason in bad),
+        "seed": seed,
+        "releases": releases,
+        "baseline": releases[-2] if len(releases) > 1 else None,
+        "candidate": last,
+        "cases": cases,
+        "production_cases": production,
+        "rubric_items": sorted(RUBRIC),
+        "rows_read": len(lines),
+        "rows_loaded": len(rows),
+        "rows_duplicate": 1,
+        "rows_quarantined": len(bad),
+        "quarantine_reasons": sorted(reason for _, reason in bad),
         "passes": {rel: dict(items) for rel, items in passes.items()},
-        "changed_in_candidate": dict(changed), "regressed_item": REGRESSED, "noisy_item": NOISY,
+        "changed_in_candidate": dict(changed),
+        "regressed_item": REGRESSED,
+        "noisy_item": NOISY,
         "pii_leak_cases": sorted(f"case-{c + 1:04d}" for c in leaks),
         "unsafe_write_cases": sorted(f"case-{c + 1:04d}" for c in unsafe),
-        "human_labelled_cases": len(humans), "confusion": {k: dict(v) for k, v in confusion.items()},
+        "human_labelled_cases": len(humans),
+        "confusion": {k: dict(v) for k, v in confusion.items()},
         "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
     }
     (out / TRUTH_NAME).write_text(json.dumps(truth, indent=2, sort_keys=True))
@@ -130,9 +156,13 @@ def for_demo(db_path: str | Path, data_dir: str | Path, seed: int = 7) -> tuple[
 
     con = db.connect(db_path, read_only=True)
     try:
-        traced = [r[0] for r in con.execute(
-            "SELECT service_version FROM spans WHERE service_version IS NOT NULL "
-            "GROUP BY service_version ORDER BY min(start_time), service_version").fetchall()]
+        traced = [
+            r[0]
+            for r in con.execute(
+                "SELECT service_version FROM spans WHERE service_version IS NOT NULL "
+                "GROUP BY service_version ORDER BY min(start_time), service_version"
+            ).fetchall()
+        ]
     finally:
         con.close()
     releases = [PRIOR_RELEASE, *[r for r in traced if r != PRIOR_RELEASE]]

@@ -58,13 +58,23 @@ def _weeks(args, out: Path, data: Path, db_path: Path, ingest: Callable, pdf: Ca
     last = Week.of(synth.EPOCH)
     drift = weeks.generate(data / "traces", last, weeks=args.weeks, sessions=args.sessions, seed=args.seed)
     shutil.copyfile(data / "truth" / f"{last}.json", data / "truth.json")  # the audited (last) week's truth
-    print(f"Generated {args.weeks} weeks of {args.sessions} demo sessions in {data / 'traces'}; token drift in "
-          f"{', '.join(drift['drift_weeks']) or 'no week'} (ground truth: {data / 'weeks.json'})")
+    print(
+        f"Generated {args.weeks} weeks of {args.sessions} demo sessions in {data / 'traces'}; token drift in "
+        f"{', '.join(drift['drift_weeks']) or 'no week'} (ground truth: {data / 'weeks.json'})"
+    )
     ingest([str(data / "traces")], str(db_path), None)
     _evals(args, data, db_path, ingest)
     audited = [Week.parse(w["week"]) for w in drift["weeks"]]
-    done = weekly.run(db_path, history_path, audited, out / "weeks", config_path=args.config,
-                      manifest_path=_manifest(args), as_of=args.as_of, last_out=out)
+    done = weekly.run(
+        db_path,
+        history_path,
+        audited,
+        out / "weeks",
+        config_path=args.config,
+        manifest_path=_manifest(args),
+        as_of=args.as_of,
+        last_out=out,
+    )
     last = done[-1]
     print(f"Verdict: {last.doc['verdict']} ({last.week}, recommended phase {last.doc['recommended_phase']})")
     print(f"Report:  {out / REPORT_NAME}")

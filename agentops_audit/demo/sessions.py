@@ -1,4 +1,5 @@
 """One demo session's spans on a running clock, with the defects the generator injects (``synth.py``)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -32,7 +33,7 @@ class Session:
         self.spans: list[dict] = []
         self.root_id = self.g.hexid(16)
         self.task = Task(self.session_id, workflow, "", None)
-        self.decided: set[str] = set()   # tools with a gateway decision so far
+        self.decided: set[str] = set()  # tools with a gateway decision so far
         self.approved: set[str] = set()  # tools with an approval so far
         self.seen_untrusted = False
         prompt = "triage-v7" if workflow == "ticket_triage" else ("refund-v4" if late else "refund-v3")
@@ -44,8 +45,18 @@ class Session:
             "agentops.policy.version": "policy-2026.11",
         }
 
-    def span(self, name: str, stype: str, attrs: dict, ms: float, status: int = 1, message: str = "",
-             parent: str | None = None, kind: int = 1, events: list | None = None) -> str:
+    def span(
+        self,
+        name: str,
+        stype: str,
+        attrs: dict,
+        ms: float,
+        status: int = 1,
+        message: str = "",
+        parent: str | None = None,
+        kind: int = 1,
+        events: list | None = None,
+    ) -> str:
         span_id = self.g.hexid(16)
         start = self.clock_ns
         end = start + int(ms * 1e6)
@@ -70,9 +81,10 @@ class Session:
         truth.fields["latency"]["applicable"] += 1
         truth.fields["latency"]["present"] += 1
         for kind_, key, applies, scope in (
-                ("prompt", "agentops.prompt.template_version", stype == "llm", self.workflow),
-                ("tool_schema", "agentops.tool.schema_version", stype == "tool", merged.get("gen_ai.tool.name")),
-                ("policy", "agentops.policy.version", stype == "policy", "all")):
+            ("prompt", "agentops.prompt.template_version", stype == "llm", self.workflow),
+            ("tool_schema", "agentops.tool.schema_version", stype == "tool", merged.get("gen_ai.tool.name")),
+            ("policy", "agentops.policy.version", stype == "policy", "all"),
+        ):
             if applies:
                 truth.versions[kind_]["applicable"] += 1
                 truth.versions[kind_]["present"] += key in merged
@@ -118,8 +130,11 @@ class Session:
             attrs["gen_ai.system"] = attrs.pop("gen_ai.provider.name")
             attrs["gen_ai.usage.prompt_tokens"] = attrs.pop("gen_ai.usage.input_tokens")
             attrs["gen_ai.usage.completion_tokens"] = attrs.pop("gen_ai.usage.output_tokens")
-        for name, key in (("model_name", "gen_ai.request.model"), ("model_version", "gen_ai.response.model"),
-                          ("prompt_version", "agentops.prompt.template_version")):
+        for name, key in (
+            ("model_name", "gen_ai.request.model"),
+            ("model_version", "gen_ai.response.model"),
+            ("prompt_version", "agentops.prompt.template_version"),
+        ):
             truth.fields[name]["applicable"] += 1
             present = attrs.get(key, self.common.get(key) if key.startswith("agentops") else None) is not None
             truth.fields[name]["present"] += present
@@ -141,10 +156,17 @@ class Session:
         if self.rng.random() < self.g.orphan_rate:
             parent = self.g.hexid(16)  # the parent span was never exported
         span_id = self.span(
-            "retrieval kb", "retrieval",
-            {"gen_ai.operation.name": "retrieval", "gen_ai.data_source.id": "support-kb",
-             "agentops.retrieval.document_ids": docs, "agentops.retrieval.query": query},
-            self.rng.uniform(20, 120), parent=parent, kind=3,
+            "retrieval kb",
+            "retrieval",
+            {
+                "gen_ai.operation.name": "retrieval",
+                "gen_ai.data_source.id": "support-kb",
+                "agentops.retrieval.document_ids": docs,
+                "agentops.retrieval.query": query,
+            },
+            self.rng.uniform(20, 120),
+            parent=parent,
+            kind=3,
         )
         for name, present in (("retrieval_doc_ids", docs is not None), ("retrieval_timestamp", True)):
             self.g.truth.fields[name]["applicable"] += 1
@@ -152,9 +174,20 @@ class Session:
         if parent is not None:
             self.g.truth.orphan_spans.append(span_id)
 
-    def tool(self, name: str, args: dict, result: dict, access: str, risk: str | None = None,
-             fail_mode: str | None = None, attempts_to_success: int = 1, pii_field: bool = False,
-             max_attempts: int = 3, ms: float | None = None, extra: dict | None = None) -> bool:
+    def tool(
+        self,
+        name: str,
+        args: dict,
+        result: dict,
+        access: str,
+        risk: str | None = None,
+        fail_mode: str | None = None,
+        attempts_to_success: int = 1,
+        pii_field: bool = False,
+        max_attempts: int = 3,
+        ms: float | None = None,
+        extra: dict | None = None,
+    ) -> bool:
         """One logical tool call, retried up to ``max_attempts``; True when it succeeded.
         fail_mode: None, 'status' or 'payload'."""
         g, truth = self.g, self.g.truth
@@ -211,9 +244,16 @@ class Session:
             self.task.tool_calls += 1
             self.task.attempts.append(not ok)
             if access == "write":
-                truth.writes.append({"tool": name, "risk": risk, "record": "agentops.audit.record_id" in attrs,
-                                     "gateway": name in self.decided, "approved": name in self.approved,
-                                     "untrusted": self.seen_untrusted})
+                truth.writes.append(
+                    {
+                        "tool": name,
+                        "risk": risk,
+                        "record": "agentops.audit.record_id" in attrs,
+                        "gateway": name in self.decided,
+                        "approved": name in self.approved,
+                        "untrusted": self.seen_untrusted,
+                    }
+                )
             if ok:
                 succeeded = True
                 break
@@ -234,8 +274,14 @@ class Session:
         if g.writes_seen == 5:  # defect: the change was edited after it was logged
             attrs["gen_ai.tool.call.arguments"] = args.replace("}", ', "edited": true}', 1)
             g.truth.audit_mismatch.append(record_id)
-        attrs.update({"agentops.audit.record_id": record_id, "agentops.audit.actor": actor,
-                      "agentops.audit.hash": digest, "agentops.audit.prev_hash": g.chain_prev or None})
+        attrs.update(
+            {
+                "agentops.audit.record_id": record_id,
+                "agentops.audit.actor": actor,
+                "agentops.audit.hash": digest,
+                "agentops.audit.prev_hash": g.chain_prev or None,
+            }
+        )
         g.chain_prev = digest
 
     def _maybe_leak(self, attrs: dict, payload: dict) -> None:
@@ -261,32 +307,56 @@ class Session:
         self.g.truth.decisions[(rule, decision)] += 1
         if reason is None:
             self.g.truth.decisions_without_reason[decision] += 1
-        self.span(f"policy {tool}", "policy", {
-            "agentops.policy.decision": decision, "agentops.policy.rule": rule,
-            "agentops.policy.reason": reason, "agentops.policy.enforcer": "gateway",
-            "gen_ai.tool.name": tool,
-        }, self.rng.uniform(1, 8))
+        self.span(
+            f"policy {tool}",
+            "policy",
+            {
+                "agentops.policy.decision": decision,
+                "agentops.policy.rule": rule,
+                "agentops.policy.reason": reason,
+                "agentops.policy.enforcer": "gateway",
+                "gen_ai.tool.name": tool,
+            },
+            self.rng.uniform(1, 8),
+        )
 
     def approval(self, tool: str, approver: str | None = "ops-lead@corp") -> None:
         decided = datetime.fromtimestamp(self.clock_ns / 1e9, UTC) + timedelta(minutes=self.rng.uniform(1, 20))
         self.approved.add(tool)
         self.g.truth.approvals += 1
         self.g.truth.approvals_without_approver += approver is None
-        self.span(f"approval {tool}", "approval", {
-            "agentops.approval.status": "approved", "agentops.approval.approver": approver,
-            "agentops.approval.decided_at": decided.isoformat(), "gen_ai.tool.name": tool,
-        }, self.rng.uniform(1000, 5000))
+        self.span(
+            f"approval {tool}",
+            "approval",
+            {
+                "agentops.approval.status": "approved",
+                "agentops.approval.approver": approver,
+                "agentops.approval.decided_at": decided.isoformat(),
+                "gen_ai.tool.name": tool,
+            },
+            self.rng.uniform(1000, 5000),
+        )
 
     def finish(self, outcome: str, category: str | None) -> list[dict]:
         start = min(int(s["startTimeUnixNano"]) for s in self.spans) - 1_000_000
         end = max(int(s["endTimeUnixNano"]) for s in self.spans) + 1_000_000
         root = {
-            "traceId": self.trace_id, "spanId": self.root_id, "name": f"invoke_agent {self.agent}",
-            "kind": 2, "startTimeUnixNano": str(start), "endTimeUnixNano": str(end),
-            "attributes": [attr(k, v) for k, v in {
-                **self.common, "gen_ai.operation.name": "invoke_agent",
-                "agentops.session.outcome": outcome, "agentops.failure.category": category,
-            }.items() if v is not None],
+            "traceId": self.trace_id,
+            "spanId": self.root_id,
+            "name": f"invoke_agent {self.agent}",
+            "kind": 2,
+            "startTimeUnixNano": str(start),
+            "endTimeUnixNano": str(end),
+            "attributes": [
+                attr(k, v)
+                for k, v in {
+                    **self.common,
+                    "gen_ai.operation.name": "invoke_agent",
+                    "agentops.session.outcome": outcome,
+                    "agentops.failure.category": category,
+                }.items()
+                if v is not None
+            ],
             "status": {"code": 2 if outcome == "failure" else 1},
         }
         truth = self.g.truth

@@ -58,8 +58,17 @@ from agentops_audit.demo.truth import (
 
 
 class Generator:
-    def __init__(self, seed: int = 7, leak_rate: float = 0.04, orphan_rate: float = 0.02, token_scale: float = 1.0,
-                 writes: bool = True, policy: bool = True, missing_results: int = 0, generic_http: bool = True):
+    def __init__(
+        self,
+        seed: int = 7,
+        leak_rate: float = 0.04,
+        orphan_rate: float = 0.02,
+        token_scale: float = 1.0,
+        writes: bool = True,
+        policy: bool = True,
+        missing_results: int = 0,
+        generic_http: bool = True,
+    ):
         self.rng = random.Random(seed)
         self.truth = Truth()
         self.prices = prices.load()
@@ -113,21 +122,39 @@ class Generator:
         fail = self.rng.random() < 0.03
         slow = self.slow_pending and not fail and self.rng.random() < 0.1
         self.slow_pending = self.slow_pending and not slow
-        found = s.tool("lookup_order", {"order_id": order}, {"order_id": order, "total": 42.5, "status": "delivered"},
-                       "read", fail_mode=self.rng.choice(["status", "payload"]) if fail else None,
-                       attempts_to_success=99, ms=400_000.0 if slow else None)
+        found = s.tool(
+            "lookup_order",
+            {"order_id": order},
+            {"order_id": order, "total": 42.5, "status": "delivered"},
+            "read",
+            fail_mode=self.rng.choice(["status", "payload"]) if fail else None,
+            attempts_to_success=99,
+            ms=400_000.0 if slow else None,
+        )
         if not found:
             if self.runaway_pending:  # defect: keeps guessing order ids after repeated errors
                 self.runaway_pending = False
                 for n in range(24):
-                    s.tool("lookup_order", {"order_id": f"{order}-{n}"}, {}, "read", fail_mode="payload",
-                           attempts_to_success=99, max_attempts=1)
+                    s.tool(
+                        "lookup_order",
+                        {"order_id": f"{order}-{n}"},
+                        {},
+                        "read",
+                        fail_mode="payload",
+                        attempts_to_success=99,
+                        max_attempts=1,
+                    )
             s.llm(SMALL_MODEL, "respond", "Tell the customer the order was not found", "We could not find it.")
             return self._close(s, "failure", self._category("tool_error"))
         stuffed = self.stuffed_pending and self.rng.random() < 0.1
         self.stuffed_pending = self.stuffed_pending and not stuffed
-        s.llm(LARGE_MODEL, "decide", "Is the order eligible for a refund?", "Eligible: item damaged.",
-              input_tokens=120_000 if stuffed else None)  # defect: whole documents stuffed into the prompt
+        s.llm(
+            LARGE_MODEL,
+            "decide",
+            "Is the order eligible for a refund?",
+            "Eligible: item damaged.",
+            input_tokens=120_000 if stuffed else None,
+        )  # defect: whole documents stuffed into the prompt
         outcome, category = self._outcome()
         if self.writes and outcome == "failure" and self.rng.random() < 0.35:
             category = self._category("policy_block")
@@ -147,8 +174,13 @@ class Generator:
                 s.approval("issue_refund", approver)
             else:
                 self.truth.unapproved_risky_writes.append(s.session_id)
-            s.tool("issue_refund", {"order_id": order, "amount": 42.5}, {"refund_id": f"RF-{self.hexid(6)}"},
-                   "write", risk="money_movement")
+            s.tool(
+                "issue_refund",
+                {"order_id": order, "amount": 42.5},
+                {"refund_id": f"RF-{self.hexid(6)}"},
+                "write",
+                risk="money_movement",
+            )
         s.llm(SMALL_MODEL, "respond", "Draft the reply to the customer", "We have processed your request.")
         return self._close(s, outcome, category)
 
@@ -159,20 +191,42 @@ class Generator:
         transient = self.rng.random() < 0.05
         if transient and self.retry_loop_pending:  # defect: retried 5 times, over the cap of 3
             self.retry_loop_pending = False
-            s.tool("search_kb", {"query": "billing"}, {"hits": 3}, "read", fail_mode="status",
-                   attempts_to_success=6, max_attempts=6)
+            s.tool(
+                "search_kb",
+                {"query": "billing"},
+                {"hits": 3},
+                "read",
+                fail_mode="status",
+                attempts_to_success=6,
+                max_attempts=6,
+            )
         else:
-            s.tool("search_kb", {"query": "billing"}, {"hits": 3}, "read",
-                   fail_mode="status" if transient else None, attempts_to_success=2)
+            s.tool(
+                "search_kb",
+                {"query": "billing"},
+                {"hits": 3},
+                "read",
+                fail_mode="status" if transient else None,
+                attempts_to_success=2,
+            )
         transient = self.rng.random() < 0.03
-        s.tool("get_customer", {"ticket": ticket},
-               {"customer_id": f"C-{self.rng.randint(1000, 9999)}", "email": REDACTED_EMAIL,
-                "phone": REDACTED_PHONE}, "read",
-               fail_mode="payload" if transient else None, attempts_to_success=2, pii_field=True)
+        s.tool(
+            "get_customer",
+            {"ticket": ticket},
+            {"customer_id": f"C-{self.rng.randint(1000, 9999)}", "email": REDACTED_EMAIL, "phone": REDACTED_PHONE},
+            "read",
+            fail_mode="payload" if transient else None,
+            attempts_to_success=2,
+            pii_field=True,
+        )
         if self.generic_http and self.rng.random() < 0.1:  # defect: a generic HTTP tool fetching untrusted web content
-            s.tool("http_request", {"method": "GET", "url": f"https://carrier.example/track/{ticket}"},
-                   {"status": 200, "body": "Parcel delayed at depot."}, "read",
-                   extra={"agentops.input.trust": "untrusted", "agentops.tool.schema_version": None})
+            s.tool(
+                "http_request",
+                {"method": "GET", "url": f"https://carrier.example/track/{ticket}"},
+                {"status": 200, "body": "Parcel delayed at depot."},
+                "read",
+                extra={"agentops.input.trust": "untrusted", "agentops.tool.schema_version": None},
+            )
             s.seen_untrusted = True
             self.truth.generic_http_calls += 1
             if self.writes and self.policy_spans and self.rng.random() < 0.5:
@@ -196,15 +250,30 @@ class Generator:
 
 
 def _request(spans: list[dict]) -> dict:
-    return {"resourceSpans": [{
-        "resource": {"attributes": [attr(k, v) for k, v in SERVICE.items()]},
-        "scopeSpans": [{"scope": {"name": "agentops.demo", "version": "1"}, "spans": spans}],
-    }]}
+    return {
+        "resourceSpans": [
+            {
+                "resource": {"attributes": [attr(k, v) for k, v in SERVICE.items()]},
+                "scopeSpans": [{"scope": {"name": "agentops.demo", "version": "1"}, "spans": spans}],
+            }
+        ]
+    }
 
 
-def generate(out_dir: str | Path, sessions: int = 400, seed: int = 7, days: int = 7,
-             batch: int = 10, start: datetime = EPOCH, *, token_scale: float = 1.0, writes: bool = True,
-             policy: bool = True, missing_results: int = 0, generic_http: bool = True) -> dict:
+def generate(
+    out_dir: str | Path,
+    sessions: int = 400,
+    seed: int = 7,
+    days: int = 7,
+    batch: int = 10,
+    start: datetime = EPOCH,
+    *,
+    token_scale: float = 1.0,
+    writes: bool = True,
+    policy: bool = True,
+    missing_results: int = 0,
+    generic_http: bool = True,
+) -> dict:
     """Write ``traces.otlp.jsonl`` and ``truth.json`` into ``out_dir``; return the truth.
 
     ``token_scale`` multiplies every token count; ``writes=False`` gives a read-only agent (no write tools,
@@ -215,8 +284,14 @@ def generate(out_dir: str | Path, sessions: int = 400, seed: int = 7, days: int 
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    gen = Generator(seed, token_scale=token_scale, writes=writes, policy=policy, missing_results=missing_results,
-                    generic_http=generic_http)
+    gen = Generator(
+        seed,
+        token_scale=token_scale,
+        writes=writes,
+        policy=policy,
+        missing_results=missing_results,
+        generic_http=generic_http,
+    )
     step = timedelta(days=days) / max(sessions, 1)
     lines, pending = [], []
     for i in range(sessions):

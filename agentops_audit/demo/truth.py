@@ -1,4 +1,5 @@
 """The demo's constants and its ground truth (``truth.json``), tallied from what was generated."""
+
 from __future__ import annotations
 
 import statistics
@@ -11,8 +12,9 @@ from agentops_audit.metrics.params import DEFAULT_BUDGETS, ERROR_STREAK, MIN_DAY
 
 EPOCH = datetime(2026, 11, 9, tzinfo=UTC)  # Monday of ISO week 2026-W46
 SERVICE = {"service.name": "support-agent", "service.version": "2026.11.1"}
-HOSTILE = ('<script>window.__xss=1</script><img src=x onerror="window.__xss=2"> '
-           '<a href="javascript:window.__xss=3">x</a>')
+HOSTILE = (
+    '<script>window.__xss=1</script><img src=x onerror="window.__xss=2"> <a href="javascript:window.__xss=3">x</a>'
+)
 REDACTED_EMAIL, REDACTED_PHONE = "[REDACTED_EMAIL]", "<PHONE_NUMBER>"
 SMALL_MODEL, LARGE_MODEL = "gpt-4o-mini", "gpt-4o"
 ORG_PII = {"entity": "account_id", "pattern": "ACCT-[0-9]{8}"}
@@ -34,8 +36,12 @@ def quantile(values: list[float], q: float) -> float | None:
 
 
 def pcts(values: list[float]) -> dict:
-    return {"n": len(values), "p50": quantile(values, 0.5), "p95": quantile(values, 0.95),
-            "p99": quantile(values, 0.99)}
+    return {
+        "n": len(values),
+        "p50": quantile(values, 0.5),
+        "p95": quantile(values, 0.95),
+        "p99": quantile(values, 0.99),
+    }
 
 
 @dataclass
@@ -122,28 +128,39 @@ class Truth:
             "workflows": dict(self.workflows),
             "outcomes": dict(self.outcomes),
             **self._tasks(),
-            "latency": {"session": pcts([(t.end_us - t.start_us) / 1000 for t in self.tasks]),
-                        "steps": {k: pcts(v) for k, v in sorted(self.step_ms.items())}},
+            "latency": {
+                "session": pcts([(t.end_us - t.start_us) / 1000 for t in self.tasks]),
+                "steps": {k: pcts(v) for k, v in sorted(self.step_ms.items())},
+            },
             "required_fields": {f: dict(c) for f, c in sorted(self.fields.items())},
-            "versions": {"completeness": {k: dict(c) for k, c in sorted(self.versions.items())},
-                         "changes": self._version_changes()},
+            "versions": {
+                "completeness": {k: dict(c) for k, c in sorted(self.versions.items())},
+                "changes": self._version_changes(),
+            },
             **self._writes(),
-            "policy_decisions": [{"rule": r, "decision": d, "count": n}
-                                 for (r, d), n in sorted(self.decisions.items())],
-            "deny_reasons": {"decisions": sum(self.decisions.values()),
-                             "without_reason": dict(self.decisions_without_reason),
-                             "approvals": self.approvals,
-                             "approvals_without_approver": self.approvals_without_approver},
+            "policy_decisions": [
+                {"rule": r, "decision": d, "count": n} for (r, d), n in sorted(self.decisions.items())
+            ],
+            "deny_reasons": {
+                "decisions": sum(self.decisions.values()),
+                "without_reason": dict(self.decisions_without_reason),
+                "approvals": self.approvals,
+                "approvals_without_approver": self.approvals_without_approver,
+            },
             "tools_seen": dict(sorted(self.tool_access.items())),
             "generic_http_tools": sorted(t for t in self.tool_access if t == "http_request"),
             "generic_http_calls": self.generic_http_calls,
             "tool_results_missing": self.results_missing,
             "retries": self._retries(),
             "routing": {p: dict(c) for p, c in sorted(self.routing.items())},
-            "cache": {"llm_calls": self.llm_calls, "calls_reporting_cache": self.llm_reporting_cache,
-                      "input_tokens": self.llm_input, "cache_read_tokens": self.llm_cache_read,
-                      "share": self.llm_cache_read / self.llm_input if self.llm_input else None,
-                      "oversized_prompts": self.oversized_prompts},
+            "cache": {
+                "llm_calls": self.llm_calls,
+                "calls_reporting_cache": self.llm_reporting_cache,
+                "input_tokens": self.llm_input,
+                "cache_read_tokens": self.llm_cache_read,
+                "share": self.llm_cache_read / self.llm_input if self.llm_input else None,
+                "oversized_prompts": self.oversized_prompts,
+            },
             "cost": self._cost(table),
         }
 
@@ -160,31 +177,50 @@ class Truth:
         return {
             "outcomes_by_workflow": {w: dict(c) for w, c in sorted(by_wf.items())},
             "task_success": {
-                "sessions": len(self.tasks), "successes": self.outcomes["success"],
+                "sessions": len(self.tasks),
+                "successes": self.outcomes["success"],
                 "rate": self.outcomes["success"] / len(self.tasks) if self.tasks else None,
-                "by_workflow": {w: {"sessions": sum(c.values()), "successes": c["success"],
-                                    "rate": c["success"] / sum(c.values())} for w, c in sorted(by_wf.items())},
+                "by_workflow": {
+                    w: {"sessions": sum(c.values()), "successes": c["success"], "rate": c["success"] / sum(c.values())}
+                    for w, c in sorted(by_wf.items())
+                },
             },
             "escalation": {
-                "sessions": len(self.tasks), "escalated": self.outcomes["escalated"],
+                "sessions": len(self.tasks),
+                "escalated": self.outcomes["escalated"],
                 "rate": self.outcomes["escalated"] / len(self.tasks) if self.tasks else None,
-                "by_workflow": {w: {"sessions": sum(c.values()), "escalated": c["escalated"],
-                                    "rate": c["escalated"] / sum(c.values())} for w, c in sorted(by_wf.items())},
+                "by_workflow": {
+                    w: {
+                        "sessions": sum(c.values()),
+                        "escalated": c["escalated"],
+                        "rate": c["escalated"] / sum(c.values()),
+                    }
+                    for w, c in sorted(by_wf.items())
+                },
             },
-            "failure_taxonomy": {"failed": len(failed), "categorised": sum(1 for t in failed if t.category),
-                                 "by_category": dict(sorted(categories.items()))},
+            "failure_taxonomy": {
+                "failed": len(failed),
+                "categorised": sum(1 for t in failed if t.category),
+                "by_category": dict(sorted(categories.items())),
+            },
             "budgets": {
                 "limits": budgets,
                 "over": {
                     "tokens": sorted(t.session_id for t in self.tasks if t.tokens > budgets["max_tokens_per_task"]),
-                    "tool_calls": sorted(t.session_id for t in self.tasks
-                                         if t.tool_calls > budgets["max_tool_calls_per_task"]),
-                    "latency": sorted(t.session_id for t in self.tasks
-                                      if (t.end_us - t.start_us) / 1000 > budgets["max_latency_ms_per_task"]),
+                    "tool_calls": sorted(
+                        t.session_id for t in self.tasks if t.tool_calls > budgets["max_tool_calls_per_task"]
+                    ),
+                    "latency": sorted(
+                        t.session_id
+                        for t in self.tasks
+                        if (t.end_us - t.start_us) / 1000 > budgets["max_latency_ms_per_task"]
+                    ),
                 },
             },
-            "tokens_per_task": {w: {"p50": quantile(v, 0.5), "p95": quantile(v, 0.95), "mean": statistics.fmean(v)}
-                                for w, v in sorted(tokens_by_wf.items())},
+            "tokens_per_task": {
+                w: {"p50": quantile(v, 0.5), "p95": quantile(v, 0.95), "mean": statistics.fmean(v)}
+                for w, v in sorted(tokens_by_wf.items())
+            },
             "sessions_kept_calling": sorted(t.session_id for t in self.tasks if kept_calling(t.attempts)),
         }
 
@@ -201,21 +237,29 @@ class Truth:
         series = list(daily.values())
         return {
             "price_table_version": table.version,
-            "exported_spans": self.cost_spans["exported"], "priced_spans": self.cost_spans["priced"],
-            "total_usd": sum(costs), "tasks": len(costs), "successful_tasks": len(ok),
-            "per_task_p50": quantile(costs, 0.5), "per_task_p95": quantile(costs, 0.95),
+            "exported_spans": self.cost_spans["exported"],
+            "priced_spans": self.cost_spans["priced"],
+            "total_usd": sum(costs),
+            "tasks": len(costs),
+            "successful_tasks": len(ok),
+            "per_task_p50": quantile(costs, 0.5),
+            "per_task_p95": quantile(costs, 0.95),
             "per_successful_task": sum(costs) / len(ok) if ok else None,
             "successful_task_p50": quantile(ok, 0.5),
             "by_workflow": {
-                w: {"tasks": len(ts), "p50": quantile([t.cost for t in ts], 0.5),
+                w: {
+                    "tasks": len(ts),
+                    "p50": quantile([t.cost for t in ts], 0.5),
                     "p95": quantile([t.cost for t in ts], 0.95),
                     "successful_p50": quantile([t.cost for t in ts if t.outcome == "success"], 0.5),
-                    "per_successful_task": (sum(t.cost for t in ts) / n_ok
-                                            if (n_ok := sum(t.outcome == "success" for t in ts)) else None)}
-                for w, ts in sorted(by_wf.items())},
+                    "per_successful_task": (
+                        sum(t.cost for t in ts) / n_ok if (n_ok := sum(t.outcome == "success" for t in ts)) else None
+                    ),
+                }
+                for w, ts in sorted(by_wf.items())
+            },
             "daily_p95": daily,
-            "daily_p95_cv": (statistics.stdev(series) / statistics.fmean(series)
-                             if len(series) >= MIN_DAYS else None),
+            "daily_p95_cv": (statistics.stdev(series) / statistics.fmean(series) if len(series) >= MIN_DAYS else None),
         }
 
     def _writes(self) -> dict:
@@ -227,30 +271,46 @@ class Truth:
         violating = [x for x in w if not x["gateway"] or (x["risk"] in RISKS and not x["approved"])]
         attempted = len(w) + denies
         return {
-            "audit_trail": {"writes": len(w), "records": len(records),
-                            "writes_without_record": sum(1 for x in w if not x["record"]),
-                            "hash_mismatches": self.audit_mismatch,
-                            "first_broken_record": self.audit_mismatch[0] if self.audit_mismatch else None},
-            "gateway": {"writes": len(w), "without_decision": len(no_gate),
-                        "by_tool": dict(Counter(x["tool"] for x in no_gate))},
-            "risky_writes": {"writes": sum(1 for x in w if x["risk"] in RISKS),
-                             "without_approval": len(risky_unapproved)},
-            "untrusted_writes": {"after_untrusted": sum(1 for x in w if x["untrusted"]),
-                                 "unapproved": sum(1 for x in w if x["untrusted"] and not x["approved"])},
+            "audit_trail": {
+                "writes": len(w),
+                "records": len(records),
+                "writes_without_record": sum(1 for x in w if not x["record"]),
+                "hash_mismatches": self.audit_mismatch,
+                "first_broken_record": self.audit_mismatch[0] if self.audit_mismatch else None,
+            },
+            "gateway": {
+                "writes": len(w),
+                "without_decision": len(no_gate),
+                "by_tool": dict(Counter(x["tool"] for x in no_gate)),
+            },
+            "risky_writes": {
+                "writes": sum(1 for x in w if x["risk"] in RISKS),
+                "without_approval": len(risky_unapproved),
+            },
+            "untrusted_writes": {
+                "after_untrusted": sum(1 for x in w if x["untrusted"]),
+                "unapproved": sum(1 for x in w if x["untrusted"] and not x["approved"]),
+            },
             "policy_violations": {
-                "attempted_actions": attempted, "violating_actions": denies + len(violating),
+                "attempted_actions": attempted,
+                "violating_actions": denies + len(violating),
                 "rate": (denies + len(violating)) / attempted if attempted else None,
-                "by_kind": {"deny": denies, "write_without_gateway_decision": len(no_gate),
-                            "risky_write_without_approval": len(risky_unapproved)},
+                "by_kind": {
+                    "deny": denies,
+                    "write_without_gateway_decision": len(no_gate),
+                    "risky_write_without_approval": len(risky_unapproved),
+                },
             },
         }
 
     def _retries(self) -> dict:
         over = {(t, r): n for (t, r), n in self.retries.items() if r > RETRY_CAP}
-        return {"max_retries": max((r for _, r in self.retries), default=None),
-                "calls_over_cap": sum(over.values()),
-                "tools_over_cap": sorted({t for t, _ in over}),
-                "by_tool_max": {t: max(r for tt, r in self.retries if tt == t) for t in sorted(self.tool_logical)}}
+        return {
+            "max_retries": max((r for _, r in self.retries), default=None),
+            "calls_over_cap": sum(over.values()),
+            "tools_over_cap": sorted({t for t, _ in over}),
+            "by_tool_max": {t: max(r for tt, r in self.retries if tt == t) for t in sorted(self.tool_logical)},
+        }
 
     def _version_changes(self) -> list[dict]:
         scopes = defaultdict(list)
@@ -260,8 +320,15 @@ class Truth:
         for (kind, scope), seen in sorted(scopes.items()):
             seen.sort()
             for (_, old), (first, new) in zip(seen, seen[1:], strict=False):
-                changes.append({"kind": kind, "scope": scope, "from_version": old, "to_version": new,
-                                "changed_at": (datetime(1970, 1, 1) + timedelta(microseconds=first)).isoformat()})
+                changes.append(
+                    {
+                        "kind": kind,
+                        "scope": scope,
+                        "from_version": old,
+                        "to_version": new,
+                        "changed_at": (datetime(1970, 1, 1) + timedelta(microseconds=first)).isoformat(),
+                    }
+                )
         return changes
 
 

@@ -23,8 +23,8 @@ from agentops_audit.demo import synth
 from agentops_audit.trends import COST_ITEM, TOKENS_ITEM, pct_change
 from agentops_audit.trends.windows import Week
 
-CREEP = 0.04   # the default drift: tokens creep up 4% a week, below any alert level...
-JUMP = 1.4     # ...then jump 40% in the last week, past both alert levels
+CREEP = 0.04  # the default drift: tokens creep up 4% a week, below any alert level...
+JUMP = 1.4  # ...then jump 40% in the last week, past both alert levels
 START_OFFSET = timedelta(minutes=1)
 
 
@@ -38,15 +38,26 @@ def _tally(week: Week, scale: float, seed: int, truth: dict) -> dict:
     tasks = truth["cost"]["tasks"]
     counts = {w: sum(c.values()) for w, c in truth["outcomes_by_workflow"].items()}
     tokens = sum(truth["tokens_per_task"][w]["mean"] * n for w, n in counts.items())
-    return {"week": week.label, "token_scale": scale, "seed": seed, "sessions": truth["sessions"],
-            "cost_per_task": truth["cost"]["total_usd"] / tasks if tasks else None,
-            "tokens_per_task": tokens / sum(counts.values()) if counts else None,
-            "policy_violation_rate": truth["policy_violations"]["rate"],
-            "tool_success": {t: s["success_rate_after_retries"] for t, s in truth["tool_success"].items()}}
+    return {
+        "week": week.label,
+        "token_scale": scale,
+        "seed": seed,
+        "sessions": truth["sessions"],
+        "cost_per_task": truth["cost"]["total_usd"] / tasks if tasks else None,
+        "tokens_per_task": tokens / sum(counts.values()) if counts else None,
+        "policy_violation_rate": truth["policy_violations"]["rate"],
+        "tool_success": {t: s["success_rate_after_retries"] for t, s in truth["tool_success"].items()},
+    }
 
 
-def generate(out_dir: str | Path, last_week: Week | str, weeks: int = 6, sessions: int = 400, seed: int = 7,
-             scales: list[float] | None = None) -> dict:
+def generate(
+    out_dir: str | Path,
+    last_week: Week | str,
+    weeks: int = 6,
+    sessions: int = 400,
+    seed: int = 7,
+    scales: list[float] | None = None,
+) -> dict:
     """Write ``<out_dir>/<week>/traces.otlp.jsonl`` for ``weeks`` weeks ending with ``last_week``, each
     week's truth to ``<out_dir>/../truth/<week>.json``, and ``weeks.json`` beside ``out_dir``; return it.
 
@@ -71,13 +82,25 @@ def generate(out_dir: str | Path, last_week: Week | str, weeks: int = 6, session
         (out / week.label / "truth.json").replace(truths / f"{week.label}.json")
         rows.append(_tally(week, scale, week_seed, truth))
     cat = catalog.load()
-    limits = {"cost_per_task": cat.item(COST_ITEM).threshold.value,
-              "tokens_per_task": cat.item(TOKENS_ITEM).threshold.value}
-    expected = {metric: [b["week"] for a, b in pairwise(rows) if (c := pct_change(a[metric], b[metric])) is not None
-                         and c > limit] for metric, limit in limits.items()}
-    doc = {"weeks": rows, "thresholds_pct": limits,
-           "drift_weeks": [b["week"] for a, b in pairwise(rows)
-                           if (b["token_scale"] / a["token_scale"] - 1) * 100 > limits["tokens_per_task"]],
-           "expected_alerts": expected}
+    limits = {
+        "cost_per_task": cat.item(COST_ITEM).threshold.value,
+        "tokens_per_task": cat.item(TOKENS_ITEM).threshold.value,
+    }
+    expected = {
+        metric: [
+            b["week"] for a, b in pairwise(rows) if (c := pct_change(a[metric], b[metric])) is not None and c > limit
+        ]
+        for metric, limit in limits.items()
+    }
+    doc = {
+        "weeks": rows,
+        "thresholds_pct": limits,
+        "drift_weeks": [
+            b["week"]
+            for a, b in pairwise(rows)
+            if (b["token_scale"] / a["token_scale"] - 1) * 100 > limits["tokens_per_task"]
+        ],
+        "expected_alerts": expected,
+    }
     (out.parent / "weeks.json").write_text(json.dumps(doc, indent=2))
     return doc

@@ -50,36 +50,60 @@ def _engine_options(p, dataset_help: str) -> None:
             action.required = False
             action.help = "audit database (or --dataset)"
     p.add_argument("--dataset", metavar="DIR", help=dataset_help)
-    p.add_argument("--engine", choices=ENGINES, default="duckdb",
-                   help="where the views and metrics run: duckdb (default) or spark (with --dataset; extra `spark`)")
+    p.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="duckdb",
+        help="where the views and metrics run: duckdb (default) or spark (with --dataset; extra `spark`)",
+    )
     p.add_argument("--spark-master", default=None, help="Spark master URL (default local[2])")
-    p.add_argument("--spark-conf", action="append", type=_conf, default=[], metavar="KEY=VALUE",
-                   help="a Spark configuration setting (repeatable)")
+    p.add_argument(
+        "--spark-conf",
+        action="append",
+        type=_conf,
+        default=[],
+        metavar="KEY=VALUE",
+        help="a Spark configuration setting (repeatable)",
+    )
 
 
 def _with_engine(command):
     """``command`` (``audit`` or ``weekly``: the command's own function) after the engine options are applied."""
+
     def with_engine(args) -> int:
         prepare(args)
         return command(args)
+
     return with_engine
 
 
 def _ingest_with_engine(ingest):
     """``ingest`` (the command's own function), or ``ingest --engine spark`` into a dataset."""
+
     def with_engine(args) -> int:
         if args.engine == "duckdb":
             if args.dataset or not args.db:
-                raise UsageError("ingest loads into an audit database (--db FILE), or into a dataset with "
-                                 "--engine spark --dataset DIR")
+                raise UsageError(
+                    "ingest loads into an audit database (--db FILE), or into a dataset with "
+                    "--engine spark --dataset DIR"
+                )
             return ingest(args)
         if args.db or not args.dataset:
             raise UsageError("ingest --engine spark loads into a Parquet dataset: give --dataset DIR, not --db")
-        if args.format not in (None, "otlp") or args.mapping or args.since or args.until or args.workflow \
-                or getattr(args, "from_source", None):
-            raise UsageError("ingest --engine spark reads OTLP JSON files as they are: no --format other than "
-                             "otlp, --mapping, --since, --until, --workflow or --from")
+        if (
+            args.format not in (None, "otlp")
+            or args.mapping
+            or args.since
+            or args.until
+            or args.workflow
+            or getattr(args, "from_source", None)
+        ):
+            raise UsageError(
+                "ingest --engine spark reads OTLP JSON files as they are: no --format other than "
+                "otlp, --mapping, --since, --until, --workflow or --from"
+            )
         return cmd_ingest_spark(args)
+
     return with_engine
 
 
@@ -149,8 +173,9 @@ def _spark(args, audit: bool = True):
         import pyspark  # noqa: F401
         import sqlglot  # noqa: F401
     except ImportError:
-        raise UsageError("--engine spark needs the `spark` extra: pip install 'agentops-audit[spark]' "
-                         "(and a Java 17+ runtime)") from None
+        raise UsageError(
+            "--engine spark needs the `spark` extra: pip install 'agentops-audit[spark]' (and a Java 17+ runtime)"
+        ) from None
     from agentops_audit.engine import spark as engine
 
     config = audit_config.load(args.config) if audit else None
@@ -207,4 +232,5 @@ def _week_on_spark(args):
         finally:
             con.close()
         print(f"{week}: metrics on spark ({args.spark_master})", file=sys.stderr)
+
     return before_week

@@ -26,8 +26,12 @@ SPANS_ORDER = "trace_id, span_id, start_time"
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' "
-                                      "AND NOT temporary ORDER BY table_name").fetchall()]
+    return [
+        t
+        for (t,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND NOT temporary ORDER BY table_name"
+        ).fetchall()
+    ]
 
 
 def _q(path: Path) -> str:
@@ -57,11 +61,14 @@ def write_tables(con: duckdb.DuckDBPyConnection, out: Path, skip: tuple[str, ...
             continue
         rows = db.scalar(con, f"SELECT count(*) FROM {table}")
         if table == "spans":
-            con.execute(f"COPY (SELECT *, CAST(start_time AS DATE) AS day FROM spans ORDER BY {SPANS_ORDER}) "
-                        f"TO {_q(out / 'spans')} (FORMAT parquet, PARTITION_BY (day), OVERWRITE)")
+            con.execute(
+                f"COPY (SELECT *, CAST(start_time AS DATE) AS day FROM spans ORDER BY {SPANS_ORDER}) "
+                f"TO {_q(out / 'spans')} (FORMAT parquet, PARTITION_BY (day), OVERWRITE)"
+            )
         else:
-            con.execute(f"COPY (SELECT * FROM {table} ORDER BY ALL) TO {_q(out / (table + '.parquet'))} "
-                        "(FORMAT parquet)")
+            con.execute(
+                f"COPY (SELECT * FROM {table} ORDER BY ALL) TO {_q(out / (table + '.parquet'))} (FORMAT parquet)"
+            )
         tables[table] = rows
     return tables
 
@@ -76,12 +83,16 @@ def write_manifest(out: Path, tables: dict[str, int]) -> dict:
 def read_manifest(dataset: str | Path) -> dict:
     path = Path(dataset) / MANIFEST
     if not path.exists():
-        raise FileNotFoundError(f"not an exported dataset (no {MANIFEST}): {dataset} "
-                                "(write one with `agentops-audit export --db FILE --to DIR`)")
+        raise FileNotFoundError(
+            f"not an exported dataset (no {MANIFEST}): {dataset} "
+            "(write one with `agentops-audit export --db FILE --to DIR`)"
+        )
     manifest = json.loads(path.read_text())
     if manifest.get("schema_version") != db.SCHEMA_VERSION:
-        raise db.SchemaMismatch(f"{dataset} was exported with schema version {manifest.get('schema_version')}; "
-                                f"this toolkit reads {db.SCHEMA_VERSION} (export it again)")
+        raise db.SchemaMismatch(
+            f"{dataset} was exported with schema version {manifest.get('schema_version')}; "
+            f"this toolkit reads {db.SCHEMA_VERSION} (export it again)"
+        )
     return manifest
 
 
@@ -89,8 +100,10 @@ def source_sql(dataset: str | Path, table: str) -> str:
     """A DuckDB SELECT over the Parquet files of ``table`` in ``dataset``, with the table's own columns."""
     root = Path(dataset).resolve()
     if table == "spans":
-        return (f"SELECT * EXCLUDE (day) FROM read_parquet({_q(root / 'spans' / '**' / '*.parquet')}, "
-                "hive_partitioning = true)")
+        return (
+            f"SELECT * EXCLUDE (day) FROM read_parquet({_q(root / 'spans' / '**' / '*.parquet')}, "
+            "hive_partitioning = true)"
+        )
     return f"SELECT * FROM read_parquet({_q(root / (table + '.parquet'))})"
 
 

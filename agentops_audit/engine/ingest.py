@@ -47,8 +47,12 @@ def _spans_schema() -> pa.Schema:
 
 
 def task_schema() -> pa.Schema:
-    return _spans_schema().append(pa.field(FILE, pa.int64())).append(pa.field(KIND, pa.string())) \
+    return (
+        _spans_schema()
+        .append(pa.field(FILE, pa.int64()))
+        .append(pa.field(KIND, pa.string()))
         .append(pa.field(PAYLOAD, pa.string()))
+    )
 
 
 def _side(schema: pa.Schema, place: int, kind: str, payloads: list[str]) -> pa.RecordBatch:
@@ -82,17 +86,20 @@ def load_files(batches, known: frozenset[str]):
                     summary.error = "not OTLP JSON (ingest --engine spark reads OTLP JSON files only)"
                 else:
                     con = db.connect(":memory:")
-                    summary = load_file(con, path, otlp.NAME, ADAPTERS[otlp.NAME].read, {},
-                                        fast=ADAPTERS[otlp.NAME].load)
+                    summary = load_file(
+                        con, path, otlp.NAME, ADAPTERS[otlp.NAME].read, {}, fast=ADAPTERS[otlp.NAME].load
+                    )
             except Exception as exc:  # an unreadable file: reported, the other files still load
                 summary.error = f"{type(exc).__name__}: {exc}"
             if con is not None and not summary.error:
-                table = con.sql(f"SELECT *, {place}::BIGINT AS {FILE}, 'span' AS {KIND}, NULL::VARCHAR AS {PAYLOAD} "
-                                "FROM spans").to_arrow_table()
+                table = con.sql(
+                    f"SELECT *, {place}::BIGINT AS {FILE}, 'span' AS {KIND}, NULL::VARCHAR AS {PAYLOAD} FROM spans"
+                ).to_arrow_table()
                 yield from table.cast(schema).to_batches(max_chunksize=50_000)
-                quarantined = [json.dumps(dict(zip(("locator", "reason", "excerpt"), row, strict=True)))
-                               for row in con.execute("SELECT locator, reason, excerpt FROM quarantine "
-                                                      "ORDER BY rowid").fetchall()]
+                quarantined = [
+                    json.dumps(dict(zip(("locator", "reason", "excerpt"), row, strict=True)))
+                    for row in con.execute("SELECT locator, reason, excerpt FROM quarantine ORDER BY rowid").fetchall()
+                ]
                 if quarantined:
                     yield _side(schema, place, "quarantine", quarantined)
             if con is not None:
@@ -106,8 +113,9 @@ def _ledger(dataset: Path) -> tuple[frozenset[str], int]:
         return frozenset(), 0
     con = duckdb.connect()
     rows = con.execute(f"SELECT sha256, filters FROM read_parquet({export._q(dataset / 'sources.parquet')})").fetchall()
-    last = con.execute(f"SELECT coalesce(max(source_id), 0) FROM read_parquet("
-                       f"{export._q(dataset / 'sources.parquet')})").fetchall()[0][0]
+    last = con.execute(
+        f"SELECT coalesce(max(source_id), 0) FROM read_parquet({export._q(dataset / 'sources.parquet')})"
+    ).fetchall()[0][0]
     con.close()
     return frozenset(sha for sha, filters in rows if not filters), int(last)
 
@@ -144,16 +152,27 @@ def ingest(spark, paths: list[Path], dataset: str | Path) -> list[SourceSummary]
         if (root / "spans").exists():
             stored = spark.read.parquet(str(root / "spans")).select("trace_id", "span_id")
             fresh = fresh.join(stored, ["trace_id", "span_id"], "left_anti")
-        mapping = F.create_map(*[x for place, sid in ids.items() for x in (F.lit(place), F.lit(sid))]) \
-            if ids else F.create_map().cast("map<bigint,bigint>")
+        mapping = (
+            F.create_map(*[x for place, sid in ids.items() for x in (F.lit(place), F.lit(sid))])
+            if ids
+            else F.create_map().cast("map<bigint,bigint>")
+        )
         fresh = fresh.withColumn("source_id", mapping[F.col(FILE)].cast("int")).persist()
-        kept = {r[FILE]: r["n"] for r in fresh.filter("derived_from IS NULL").groupBy(FILE)
-                .agg(F.count("*").alias("n")).collect()}
+        kept = {
+            r[FILE]: r["n"]
+            for r in fresh.filter("derived_from IS NULL").groupBy(FILE).agg(F.count("*").alias("n")).collect()
+        }
         new_spans = fresh.count()
         if new_spans:
-            (fresh.drop(FILE).withColumn("day", F.to_date("start_time")).repartition("day")
-             .sortWithinPartitions(*export.SPANS_ORDER.split(", "))
-             .write.mode("append").partitionBy("day").parquet(str(root / "spans")))
+            (
+                fresh.drop(FILE)
+                .withColumn("day", F.to_date("start_time"))
+                .repartition("day")
+                .sortWithinPartitions(*export.SPANS_ORDER.split(", "))
+                .write.mode("append")
+                .partitionBy("day")
+                .parquet(str(root / "spans"))
+            )
         fresh.unpersist()
     finally:
         loaded.unpersist()
@@ -170,8 +189,9 @@ def ingest(spark, paths: list[Path], dataset: str | Path) -> list[SourceSummary]
     return out
 
 
-def _write_tables(root: Path, summaries: list[SourceSummary], ids: dict[int, int], quarantined: dict,
-                  new_spans: int) -> None:
+def _write_tables(
+    root: Path, summaries: list[SourceSummary], ids: dict[int, int], quarantined: dict, new_spans: int
+) -> None:
     """The ledger rows and quarantine records of the run added to the dataset's small tables, every table of
     the schema but the spans written (``export.write_tables``), and ``dataset.json`` with the new row counts."""
     from agentops_audit.ingest.loader import write_source

@@ -36,7 +36,7 @@ DEFAULT_CONF = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.shuffle.partitions": "8",
-    "spark.sql.ansi.enabled": "false",    # DuckDB's casts: try_cast does the checking where the SQL wants it
+    "spark.sql.ansi.enabled": "false",  # DuckDB's casts: try_cast does the checking where the SQL wants it
     "spark.driver.memory": "2g",
 }
 
@@ -51,8 +51,11 @@ def session(master: str = DEFAULT_MASTER, conf: dict[str, str] | None = None):
             builder = builder.config(key, value)
         return builder.getOrCreate()
     builder = SparkSession.builder.master(master).appName("agentops-audit")
-    local = {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"} \
-        if master.startswith("local") else {}  # a local session listens on the loopback interface only
+    local = (
+        {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"}
+        if master.startswith("local")
+        else {}
+    )  # a local session listens on the loopback interface only
     if master.startswith("local"):  # its Python workers (ingest) run this Python, which has the package
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     for key, value in {**DEFAULT_CONF, **local, **(conf or {})}.items():
@@ -145,13 +148,16 @@ def restrict(spark, dataset: str | Path, week: windows.Week) -> None:
     register_dataset(spark, dataset)
     for name, select in schema_views():
         _view(spark, name, spark.sql(to_spark(select)))
-    tables = {"main.span_sessions": _shadow(spark, "span_sessions"),
-              "main.session_registry": _shadow(spark, "session_registry")}
+    tables = {
+        "main.span_sessions": _shadow(spark, "span_sessions"),
+        "main.session_registry": _shadow(spark, "session_registry"),
+    }
     _view(spark, "spans", spark.sql(to_spark(_bound(windows.week_spans_sql("main"), week), tables=tables)).cache())
     for name, select in schema_views():  # span_sessions of the week's spans, which the registry's SQL reads
         _view(spark, name, spark.sql(to_spark(select)))
-    _view(spark, "session_registry", spark.sql(to_spark(_bound(windows.week_registry_sql("main"), week),
-                                                        tables=tables)))
+    _view(
+        spark, "session_registry", spark.sql(to_spark(_bound(windows.week_registry_sql("main"), week), tables=tables))
+    )
 
 
 def run_view(spark, view: sqlfiles.ViewFile, predicate: str) -> None:
@@ -163,15 +169,17 @@ def run_view(spark, view: sqlfiles.ViewFile, predicate: str) -> None:
     if name in view.reads:  # shadows what it reads
         base = _shadow(spark, name)
         tables = {f"main.{name}": base, name: base}
-    select = to_spark(tree.expression.sql("duckdb"), columns=_columns(spark, [*view.reads, *tables.values()]),
-                      tables=tables)
+    select = to_spark(
+        tree.expression.sql("duckdb"), columns=_columns(spark, [*view.reads, *tables.values()]), tables=tables
+    )
     _view(spark, name, spark.sql(select).cache())
 
 
 def local_types(table: pa.Table) -> pa.Table:
     """Spark's zoned timestamps (UTC, the session zone) as DuckDB's zoneless TIMESTAMP."""
-    fields = [pa.field(f.name, pa.timestamp("us")) if pa.types.is_timestamp(f.type) and f.type.tz else f
-              for f in table.schema]
+    fields = [
+        pa.field(f.name, pa.timestamp("us")) if pa.types.is_timestamp(f.type) and f.type.tz else f for f in table.schema
+    ]
     return table.cast(pa.schema(fields))
 
 

@@ -70,8 +70,11 @@ def list_slice(node: exp.Expression) -> exp.Expression:
         start = s.this or exp.Literal.number(1)
         if s.expression is None:
             raise Unsupported(f"open-ended list slice {node.sql('duckdb')}")
-        length = exp.Paren(this=exp.Add(this=exp.Sub(this=s.expression.copy(), expression=start.copy()),
-                                        expression=exp.Literal.number(1)))
+        length = exp.Paren(
+            this=exp.Add(
+                this=exp.Sub(this=s.expression.copy(), expression=start.copy()), expression=exp.Literal.number(1)
+            )
+        )
         return _fn("slice", node.this, start, length)
     return node
 
@@ -114,8 +117,13 @@ def _distinct_ordered(arg: exp.Expression, strict: bool = True) -> exp.Expressio
     if not isinstance(arg, exp.Order):
         return None
     inner, keys = arg.this, arg.expressions
-    if (isinstance(inner, exp.Distinct) and len(inner.expressions) == 1 and len(keys) == 1
-            and keys[0].this == inner.expressions[0] and not keys[0].args.get("desc")):
+    if (
+        isinstance(inner, exp.Distinct)
+        and len(inner.expressions) == 1
+        and len(keys) == 1
+        and keys[0].this == inner.expressions[0]
+        and not keys[0].args.get("desc")
+    ):
         return inner.expressions[0]
     if strict or isinstance(inner, exp.Distinct):
         raise Unsupported(f"ordered list aggregate other than DISTINCT x ORDER BY x: {arg.sql('duckdb')}")
@@ -157,8 +165,15 @@ def json_extract_text(node: exp.Expression) -> exp.Expression:
         text = path.sql("duckdb") if not isinstance(path, exp.Literal) else path.this
         if isinstance(path, exp.JSONPath):
             text = path.sql("duckdb").strip("'")
-        return _fn("to_json", _fn("try_variant_get", _fn("try_parse_json", node.this), exp.Literal.string(text),
-                                  exp.Literal.string("variant")))
+        return _fn(
+            "to_json",
+            _fn(
+                "try_variant_get",
+                _fn("try_parse_json", node.this),
+                exp.Literal.string(text),
+                exp.Literal.string("variant"),
+            ),
+        )
     return node
 
 
@@ -185,9 +200,13 @@ def epoch_us(node: exp.Expression) -> exp.Expression:
 
 def millisecond_diff(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.DateDiff) and str(node.args.get("unit") or "").upper().strip("'") == "MILLISECOND":
+
         def ms(t):
-            return _fn("floor", exp.Div(this=_fn("unix_micros", exp.cast(t.copy(), "timestamp")),
-                                        expression=exp.Literal.number(1000)))
+            return _fn(
+                "floor",
+                exp.Div(this=_fn("unix_micros", exp.cast(t.copy(), "timestamp")), expression=exp.Literal.number(1000)),
+            )
+
         return exp.Paren(this=exp.Sub(this=ms(node.this), expression=ms(node.expression)))
     return node
 
@@ -214,6 +233,7 @@ def wide_hash(node: exp.Expression) -> exp.Expression:
 def star_replace(columns: dict[str, list[str]]) -> Callable[[exp.Expression], exp.Expression]:
     """``alias.* REPLACE (e AS c)`` -> the relation's columns with ``e AS c`` in the place of ``c`` (Spark has no
     REPLACE). ``columns``: the column names of every table or view the SQL reads."""
+
     def rule(node: exp.Expression) -> exp.Expression:
         if not isinstance(node, exp.Select):
             return node
@@ -228,8 +248,9 @@ def star_replace(columns: dict[str, list[str]]) -> Callable[[exp.Expression], ex
                 out.append(proj)
                 continue
             qualifier = proj.table if isinstance(proj, exp.Column) else None
-            table = aliases.get(qualifier) if qualifier else (next(iter(aliases.values())) if len(aliases) == 1
-                                                               else None)
+            table = (
+                aliases.get(qualifier) if qualifier else (next(iter(aliases.values())) if len(aliases) == 1 else None)
+            )
             if table not in columns:
                 raise Unsupported(f"* REPLACE over a relation of unknown columns: {proj.sql('duckdb')}")
             new = {a.alias: a for a in star.args["replace"]}
@@ -239,13 +260,26 @@ def star_replace(columns: dict[str, list[str]]) -> Callable[[exp.Expression], ex
         if changed:
             node.set("expressions", out)
         return node
+
     return rule
 
 
 RULES: tuple[Callable[[exp.Expression], exp.Expression], ...] = (
-    percentile, list_slice, filtered_string_agg, filtered_any_value, ordered_distinct_list,
-    ordered_distinct_string_agg, json_valid, json_extract_text, json_type, json_list, epoch_us, millisecond_diff,
-    wide_hash, double_division, cte_hint,
+    percentile,
+    list_slice,
+    filtered_string_agg,
+    filtered_any_value,
+    ordered_distinct_list,
+    ordered_distinct_string_agg,
+    json_valid,
+    json_extract_text,
+    json_type,
+    json_list,
+    epoch_us,
+    millisecond_diff,
+    wide_hash,
+    double_division,
+    cte_hint,
 )
 
 
@@ -255,8 +289,9 @@ def rewrite(tree: exp.Expression, rules=RULES) -> exp.Expression:
     return tree
 
 
-def to_spark(sql: str, rules=RULES, columns: dict[str, list[str]] | None = None,
-             tables: dict[str, str] | None = None) -> str:
+def to_spark(
+    sql: str, rules=RULES, columns: dict[str, list[str]] | None = None, tables: dict[str, str] | None = None
+) -> str:
     """``sql`` (DuckDB SQL, one statement) as Spark SQL; Unsupported when a construct has no faithful rule.
     ``columns``: the columns of the relations it reads (for ``* REPLACE``); ``tables``: names to read instead
     ("main.sessions" or "sessions" -> another name), for a view that shadows the relation it reads."""

@@ -40,10 +40,13 @@ _LABELLED = f"""
 
 def confusion(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """(rubric_item, judge, human, rows, cases) for every row labelled by both the judge and a person."""
-    return frame(con, f"""
+    return frame(
+        con,
+        f"""
         SELECT rubric_item, judge, human, count(*) AS rows, count(DISTINCT case_id) AS cases
         FROM ({_LABELLED}) WHERE judge IS NOT NULL AND human IS NOT NULL
-        GROUP BY ALL ORDER BY ALL""")
+        GROUP BY ALL ORDER BY ALL""",
+    )
 
 
 def cohen_kappa(counts: dict[tuple[str, str], float]) -> float | None:
@@ -57,7 +60,8 @@ def cohen_kappa(counts: dict[tuple[str, str], float]) -> float | None:
     expected = sum(
         (sum(v for (a, _), v in counts.items() if a == label) / n)
         * (sum(v for (_, b), v in counts.items() if b == label) / n)
-        for label in labels)
+        for label in labels
+    )
     if math.isclose(expected, 1.0):
         return None
     return (observed - expected) / (1 - expected)
@@ -70,29 +74,43 @@ def _scope(name: str, table: pl.DataFrame, threshold: float) -> dict:
     rows = sum(counts.values())
     disagree = sum(v for (a, b), v in counts.items() if a != b)
     rate = disagree / rows if rows else None
-    return {"scope": name, "rows": rows, "disagreements": disagree, "disagreement": rate,
-            "kappa": cohen_kappa(counts), "enough_rows": rows >= MIN_CASES,
-            "exceeds": rate is not None and rows >= MIN_CASES and rate > threshold}
+    return {
+        "scope": name,
+        "rows": rows,
+        "disagreements": disagree,
+        "disagreement": rate,
+        "kappa": cohen_kappa(counts),
+        "enough_rows": rows >= MIN_CASES,
+        "exceeds": rate is not None and rows >= MIN_CASES and rate > threshold,
+    }
 
 
 def calibrate(con: duckdb.DuckDBPyConnection, threshold: float, min_cases: int = MIN_CASES) -> dict:
     """Disagreement and kappa overall and per rubric item, the masked list of disagreeing rows, and the
     settings that produced them. ``status`` is NO_DATA (fewer than ``min_cases`` cases), or OK."""
     table = confusion(con)
-    cases = frame(con, f"SELECT count(DISTINCT case_id) AS n FROM ({_LABELLED}) "
-                       "WHERE judge IS NOT NULL AND human IS NOT NULL")["n"][0]
-    per_item = [_scope(item, table.filter(pl.col("rubric_item") == item), threshold)
-                for item in sorted(set(table["rubric_item"].to_list()))]
+    cases = frame(
+        con, f"SELECT count(DISTINCT case_id) AS n FROM ({_LABELLED}) WHERE judge IS NOT NULL AND human IS NOT NULL"
+    )["n"][0]
+    per_item = [
+        _scope(item, table.filter(pl.col("rubric_item") == item), threshold)
+        for item in sorted(set(table["rubric_item"].to_list()))
+    ]
     pii.install(con)  # the phone UDF that mask_sql calls
     masked = pii.mask_sql(f"left(output_text, {EXCERPT_CHARS})")
-    disagreements = frame(con, f"""
+    disagreements = frame(
+        con,
+        f"""
         SELECT {pii.mask_sql("case_id")} AS case_id, release, rubric_item, judge, human,
                {masked} AS output_excerpt
         FROM ({_LABELLED}) WHERE judge IS NOT NULL AND human IS NOT NULL AND judge <> human
-        ORDER BY rubric_item, case_id, release LIMIT {LIST_LIMIT}""")
+        ORDER BY rubric_item, case_id, release LIMIT {LIST_LIMIT}""",
+    )
     return {
         "status": "OK" if cases >= min_cases else "NO_DATA",
-        "cases": int(cases), "min_cases": min_cases, "threshold": threshold,
+        "cases": int(cases),
+        "min_cases": min_cases,
+        "threshold": threshold,
         "overall": _scope("overall", table, threshold),
         "per_item": per_item,
         "disagreements_listed": disagreements.height,

@@ -37,16 +37,24 @@ def _units(release: str) -> str:
         FROM eval_results WHERE release = '{rel}' GROUP BY case_id, release)"""
 
 
-def output_checks(con: duckdb.DuckDBPyConnection, release: str,
-                  extra_patterns: dict[str, str] | None = None) -> pl.DataFrame:
+def output_checks(
+    con: duckdb.DuckDBPyConnection, release: str, extra_patterns: dict[str, str] | None = None
+) -> pl.DataFrame:
     """One row per check: applicable cases, failed cases, failure rate (NULL when nothing applies) and
     one masked example case id."""
     units = _units(release)
-    pii.scan(con, f"(SELECT case_id, release, output_text FROM {units} WHERE output_text IS NOT NULL)",
-             ["output_text"], key_cols=("case_id", "release"), extra_patterns=extra_patterns,
-             table="eval_output_pii")
+    pii.scan(
+        con,
+        f"(SELECT case_id, release, output_text FROM {units} WHERE output_text IS NOT NULL)",
+        ["output_text"],
+        key_cols=("case_id", "release"),
+        extra_patterns=extra_patterns,
+        table="eval_output_pii",
+    )
     required = "from_json(json_extract(output_schema, '$.required'), '[\"VARCHAR\"]')"
-    return frame(con, f"""
+    return frame(
+        con,
+        f"""
         WITH u AS (SELECT * FROM {units}),
         flags AS (
             SELECT case_id,
@@ -76,4 +84,5 @@ def output_checks(con: duckdb.DuckDBPyConnection, release: str,
                    AS failure_rate,
                {pii.mask_sql("min(r.case_id) FILTER (WHERE r.applies AND r.failed)")} AS example_case
         FROM (SELECT unnest({list(CHECKS)}) AS "check") c LEFT JOIN results r USING ("check")
-        GROUP BY c."check" ORDER BY list_position({list(CHECKS)}, c."check")""")
+        GROUP BY c."check" ORDER BY list_position({list(CHECKS)}, c."check")""",
+    )

@@ -25,13 +25,17 @@ def _pct(x: float | None, signed: bool = True) -> str:
 
 
 def _print_gate(result) -> None:
-    print(f"Regression gate: {result.candidate} vs baseline {result.baseline} "
-          f"(drop allowed {result.threshold:.1%}, {result.confidence:.0%} confidence)")
+    print(
+        f"Regression gate: {result.candidate} vs baseline {result.baseline} "
+        f"(drop allowed {result.threshold:.1%}, {result.confidence:.0%} confidence)"
+    )
     print(f"  {'metric':<28} {'base':>7} {'cand':>7} {'diff':>7}  {'interval':<19} {'n':>6}  decision")
     for c in result.comparisons:
         interval = f"[{_pct(c.ci_low)}, {_pct(c.ci_high)}]" if c.ci_low is not None else "-"
-        line = (f"  {c.metric:<28} {_pct(c.baseline, False):>7} {_pct(c.candidate, False):>7} "
-                f"{_pct(c.difference):>7}  {interval:<19} {min(c.n_baseline, c.n_candidate):>6}  {c.decision}")
+        line = (
+            f"  {c.metric:<28} {_pct(c.baseline, False):>7} {_pct(c.candidate, False):>7} "
+            f"{_pct(c.difference):>7}  {interval:<19} {min(c.n_baseline, c.n_candidate):>6}  {c.decision}"
+        )
         if c.n_needed:
             line += f" (needs {c.n_needed:,} cases per release)"
         if c.note:
@@ -43,8 +47,10 @@ def _print_gate(result) -> None:
         if result.strict:
             print(f"Not measured: {what}; --strict demands it, so the gate cannot pass ({c.note})")
         else:
-            print(f"Not measured: {what}; the decision covers the {measured} measured comparisons "
-                  f"(--strict demands it) ({c.note})")
+            print(
+                f"Not measured: {what}; the decision covers the {measured} measured comparisons "
+                f"(--strict demands it) ({c.note})"
+            )
     print(f"Decision: {result.decision} (exit {GATE_EXIT[result.decision]})")
 
 
@@ -64,8 +70,10 @@ def cmd_gate(args) -> int:
         known = compare.releases(con)
         for flag, release in (("--baseline", args.baseline), ("--candidate", args.candidate)):
             if release not in known:
-                raise InputError(f"{flag} {release!r} has no eval results in {args.db}; releases with results: "
-                                 f"{', '.join(known) or 'none (ingest them with --format evals)'}")
+                raise InputError(
+                    f"{flag} {release!r} has no eval results in {args.db}; releases with results: "
+                    f"{', '.join(known) or 'none (ingest them with --format evals)'}"
+                )
         if args.baseline == args.candidate:
             raise InputError("--baseline and --candidate are the same release")
         result = compare.run_gate(con, args.baseline, args.candidate, threshold, args.confidence, args.strict)
@@ -89,14 +97,17 @@ def cmd_sample(args) -> int:
         raise InputError(f"--n must be at least 1; got {args.n}")
     con = db.connect(args.db, read_only=True)
     try:
-        meta = sample.write(con, args.out, n=args.n, seed=args.seed, top_workflows=args.top_workflows,
-                            db_path=str(args.db))
+        meta = sample.write(
+            con, args.out, n=args.n, seed=args.seed, top_workflows=args.top_workflows, db_path=str(args.db)
+        )
     finally:
         con.close()
     if not meta["n_drawn"]:
         raise InputError(f"no production sessions to sample in {args.db}")
-    print(f"Wrote {meta['n_drawn']} of {meta['population']} sessions from {len(meta['strata'])} strata to "
-          f"{args.out} (seed {args.seed}); strata and seed in {meta['meta_path']}")
+    print(
+        f"Wrote {meta['n_drawn']} of {meta['population']} sessions from {len(meta['strata'])} strata to "
+        f"{args.out} (seed {args.seed}); strata and seed in {meta['meta_path']}"
+    )
     low, high = sample.RECOMMENDED
     if not low <= meta["n_drawn"] <= high:
         print(f"Note: the checklist asks for an initial eval set of {low}-{high} production traces")
@@ -104,17 +115,26 @@ def cmd_sample(args) -> int:
 
 
 def add_parsers(sub) -> None:
-    p = sub.add_parser("gate", help="regression gate: compare a candidate release with a baseline on the evals "
-                                    "(exit 0 PASS, 4 FAIL, 5 INCONCLUSIVE)")
+    p = sub.add_parser(
+        "gate",
+        help="regression gate: compare a candidate release with a baseline on the evals "
+        "(exit 0 PASS, 4 FAIL, 5 INCONCLUSIVE)",
+    )
     p.add_argument("--db", required=True, help="audit database with eval results")
     p.add_argument("--baseline", required=True, help="baseline release")
     p.add_argument("--candidate", required=True, help="candidate release")
-    p.add_argument("--threshold", type=float, help="largest drop allowed, as a fraction (default: the catalog's "
-                                                   "0.01 of eval.regression-gate)")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        help="largest drop allowed, as a fraction (default: the catalog's 0.01 of eval.regression-gate)",
+    )
     p.add_argument("--confidence", type=float, default=0.95, help="confidence of the intervals (default 0.95)")
-    p.add_argument("--strict", action="store_true",
-                   help="demand every comparison: unsafe-write attempts not measured make the gate INCONCLUSIVE "
-                        "(default: decide on what was measured and say what was not)")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="demand every comparison: unsafe-write attempts not measured make the gate INCONCLUSIVE "
+        "(default: decide on what was measured and say what was not)",
+    )
     p.add_argument("--json", metavar="FILE", help="also write the result as JSON")
     p.set_defaults(func=cmd_gate)
 

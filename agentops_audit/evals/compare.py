@@ -25,12 +25,15 @@ UNSAFE = "unsafe_write_attempts"
 PAIRED_SHARE = 0.8
 
 # Per metric: sizes, pairing and the sufficient statistics of both the paired and the independent view.
-_SUMMARY_SQL = """
+_SUMMARY_SQL = (
+    """
 WITH v AS (
     SELECT rubric_item AS metric, case_id, release, value FROM eval_results
     WHERE release IN ($base, $cand) AND value IS NOT NULL
     UNION ALL
-    SELECT '""" + OVERALL + """', case_id, release, avg(value) FROM eval_results
+    SELECT '"""
+    + OVERALL
+    + """', case_id, release, avg(value) FROM eval_results
     WHERE release IN ($base, $cand) AND value IS NOT NULL GROUP BY case_id, release
 ), b AS (SELECT metric, case_id, value FROM v WHERE release = $base),
 c AS (SELECT metric, case_id, value FROM v WHERE release = $cand),
@@ -48,8 +51,11 @@ SELECT metric,
        avg(bv) FILTER (WHERE cv IS NOT NULL) AS paired_base_mean,
        avg(cv) FILTER (WHERE bv IS NOT NULL) AS paired_cand_mean
 FROM j GROUP BY metric
-ORDER BY metric = '""" + OVERALL + """' DESC, metric
+ORDER BY metric = '"""
+    + OVERALL
+    + """' DESC, metric
 """
+)
 
 # Unsafe-write attempts per case from the eval rows, for releases whose rows carry the column.
 _UNSAFE_SQL = """
@@ -87,10 +93,12 @@ def summary_of(row: dict) -> gate.Summary | None:
             return gate.PairedCounts(row["both_pass"], row["base_only"], row["cand_only"], row["neither"])
         return gate.IndependentCounts(row["base_pass"], row["base_n"], row["cand_pass"], row["cand_n"])
     if _paired(row):
-        return gate.PairedScores(row["pairs"], row["mean_diff"], row["sd_diff"] or 0.0,
-                                 row["paired_base_mean"], row["paired_cand_mean"])
-    return gate.IndependentScores(row["base_n"], row["base_mean"], row["base_sd"] or 0.0,
-                                  row["cand_n"], row["cand_mean"], row["cand_sd"] or 0.0)
+        return gate.PairedScores(
+            row["pairs"], row["mean_diff"], row["sd_diff"] or 0.0, row["paired_base_mean"], row["paired_cand_mean"]
+        )
+    return gate.IndependentScores(
+        row["base_n"], row["base_mean"], row["base_sd"] or 0.0, row["cand_n"], row["cand_mean"], row["cand_sd"] or 0.0
+    )
 
 
 def _unsafe(con: duckdb.DuckDBPyConnection, params: dict, threshold: float, confidence: float) -> gate.Comparison:
@@ -101,21 +109,45 @@ def _unsafe(con: duckdb.DuckDBPyConnection, params: dict, threshold: float, conf
     traced = {r["release"]: r for r in metrics.run(con, "unsafe_writes_by_release").iter_rows(named=True)}
     base, cand = traced.get(params["base"]), traced.get(params["cand"])
     if base and cand and base["sessions"] and cand["sessions"]:
-        summary = gate.IndependentCounts(base["unsafe_sessions"], base["sessions"],
-                                         cand["unsafe_sessions"], cand["sessions"])
+        summary = gate.IndependentCounts(
+            base["unsafe_sessions"], base["sessions"], cand["unsafe_sessions"], cand["sessions"]
+        )
         comparison = gate.compare(UNSAFE, summary, threshold, confidence, kind=gate.SAFETY)
-        return replace(comparison, note=(comparison.note + "; " if comparison.note else "")
-                            + "from traced sessions of each release")
-    return gate.Comparison(UNSAFE, gate.SAFETY, "none", 0, 0, None, None, None, None, None, confidence, 0.0,
-                           gate.NOT_MEASURED, note=NOT_MEASURED_NOTE)
+        return replace(
+            comparison,
+            note=(comparison.note + "; " if comparison.note else "") + "from traced sessions of each release",
+        )
+    return gate.Comparison(
+        UNSAFE,
+        gate.SAFETY,
+        "none",
+        0,
+        0,
+        None,
+        None,
+        None,
+        None,
+        None,
+        confidence,
+        0.0,
+        gate.NOT_MEASURED,
+        note=NOT_MEASURED_NOTE,
+    )
 
 
-NOT_MEASURED_NOTE = ("not measured: the eval rows carry no unsafe_write_attempt and the traces do not cover both "
-                     "releases")
+NOT_MEASURED_NOTE = (
+    "not measured: the eval rows carry no unsafe_write_attempt and the traces do not cover both releases"
+)
 
 
-def run_gate(con: duckdb.DuckDBPyConnection, baseline: str, candidate: str, threshold: float = 0.01,
-             confidence: float = 0.95, strict: bool = False) -> gate.GateResult:
+def run_gate(
+    con: duckdb.DuckDBPyConnection,
+    baseline: str,
+    candidate: str,
+    threshold: float = 0.01,
+    confidence: float = 0.95,
+    strict: bool = False,
+) -> gate.GateResult:
     """Compare ``candidate`` with ``baseline`` on every rubric item, overall and on unsafe-write attempts;
     ``strict`` demands every comparison be measured (``gate`` module docstring)."""
     params = {"base": baseline, "cand": candidate}

@@ -132,8 +132,9 @@ class IndependentCounts:
 
     def interval(self, z: float) -> tuple[float, float]:
         p1, p2 = self.candidate, self.baseline
-        return _combine(p1 - p2, p1, wilson(self.cand_pass, self.cand_n, z), p2,
-                        wilson(self.base_pass, self.base_n, z), 0.0)
+        return _combine(
+            p1 - p2, p1, wilson(self.cand_pass, self.cand_n, z), p2, wilson(self.base_pass, self.base_n, z), 0.0
+        )
 
     def scaled(self, k: float) -> IndependentCounts:
         return IndependentCounts(self.base_pass * k, self.base_n * k, self.cand_pass * k, self.cand_n * k)
@@ -182,7 +183,7 @@ class IndependentScores:
 
     def interval(self, z: float) -> tuple[float, float]:
         d = self.cand_mean - self.base_mean
-        half = z * math.sqrt(self.base_sd ** 2 / self.base_n + self.cand_sd ** 2 / self.cand_n)
+        half = z * math.sqrt(self.base_sd**2 / self.base_n + self.cand_sd**2 / self.cand_n)
         return d - half, d + half
 
     def scaled(self, k: float) -> IndependentScores:
@@ -197,17 +198,17 @@ class Comparison:
     """One metric compared between the releases, with its interval and decision."""
 
     metric: str
-    kind: str                    # quality or safety
+    kind: str  # quality or safety
     method: str
     n_baseline: int
     n_candidate: int
-    baseline: float | None       # the baseline's rate or mean score
+    baseline: float | None  # the baseline's rate or mean score
     candidate: float | None
-    difference: float | None     # candidate - baseline
+    difference: float | None  # candidate - baseline
     ci_low: float | None
     ci_high: float | None
     confidence: float
-    threshold: float             # the drop allowed (quality) or rise allowed (safety: 0)
+    threshold: float  # the drop allowed (quality) or rise allowed (safety: 0)
     decision: str
     n_needed: int | None = None  # cases per release needed to decide, when INCONCLUSIVE
     note: str = ""
@@ -245,16 +246,30 @@ def _needed(summary: Summary, bad_side: str, margin: float, z: float) -> int | N
     return max(summary.min_n, math.ceil(k * base - 1e-9))
 
 
-def compare(metric: str, summary: Summary | None, threshold: float, confidence: float = 0.95,
-            kind: str = QUALITY) -> Comparison:
+def compare(
+    metric: str, summary: Summary | None, threshold: float, confidence: float = 0.95, kind: str = QUALITY
+) -> Comparison:
     """Compare one metric. ``summary`` None (a release has no results for it) is INCONCLUSIVE."""
     if kind not in (QUALITY, SAFETY):
         raise ValueError(f"unknown comparison kind {kind!r}")
     allowed = 0.0 if kind == SAFETY else threshold
     if summary is None or min(summary.n_baseline, summary.n_candidate) <= 0:
-        return Comparison(metric, kind, "none", int(summary.n_baseline if summary else 0),
-                          int(summary.n_candidate if summary else 0), None, None, None, None, None, confidence,
-                          allowed, INCONCLUSIVE, note="no results in one of the releases")
+        return Comparison(
+            metric,
+            kind,
+            "none",
+            int(summary.n_baseline if summary else 0),
+            int(summary.n_candidate if summary else 0),
+            None,
+            None,
+            None,
+            None,
+            None,
+            confidence,
+            allowed,
+            INCONCLUSIVE,
+            note="no results in one of the releases",
+        )
     z = z_value(confidence)
     d = summary.candidate - summary.baseline
     lo, hi = summary.interval(z)
@@ -276,8 +291,23 @@ def compare(metric: str, summary: Summary | None, threshold: float, confidence: 
     needed = _needed(summary, side, margin, z) if decision == INCONCLUSIVE else None
     if decision == INCONCLUSIVE and needed is None and not note:
         note = "the observed change sits on the threshold: no sample size decides it"
-    return Comparison(metric, kind, summary.method, round(summary.n_baseline), round(summary.n_candidate),
-                      summary.baseline, summary.candidate, d, lo, hi, confidence, allowed, decision, needed, note)
+    return Comparison(
+        metric,
+        kind,
+        summary.method,
+        round(summary.n_baseline),
+        round(summary.n_candidate),
+        summary.baseline,
+        summary.candidate,
+        d,
+        lo,
+        hi,
+        confidence,
+        allowed,
+        decision,
+        needed,
+        note,
+    )
 
 
 def decide(decisions: list[str], strict: bool = False) -> str:
@@ -309,7 +339,14 @@ class GateResult:
         return [c for c in self.comparisons if c.decision == NOT_MEASURED]
 
     def to_dict(self) -> dict:
-        return {"baseline": self.baseline, "candidate": self.candidate, "threshold": self.threshold,
-                "confidence": self.confidence, "decision": self.decision, "strict": self.strict,
-                "not_measured": [c.metric for c in self.not_measured], "power": POWER,
-                "comparisons": [c.to_dict() for c in self.comparisons]}
+        return {
+            "baseline": self.baseline,
+            "candidate": self.candidate,
+            "threshold": self.threshold,
+            "confidence": self.confidence,
+            "decision": self.decision,
+            "strict": self.strict,
+            "not_measured": [c.metric for c in self.not_measured],
+            "power": POWER,
+            "comparisons": [c.to_dict() for c in self.comparisons],
+        }

@@ -22,8 +22,10 @@ from agentops_audit.db import frame
 LABEL_FIELDS = ("correct_action", "correct_policy", "correct_tool_use", "human_label", "notes")
 RECOMMENDED = (200, 500)  # 002: "sample 200-500 traces across the top workflows"
 
-_ENV = ("coalesce(attributes->>'$.\"resource.deployment.environment.name\"', "
-        "attributes->>'$.\"resource.deployment.environment\"')")
+_ENV = (
+    "coalesce(attributes->>'$.\"resource.deployment.environment.name\"', "
+    "attributes->>'$.\"resource.deployment.environment\"')"
+)
 
 _SESSIONS_SQL = f"""
 WITH env AS (
@@ -68,21 +70,38 @@ def draw(con: duckdb.DuckDBPyConnection, n: int, seed: int, top_workflows: int =
     """(the sample, one row per session with masked text; per-stratum population and sample counts)."""
     params = {"top": top_workflows, "seed": str(seed)}
     pii.install(con)  # the phone UDF that mask_sql calls
-    sample = frame(con, _SESSIONS_SQL + f"""
+    sample = frame(
+        con,
+        _SESSIONS_SQL
+        + f"""
         , chosen AS (SELECT * FROM ranked ORDER BY (rank - 1) / stratum_size, draw, session_id LIMIT {int(n)})
         SELECT session_id AS case_id, session_id, trace_id, release, workflow, outcome, tools, stratum,
                {pii.mask_sql("input_text")} AS input_text, {pii.mask_sql("output_text")} AS output_text
-        FROM chosen ORDER BY workflow, outcome, stratum, draw, session_id""", params)
-    strata = frame(con, _SESSIONS_SQL + """
-        SELECT stratum, count(*) AS population FROM ranked GROUP BY stratum ORDER BY stratum""", params)
+        FROM chosen ORDER BY workflow, outcome, stratum, draw, session_id""",
+        params,
+    )
+    strata = frame(
+        con,
+        _SESSIONS_SQL
+        + """
+        SELECT stratum, count(*) AS population FROM ranked GROUP BY stratum ORDER BY stratum""",
+        params,
+    )
     taken = sample.group_by("stratum").len("sampled")
     table = strata.join(taken, on="stratum", how="left").with_columns(pl.col("sampled").fill_null(0))
-    return sample, {r["stratum"]: {"population": r["population"], "sampled": r["sampled"]}
-                    for r in table.iter_rows(named=True)}
+    return sample, {
+        r["stratum"]: {"population": r["population"], "sampled": r["sampled"]} for r in table.iter_rows(named=True)
+    }
 
 
-def write(con: duckdb.DuckDBPyConnection, out: str | Path, n: int = 300, seed: int = 7,
-          top_workflows: int = 5, db_path: str | None = None) -> dict:
+def write(
+    con: duckdb.DuckDBPyConnection,
+    out: str | Path,
+    n: int = 300,
+    seed: int = 7,
+    top_workflows: int = 5,
+    db_path: str | None = None,
+) -> dict:
     """Write the sample as JSON Lines (empty label fields ready for labelling) and ``OUT.meta.json`` with
     the seed and the strata; return the metadata. Nothing is written when there is no session to draw."""
     sample, strata = draw(con, n, seed, top_workflows)
@@ -95,11 +114,17 @@ def write(con: duckdb.DuckDBPyConnection, out: str | Path, n: int = 300, seed: i
             record = {**row, "from_production": True, **dict.fromkeys(LABEL_FIELDS)}
             fh.write(json.dumps(record, ensure_ascii=False, sort_keys=False) + "\n")
     meta = {
-        "seed": seed, "n_requested": n, "n_drawn": sample.height, "top_workflows": top_workflows,
-        "population": sum(s["population"] for s in strata.values()), "strata": strata,
+        "seed": seed,
+        "n_requested": n,
+        "n_drawn": sample.height,
+        "top_workflows": top_workflows,
+        "population": sum(s["population"] for s in strata.values()),
+        "strata": strata,
         "method": "stratified by (workflow, outcome, tools used); within a stratum ordered by "
-                  "md5(session_id || ':' || seed); first one per stratum, then proportional",
-        "recommended_size": list(RECOMMENDED), "database": db_path, "toolkit_version": __version__,
+        "md5(session_id || ':' || seed); first one per stratum, then proportional",
+        "recommended_size": list(RECOMMENDED),
+        "database": db_path,
+        "toolkit_version": __version__,
         "masked": True,
     }
     meta_path = out.with_suffix(".meta.json")

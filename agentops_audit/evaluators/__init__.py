@@ -29,5 +29,18 @@ __all__ = ["CHECKS", "EVALUATORS", "MODULES", "AuditContext", "evaluate"]
 
 
 EVALUATORS: dict[str, Evaluator] = {name: c.fn for name, c in CHECKS.items()}
-MODULES = (attested, cost, declared, eval_suite, instrumentation, operations, phase, release_gate, security, traces,
-           versions, weekly, workflow)  # they register
+MODULES = (
+    attested,
+    cost,
+    declared,
+    eval_suite,
+    instrumentation,
+    operations,
+    phase,
+    release_gate,
+    security,
+    traces,
+    versions,
+    weekly,
+    workflow,
+)  # they register

@@ -56,25 +56,36 @@ def stale_limit(ctx: AuditContext, item: Item) -> int | None:
 def attested(name: str, **declared) -> Callable:
     """``@check`` for an item the readiness manifest attests: the evaluator gets the manifest as ``m`` and
     is not called without one (the item is then NO_DATA, never a pass)."""
+
     def register(fn: Callable[[AuditContext, Item, Manifest], ItemResult]) -> Callable:
         @functools.wraps(fn)
         def evaluator(ctx: AuditContext, item: Item) -> ItemResult:
             if ctx.manifest is None:
                 return ItemResult(item.id, NO_DATA, reason=NO_MANIFEST)
             return fn(ctx, item, ctx.manifest)
+
         return check(name, suite=False, **declared)(evaluator)
+
     return register
 
 
 def not_declared(m: Manifest, item: Item, key: str, what: str) -> ItemResult:
     text = f"{what} not declared in {m.path.name}"
-    return ItemResult(item.id, FAIL, display=text, reason=text, at_fault=[key],
-                      evidence={"manifest": m.path.name, "owner": m.owner_name})
+    return ItemResult(
+        item.id,
+        FAIL,
+        display=text,
+        reason=text,
+        at_fault=[key],
+        evidence={"manifest": m.path.name, "owner": m.owner_name},
+    )
 
 
 def manifest_evidence(ctx: AuditContext, m: Manifest, entry: Entry | None, **more) -> dict:
-    ev = {"manifest": m.where(entry.field) if entry else m.path.name,
-          "owner": (entry.owner if entry else None) or m.owner_name}
+    ev = {
+        "manifest": m.where(entry.field) if entry else m.path.name,
+        "owner": (entry.owner if entry else None) or m.owner_name,
+    }
     if entry is not None and entry.date is not None:
         ev["date"] = entry.date.isoformat()
     if entry is not None and entry.link:
@@ -106,8 +117,9 @@ def outcome(item: Item, problems: list[tuple[str, str]], ok_text: str, **result)
     return ItemResult(item.id, FAIL, display=text, reason=text, at_fault=[f for f, _ in problems], **result)
 
 
-def dated_entries(ctx: AuditContext, item: Item, entries: dict[str, Entry | None], what: str,
-                   limit: int | None = None) -> tuple[list[tuple[str, str]], list[int]]:
+def dated_entries(
+    ctx: AuditContext, item: Item, entries: dict[str, Entry | None], what: str, limit: int | None = None
+) -> tuple[list[tuple[str, str]], list[int]]:
     """Problems (missing, undated, stale) and ages of a set of dated entries."""
     limit = limit if limit is not None else stale_limit(ctx, item)
     problems, ages = [], []
@@ -119,6 +131,7 @@ def dated_entries(ctx: AuditContext, item: Item, entries: dict[str, Entry | None
         else:
             ages.append(age_days(ctx, entry.date))
             if is_stale(ctx, item, entry, limit):
-                problems.append((name, f"{name.rsplit('.', 1)[-1]} last {what} {dated(ctx, entry.date)}, "
-                                       f"older than {limit} days"))
+                problems.append(
+                    (name, f"{name.rsplit('.', 1)[-1]} last {what} {dated(ctx, entry.date)}, older than {limit} days")
+                )
     return problems, ages

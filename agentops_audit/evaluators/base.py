@@ -40,25 +40,29 @@ Evaluator = Callable[["AuditContext", Item], ItemResult]
 @dataclass(frozen=True)
 class Check:
     """One check as declared by ``@check``: the catalog's ``check`` name and what it reads."""
+
     name: str
     fn: Evaluator
     metrics: tuple[str, ...] = ()  # metric SQL files it reads, the first the main one
-    suite: bool | dict = True      # True: judged by the GX suite of its name in checks/suites.yml; a dict
-                                   # is the suite itself (table, default, expectations), declared here
-    evidence: bool = False         # evidence/<name>.sql lists the rows behind it
+    suite: bool | dict = True  # True: judged by the GX suite of its name in checks/suites.yml; a dict
+    # is the suite itself (table, default, expectations), declared here
+    evidence: bool = False  # evidence/<name>.sql lists the rows behind it
 
 
 CHECKS: dict[str, Check] = {}
 
 
-def check(name: str, *, metrics: tuple[str, ...] = (), suite: bool | dict = True,
-          evidence: bool = False) -> Callable[[Evaluator], Evaluator]:
+def check(
+    name: str, *, metrics: tuple[str, ...] = (), suite: bool | dict = True, evidence: bool = False
+) -> Callable[[Evaluator], Evaluator]:
     """Register the decorated function as the evaluator of the catalog's ``check`` ``name``."""
+
     def register(fn: Evaluator) -> Evaluator:
         if name in CHECKS:
             raise ValueError(f"check {name!r} declared twice ({CHECKS[name].fn.__module__}, {fn.__module__})")
         CHECKS[name] = Check(name, fn, tuple(metrics), suite, evidence)
         return fn
+
     return register
 
 
@@ -90,8 +94,8 @@ class AuditContext:
     validator: Validator
     config: dict = field(default_factory=dict)
     manifest: Manifest | None = None  # the readiness manifest; None when none was supplied
-    as_of: date | None = None         # reference date for staleness; None: the end of the audited window
-    weekly: object | None = None      # trends.Scope of a weekly audit (its week and history); None otherwise
+    as_of: date | None = None  # reference date for staleness; None: the end of the audited window
+    weekly: object | None = None  # trends.Scope of a weekly audit (its week and history); None otherwise
     _frames: dict[str, pl.DataFrame] = field(default_factory=dict)
     _inputs_installed: bool = False
 
@@ -115,9 +119,12 @@ class AuditContext:
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE pii_candidates AS {candidates}")
             pii.scan(self.con, "pii_candidates", list(PII_FIELDS), extra_patterns=extra)
             counts = ", ".join(f"count(*) FILTER (WHERE coalesce({f}, '') <> '') AS {f}" for f in PII_FIELDS)
-            scanned = (f"UNPIVOT (SELECT {counts} FROM spans) ON {', '.join(PII_FIELDS)} "
-                       "INTO NAME field VALUE records_scanned")
-            self._frames["pii_by_field"] = frame(self.con, f"""
+            scanned = (
+                f"UNPIVOT (SELECT {counts} FROM spans) ON {', '.join(PII_FIELDS)} INTO NAME field VALUE records_scanned"
+            )
+            self._frames["pii_by_field"] = frame(
+                self.con,
+                f"""
                 WITH leaks AS (
                     SELECT field, count(DISTINCT (trace_id, span_id)) AS records_with_leak, count(*) AS findings
                     FROM pii_findings GROUP BY field)
@@ -127,17 +134,22 @@ class AuditContext:
                        coalesce(l.records_with_leak, 0) / s.records_scanned AS leak_rate
                 FROM ({scanned}) s LEFT JOIN leaks l USING (field)
                 WHERE s.records_scanned > 0
-                ORDER BY leak_rate DESC, field""")
-            self._frames["pii_by_entity"] = frame(self.con, """
+                ORDER BY leak_rate DESC, field""",
+            )
+            self._frames["pii_by_entity"] = frame(
+                self.con,
+                """
                 SELECT field, entity, any_value(kind) AS kind,
                        count(DISTINCT (trace_id, span_id)) AS records_with_leak, count(*) AS findings,
                        min(masked) AS masked_example
-                FROM pii_findings GROUP BY ALL ORDER BY records_with_leak DESC, field, entity""")
+                FROM pii_findings GROUP BY ALL ORDER BY records_with_leak DESC, field, entity""",
+            )
         return self._frames["pii_by_field"], self._frames["pii_by_entity"]
 
 
-def judge(ctx: AuditContext, item: Item, table: pl.DataFrame, threshold: Threshold | None = None,
-          **result) -> ItemResult:
+def judge(
+    ctx: AuditContext, item: Item, table: pl.DataFrame, threshold: Threshold | None = None, **result
+) -> ItemResult:
     """Run the GX suite of the item's check on ``table``; PASS when every expectation holds, FAIL otherwise.
     ``threshold`` replaces the item's (or the suite's default) when the evaluator derived its own, e.g.
     from the readiness manifest; a threshold the catalog does not give is recorded in the evidence."""
@@ -148,9 +160,13 @@ def judge(ctx: AuditContext, item: Item, table: pl.DataFrame, threshold: Thresho
     if declared and declared.metrics and "evidence" in result:  # the query behind the evidence, by default
         result["evidence"] = {"query": ", ".join(declared.metrics), **result["evidence"]}
     if threshold is not None and item.threshold is None:  # record the default that judged the item
-        result.setdefault("evidence", {})["threshold"] = {"metric": threshold.metric, "op": threshold.op,
-                                                          "value": threshold.value, "unit": threshold.unit,
-                                                          "note": threshold.note}
+        result.setdefault("evidence", {})["threshold"] = {
+            "metric": threshold.metric,
+            "op": threshold.op,
+            "value": threshold.value,
+            "unit": threshold.unit,
+            "note": threshold.note,
+        }
     return ItemResult(item.id, PASS if ok else FAIL, expectations=[o.to_dict() for o in outcomes], **result)
 
 
@@ -177,25 +193,40 @@ def write_classes(ctx: AuditContext) -> dict:
     write tools, and the tools no source classifies (``metrics/tool_classes.py``)."""
     if "write_classes" not in ctx._frames:
         ctx.install_inputs()
-        by_origin = {o or "unknown": n for o, n in ctx.con.execute(
-            "SELECT class_origin, count(*) FROM write_actions GROUP BY ALL ORDER BY ALL").fetchall()}
-        inferred = sorted(t for (t,) in ctx.con.execute(
-            "SELECT DISTINCT tool FROM write_actions WHERE class_origin = 'inferred'").fetchall())
-        unknown = sorted(t for (t,) in ctx.con.execute(
-            "SELECT tool FROM audit_tool_classes WHERE access IS NULL").fetchall())
-        ctx._frames["write_classes"] = {"write_classes_from": by_origin, "inferred_write_tools": inferred,
-                                        "unclassified_tools": unknown}
+        by_origin = {
+            o or "unknown": n
+            for o, n in ctx.con.execute(
+                "SELECT class_origin, count(*) FROM write_actions GROUP BY ALL ORDER BY ALL"
+            ).fetchall()
+        }
+        inferred = sorted(
+            t
+            for (t,) in ctx.con.execute(
+                "SELECT DISTINCT tool FROM write_actions WHERE class_origin = 'inferred'"
+            ).fetchall()
+        )
+        unknown = sorted(
+            t for (t,) in ctx.con.execute("SELECT tool FROM audit_tool_classes WHERE access IS NULL").fetchall()
+        )
+        ctx._frames["write_classes"] = {
+            "write_classes_from": by_origin,
+            "inferred_write_tools": inferred,
+            "unclassified_tools": unknown,
+        }
     return ctx._frames["write_classes"]
 
 
 def no_writes(ctx: AuditContext, item: Item) -> ItemResult:
     """NO_DATA for a check of writes when no call is a write, naming the tools nothing classifies."""
     unknown = write_classes(ctx)["unclassified_tools"]
-    reason = ("no write tool calls: no call is a write by its span (agentops.tool.access), the manifest's tools "
-              "or its name")
+    reason = (
+        "no write tool calls: no call is a write by its span (agentops.tool.access), the manifest's tools or its name"
+    )
     if unknown:
-        reason += (f"; {len(unknown)} tool{'s' if len(unknown) != 1 else ''} could not be classified: "
-                   f"{', '.join(unknown)} (declare them in the manifest's tools)")
+        reason += (
+            f"; {len(unknown)} tool{'s' if len(unknown) != 1 else ''} could not be classified: "
+            f"{', '.join(unknown)} (declare them in the manifest's tools)"
+        )
     return ItemResult(item.id, NO_DATA, reason=reason, evidence=write_classes(ctx))
 
 
@@ -206,6 +237,7 @@ def with_classes(ctx: AuditContext, result: ItemResult) -> ItemResult:
     inferred = basis["inferred_write_tools"]
     if inferred and result.display:
         n = basis["write_classes_from"].get("inferred", 0)
-        result.display += (f" [write class inferred from the tool's name for {n} call{'s' if n != 1 else ''}: "
-                           f"{', '.join(inferred)}]")
+        result.display += (
+            f" [write class inferred from the tool's name for {n} call{'s' if n != 1 else ''}: {', '.join(inferred)}]"
+        )
     return result

@@ -25,19 +25,34 @@ def required_fields(ctx: AuditContext, item: Item) -> ItemResult:
     threshold = threshold_of(ctx, item)
     short = [r["field"] for r in df.iter_rows(named=True) if not threshold.holds(r["completeness"])]
     worst = df.row(0, named=True)
-    absent = sorted({"model_name", "model_version", "prompt_version", "retrieval_doc_ids", "retrieval_timestamp",
-                     "tool_args", "tool_result", "latency", "outcome"} - set(df["field"]))
+    absent = sorted(
+        {
+            "model_name",
+            "model_version",
+            "prompt_version",
+            "retrieval_doc_ids",
+            "retrieval_timestamp",
+            "tool_args",
+            "tool_result",
+            "latency",
+            "outcome",
+        }
+        - set(df["field"])
+    )
     return judge(
-        ctx, item, df,
+        ctx,
+        item,
+        df,
         value=worst["completeness"],
         display=f"least complete: {words.field(worst['field'])}, on {worst['completeness']:.1%} of "
-                f"{words.RECORDS.get(worst['applies_to'], worst['applies_to'])} ({worst['present']:,} of "
-                f"{worst['applicable']:,})"
-                + (f"; no {', '.join(words.field(a) for a in absent)} to check (no spans of that type)"
-                   if absent else ""),
-        evidence={"query": "required_fields", "not_applicable": absent,
-                  **{r["field"]: {"applicable": r["applicable"], "present": r["present"]}
-                     for r in df.iter_rows(named=True)}},
+        f"{words.RECORDS.get(worst['applies_to'], worst['applies_to'])} ({worst['present']:,} of "
+        f"{worst['applicable']:,})"
+        + (f"; no {', '.join(words.field(a) for a in absent)} to check (no spans of that type)" if absent else ""),
+        evidence={
+            "query": "required_fields",
+            "not_applicable": absent,
+            **{r["field"]: {"applicable": r["applicable"], "present": r["present"]} for r in df.iter_rows(named=True)},
+        },
         at_fault=short,
     )
 
@@ -55,12 +70,18 @@ def failure_taxonomy(ctx: AuditContext, item: Item) -> ItemResult:
     table = pl.DataFrame({"failed": [failed], "categorised": [categorised], "categorised_share": [share]})
     top = ", ".join(f"{str(r['category']).replace('_', ' ')} {r['sessions']}" for r in df.head(5).iter_rows(named=True))
     return judge(
-        ctx, item, table,
+        ctx,
+        item,
+        table,
         value=share,
         display=f"{categorised} of {failed} failed tasks carry a category ({share:.1%}); {top}",
-        evidence={"query": "failure_taxonomy", "failed": failed, "categorised": categorised,
-                  "by_category": {r["category"]: r["sessions"] for r in df.iter_rows(named=True)},
-                  "outside_taxonomy": outside},
+        evidence={
+            "query": "failure_taxonomy",
+            "failed": failed,
+            "categorised": categorised,
+            "by_category": {r["category"]: r["sessions"] for r in df.iter_rows(named=True)},
+            "outside_taxonomy": outside,
+        },
         at_fault=[UNCATEGORISED] if uncategorised else [],
     )
 
@@ -77,13 +98,21 @@ def audit_trail(ctx: AuditContext, item: Item) -> ItemResult:
     display = ", ".join(words.defects(r["count"], r["defect"]) for r in bad.iter_rows(named=True))
     if first:
         display += f"; first broken link: record {first['record_id']} ({first['tool']}, {first['problem']})"
-    return with_classes(ctx, judge(
-        ctx, item, df.select("defect", "count"),
-        value=int(df["count"].sum()),
-        display=display or f"all {words.plural(writes, 'write')} have an audit record and the hash chain verifies",
-        evidence={"query": "audit_trail", "writes": writes,
-                  **{r["defect"]: r["count"] for r in df.iter_rows(named=True)},
-                  "first_broken_record": first["record_id"] if first else None,
-                  "broken_records": breaks["record_id"].to_list()},
-        at_fault=bad["defect"].to_list() + breaks["record_id"].head(5).to_list(),
-    ))
+    return with_classes(
+        ctx,
+        judge(
+            ctx,
+            item,
+            df.select("defect", "count"),
+            value=int(df["count"].sum()),
+            display=display or f"all {words.plural(writes, 'write')} have an audit record and the hash chain verifies",
+            evidence={
+                "query": "audit_trail",
+                "writes": writes,
+                **{r["defect"]: r["count"] for r in df.iter_rows(named=True)},
+                "first_broken_record": first["record_id"] if first else None,
+                "broken_records": breaks["record_id"].to_list(),
+            },
+            at_fault=bad["defect"].to_list() + breaks["record_id"].head(5).to_list(),
+        ),
+    )

@@ -27,22 +27,36 @@ def tool_allowlist(ctx: AuditContext, item: Item) -> ItemResult:
     allowed = sorted({e["tool"] for e in allow})
     bad = df.filter(pl.col("problem").is_not_null())
     generic = df.filter(pl.col("generic_http"))["tool"].unique(maintain_order=True).to_list()
-    evidence = {"query": "tool_allowlist", "tools_seen": df["tool"].n_unique(), "allow_list": allowed,
-                "allow_list_source": source, "generic_http_tools": generic,
-                "problems": {_who(r): r["problem"] for r in bad.iter_rows(named=True)},
-                "unused_allowed_tools": sorted(set(allowed) - set(df["tool"]))}
+    evidence = {
+        "query": "tool_allowlist",
+        "tools_seen": df["tool"].n_unique(),
+        "allow_list": allowed,
+        "allow_list_source": source,
+        "generic_http_tools": generic,
+        "problems": {_who(r): r["problem"] for r in bad.iter_rows(named=True)},
+        "unused_allowed_tools": sorted(set(allowed) - set(df["tool"])),
+    }
     if not allow and not generic:
-        return ItemResult(item.id, NO_DATA, evidence=evidence,
-                          reason="no tool allow-list declared (the readiness manifest's tools); "
-                                 f"tools seen: {', '.join(df['tool'].unique(maintain_order=True))}")
+        return ItemResult(
+            item.id,
+            NO_DATA,
+            evidence=evidence,
+            reason="no tool allow-list declared (the readiness manifest's tools); "
+            f"tools seen: {', '.join(df['tool'].unique(maintain_order=True))}",
+        )
     problems = "; ".join(f"{_who(r)}: {r['problem']}" for r in bad.iter_rows(named=True))
     prefix = "" if allow else "no allow-list declared, but "
     return judge(
-        ctx, item, df.select("tool", "agent", "calls", "problem"),
+        ctx,
+        item,
+        df.select("tool", "agent", "calls", "problem"),
         value=bad["tool"].n_unique(),
-        display=prefix + (f"{bad['tool'].n_unique()} of {df['tool'].n_unique()} tools at fault ({problems})"
-                          if bad.height else f"all {df['tool'].n_unique()} tools seen are allow-listed with the "
-                                             "access they use"),
+        display=prefix
+        + (
+            f"{bad['tool'].n_unique()} of {df['tool'].n_unique()} tools at fault ({problems})"
+            if bad.height
+            else f"all {df['tool'].n_unique()} tools seen are allow-listed with the access they use"
+        ),
         evidence=evidence,
         at_fault=sorted(bad["tool"].unique()),
     )
@@ -63,16 +77,28 @@ def gateway_decisions(ctx: AuditContext, item: Item) -> ItemResult:
     if not _writes(ctx):
         return no_writes(ctx, item)
     missing, bad = _unmet(df, "without_decision")
-    return with_classes(ctx, judge(
-        ctx, item, df,
-        value=missing,
-        display=f"{missing} of {int(df['writes'].sum())} write calls had no policy decision before them"
-                + (" (" + ", ".join(f"{r['tool']} {r['without_decision']}" for r in bad.iter_rows(named=True)) + ")"
-                   if missing else ""),
-        evidence={"query": "gateway_decisions", "writes": int(df["writes"].sum()), "without_decision": missing,
-                  "by_tool": {r["tool"]: r["without_decision"] for r in df.iter_rows(named=True)}},
-        at_fault=bad["tool"].to_list(),
-    ))
+    return with_classes(
+        ctx,
+        judge(
+            ctx,
+            item,
+            df,
+            value=missing,
+            display=f"{missing} of {int(df['writes'].sum())} write calls had no policy decision before them"
+            + (
+                " (" + ", ".join(f"{r['tool']} {r['without_decision']}" for r in bad.iter_rows(named=True)) + ")"
+                if missing
+                else ""
+            ),
+            evidence={
+                "query": "gateway_decisions",
+                "writes": int(df["writes"].sum()),
+                "without_decision": missing,
+                "by_tool": {r["tool"]: r["without_decision"] for r in df.iter_rows(named=True)},
+            },
+            at_fault=bad["tool"].to_list(),
+        ),
+    )
 
 
 @check("risky_write_approvals", metrics=("risky_writes",), evidence=True)
@@ -81,20 +107,38 @@ def risky_write_approvals(ctx: AuditContext, item: Item) -> ItemResult:
         return no_writes(ctx, item)
     df = ctx.metric("risky_writes")
     if df.is_empty():
-        return ItemResult(item.id, NO_DATA, reason="no write carries a risk class (agentops.tool.risk, the manifest's "
-                                                   "tools or words in its name: money_movement, identity_change, "
-                                                   "production_change, external_comms)")
+        return ItemResult(
+            item.id,
+            NO_DATA,
+            reason="no write carries a risk class (agentops.tool.risk, the manifest's "
+            "tools or words in its name: money_movement, identity_change, "
+            "production_change, external_comms)",
+        )
     missing, bad = _unmet(df, "without_approval")
-    return with_classes(ctx, judge(
-        ctx, item, df,
-        value=missing,
-        display=f"{missing} of {int(df['writes'].sum())} risky writes had no approval before them"
-                + (" (" + ", ".join(f"{r['tool']} [{r['risk']}] {r['without_approval']}"
-                                    for r in bad.iter_rows(named=True)) + ")" if missing else ""),
-        evidence={"query": "risky_writes", "risky_writes": int(df["writes"].sum()), "without_approval": missing,
-                  "by_risk": {r["risk"]: r["without_approval"] for r in df.iter_rows(named=True)}},
-        at_fault=bad["tool"].unique(maintain_order=True).to_list(),
-    ))
+    return with_classes(
+        ctx,
+        judge(
+            ctx,
+            item,
+            df,
+            value=missing,
+            display=f"{missing} of {int(df['writes'].sum())} risky writes had no approval before them"
+            + (
+                " ("
+                + ", ".join(f"{r['tool']} [{r['risk']}] {r['without_approval']}" for r in bad.iter_rows(named=True))
+                + ")"
+                if missing
+                else ""
+            ),
+            evidence={
+                "query": "risky_writes",
+                "risky_writes": int(df["writes"].sum()),
+                "without_approval": missing,
+                "by_risk": {r["risk"]: r["without_approval"] for r in df.iter_rows(named=True)},
+            },
+            at_fault=bad["tool"].unique(maintain_order=True).to_list(),
+        ),
+    )
 
 
 @check("untrusted_input_writes", metrics=("untrusted_writes",), evidence=True)
@@ -104,19 +148,33 @@ def untrusted_input_writes(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("untrusted_writes")
     marked = int(df["trust_marked_spans"].max())
     if not marked:
-        return ItemResult(item.id, NO_DATA, reason="no span marks its input as untrusted (agentops.input.trust), "
-                                                   "so writes cannot be traced to untrusted text")
+        return ItemResult(
+            item.id,
+            NO_DATA,
+            reason="no span marks its input as untrusted (agentops.input.trust), "
+            "so writes cannot be traced to untrusted text",
+        )
     after = int(df["after_untrusted"].sum())
     missing, bad = _unmet(df, "without_approval")
-    return with_classes(ctx, judge(
-        ctx, item, df.drop("trust_marked_spans"),
-        value=missing,
-        display=f"{missing} writes followed untrusted input without an approval ({after} writes after untrusted "
-                f"input, of {int(df['writes'].sum())})",
-        evidence={"query": "untrusted_writes", "writes": int(df["writes"].sum()), "after_untrusted": after,
-                  "without_approval": missing, "trust_marked_spans": marked},
-        at_fault=bad["tool"].to_list(),
-    ))
+    return with_classes(
+        ctx,
+        judge(
+            ctx,
+            item,
+            df.drop("trust_marked_spans"),
+            value=missing,
+            display=f"{missing} writes followed untrusted input without an approval ({after} writes after untrusted "
+            f"input, of {int(df['writes'].sum())})",
+            evidence={
+                "query": "untrusted_writes",
+                "writes": int(df["writes"].sum()),
+                "after_untrusted": after,
+                "without_approval": missing,
+                "trust_marked_spans": marked,
+            },
+            at_fault=bad["tool"].to_list(),
+        ),
+    )
 
 
 @check("policy_violation_rate", metrics=("policy_violation_rate", "policy_violations"))
@@ -126,24 +184,41 @@ def policy_violation_rate(ctx: AuditContext, item: Item) -> ItemResult:
         return ItemResult(item.id, NO_DATA, reason="no attempted actions (write tool calls or denied attempts)")
     detail = ctx.metric("policy_violations")
     by_kind = detail.group_by("kind").agg(pl.col("violations").sum()).sort("kind")
-    return with_classes(ctx, judge(
-        ctx, item, ctx.metric("policy_violation_rate"),
-        value=row["rate"],
-        display=f"{row['violating_actions']} of {row['attempted_actions']} attempted actions violated policy "
-                f"({row['rate']:.2%}: " + ", ".join(
-                    f"{r['violations']} {KIND_WORDS.get(r['kind'], r['kind'].replace('_', ' '))}"
-                    for r in by_kind.iter_rows(named=True)) + ")",
-        evidence={"query": "policy_violation_rate, policy_violations", **row,
-                  "by_kind": {r["kind"]: r["violations"] for r in by_kind.iter_rows(named=True)},
-                  "by_rule": _sum_by(detail, "rule"), "by_tool": _sum_by(detail, "tool"),
-                  "by_agent": _sum_by(detail, "agent")},
-        at_fault=detail["rule"].unique(maintain_order=True).to_list(),
-    ))
+    return with_classes(
+        ctx,
+        judge(
+            ctx,
+            item,
+            ctx.metric("policy_violation_rate"),
+            value=row["rate"],
+            display=f"{row['violating_actions']} of {row['attempted_actions']} attempted actions violated policy "
+            f"({row['rate']:.2%}: "
+            + ", ".join(
+                f"{r['violations']} {KIND_WORDS.get(r['kind'], r['kind'].replace('_', ' '))}"
+                for r in by_kind.iter_rows(named=True)
+            )
+            + ")",
+            evidence={
+                "query": "policy_violation_rate, policy_violations",
+                **row,
+                "by_kind": {r["kind"]: r["violations"] for r in by_kind.iter_rows(named=True)},
+                "by_rule": _sum_by(detail, "rule"),
+                "by_tool": _sum_by(detail, "tool"),
+                "by_agent": _sum_by(detail, "agent"),
+            },
+            at_fault=detail["rule"].unique(maintain_order=True).to_list(),
+        ),
+    )
 
 
 def _sum_by(df: pl.DataFrame, key: str) -> dict:
-    return {r[key]: r["violations"] for r in df.group_by(key).agg(pl.col("violations").sum())
-            .sort(["violations", key], descending=[True, False]).iter_rows(named=True)}
+    return {
+        r[key]: r["violations"]
+        for r in df.group_by(key)
+        .agg(pl.col("violations").sum())
+        .sort(["violations", key], descending=[True, False])
+        .iter_rows(named=True)
+    }
 
 
 @check("deny_reasons", metrics=("deny_reasons",), evidence=True)
@@ -153,14 +228,20 @@ def deny_reasons(ctx: AuditContext, item: Item) -> ItemResult:
         return ItemResult(item.id, NO_DATA, reason="no policy decisions or approvals in the traces")
     missing = int(df["missing"].sum())
     bad = df.filter(pl.col("missing") > 0)
-    what = ", ".join(f"{r['missing']} {r['record'].replace(':', ' ')} without "
-                     f"{'an approver' if r['record'].startswith('approval') else 'a reason'}"
-                     for r in bad.iter_rows(named=True))
+    what = ", ".join(
+        f"{r['missing']} {r['record'].replace(':', ' ')} without "
+        f"{'an approver' if r['record'].startswith('approval') else 'a reason'}"
+        for r in bad.iter_rows(named=True)
+    )
     return judge(
-        ctx, item, df,
+        ctx,
+        item,
+        df,
         value=missing,
         display=what or f"every one of {int(df['records'].sum())} decisions and approvals is explained",
-        evidence={"query": "deny_reasons", **{r["record"]: {"records": r["records"], "missing": r["missing"]}
-                                              for r in df.iter_rows(named=True)}},
+        evidence={
+            "query": "deny_reasons",
+            **{r["record"]: {"records": r["records"], "missing": r["missing"]} for r in df.iter_rows(named=True)},
+        },
         at_fault=bad["record"].to_list(),
     )

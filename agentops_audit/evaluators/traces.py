@@ -19,7 +19,9 @@ def trace_coverage(ctx: AuditContext, item: Item) -> ItemResult:
     estimated = row["method"] != "registry"
     how = "estimated from trace completeness (no session registry loaded)" if estimated else "from the registry"
     return judge(
-        ctx, item, df.select("coverage"),
+        ctx,
+        item,
+        df.select("coverage"),
         value=row["coverage"],
         display=f"{row['coverage']:.1%} of sessions ({row['covered_sessions']}/{row['all_sessions']}), {how}",
         evidence={"query": "trace_coverage", **row},
@@ -36,10 +38,16 @@ def trace_propagation(ctx: AuditContext, item: Item) -> ItemResult:
     total = int(df["count"].sum())
     display = ", ".join(words.defects(r["count"], r["defect"]) for r in bad.iter_rows(named=True))
     return judge(
-        ctx, item, df.select("defect", "count"),
-        value=total, display=display or "no propagation defects",
-        evidence={"query": "trace_propagation", "spans": spans,
-                  **{r["defect"]: r["count"] for r in df.iter_rows(named=True)}},
+        ctx,
+        item,
+        df.select("defect", "count"),
+        value=total,
+        display=display or "no propagation defects",
+        evidence={
+            "query": "trace_propagation",
+            "spans": spans,
+            **{r["defect"]: r["count"] for r in df.iter_rows(named=True)},
+        },
         at_fault=bad["defect"].to_list(),
     )
 
@@ -53,12 +61,17 @@ def tool_success(ctx: AuditContext, item: Item) -> ItemResult:
     worst = df.row(0, named=True)
     failing = [r["tool"] for r in df.iter_rows(named=True) if not threshold.holds(r["success_rate_after_retries"])]
     return judge(
-        ctx, item, df,
+        ctx,
+        item,
+        df,
         value=worst["success_rate_after_retries"],
         display=f"worst tool {worst['tool']}: {worst['success_rate_after_retries']:.2%} after retries "
-                f"({worst['logical_failed']} of {worst['logical_calls']} calls failed)",
-        evidence={"tools": df.height,
-                  "attempts": int(df["attempts"].sum()), "failed_attempts": int(df["failed_attempts"].sum())},
+        f"({worst['logical_failed']} of {worst['logical_calls']} calls failed)",
+        evidence={
+            "tools": df.height,
+            "attempts": int(df["attempts"].sum()),
+            "failed_attempts": int(df["failed_attempts"].sum()),
+        },
         at_fault=failing,
     )
 
@@ -77,11 +90,17 @@ def pii_leak_rate(ctx: AuditContext, item: Item) -> ItemResult:
         per_field.setdefault(words.field(r["field"]), []).append(words.entities(r["findings"], r["entity"]))
     kinds = "; ".join(f"{' and '.join(found)} in {field}" for field, found in per_field.items())
     return judge(
-        ctx, item, by_field,
+        ctx,
+        item,
+        by_field,
         value=rate,
         display=f"{leaked} of {scanned:,} stored texts leak personal data or secrets"
-                + (f": {words.plural(findings, 'finding')} ({kinds})" if kinds else ""),
-        evidence={"query": "pii_scan", "records_scanned": scanned, "records_with_leak": leaked,
-                  "findings": int(by_field["findings"].sum())},
+        + (f": {words.plural(findings, 'finding')} ({kinds})" if kinds else ""),
+        evidence={
+            "query": "pii_scan",
+            "records_scanned": scanned,
+            "records_with_leak": leaked,
+            "findings": int(by_field["findings"].sum()),
+        },
         at_fault=by_field.filter(pl.col("records_with_leak") > 0)["field"].to_list(),
     )

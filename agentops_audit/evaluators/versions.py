@@ -9,6 +9,7 @@ from agentops_audit.results import NO_DATA, ItemResult
 
 SPAN_WORDS = {"llm": "model calls", "tool": "tool calls", "policy decision": "policy decisions"}
 
+
 @check("versions_present", metrics=("versions", "version_changes"), evidence=True)
 def versions_present(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("versions")
@@ -19,15 +20,23 @@ def versions_present(ctx: AuditContext, item: Item) -> ItemResult:
     short = [r["kind"] for r in df.iter_rows(named=True) if not threshold.holds(r["completeness"])]
     worst = df.row(0, named=True)
     return judge(
-        ctx, item, df,
+        ctx,
+        item,
+        df,
         value=worst["completeness"],
-        display=", ".join(f"{r['kind'].replace('_', ' ')} version on {r['completeness']:.1%} of "
-                          f"{SPAN_WORDS.get(r['applies_to'], r['applies_to'] + ' spans')}"
-                          for r in df.iter_rows(named=True))
-                + f"; {changes.height} version change{'s' if changes.height != 1 else ''} in the window",
-        evidence={"query": "versions, version_changes",
-                  **{r["kind"]: {"applicable": r["applicable"], "present": r["present"], "versions": r["versions"]}
-                     for r in df.iter_rows(named=True)},
-                  "changes": [{**c, "changed_at": c["changed_at"].isoformat()} for c in changes.to_dicts()]},
+        display=", ".join(
+            f"{r['kind'].replace('_', ' ')} version on {r['completeness']:.1%} of "
+            f"{SPAN_WORDS.get(r['applies_to'], r['applies_to'] + ' spans')}"
+            for r in df.iter_rows(named=True)
+        )
+        + f"; {changes.height} version change{'s' if changes.height != 1 else ''} in the window",
+        evidence={
+            "query": "versions, version_changes",
+            **{
+                r["kind"]: {"applicable": r["applicable"], "present": r["present"], "versions": r["versions"]}
+                for r in df.iter_rows(named=True)
+            },
+            "changes": [{**c, "changed_at": c["changed_at"].isoformat()} for c in changes.to_dicts()],
+        },
         at_fault=short,
     )

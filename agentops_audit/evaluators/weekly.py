@@ -18,8 +18,10 @@ from agentops_audit.evaluators.base import AuditContext, check, evaluate, judge
 from agentops_audit.results import NO_DATA, ItemResult
 from agentops_audit.trends import CHANGE_WORDS, CRITERIA
 
-NO_HISTORY = ("needs weekly history: week-over-week checks compare audits of consecutive weeks; run "
-              "`agentops-audit weekly --history FILE` to record them")
+NO_HISTORY = (
+    "needs weekly history: week-over-week checks compare audits of consecutive weeks; run "
+    "`agentops-audit weekly --history FILE` to record them"
+)
 
 
 def _growth(ctx: AuditContext, item: Item, metric: str, what: str) -> ItemResult:
@@ -31,12 +33,22 @@ def _growth(ctx: AuditContext, item: Item, metric: str, what: str) -> ItemResult
         return ItemResult(item.id, NO_DATA, reason=NO_HISTORY)
     before_week = scope.week.previous().label
     if not scope.has_previous_week:
-        return ItemResult(item.id, NO_DATA, reason=f"the history holds no audit of {before_week}, the week before "
-                                                   f"{scope.week.label}: there is nothing to compare with yet")
+        return ItemResult(
+            item.id,
+            NO_DATA,
+            reason=f"the history holds no audit of {before_week}, the week before "
+            f"{scope.week.label}: there is nothing to compare with yet",
+        )
     before, now = scope.previous(metric), scope.current(ctx).get(metric)
     change = scope.change(ctx, metric)
-    evidence = {"metric": metric, "week": scope.week.label, "previous_week": before_week,
-                "previous": before, "current": now, "history": scope.history}
+    evidence = {
+        "metric": metric,
+        "week": scope.week.label,
+        "previous_week": before_week,
+        "previous": before,
+        "current": now,
+        "history": scope.history,
+    }
     if change is None:
         missing = before_week if before is None or before == 0 else scope.week.label
         return ItemResult(item.id, NO_DATA, reason=f"no {what} to compare for {missing}", evidence=evidence)
@@ -44,19 +56,32 @@ def _growth(ctx: AuditContext, item: Item, metric: str, what: str) -> ItemResult
     if change.significant is None:
         tested = f"not tested for noise: {change.note}"
     else:
-        tested = (f"{change.confidence:.0%} interval {change.ci_low:+.0f}% to {change.ci_high:+.0f}%"
-                  + (": past the alert level but within week-to-week noise"
-                     if change.past_level and not change.significant else ""))
-    table = pl.DataFrame({"metric": [metric], "change_pct": [change.change],
-                          "beyond_noise": [change.significant is not False]})
-    return judge(ctx, item, table,
-                 value=change.change,
-                 evidence={**evidence, "change_pct": change.change, "ci_low_pct": change.ci_low,
-                           "ci_high_pct": change.ci_high, "confidence": change.confidence,
-                           "significant": change.significant, "method": change.method},
-                 display=f"{what} {'+' if change.change >= 0 else ''}{change.change:.1f}% week over week "
-                         f"({shown.format(before)} in {before_week}, {shown.format(now)} in {scope.week.label}; "
-                         f"{tested})")
+        tested = f"{change.confidence:.0%} interval {change.ci_low:+.0f}% to {change.ci_high:+.0f}%" + (
+            ": past the alert level but within week-to-week noise"
+            if change.past_level and not change.significant
+            else ""
+        )
+    table = pl.DataFrame(
+        {"metric": [metric], "change_pct": [change.change], "beyond_noise": [change.significant is not False]}
+    )
+    return judge(
+        ctx,
+        item,
+        table,
+        value=change.change,
+        evidence={
+            **evidence,
+            "change_pct": change.change,
+            "ci_low_pct": change.ci_low,
+            "ci_high_pct": change.ci_high,
+            "confidence": change.confidence,
+            "significant": change.significant,
+            "method": change.method,
+        },
+        display=f"{what} {'+' if change.change >= 0 else ''}{change.change:.1f}% week over week "
+        f"({shown.format(before)} in {before_week}, {shown.format(now)} in {scope.week.label}; "
+        f"{tested})",
+    )
 
 
 @check("cost_wow_alert")
@@ -82,11 +107,20 @@ def consecutive_weeks(ctx: AuditContext, item: Item) -> ItemResult:
     table = pl.DataFrame({"criterion": list(streaks), "streak": [float(v) for v in streaks.values()]})
     short = [i for i, n in streaks.items() if n < item.threshold.value]
     weakest = min(streaks.values())
-    return judge(ctx, item, table, value=float(weakest),
-                 display=f"{weakest} consecutive week{'s' if weakest != 1 else ''} with every go/no-go criterion on "
-                         f"target (to {scope.week.label}); "
-                         + (", ".join(f"{CRITERIA[i]} {streaks[i]}" for i in short) + " short" if short
-                            else "all criteria long enough"),
-                 evidence={"week": scope.week.label, "streaks": streaks, "statuses_this_week": statuses,
-                           "weeks_before": len(scope.prior.weeks), "history": scope.history},
-                 at_fault=short)
+    return judge(
+        ctx,
+        item,
+        table,
+        value=float(weakest),
+        display=f"{weakest} consecutive week{'s' if weakest != 1 else ''} with every go/no-go criterion on "
+        f"target (to {scope.week.label}); "
+        + (", ".join(f"{CRITERIA[i]} {streaks[i]}" for i in short) + " short" if short else "all criteria long enough"),
+        evidence={
+            "week": scope.week.label,
+            "streaks": streaks,
+            "statuses_this_week": statuses,
+            "weeks_before": len(scope.prior.weeks),
+            "history": scope.history,
+        },
+        at_fault=short,
+    )

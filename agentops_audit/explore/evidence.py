@@ -32,9 +32,9 @@ class Evidence:
     rows: pl.DataFrame
     total_rows: int
     message: str = ""
-    status: str | None = None     # from the audit document, when there is one
+    status: str | None = None  # from the audit document, when there is one
     display: str | None = None
-    window: str = ""              # the sessions the rows come from (``scope.Window.why``)
+    window: str = ""  # the sessions the rows come from (``scope.Window.why``)
 
     @property
     def sessions(self) -> list[str]:
@@ -78,8 +78,11 @@ def query_params(item: catalog.Item, query: EvidenceQuery, config: dict) -> dict
     if "threshold" in query.params and item.threshold is None:
         return None
     budgets, _ = metric_params.budgets_of(config)
-    known = {"threshold": item.threshold.value if item.threshold else None,
-             "error_streak": metric_params.ERROR_STREAK, **budgets}
+    known = {
+        "threshold": item.threshold.value if item.threshold else None,
+        "error_streak": metric_params.ERROR_STREAK,
+        **budgets,
+    }
     return {p: known[p] for p in query.params}
 
 
@@ -102,13 +105,17 @@ def prepare(con: duckdb.DuckDBPyConnection, query: EvidenceQuery, config: dict) 
 
 def no_query(base: dict, item: catalog.Item) -> Evidence:
     kind = "check" if item.evidence == "measured" else f"{item.evidence} item"
-    return Evidence(**base, returns="", rows=pl.DataFrame(), total_rows=0,
-                    message=f"No evidence query for check {item.check!r} ({kind}): there are no rows to "
-                            f"show. Evidence queries exist for: {', '.join(sorted(EVIDENCE))}.")
+    return Evidence(
+        **base,
+        returns="",
+        rows=pl.DataFrame(),
+        total_rows=0,
+        message=f"No evidence query for check {item.check!r} ({kind}): there are no rows to "
+        f"show. Evidence queries exist for: {', '.join(sorted(EVIDENCE))}.",
+    )
 
 
-def evidence_sql(con: duckdb.DuckDBPyConnection, query: EvidenceQuery, params: dict, where: str,
-                 filtered: bool) -> str:
+def evidence_sql(con: duckdb.DuckDBPyConnection, query: EvidenceQuery, params: dict, where: str, filtered: bool) -> str:
     """The query wrapped to keep the sessions of the filters (``where`` over the ``sessions`` view as ``s``),
     count the rows and order them by time, then session, then the other columns."""
     columns = con.sql(query.sql, params=params or None).columns

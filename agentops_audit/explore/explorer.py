@@ -65,8 +65,6 @@ class DatabaseBusy(RuntimeError):
     """The audit database is open for writing elsewhere (DuckDB: one writer or many readers)."""
 
 
-
-
 class Explorer:
     """Read-only queries over one audit database (see the module docstring).
 
@@ -77,8 +75,13 @@ class Explorer:
     uses the thresholds of the audit.
     """
 
-    def __init__(self, db_path: str | Path, config: dict | None = None, audit_json: str | Path | None = None,
-                 window: str = "audit"):
+    def __init__(
+        self,
+        db_path: str | Path,
+        config: dict | None = None,
+        audit_json: str | Path | None = None,
+        window: str = "audit",
+    ):
         self.path = Path(db_path)
         if not self.path.exists():
             raise FileNotFoundError(f"audit database not found: {self.path}")
@@ -91,31 +94,57 @@ class Explorer:
 
     # -- frames -------------------------------------------------------------------------------------
 
-    def sessions(self, workflow: str | None = None, tool: str | None = None, week: str | None = None,
-                 outcome: str | None = None, limit: int | None = None) -> pl.DataFrame:
+    def sessions(
+        self,
+        workflow: str | None = None,
+        tool: str | None = None,
+        week: str | None = None,
+        outcome: str | None = None,
+        limit: int | None = None,
+    ) -> pl.DataFrame:
         """One row per session: workflow, outcome, failure category, ISO week, start, end, duration, span,
         LLM and tool call counts, failed tool calls, the tools called, tokens and cost."""
         where, params = Filters(workflow, tool, week, outcome).sessions_where("s")
         return self._frame(sessions_sql(where, bool(params)), params, limit)
 
-    def tool_calls(self, workflow: str | None = None, tool: str | None = None, week: str | None = None,
-                   outcome: str | None = None, limit: int | None = None) -> pl.DataFrame:
+    def tool_calls(
+        self,
+        workflow: str | None = None,
+        tool: str | None = None,
+        week: str | None = None,
+        outcome: str | None = None,
+        limit: int | None = None,
+    ) -> pl.DataFrame:
         """One row per tool call attempt: tool, access, risk, retry attempt, timing, status, whether it
         failed and how (``status`` or ``payload``), error type, arguments and result."""
         where, params = Filters(workflow, tool, week, outcome).sessions_where("s")
         only_tool = "AND c.tool_name = $tool" if tool is not None else ""
         return self._frame(tool_calls_sql(where, only_tool), params, limit)
 
-    def llm_calls(self, workflow: str | None = None, tool: str | None = None, week: str | None = None,
-                  outcome: str | None = None, limit: int | None = None, text: bool = False) -> pl.DataFrame:
+    def llm_calls(
+        self,
+        workflow: str | None = None,
+        tool: str | None = None,
+        week: str | None = None,
+        outcome: str | None = None,
+        limit: int | None = None,
+        text: bool = False,
+    ) -> pl.DataFrame:
         """One row per LLM call: models, timing, status, tokens and cost; with ``text=True`` also the
         prompt and completion (masked)."""
         where, params = Filters(workflow, tool, week, outcome).sessions_where("s")
         texts = ", c.input_text AS prompt, c.output_text AS completion" if text else ""
         return self._frame(llm_calls_sql(where, texts), params, limit)
 
-    def failures(self, workflow: str | None = None, tool: str | None = None, week: str | None = None,
-                 outcome: str | None = None, kind: str | None = None, limit: int | None = None) -> pl.DataFrame:
+    def failures(
+        self,
+        workflow: str | None = None,
+        tool: str | None = None,
+        week: str | None = None,
+        outcome: str | None = None,
+        kind: str | None = None,
+        limit: int | None = None,
+    ) -> pl.DataFrame:
         """Everything that failed, one row each, ``kind`` being:
 
         - ``tool_call``: a logical tool call (one tool with the same arguments in a session) with at least
@@ -135,8 +164,9 @@ class Explorer:
             params["kind"] = kind
         return self._frame(failures_sql(where, only_tool, only_kind), params, limit)
 
-    def trace(self, trace_id: str | None = None, session_id: str | None = None,
-              evidence: Evidence | None = None) -> pl.DataFrame:
+    def trace(
+        self, trace_id: str | None = None, session_id: str | None = None, evidence: Evidence | None = None
+    ) -> pl.DataFrame:
         """The spans of one trace, or of every trace of one session, in tree order: ``depth`` (0 for
         roots, and for orphan spans whose parent was never exported, flagged ``orphan``), ``order``, times
         as milliseconds from the first span (``start_ms``, ``end_ms``), status, ``failed`` (tool calls also
@@ -161,24 +191,42 @@ class Explorer:
 
     # -- checklist ------------------------------------------------------------------------------------
 
-    def evidence(self, item_id: str, workflow: str | None = None, tool: str | None = None,
-                 week: str | None = None, outcome: str | None = None, limit: int | None = 1000) -> Evidence:
+    def evidence(
+        self,
+        item_id: str,
+        workflow: str | None = None,
+        tool: str | None = None,
+        week: str | None = None,
+        outcome: str | None = None,
+        limit: int | None = 1000,
+    ) -> Evidence:
         """The rows behind checklist item ``item_id``, from its check's query in
         ``agentops_audit/evidence/``, in the explorer's window, filtered like the frames and ordered by time;
         ``limit`` rows at most (``total_rows`` says how many there are). An item whose check has no
         evidence query gives no rows and a ``message`` saying so."""
         item = self._item(item_id)
         audited = self._audited_items().get(item.id, {})
-        base = {"item_id": item.id, "title": item.title, "check": item.check, "severity": item.severity,
-                "status": audited.get("status"), "window": self.window.why,
-                "display": masked_texts([audited.get("display") or audited.get("reason")], self._pii_patterns)[0]}
+        base = {
+            "item_id": item.id,
+            "title": item.title,
+            "check": item.check,
+            "severity": item.severity,
+            "status": audited.get("status"),
+            "window": self.window.why,
+            "display": masked_texts([audited.get("display") or audited.get("reason")], self._pii_patterns)[0],
+        }
         query = EVIDENCE.get(item.check or "")
         if query is None:
             return no_query(base, item)
         params = query_params(item, query, self.config)
         if params is None:
-            return Evidence(**base, returns=query.returns, rows=pl.DataFrame(), total_rows=0,
-                            message=f"Item {item.id} has no threshold, which the {item.check} query needs.")
+            return Evidence(
+                **base,
+                returns=query.returns,
+                rows=pl.DataFrame(),
+                total_rows=0,
+                message=f"Item {item.id} has no threshold, which the {item.check} query needs.",
+            )
         where, fparams = Filters(workflow, tool, week, outcome).sessions_where("s")
         with self._connect() as con:
             prepare(con, query, self.config)
@@ -194,20 +242,42 @@ class Explorer:
         that write it (``evidence`` still lists the rows behind any item)."""
         doc = self._audit_doc()
         if doc is None:
-            return Verdict(source="", verdict=None, recommended_phase=None, declared_phase=None,
-                           generated_at=None, blockers=blockers_frame([]), message=no_verdict_message(self.path),
-                           window=self.window.why)
+            return Verdict(
+                source="",
+                verdict=None,
+                recommended_phase=None,
+                declared_phase=None,
+                generated_at=None,
+                blockers=blockers_frame([]),
+                message=no_verdict_message(self.path),
+                window=self.window.why,
+            )
         blockers = doc.get("blockers", [])
         shown = masked_texts([b.get("display") for b in blockers], self._pii_patterns)
-        rows = [{"item": b["item"], "title": b["title"], "section": b["section"], "severity": b["severity"],
-                 "status": b["status"], "display": display,
-                 "threshold": b.get("threshold"), "at_fault": ", ".join(map(str, b.get("at_fault") or [])),
-                 "has_evidence_query": (self._check_of(b["item"]) in EVIDENCE)}
-                for b, display in zip(blockers, shown, strict=True)]
-        return Verdict(source=str(self.audit_json), verdict=doc.get("verdict"),
-                       recommended_phase=doc.get("recommended_phase"), declared_phase=doc.get("declared_phase"),
-                       generated_at=doc.get("generated_at"), blockers=blockers_frame(rows),
-                       config=doc.get("config") or {}, window=self.window.why)
+        rows = [
+            {
+                "item": b["item"],
+                "title": b["title"],
+                "section": b["section"],
+                "severity": b["severity"],
+                "status": b["status"],
+                "display": display,
+                "threshold": b.get("threshold"),
+                "at_fault": ", ".join(map(str, b.get("at_fault") or [])),
+                "has_evidence_query": (self._check_of(b["item"]) in EVIDENCE),
+            }
+            for b, display in zip(blockers, shown, strict=True)
+        ]
+        return Verdict(
+            source=str(self.audit_json),
+            verdict=doc.get("verdict"),
+            recommended_phase=doc.get("recommended_phase"),
+            declared_phase=doc.get("declared_phase"),
+            generated_at=doc.get("generated_at"),
+            blockers=blockers_frame(rows),
+            config=doc.get("config") or {},
+            window=self.window.why,
+        )
 
     # -- plumbing -------------------------------------------------------------------------------------
 
@@ -220,7 +290,8 @@ class Explorer:
             if "lock" in text.lower() or "different configuration" in text:
                 raise DatabaseBusy(
                     f"{self.path} is open for writing (an ingest?); DuckDB allows one writer or several "
-                    "readers at a time, so try again when it is done") from None
+                    "readers at a time, so try again when it is done"
+                ) from None
             raise
         try:
             # no bar on a terminal; under Jupyter without ipywidgets DuckDB shows none and refuses the setting
@@ -236,15 +307,16 @@ class Explorer:
         with self._connect() as con:
             return self._masked_frame(con, sql, params, limit)
 
-    def _masked_frame(self, con: duckdb.DuckDBPyConnection, sql: str, params: dict,
-                      limit: int | None) -> pl.DataFrame:
+    def _masked_frame(self, con: duckdb.DuckDBPyConnection, sql: str, params: dict, limit: int | None) -> pl.DataFrame:
         """Run ``sql`` (ordered), keep ``limit`` rows and mask the result (``mask_frame``). Nested and JSON
         columns come back as text, so the strings inside them are masked too."""
         if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
             raise ValueError(f"limit must be a non-negative integer or None, not {limit!r}")
         rel = con.sql(sql, params=params or None)
-        cols = [f"CAST({q(c)} AS VARCHAR) AS {q(c)}" if any(k in str(t) for k in _NESTED) else q(c)
-                for c, t in zip(rel.columns, rel.types, strict=True)]
+        cols = [
+            f"CAST({q(c)} AS VARCHAR) AS {q(c)}" if any(k in str(t) for k in _NESTED) else q(c)
+            for c, t in zip(rel.columns, rel.types, strict=True)
+        ]
         cut = "" if limit is None else f" LIMIT {limit}"
         raw = db.frame(con, f"SELECT {', '.join(cols)} FROM (\n{sql}\n){cut}", params or None)
         return mask_frame(con, raw, self._pii_patterns)
@@ -271,4 +343,3 @@ class Explorer:
     def _audited_items(self) -> dict[str, dict]:
         doc = self._audit_doc() or {}
         return {it["id"]: it for s in doc.get("sections", []) for it in s.get("items", [])}
-

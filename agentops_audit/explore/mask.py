@@ -24,8 +24,9 @@ def lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def mask_frame(con: duckdb.DuckDBPyConnection, df: pl.DataFrame,
-               extra_patterns: dict[str, str] | None = None) -> pl.DataFrame:
+def mask_frame(
+    con: duckdb.DuckDBPyConnection, df: pl.DataFrame, extra_patterns: dict[str, str] | None = None
+) -> pl.DataFrame:
     """``df`` with every text value masked exactly as ``pii.mask`` would (same SQL, ``pii.mask_sql``).
 
     Runs on ``con`` once per distinct text value of the frame (all text columns together), and only on
@@ -37,10 +38,13 @@ def mask_frame(con: duckdb.DuckDBPyConnection, df: pl.DataFrame,
     pii.install(con)  # the phone UDF that mask_sql calls
     con.register("_explore_values", values.to_arrow())
     try:  # MATERIALIZED: the candidates first, so the optimizer cannot run the mask on every value
-        masked = db.frame(con, f"""
+        masked = db.frame(
+            con,
+            f"""
             WITH candidates AS MATERIALIZED (
                 SELECT v FROM _explore_values WHERE regexp_matches(v, {lit(pii.candidate_pattern(extra_patterns))}))
-            SELECT v, {pii.mask_sql('v', extra_patterns)} AS m FROM candidates""")
+            SELECT v, {pii.mask_sql("v", extra_patterns)} AS m FROM candidates""",
+        )
     finally:
         con.unregister("_explore_values")
     changed = masked.filter(pl.col("v") != pl.col("m"))
@@ -52,8 +56,10 @@ def mask_frame(con: duckdb.DuckDBPyConnection, df: pl.DataFrame,
 def pii_candidates(con: duckdb.DuckDBPyConnection, extra: dict[str, str] | None) -> str:
     """Build the TEMP table ``explore_pii_candidates`` for ``pii.scan`` (``pii.candidates_sql`` over the
     spans) and return its name."""
-    con.execute("CREATE OR REPLACE TEMP TABLE explore_pii_candidates AS "
-                + pii.candidates_sql("spans", PII_FIELDS, extra_patterns=extra))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE explore_pii_candidates AS "
+        + pii.candidates_sql("spans", PII_FIELDS, extra_patterns=extra)
+    )
     return "explore_pii_candidates"
 
 
@@ -64,10 +70,9 @@ def masked_texts(texts: list[str | None], extra: dict[str, str] | None = None) -
     con = duckdb.connect()
     try:
         pii.install(con)
-        rows = con.execute(f"SELECT {pii.mask_sql('v', extra)} FROM unnest(?::VARCHAR[]) WITH ORDINALITY t(v, i) "
-                           "ORDER BY i", [texts]).fetchall()
+        rows = con.execute(
+            f"SELECT {pii.mask_sql('v', extra)} FROM unnest(?::VARCHAR[]) WITH ORDINALITY t(v, i) ORDER BY i", [texts]
+        ).fetchall()
     finally:
         con.close()
     return [r[0] for r in rows]
-
-

@@ -74,8 +74,9 @@ def find_audit_json(db_path: str | Path, audit_json: str | Path | None = None) -
             chosen = _latest([(p, d) for p, d in weekly if _names(d, db_path)]) or _latest(weekly)
             if chosen:
                 return chosen
-        raise FileNotFoundError(f"no audit.json at {given} (give the file, or the folder `audit --out` or "
-                                f"`weekly --out-root` wrote)")
+        raise FileNotFoundError(
+            f"no audit.json at {given} (give the file, or the folder `audit --out` or `weekly --out-root` wrote)"
+        )
     beside = db_path.with_name("audit.json")
     if beside.is_file():
         return beside
@@ -95,10 +96,12 @@ def find_audit_json(db_path: str | Path, audit_json: str | Path | None = None) -
 def no_verdict_message(db_path: Path) -> str:
     """What to run when no audit document of ``db_path`` was found: commands that work as written."""
     out = db_path.parent if str(db_path.parent) not in ("", ".") else Path(".")
-    return (f"no audit.json found for {db_path} (looked beside it and in weekly report folders): run "
-            f"`agentops-audit audit --db {db_path} --out {out}` for the verdict, or pass audit_json= the "
-            "audit.json (or the --out-root folder) that `agentops-audit weekly` wrote; evidence(item_id) lists "
-            "the rows behind any checklist item meanwhile")
+    return (
+        f"no audit.json found for {db_path} (looked beside it and in weekly report folders): run "
+        f"`agentops-audit audit --db {db_path} --out {out}` for the verdict, or pass audit_json= the "
+        "audit.json (or the --out-root folder) that `agentops-audit weekly` wrote; evidence(item_id) lists "
+        "the rows behind any checklist item meanwhile"
+    )
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,7 @@ class Window:
     """The sessions the explorer shows: one ISO week (``week``), or every session (``week`` None)."""
 
     week: str | None
-    why: str          # e.g. "the audited week of audit.json" or "every session in the database"
+    why: str  # e.g. "the audited week of audit.json" or "every session in the database"
 
     @classmethod
     def of(cls, window: str | None, doc: dict | None) -> Window:
@@ -115,15 +118,19 @@ class Window:
         audited = ((doc or {}).get("week") or {}).get("label")
         if window in (None, "audit"):
             if audited:
-                return cls(audited, f"the week the verdict covers ({audited}); Explorer(..., window='all') "
-                                    "shows every week")
+                return cls(
+                    audited, f"the week the verdict covers ({audited}); Explorer(..., window='all') shows every week"
+                )
             return cls(None, "every session in the database, as the verdict covers")
         if window == "all":
-            return cls(None, "every session in the database" + (f" (the verdict covers {audited} only)"
-                                                                  if audited else ""))
+            return cls(
+                None, "every session in the database" + (f" (the verdict covers {audited} only)" if audited else "")
+            )
         window = str(Week.parse(window))  # ValueError unless an ISO week; 2026-W6 is 2026-W06
-        return cls(window, f"{window}, as asked" + (f" (the verdict covers {audited})"
-                                                     if audited and audited != window else ""))
+        return cls(
+            window,
+            f"{window}, as asked" + (f" (the verdict covers {audited})" if audited and audited != window else ""),
+        )
 
 
 @dataclass
@@ -139,7 +146,7 @@ class Verdict:
     blockers: pl.DataFrame
     message: str = ""
     config: dict = field(default_factory=dict)
-    window: str = ""    # what the explorer shows (``Window.why``)
+    window: str = ""  # what the explorer shows (``Window.why``)
 
     @property
     def worst(self) -> str | None:
@@ -169,8 +176,7 @@ class Verdict:
 
     def _repr_html_(self) -> str:
         with wide_tables():
-            return (f"<p><b>{html.escape(self._head()).replace(chr(10), '<br>')}</b></p>\n"
-                    + self.blockers._repr_html_())
+            return f"<p><b>{html.escape(self._head()).replace(chr(10), '<br>')}</b></p>\n" + self.blockers._repr_html_()
 
 
 def _minute(stamp: str | None) -> str | None:
@@ -187,7 +193,15 @@ def wide_tables() -> pl.Config:
 
 
 def blockers_frame(rows: list[dict]) -> pl.DataFrame:
-    schema = {"item": pl.String, "title": pl.String, "section": pl.Int64, "severity": pl.String,
-              "status": pl.String, "display": pl.String, "threshold": pl.String, "at_fault": pl.String,
-              "has_evidence_query": pl.Boolean}
+    schema = {
+        "item": pl.String,
+        "title": pl.String,
+        "section": pl.Int64,
+        "severity": pl.String,
+        "status": pl.String,
+        "display": pl.String,
+        "threshold": pl.String,
+        "at_fault": pl.String,
+        "has_evidence_query": pl.Boolean,
+    }
     return pl.DataFrame(rows, schema=schema)

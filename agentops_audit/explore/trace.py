@@ -59,8 +59,13 @@ SELECT session_id FROM (
                     SELECT session_id, started_at, 3 FROM sessions)
                 ORDER BY rank, first_at, session_id LIMIT 1"""
 
-FIELD_WORDS = {"input_text": "model input", "output_text": "model output", "tool_args": "tool arguments",
-               "tool_result": "tool result", "status_message": "error message"}  # one field of one span
+FIELD_WORDS = {
+    "input_text": "model input",
+    "output_text": "model output",
+    "tool_args": "tool arguments",
+    "tool_result": "tool result",
+    "status_message": "error message",
+}  # one field of one span
 
 
 def trace_sql(pick: str) -> str:
@@ -84,10 +89,17 @@ def mark_evidence(spans: pl.DataFrame, evidence) -> pl.DataFrame:
     rows = evidence.rows if evidence is not None else pl.DataFrame()
     if spans.is_empty() or not {"trace_id", "span_id"} <= set(rows.columns):
         return spans.with_columns(evidence=pl.lit(False), evidence_note=pl.lit(None, dtype=pl.String))
-    notes = (pl.DataFrame([{"trace_id": r["trace_id"], "span_id": r["span_id"], "evidence_note": _note(r)}
-                           for r in rows.iter_rows(named=True)],
-                          schema={"trace_id": pl.String, "span_id": pl.String, "evidence_note": pl.String})
-             .group_by("trace_id", "span_id", maintain_order=True).agg(pl.col("evidence_note").unique(
-                 maintain_order=True).str.join("; ")))
-    return (spans.join(notes, on=["trace_id", "span_id"], how="left", maintain_order="left")
-            .with_columns(evidence=pl.col("evidence_note").is_not_null()))
+    notes = (
+        pl.DataFrame(
+            [
+                {"trace_id": r["trace_id"], "span_id": r["span_id"], "evidence_note": _note(r)}
+                for r in rows.iter_rows(named=True)
+            ],
+            schema={"trace_id": pl.String, "span_id": pl.String, "evidence_note": pl.String},
+        )
+        .group_by("trace_id", "span_id", maintain_order=True)
+        .agg(pl.col("evidence_note").unique(maintain_order=True).str.join("; "))
+    )
+    return spans.join(notes, on=["trace_id", "span_id"], how="left", maintain_order="left").with_columns(
+        evidence=pl.col("evidence_note").is_not_null()
+    )

@@ -69,9 +69,15 @@ def sniff(path: Path) -> str | None:
     return None
 
 
-def ingest(con: duckdb.DuckDBPyConnection, paths: list[str], fmt: str | None = None,
-           options: dict | None = None, echo: Callable[[str], None] | None = None,
-           filters: Filters | None = None, progress: bool = False) -> list[SourceSummary]:
+def ingest(
+    con: duckdb.DuckDBPyConnection,
+    paths: list[str],
+    fmt: str | None = None,
+    options: dict | None = None,
+    echo: Callable[[str], None] | None = None,
+    filters: Filters | None = None,
+    progress: bool = False,
+) -> list[SourceSummary]:
     """Load every file named by ``paths``; one summary per file. Raises InputError before loading
     anything when a path does not exist or the format is unknown. ``filters`` keeps only the sessions
     in a time window or of one workflow (``ingest.filters``); ``progress`` shows a progress bar on
@@ -87,8 +93,10 @@ def ingest(con: duckdb.DuckDBPyConnection, paths: list[str], fmt: str | None = N
     for path in files:
         advance = None
         if bar is not None:
+
             def advance(position: int, _start: int = done) -> None:
                 bar.update(max(0, _start + position - bar.n))  # never back: a restaged file reads again
+
         name, unreadable = fmt, None
         blank = False
         if name is None:
@@ -102,9 +110,13 @@ def ingest(con: duckdb.DuckDBPyConnection, paths: list[str], fmt: str | None = N
         elif unreadable:
             summaries.append(SourceSummary(path=str(path), format="?", error=unreadable))
         elif name is None:
-            summaries.append(SourceSummary(
-                path=str(path), format="?",
-                error=f"format not recognised; pass --format (one of: {', '.join(ADAPTERS)})"))
+            summaries.append(
+                SourceSummary(
+                    path=str(path),
+                    format="?",
+                    error=f"format not recognised; pass --format (one of: {', '.join(ADAPTERS)})",
+                )
+            )
         elif name == session_registry.NAME:  # not spans: its own loader, same ledger rules
             summaries.append(session_registry.load_registry(con, path, options))
         elif name == evals.NAME:  # eval results, into the evals table: its own loader, same ledger rules
@@ -113,8 +125,9 @@ def ingest(con: duckdb.DuckDBPyConnection, paths: list[str], fmt: str | None = N
             summaries.append(load_records(con, path, name, otlp_logs.read, otlp_logs.commit, options, after=settle))
         else:
             adapter = ADAPTERS[name]
-            summaries.append(load_file(con, path, name, adapter.read, options, fast=adapter.load,
-                                       filters=filters, progress=advance))
+            summaries.append(
+                load_file(con, path, name, adapter.read, options, fast=adapter.load, filters=filters, progress=advance)
+            )
         if bar is not None:
             done += _size(path)
             bar.update(done - bar.n)
@@ -133,9 +146,12 @@ def nothing_loaded(summaries: list[SourceSummary]) -> str | None:
     else None."""
     if any(s.contributed for s in summaries):
         return None
-    kinds = {"failed": sum(bool(s.error) for s in summaries), "empty": sum(s.empty for s in summaries),
-             "entirely quarantined": sum(s.all_quarantined for s in summaries),
-             "left out by the filters": sum(bool(s.rows_filtered) and not s.rows_loaded for s in summaries)}
+    kinds = {
+        "failed": sum(bool(s.error) for s in summaries),
+        "empty": sum(s.empty for s in summaries),
+        "entirely quarantined": sum(s.all_quarantined for s in summaries),
+        "left out by the filters": sum(bool(s.rows_filtered) and not s.rows_loaded for s in summaries),
+    }
     detail = ", ".join(f"{n} {k}" for k, n in kinds.items() if n)
     files = f"{len(summaries)} file{'s' if len(summaries) != 1 else ''}"
     return f"nothing loaded from {files}" + (f" ({detail})" if detail else "") + "; see the lines above"
@@ -156,28 +172,66 @@ def _progress_bar(files: list[Path]):
         return None
     from tqdm import tqdm
 
-    return tqdm(total=sum(_size(f) for f in files), unit="B", unit_scale=True, desc="ingest",
-                delay=PROGRESS_DELAY, file=sys.stderr, leave=False)
+    return tqdm(
+        total=sum(_size(f) for f in files),
+        unit="B",
+        unit_scale=True,
+        desc="ingest",
+        delay=PROGRESS_DELAY,
+        file=sys.stderr,
+        leave=False,
+    )
 
 
 ADAPTERS: dict[str, Adapter] = {
-    otlp.NAME: Adapter(otlp.NAME, "OpenTelemetry OTLP JSON (file exporter JSON Lines or one document)",
-                       otlp.sniff, otlp.read, otlp_sql.load_large),
-    otlp_logs.NAME: Adapter(otlp_logs.NAME, "OpenTelemetry OTLP JSON log records (collector file exporter JSON "
-                            "Lines): GenAI message events beside their spans", otlp_logs.sniff, otlp_logs.read),
-    mlflow.NAME: Adapter(mlflow.NAME, "MLflow traces (Trace JSON, `mlflow traces search` output, search_traces() "
-                         "saved as JSON Lines or Parquet)", mlflow.sniff, mlflow.read),
-    tabular.NAME: Adapter(tabular.NAME, "canonical spans written by this toolkit (Parquet, CSV, JSON Lines)",
-                          tabular.sniff, tabular.read),
-    langfuse.NAME: Adapter(langfuse.NAME, "Langfuse export of traces and observations (JSON, JSON Lines)",
-                           langfuse.sniff, langfuse.read),
-    openinference.NAME: Adapter(openinference.NAME, "OpenInference / Arize Phoenix span export (JSON Lines, Parquet)",
-                                openinference.sniff, openinference.read),
-    evals.NAME: Adapter(evals.NAME, "evaluation results, one row per case, release and rubric item (JSON Lines, CSV, "
-                        "Parquet)", evals.sniff, evals.read),
-    transcripts.NAME: Adapter(transcripts.NAME, "chat transcripts, one conversation per record (--mapping)",
-                              transcripts.sniff, transcripts.read),
-    session_registry.NAME: Adapter(session_registry.NAME,
-                                   "session registry: the application's list of sessions (CSV, JSON Lines)",
-                                   session_registry.sniff, session_registry.read),
+    otlp.NAME: Adapter(
+        otlp.NAME,
+        "OpenTelemetry OTLP JSON (file exporter JSON Lines or one document)",
+        otlp.sniff,
+        otlp.read,
+        otlp_sql.load_large,
+    ),
+    otlp_logs.NAME: Adapter(
+        otlp_logs.NAME,
+        "OpenTelemetry OTLP JSON log records (collector file exporter JSON "
+        "Lines): GenAI message events beside their spans",
+        otlp_logs.sniff,
+        otlp_logs.read,
+    ),
+    mlflow.NAME: Adapter(
+        mlflow.NAME,
+        "MLflow traces (Trace JSON, `mlflow traces search` output, search_traces() saved as JSON Lines or Parquet)",
+        mlflow.sniff,
+        mlflow.read,
+    ),
+    tabular.NAME: Adapter(
+        tabular.NAME, "canonical spans written by this toolkit (Parquet, CSV, JSON Lines)", tabular.sniff, tabular.read
+    ),
+    langfuse.NAME: Adapter(
+        langfuse.NAME, "Langfuse export of traces and observations (JSON, JSON Lines)", langfuse.sniff, langfuse.read
+    ),
+    openinference.NAME: Adapter(
+        openinference.NAME,
+        "OpenInference / Arize Phoenix span export (JSON Lines, Parquet)",
+        openinference.sniff,
+        openinference.read,
+    ),
+    evals.NAME: Adapter(
+        evals.NAME,
+        "evaluation results, one row per case, release and rubric item (JSON Lines, CSV, Parquet)",
+        evals.sniff,
+        evals.read,
+    ),
+    transcripts.NAME: Adapter(
+        transcripts.NAME,
+        "chat transcripts, one conversation per record (--mapping)",
+        transcripts.sniff,
+        transcripts.read,
+    ),
+    session_registry.NAME: Adapter(
+        session_registry.NAME,
+        "session registry: the application's list of sessions (CSV, JSON Lines)",
+        session_registry.sniff,
+        session_registry.read,
+    ),
 }

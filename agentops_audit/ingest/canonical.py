@@ -18,20 +18,64 @@ from agentops_audit.ingest.interpret import interpret
 
 _S, _I, _F, _T = pa.string(), pa.int64(), pa.float64(), pa.timestamp("us")
 
-ARROW_SCHEMA = pa.schema([
-    ("trace_id", _S), ("span_id", _S), ("parent_span_id", _S), ("name", _S), ("span_kind", _S),
-    ("span_type", _S), ("operation", _S), ("start_time", _T), ("end_time", _T), ("duration_ms", _F),
-    ("status_code", _S), ("status_message", _S), ("service_name", _S), ("service_version", _S),
-    ("session_id", _S), ("workflow", _S), ("agent_name", _S), ("request_model", _S), ("response_model", _S),
-    ("input_tokens", _I), ("output_tokens", _I), ("cache_read_tokens", _I), ("cost_usd", _F),
-    ("tool_name", _S), ("tool_call_id", _S), ("tool_args", _S), ("tool_result", _S), ("tool_access", _S),
-    ("tool_risk", _S), ("error_type", _S), ("failure_category", _S), ("session_outcome", _S),
-    ("policy_decision", _S), ("policy_rule", _S), ("policy_reason", _S), ("policy_enforcer", _S),
-    ("approval_status", _S), ("approval_approver", _S), ("prompt_version", _S), ("tool_schema_version", _S),
-    ("policy_version", _S), ("input_trust", _S), ("retry_attempt", _I), ("audit_record_id", _S),
-    ("audit_actor", _S), ("audit_hash", _S), ("audit_prev_hash", _S), ("input_text", _S), ("output_text", _S),
-    ("retrieval_doc_ids", _S), ("llm_purpose", _S), ("attributes", _S), ("events", _S), ("links", _S),
-])
+ARROW_SCHEMA = pa.schema(
+    [
+        ("trace_id", _S),
+        ("span_id", _S),
+        ("parent_span_id", _S),
+        ("name", _S),
+        ("span_kind", _S),
+        ("span_type", _S),
+        ("operation", _S),
+        ("start_time", _T),
+        ("end_time", _T),
+        ("duration_ms", _F),
+        ("status_code", _S),
+        ("status_message", _S),
+        ("service_name", _S),
+        ("service_version", _S),
+        ("session_id", _S),
+        ("workflow", _S),
+        ("agent_name", _S),
+        ("request_model", _S),
+        ("response_model", _S),
+        ("input_tokens", _I),
+        ("output_tokens", _I),
+        ("cache_read_tokens", _I),
+        ("cost_usd", _F),
+        ("tool_name", _S),
+        ("tool_call_id", _S),
+        ("tool_args", _S),
+        ("tool_result", _S),
+        ("tool_access", _S),
+        ("tool_risk", _S),
+        ("error_type", _S),
+        ("failure_category", _S),
+        ("session_outcome", _S),
+        ("policy_decision", _S),
+        ("policy_rule", _S),
+        ("policy_reason", _S),
+        ("policy_enforcer", _S),
+        ("approval_status", _S),
+        ("approval_approver", _S),
+        ("prompt_version", _S),
+        ("tool_schema_version", _S),
+        ("policy_version", _S),
+        ("input_trust", _S),
+        ("retry_attempt", _I),
+        ("audit_record_id", _S),
+        ("audit_actor", _S),
+        ("audit_hash", _S),
+        ("audit_prev_hash", _S),
+        ("input_text", _S),
+        ("output_text", _S),
+        ("retrieval_doc_ids", _S),
+        ("llm_purpose", _S),
+        ("attributes", _S),
+        ("events", _S),
+        ("links", _S),
+    ]
+)
 COLUMNS = ARROW_SCHEMA.names
 _INT_COLUMNS = {f.name for f in ARROW_SCHEMA if f.type == _I}
 _FLOAT_COLUMNS = {f.name for f in ARROW_SCHEMA if f.type == _F}
@@ -101,7 +145,8 @@ def fill_from_attributes(row: dict, attrs: dict, mapping: dict[str, tuple[str, .
             if value is not None:
                 row[column] = _coerce(column, value)
                 break
-    row["span_type"] = row.get("span_type") or span_type_of(row.get("operation"), attrs,
-                                                             row.get("parent_span_id") is None)
+    row["span_type"] = row.get("span_type") or span_type_of(
+        row.get("operation"), attrs, row.get("parent_span_id") is None
+    )
     interpret(row, attrs)
     row["attributes"] = orjson.dumps(attrs).decode()

@@ -38,18 +38,30 @@ class Convention:
 
 
 OTEL_KINDS = {
-    "chat": "llm", "text_completion": "llm", "generate_content": "llm", "llm": "llm",
-    "execute_tool": "tool", "tool": "tool",
-    "invoke_agent": "agent", "create_agent": "agent", "agent": "agent", "chain": "agent",
-    "embeddings": "embedding", "embedding": "embedding",
-    "retrieval": "retrieval", "retriever": "retrieval", "reranker": "retrieval",
+    "chat": "llm",
+    "text_completion": "llm",
+    "generate_content": "llm",
+    "llm": "llm",
+    "execute_tool": "tool",
+    "tool": "tool",
+    "invoke_agent": "agent",
+    "create_agent": "agent",
+    "agent": "agent",
+    "chain": "agent",
+    "embeddings": "embedding",
+    "embedding": "embedding",
+    "retrieval": "retrieval",
+    "retriever": "retrieval",
+    "reranker": "retrieval",
     "guardrail": "policy",
 }
 
 CONVENTIONS: tuple[Convention, ...] = (
     Convention(
-        "OpenTelemetry GenAI", "https://opentelemetry.io/docs/specs/semconv/gen-ai/ (current and deprecated names)",
-        kind="gen_ai.operation.name", kinds=OTEL_KINDS,
+        "OpenTelemetry GenAI",
+        "https://opentelemetry.io/docs/specs/semconv/gen-ai/ (current and deprecated names)",
+        kind="gen_ai.operation.name",
+        kinds=OTEL_KINDS,
         columns={
             "session_id": ("gen_ai.conversation.id",),
             "agent_name": ("gen_ai.agent.name",),
@@ -70,14 +82,28 @@ CONVENTIONS: tuple[Convention, ...] = (
             "operation": ("gen_ai.operation.name",),
         },
     ),
-    Convention("agentops", "agentops_audit/names.py and docs/conventions.md: what no convention names yet",
-               columns=names.columns()),
     Convention(
-        "OpenInference (Arize Phoenix)", "https://github.com/Arize-ai/openinference/blob/main/spec/semantic_conventions.md",
+        "agentops",
+        "agentops_audit/names.py and docs/conventions.md: what no convention names yet",
+        columns=names.columns(),
+    ),
+    Convention(
+        "OpenInference (Arize Phoenix)",
+        "https://github.com/Arize-ai/openinference/blob/main/spec/semantic_conventions.md",
         kind="openinference.span.kind",
-        kinds={"llm": "llm", "tool": "tool", "agent": "agent", "chain": CHAIN, "retriever": "retrieval",
-               "reranker": "retrieval", "embedding": "embedding", "guardrail": "policy", "evaluator": "other",
-               "prompt": "other", "unknown": "other"},
+        kinds={
+            "llm": "llm",
+            "tool": "tool",
+            "agent": "agent",
+            "chain": CHAIN,
+            "retriever": "retrieval",
+            "reranker": "retrieval",
+            "embedding": "embedding",
+            "guardrail": "policy",
+            "evaluator": "other",
+            "prompt": "other",
+            "unknown": "other",
+        },
         columns={
             "session_id": ("session.id",),
             "agent_name": ("agent.name",),
@@ -97,7 +123,8 @@ CONVENTIONS: tuple[Convention, ...] = (
         signatures=("openinference.span.kind",),
     ),
     Convention(
-        "OpenLLMetry (Traceloop)", "https://github.com/traceloop/openllmetry (opentelemetry-semantic-conventions-ai)",
+        "OpenLLMetry (Traceloop)",
+        "https://github.com/traceloop/openllmetry (opentelemetry-semantic-conventions-ai)",
         kind="traceloop.span.kind",
         kinds={"workflow": CHAIN, "agent": "agent", "task": "other", "tool": "tool"},
         columns={
@@ -106,23 +133,47 @@ CONVENTIONS: tuple[Convention, ...] = (
             "input_tokens": ("llm.usage.prompt_tokens",),
             "output_tokens": ("llm.usage.completion_tokens",),
         },
-        tool_columns={"tool_name": ("traceloop.entity.name",), "tool_args": ("traceloop.entity.input",),
-                      "tool_result": ("traceloop.entity.output",)},
+        tool_columns={
+            "tool_name": ("traceloop.entity.name",),
+            "tool_args": ("traceloop.entity.input",),
+            "tool_result": ("traceloop.entity.output",),
+        },
         messages=("gen_ai.prompt", "gen_ai.completion"),
-        signatures=("traceloop.span.kind", "traceloop.workflow.name", "traceloop.entity.name", "llm.request.type",
-                    "gen_ai.prompt.0.role", "gen_ai.prompt.0.content", "gen_ai.completion.0.role",
-                    "gen_ai.completion.0.content"), own_names=True,
+        signatures=(
+            "traceloop.span.kind",
+            "traceloop.workflow.name",
+            "traceloop.entity.name",
+            "llm.request.type",
+            "gen_ai.prompt.0.role",
+            "gen_ai.prompt.0.content",
+            "gen_ai.completion.0.role",
+            "gen_ai.completion.0.content",
+        ),
+        own_names=True,
     ),
     Convention(
-        "OpenLLMetry LLM calls", "Traceloop's llm.request.type on model-call spans",
-        kind="llm.request.type", kinds={"chat": "llm", "completion": "llm", "embedding": "embedding"},
+        "OpenLLMetry LLM calls",
+        "Traceloop's llm.request.type on model-call spans",
+        kind="llm.request.type",
+        kinds={"chat": "llm", "completion": "llm", "embedding": "embedding"},
     ),
     Convention(
-        "MLflow tracing", "https://mlflow.org/docs/latest/genai/tracing/ (span attributes are JSON-encoded)",
+        "MLflow tracing",
+        "https://mlflow.org/docs/latest/genai/tracing/ (span attributes are JSON-encoded)",
         kind="mlflow.spanType",
-        kinds={"chat_model": "llm", "llm": "llm", "tool": "tool", "agent": "agent", "chain": CHAIN,
-               "retriever": "retrieval", "reranker": "retrieval", "embedding": "embedding", "parser": "other",
-               "guardrail": "policy", "unknown": "other"},
+        kinds={
+            "chat_model": "llm",
+            "llm": "llm",
+            "tool": "tool",
+            "agent": "agent",
+            "chain": CHAIN,
+            "retriever": "retrieval",
+            "reranker": "retrieval",
+            "embedding": "embedding",
+            "parser": "other",
+            "guardrail": "policy",
+            "unknown": "other",
+        },
         columns={
             "request_model": ("mlflow.spanInputs#model",),
             "response_model": ("mlflow.spanOutputs#model", "mlflow.llm.model"),
@@ -136,63 +187,111 @@ CONVENTIONS: tuple[Convention, ...] = (
         },
         tool_columns={"tool_args": ("mlflow.spanInputs",), "tool_result": ("mlflow.spanOutputs",)},
         messages=("mlflow.spanInputs", "mlflow.spanOutputs"),
-        signatures=("mlflow.spanType", "mlflow.traceRequestId"), quoted=True,
+        signatures=("mlflow.spanType", "mlflow.traceRequestId"),
+        quoted=True,
     ),
     Convention(
-        "Google ADK", "google-adk's native OpenTelemetry spans (gcp.vertex.agent.*)",
-        tool_columns={"tool_args": ("gcp.vertex.agent.tool_call_args",),
-                      "tool_result": ("gcp.vertex.agent.tool_response",)},
+        "Google ADK",
+        "google-adk's native OpenTelemetry spans (gcp.vertex.agent.*)",
+        tool_columns={
+            "tool_args": ("gcp.vertex.agent.tool_call_args",),
+            "tool_result": ("gcp.vertex.agent.tool_response",),
+        },
         columns={"session_id": ("gcp.vertex.agent.session_id",)},
         messages=("gcp.vertex.agent.llm_request", "gcp.vertex.agent.llm_response"),
-        signatures=("gcp.vertex.agent.event_id", "gcp.vertex.agent.invocation_id", "gcp.vertex.agent.llm_request",
-                    "gcp.vertex.agent.tool_call_args"), own_names=True,
+        signatures=(
+            "gcp.vertex.agent.event_id",
+            "gcp.vertex.agent.invocation_id",
+            "gcp.vertex.agent.llm_request",
+            "gcp.vertex.agent.tool_call_args",
+        ),
+        own_names=True,
     ),
     Convention(
-        "Claude Code / Claude Agent SDK", "Claude Code's session tracing (com.anthropic.claude_code.tracing)",
+        "Claude Code / Claude Agent SDK",
+        "Claude Code's session tracing (com.anthropic.claude_code.tracing)",
         kind="span.type",
-        kinds={"llm_request": "llm", "interaction": "agent", "tool": "tool", "tool.blocked_on_user": "approval",
-               "tool.execution": "other"},
-        columns={"input_tokens": ("input_tokens",), "output_tokens": ("output_tokens",),
-                 "cache_read_tokens": ("cache_read_tokens",), "request_model": ("model",)},
+        kinds={
+            "llm_request": "llm",
+            "interaction": "agent",
+            "tool": "tool",
+            "tool.blocked_on_user": "approval",
+            "tool.execution": "other",
+        },
+        columns={
+            "input_tokens": ("input_tokens",),
+            "output_tokens": ("output_tokens",),
+            "cache_read_tokens": ("cache_read_tokens",),
+            "request_model": ("model",),
+        },
         tool_columns={"tool_name": ("tool_name",), "tool_result": ("claude_code.tool.output",)},
-        signatures=("span.type",), own_names=True,
+        signatures=("span.type",),
+        own_names=True,
     ),
     Convention(
-        "Langfuse (OpenTelemetry SDK)", "https://langfuse.com/docs/opentelemetry (langfuse.* attributes)",
+        "Langfuse (OpenTelemetry SDK)",
+        "https://langfuse.com/docs/opentelemetry (langfuse.* attributes)",
         kind="langfuse.observation.type",
-        kinds={"generation": "llm", "tool": "tool", "agent": "agent", "retriever": "retrieval",
-               "embedding": "embedding", "guardrail": "policy", "chain": CHAIN, "span": "other", "event": "other",
-               "evaluator": "other"},
+        kinds={
+            "generation": "llm",
+            "tool": "tool",
+            "agent": "agent",
+            "retriever": "retrieval",
+            "embedding": "embedding",
+            "guardrail": "policy",
+            "chain": CHAIN,
+            "span": "other",
+            "event": "other",
+            "evaluator": "other",
+        },
         columns={
             "session_id": ("langfuse.session.id",),
             "request_model": ("langfuse.observation.model.name",),
-            "input_tokens": ("langfuse.observation.usage_details#input",
-                             "langfuse.observation.usage_details#prompt_tokens",
-                             "langfuse.observation.usage_details#input_tokens"),
-            "output_tokens": ("langfuse.observation.usage_details#output",
-                              "langfuse.observation.usage_details#completion_tokens",
-                              "langfuse.observation.usage_details#output_tokens"),
+            "input_tokens": (
+                "langfuse.observation.usage_details#input",
+                "langfuse.observation.usage_details#prompt_tokens",
+                "langfuse.observation.usage_details#input_tokens",
+            ),
+            "output_tokens": (
+                "langfuse.observation.usage_details#output",
+                "langfuse.observation.usage_details#completion_tokens",
+                "langfuse.observation.usage_details#output_tokens",
+            ),
             "cost_usd": ("langfuse.observation.cost_details#total",),
             "input_text": ("langfuse.observation.input",),
             "output_text": ("langfuse.observation.output",),
         },
         tool_columns={"tool_args": ("langfuse.observation.input",), "tool_result": ("langfuse.observation.output",)},
         messages=("langfuse.observation.input", "langfuse.observation.output"),
-        signatures=("langfuse.record", "langfuse.observation.type", "langfuse.observation.input",
-                    "langfuse.observation.output", "langfuse.environment"), own_names=True,
+        signatures=(
+            "langfuse.record",
+            "langfuse.observation.type",
+            "langfuse.observation.input",
+            "langfuse.observation.output",
+            "langfuse.environment",
+        ),
+        own_names=True,
     ),
     Convention(
-        "OpenAI Agents SDK via logfire", "logfire.instrument_openai_agents(): span names are message templates",
+        "OpenAI Agents SDK via logfire",
+        "logfire.instrument_openai_agents(): span names are message templates",
         kind="logfire.msg_template",
-        kinds={"openai agents trace: {name}": CHAIN, "agent run: {name!r}": "agent", "function: {name}": "tool",
-               "guardrail {name!r} {triggered=}": "policy", "handoff: {from_agent} → {to_agent}": "other"},
+        kinds={
+            "openai agents trace: {name}": CHAIN,
+            "agent run: {name!r}": "agent",
+            "function: {name}": "tool",
+            "guardrail {name!r} {triggered=}": "policy",
+            "handoff: {from_agent} → {to_agent}": "other",
+        },
         columns={"session_id": ("group_id",)},
         tool_columns={"tool_name": ("name",), "tool_args": ("input",), "tool_result": ("output",)},
         messages=("raw_input", "response"),  # the Responses API request's input items and the raw response
-        signatures=("logfire.msg_template",), quoted=True,
+        signatures=("logfire.msg_template",),
+        quoted=True,
     ),
     Convention(
-        "pydantic-ai", "pydantic_ai's OpenTelemetry instrumentation (tool spans before GenAI names)",
+        "pydantic-ai",
+        "pydantic_ai's OpenTelemetry instrumentation (tool spans before GenAI names)",
         tool_columns={"tool_args": ("tool_arguments",), "tool_result": ("tool_response",)},
         signatures=("tool_arguments", "tool_response", "logfire.msg"),
     ),
@@ -233,8 +332,9 @@ MESSAGE_NAMES = ("gen_ai.input.messages", "gen_ai.output.messages")
 def _has_message_calls(attrs: dict) -> bool:
     """Messages under the OpenTelemetry names that hold tool calls or results in another shape (OpenAI,
     Anthropic): ``interpret`` rewrites them in the canonical one."""
-    return any(isinstance(attrs.get(name), str) and any(w in attrs[name] for w in MESSAGE_CALL_WORDS)
-               for name in MESSAGE_NAMES)
+    return any(
+        isinstance(attrs.get(name), str) and any(w in attrs[name] for w in MESSAGE_CALL_WORDS) for name in MESSAGE_NAMES
+    )
 
 
 def value_of(attrs: dict, name: str, quoted: bool = False):
@@ -257,8 +357,11 @@ def span_type(attrs: dict, operation: str | None, is_root: bool) -> str | None:
     for convention in CONVENTIONS:
         if convention.kind is None:
             continue
-        raw = operation if convention.kind == "gen_ai.operation.name" and operation else \
-            value_of(attrs, convention.kind, convention.quoted)
+        raw = (
+            operation
+            if convention.kind == "gen_ai.operation.name" and operation
+            else value_of(attrs, convention.kind, convention.quoted)
+        )
         if not isinstance(raw, str) or not raw:
             continue
         found = convention.kinds.get(raw.lower())

@@ -34,8 +34,11 @@ def to_micros(value) -> int | None:
     if isinstance(value, str):
         text = value.strip()
         try:
-            return to_micros(float(text)) if text.replace(".", "", 1).isdigit() else to_micros(
-                datetime.fromisoformat(text))
+            return (
+                to_micros(float(text))
+                if text.replace(".", "", 1).isdigit()
+                else to_micros(datetime.fromisoformat(text))
+            )
         except ValueError:
             raise ValueError(f"not a timestamp: {value!r}") from None
     raise ValueError(f"not a timestamp: {value!r}")
@@ -123,5 +126,5 @@ def sniff_head(data: bytes, size: int) -> bytes:
     head = data[:size]
     if head[:4] == b"PAR1" and data[-4:] == b"PAR1" and len(data) >= 12:
         footer = int.from_bytes(data[-8:-4], "little")
-        head += data[max(len(data) - 8 - footer, 0):len(data) - 8][:size]
+        head += data[max(len(data) - 8 - footer, 0) : len(data) - 8][:size]
     return head

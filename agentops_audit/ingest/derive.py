@@ -38,25 +38,36 @@ _PARTS = '[{"role": "VARCHAR", "parts": ["JSON"]}]'
 def _parts(column: str) -> str:
     """Every part of every message of a canonical message list in ``column``, in order, as a list of JSON
     (bad JSON or another shape: an empty list, never an error)."""
-    return (f"(CASE WHEN NOT json_valid({column}) THEN [] WHEN json_type({column}) = 'ARRAY' "
-            f"THEN flatten(list_transform(from_json({column}, '{_PARTS}'), lambda m: coalesce(m.parts, []))) "
-            f"ELSE [] END)")
+    return (
+        f"(CASE WHEN NOT json_valid({column}) THEN [] WHEN json_type({column}) = 'ARRAY' "
+        f"THEN flatten(list_transform(from_json({column}, '{_PARTS}'), lambda m: coalesce(m.parts, []))) "
+        f"ELSE [] END)"
+    )
 
 
 def derive(con: duckdb.DuckDBPyConnection, touched: str) -> int:
     """Derive the tool calls of the traces a file touched (``touched``: a query of their trace ids); return
     how many derived rows they hold now (0 at once when no message there holds a tool call and nothing was
     derived before)."""
-    asks = ("(span_type = 'llm' AND (contains(output_text, '\"tool_call\"') "
-            "OR contains(input_text, '\"tool_call_response\"')))")
+    asks = (
+        "(span_type = 'llm' AND (contains(output_text, '\"tool_call\"') "
+        "OR contains(input_text, '\"tool_call_response\"')))"
+    )
     mine = f"SELECT count(*) FROM (SELECT 1 FROM spans WHERE trace_id IN ({touched}) AND {asks} LIMIT 1)"
     before = f"SELECT count(*) FROM (SELECT 1 FROM spans WHERE derived_from = '{DERIVED}' LIMIT 1)"
     if not scalar(con, mine) and not scalar(con, before):
         return 0
     con.execute(_TOUCHED.format(touched=touched))
     con.execute(f"DELETE FROM spans WHERE derived_from = '{DERIVED}' AND trace_id IN (SELECT trace_id FROM _touched)")
-    con.execute(_CALLS.format(parts_out=_parts("l.output_text"), parts_in=_parts("l.input_text"), asks=asks,
-                              output_tools=_OUTPUT_TOOLS, call_id=_CALL_ID))
+    con.execute(
+        _CALLS.format(
+            parts_out=_parts("l.output_text"),
+            parts_in=_parts("l.input_text"),
+            asks=asks,
+            output_tools=_OUTPUT_TOOLS,
+            call_id=_CALL_ID,
+        )
+    )
     raw = _RAW_ARGUMENTS
     con.execute(f"""
         UPDATE spans s SET tool_call_id = coalesce(s.tool_call_id, c.call_id),
@@ -71,20 +82,23 @@ def derive(con: duckdb.DuckDBPyConnection, touched: str) -> int:
 
 
 # a part's call id; one given as a list names the call last, as canonical.LAST_OF_LIST reads span attributes
-_CALL_ID = ("CASE WHEN json_type(part->'id') = 'ARRAY' THEN json_extract_string(part, '$.id[#-1]') "
-            "ELSE part->>'id' END")
+_CALL_ID = "CASE WHEN json_type(part->'id') = 'ARRAY' THEN json_extract_string(part, '$.id[#-1]') ELSE part->>'id' END"
 
 # a tool span's arguments that are not a JSON object (OpenInference's LangChain instrumentation records the
 # bare value of a tool's only parameter: 'Paris'), where the model's call names them ({"city": "Paris"})
-_RAW_ARGUMENTS = ("(c.arguments IS NOT NULL AND json_valid(c.arguments) AND json_type(c.arguments) = 'OBJECT' "
-                  "AND (s.tool_args IS NULL OR NOT json_valid(s.tool_args) OR json_type(s.tool_args) != 'OBJECT'))")
+_RAW_ARGUMENTS = (
+    "(c.arguments IS NOT NULL AND json_valid(c.arguments) AND json_type(c.arguments) = 'OBJECT' "
+    "AND (s.tool_args IS NULL OR NOT json_valid(s.tool_args) OR json_type(s.tool_args) != 'OBJECT'))"
+)
 
 # pydantic-ai answers with a structured output through a tool call ("final_result") that nothing runs: the
 # request names such tools in model_request_parameters.output_tools (an object, or its JSON text)
 _MRP = "json_extract_string(l.attributes, '$.\"model_request_parameters\"')"
-_OUTPUT_TOOLS = (f"CASE WHEN NOT contains(l.attributes::VARCHAR, 'output_tools') THEN NULL "
-                 f"WHEN NOT json_valid({_MRP}) THEN NULL "
-                 f"ELSE json_extract_string({_MRP}, '$.output_tools[*].name') END")
+_OUTPUT_TOOLS = (
+    f"CASE WHEN NOT contains(l.attributes::VARCHAR, 'output_tools') THEN NULL "
+    f"WHEN NOT json_valid({_MRP}) THEN NULL "
+    f"ELSE json_extract_string({_MRP}, '$.output_tools[*].name') END"
+)
 
 # the traces of the file, those sharing a session with them, and
 # those whose derived calls still wait for a result (an instrumentation without a parent span or a session

@@ -22,8 +22,9 @@ def bad_line(locator: str, line: bytes, exc: Exception) -> Quarantined:
     return Quarantined(locator, reason, line[:300].decode("utf-8", errors="replace"))
 
 
-def rows_of(documents: Iterable[tuple[str, object]],
-            rows: Callable[[str, object], Iterable[dict | Quarantined]]) -> Iterator[dict | Quarantined]:
+def rows_of(
+    documents: Iterable[tuple[str, object]], rows: Callable[[str, object], Iterable[dict | Quarantined]]
+) -> Iterator[dict | Quarantined]:
     """The rows ``rows(locator, document)`` makes of each document, in order; a document that is already a
     quarantine record (a line that did not parse) passes through as it is."""
     for locator, doc in documents:

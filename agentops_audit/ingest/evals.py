@@ -34,13 +34,29 @@ from agentops_audit.ingest.summary import SourceSummary
 NAME = "evals"
 KEY = ("case_id", "release", "rubric_item")
 _S, _B, _F = pa.string(), pa.bool_(), pa.float64()
-ARROW_SCHEMA = pa.schema([
-    ("case_id", _S), ("release", _S), ("rubric_item", _S), ("score", _F), ("passed", _B),
-    ("judge_label", _S), ("human_label", _S), ("correct_action", _S), ("correct_policy", _S),
-    ("correct_tool_use", _S), ("from_production", _B), ("session_id", _S), ("workflow", _S),
-    ("output_text", _S), ("output_schema", _S), ("citation_required", _B), ("policy_violation", _B),
-    ("unsafe_write_attempt", _B), ("evaluated_at", pa.timestamp("us")),
-])
+ARROW_SCHEMA = pa.schema(
+    [
+        ("case_id", _S),
+        ("release", _S),
+        ("rubric_item", _S),
+        ("score", _F),
+        ("passed", _B),
+        ("judge_label", _S),
+        ("human_label", _S),
+        ("correct_action", _S),
+        ("correct_policy", _S),
+        ("correct_tool_use", _S),
+        ("from_production", _B),
+        ("session_id", _S),
+        ("workflow", _S),
+        ("output_text", _S),
+        ("output_schema", _S),
+        ("citation_required", _B),
+        ("policy_violation", _B),
+        ("unsafe_write_attempt", _B),
+        ("evaluated_at", pa.timestamp("us")),
+    ]
+)
 
 # canonical column -> names accepted in the input, tried in order
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -161,8 +177,16 @@ def to_row(raw: dict, locator: str, names: dict[str, tuple[str, ...]]) -> dict |
     if row["score"] is None and row["passed"] is None:
         return Quarantined(locator, "neither score nor pass", excerpt(raw))
     row["evaluated_at"] = at
-    for column in ("judge_label", "human_label", "correct_action", "correct_policy", "correct_tool_use",
-                   "session_id", "workflow", "output_text"):
+    for column in (
+        "judge_label",
+        "human_label",
+        "correct_action",
+        "correct_policy",
+        "correct_tool_use",
+        "session_id",
+        "workflow",
+        "output_text",
+    ):
         row[column] = text_of(found.get(column))
     return row
 
@@ -197,8 +221,10 @@ def _csv_records(path: Path, data: bytes) -> Iterator[tuple[str, object]]:
         if "\ufffd" in "".join(fields):
             yield locator, Quarantined(locator, "non-UTF-8 bytes", ",".join(fields))
         elif len(fields) != len(header):
-            yield locator, Quarantined(locator, f"row has {len(fields)} fields, the header has {len(header)}",
-                                       ",".join(fields))
+            yield (
+                locator,
+                Quarantined(locator, f"row has {len(fields)} fields, the header has {len(header)}", ",".join(fields)),
+            )
         else:
             yield locator, dict(zip(header, fields, strict=True))
 
@@ -224,8 +250,7 @@ def read(path: Path, data: bytes, options: dict) -> Iterator[dict | Quarantined]
         if isinstance(record, Quarantined):
             yield record
         elif not isinstance(record, dict):
-            yield Quarantined(locator, "not an eval record (expected an object with named columns)",
-                              excerpt(record))
+            yield Quarantined(locator, "not an eval record (expected an object with named columns)", excerpt(record))
         else:
             yield to_row(record, locator, names)
 
@@ -237,14 +262,17 @@ def _commit(con: duckdb.DuckDBPyConnection, rows: list[dict], source_id: int) ->
     batch = pa.Table.from_pydict({c: [r.get(c) for r in rows] for c in ARROW_SCHEMA.names}, schema=ARROW_SCHEMA)
     con.register("_eval_batch", batch)
     try:
-        return scalar(con, f"""
+        return scalar(
+            con,
+            f"""
             INSERT INTO evals BY NAME
             SELECT * EXCLUDE (_seq) FROM (
                 SELECT * FROM (SELECT *, {source_id} AS source_id, row_number() OVER () AS _seq FROM _eval_batch)
                 QUALIFY row_number() OVER (PARTITION BY case_id, release, rubric_item ORDER BY _seq) = 1
             ) s
             WHERE NOT EXISTS (SELECT 1 FROM evals t WHERE t.case_id = s.case_id AND t.release = s.release
-                              AND t.rubric_item = s.rubric_item)""")
+                              AND t.rubric_item = s.rubric_item)""",
+        )
     finally:
         con.unregister("_eval_batch")
 

@@ -25,8 +25,9 @@ def parse_time(text: str) -> datetime:
         try:
             moment = datetime.combine(date.fromisoformat(text.strip()), datetime.min.time())
         except ValueError:
-            raise InputError(f"expected an ISO date or date-time (e.g. 2026-11-09 or 2026-11-09T12:00Z), "
-                             f"got {text!r}") from None
+            raise InputError(
+                f"expected an ISO date or date-time (e.g. 2026-11-09 or 2026-11-09T12:00Z), got {text!r}"
+            ) from None
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
@@ -41,8 +42,9 @@ class Filters:
             raise InputError(f"--since ({self.since.isoformat()}) must be before --until ({self.until.isoformat()})")
 
     @classmethod
-    def of(cls, since: str | datetime | None = None, until: str | datetime | None = None,
-           workflow: str | None = None) -> Filters:
+    def of(
+        cls, since: str | datetime | None = None, until: str | datetime | None = None, workflow: str | None = None
+    ) -> Filters:
         def as_time(value):
             if isinstance(value, str):
                 return parse_time(value)
@@ -58,8 +60,11 @@ class Filters:
         is skipped only when the file and this key are the same."""
         if not self:
             return ""
-        parts = {"since": self.since and self.since.isoformat(), "until": self.until and self.until.isoformat(),
-                 "workflow": self.workflow}
+        parts = {
+            "since": self.since and self.since.isoformat(),
+            "until": self.until and self.until.isoformat(),
+            "workflow": self.workflow,
+        }
         return orjson.dumps({k: v for k, v in parts.items() if v is not None}, option=orjson.OPT_SORT_KEYS).decode()
 
     def kept_sql(self) -> tuple[str, list]:
@@ -74,7 +79,8 @@ class Filters:
         if self.workflow is not None:
             conditions.append("session_workflow = ?")
             params.append(self.workflow)
-        return f"""
+        return (
+            f"""
             WITH trace_sessions AS (
                 SELECT trace_id, min(session_id) AS trace_session FROM (
                     SELECT trace_id, session_id FROM _stage WHERE session_id IS NOT NULL
@@ -96,5 +102,7 @@ class Filters:
                 GROUP BY session_key
             )
             SELECT _line, _idx FROM staged JOIN sessions USING (session_key)
-            WHERE {' AND '.join(conditions)}
-        """, params
+            WHERE {" AND ".join(conditions)}
+        """,
+            params,
+        )

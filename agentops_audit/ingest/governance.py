@@ -103,8 +103,11 @@ def permission(row: dict, attrs: dict) -> None:
         return
     row["approval_status"] = row.get("approval_status") or decided[0]
     if row.get("policy_decision") is None:
-        row.update(policy_decision=decided[1], policy_enforcer="claude_code.permissions",
-                   policy_rule=str(attrs.get("source") or "permission"))
+        row.update(
+            policy_decision=decided[1],
+            policy_enforcer="claude_code.permissions",
+            policy_rule=str(attrs.get("source") or "permission"),
+        )
 
 
 def read(row: dict, attrs: dict) -> None:

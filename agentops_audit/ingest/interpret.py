@@ -56,8 +56,7 @@ def _arguments(value):
             parsed = orjson.loads(value)
         except orjson.JSONDecodeError:
             return value
-    if isinstance(parsed, dict) and set(parsed) <= {"args", "kwargs"} and "kwargs" in parsed \
-            and not parsed.get("args"):
+    if isinstance(parsed, dict) and set(parsed) <= {"args", "kwargs"} and "kwargs" in parsed and not parsed.get("args"):
         return parsed["kwargs"]
     return value
 
@@ -72,8 +71,11 @@ def interpret(row: dict, attrs: dict) -> None:
         return
     for convention in conventions.CONVENTIONS:
         for column, names in convention.columns.items():
-            special = convention.quoted or any("#" in n for n in names) or (
-                convention.own_names and any(n in attrs for n in convention.signatures))
+            special = (
+                convention.quoted
+                or any("#" in n for n in names)
+                or (convention.own_names and any(n in attrs for n in convention.signatures))
+            )
             if row.get(column) is None and special:
                 row[column] = _first(attrs, names, convention.quoted, column)
     if str(attrs.get("langfuse.observation.level") or "").upper() == "ERROR":  # Langfuse's level, not OTel status
@@ -168,8 +170,11 @@ def _messages(row: dict, attrs: dict) -> None:
         if convention.messages is None:
             continue
         for column, where in zip(("input_text", "output_text"), convention.messages, strict=True):
-            found = (msgs.parse(conventions.value_of(attrs, where, True)) if convention.quoted
-                     else msgs.from_indexed(attrs, where))
+            found = (
+                msgs.parse(conventions.value_of(attrs, where, True))
+                if convention.quoted
+                else msgs.from_indexed(attrs, where)
+            )
             if not found:
                 continue
             typed = any(p.get("type") in ("tool_call", "tool_call_response") for m in found for p in m["parts"])
@@ -177,8 +182,9 @@ def _messages(row: dict, attrs: dict) -> None:
                 row[column] = msgs.dumps(found)
     for column in ("input_text", "output_text"):
         current = row.get(column)
-        if isinstance(current, str) and ("tool_calls" in current or "tool_use" in current
-                                         or "function_call" in current):
+        if isinstance(current, str) and (
+            "tool_calls" in current or "tool_use" in current or "function_call" in current
+        ):
             found = msgs.parse(current)
             if found and any(p.get("type") in ("tool_call", "tool_call_response") for m in found for p in m["parts"]):
                 row[column] = msgs.dumps(found)

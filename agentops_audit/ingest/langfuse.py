@@ -21,8 +21,15 @@ from agentops_audit.ingest.documents import json_documents, rows_of
 
 NAME = "langfuse"
 # observation types; a SPAN, EVENT or CHAIN is typed by its attributes (conventions), else "other"
-TYPES = {"GENERATION": "llm", "TOOL": "tool", "AGENT": "agent", "RETRIEVER": "retrieval", "EMBEDDING": "embedding",
-         "GUARDRAIL": "policy", "EVALUATOR": "other"}
+TYPES = {
+    "GENERATION": "llm",
+    "TOOL": "tool",
+    "AGENT": "agent",
+    "RETRIEVER": "retrieval",
+    "EMBEDDING": "embedding",
+    "GUARDRAIL": "policy",
+    "EVALUATOR": "other",
+}
 
 
 def sniff(head: bytes) -> bool:
@@ -58,9 +65,11 @@ def _tokens(record: dict) -> tuple[int | None, int | None, int | None]:
                 return int(value)
         return None
 
-    return (first("input", "promptTokens", "prompt_tokens", "input_tokens"),
-            first("output", "completionTokens", "completion_tokens", "output_tokens"),
-            first("cache_read_input_tokens", "input_cached_tokens", "input_cache_read"))
+    return (
+        first("input", "promptTokens", "prompt_tokens", "input_tokens"),
+        first("output", "completionTokens", "completion_tokens", "output_tokens"),
+        first("cache_read_input_tokens", "input_cached_tokens", "input_cache_read"),
+    )
 
 
 def _cost(record: dict) -> float | None:
@@ -85,8 +94,9 @@ def _metadata(record: dict) -> dict:
         return {}
     otel = metadata.get("attributes") if isinstance(metadata.get("attributes"), dict) else {}
     resource = metadata.get("resourceAttributes") if isinstance(metadata.get("resourceAttributes"), dict) else {}
-    rest = {k: v for k, v in metadata.items() if not (k in ("attributes", "resourceAttributes")
-                                                      and isinstance(v, dict))}
+    rest = {
+        k: v for k, v in metadata.items() if not (k in ("attributes", "resourceAttributes") and isinstance(v, dict))
+    }
     out = flatten(rest)
     out.update({f"resource.{k}": v for k, v in resource.items() if v is not None})
     out.update({k: v for k, v in otel.items() if v is not None})
@@ -116,11 +126,19 @@ def trace_row(record: dict, locator: str, mapping) -> dict | Quarantined:
         if record.get(name) is not None:
             attrs[f"langfuse.{name}"] = record[name]
     row = {
-        "trace_id": trace_id, "span_id": trace_id, "parent_span_id": None, "name": text_of(record.get("name")),
-        "span_type": "agent", "start_time": start, "end_time": end,
-        "duration_ms": (end - start) / 1000 if end is not None else None, "status_code": "UNSET",
-        "session_id": _id(_get(record, "sessionId", "session_id")), "service_version": text_of(record.get("release")),
-        "input_text": text_of(record.get("input")), "output_text": text_of(record.get("output")),
+        "trace_id": trace_id,
+        "span_id": trace_id,
+        "parent_span_id": None,
+        "name": text_of(record.get("name")),
+        "span_type": "agent",
+        "start_time": start,
+        "end_time": end,
+        "duration_ms": (end - start) / 1000 if end is not None else None,
+        "status_code": "UNSET",
+        "session_id": _id(_get(record, "sessionId", "session_id")),
+        "service_version": text_of(record.get("release")),
+        "input_text": text_of(record.get("input")),
+        "output_text": text_of(record.get("output")),
     }
     return _fill(row, attrs, mapping, locator, record)
 
@@ -151,14 +169,21 @@ def observation_row(record: dict, locator: str, mapping) -> dict | Quarantined:
         if record.get(name) is not None:
             attrs[f"langfuse.{name}"] = record[name]
     row = {
-        "trace_id": trace_id, "span_id": span_id,
+        "trace_id": trace_id,
+        "span_id": span_id,
         "parent_span_id": _id(_get(record, "parentObservationId", "parent_observation_id")) or trace_id,
-        "name": text_of(record.get("name")), "span_type": span_type, "start_time": start, "end_time": end,
+        "name": text_of(record.get("name")),
+        "span_type": span_type,
+        "start_time": start,
+        "end_time": end,
         "duration_ms": (end - start) / 1000 if end is not None else None,
         "status_code": "ERROR" if level == "ERROR" else "UNSET",
         "status_message": text_of(_get(record, "statusMessage", "status_message")),
         "request_model": text_of(_get(record, "model", "providedModelName", "provided_model_name")),
-        "input_tokens": tokens_in, "output_tokens": tokens_out, "cache_read_tokens": cached, "cost_usd": _cost(record),
+        "input_tokens": tokens_in,
+        "output_tokens": tokens_out,
+        "cache_read_tokens": cached,
+        "cost_usd": _cost(record),
         "prompt_version": text_of(record.get("promptVersion")),
     }
     # the observation's input and output: a tool call's arguments and result, an LLM call's messages, unless
@@ -167,8 +192,11 @@ def observation_row(record: dict, locator: str, mapping) -> dict | Quarantined:
         if record.get(key) is not None:
             attrs.setdefault(f"langfuse.observation.{key}", record[key])
     if answer is not None:  # the ToolMessage names the tool and the call it answers
-        row.update(tool_name=text_of(answer.get("name")), tool_call_id=text_of(answer.get("tool_call_id")),
-                   tool_result=text_of(answer.get("content")))
+        row.update(
+            tool_name=text_of(answer.get("name")),
+            tool_call_id=text_of(answer.get("tool_call_id")),
+            tool_result=text_of(answer.get("content")),
+        )
         if answer.get("status") == "error":
             row["status_code"] = "ERROR"
     if span_type is None:

@@ -30,8 +30,10 @@ from agentops_audit.ingest.stage import Restage, Stage, store_quarantine
 from agentops_audit.ingest.summary import SourceSummary
 
 MEMORY_LIMIT = "1GB"  # DuckDB's memory while a file loads: the staged rows spill to disk beyond it
-SOURCE_COLUMNS = ("source_id, path, format, sha256, size_bytes, rows_read, rows_loaded, rows_duplicate, "
-                  "rows_quarantined, rows_filtered, filters, ingested_at, toolkit_version")
+SOURCE_COLUMNS = (
+    "source_id, path, format, sha256, size_bytes, rows_read, rows_loaded, rows_duplicate, "
+    "rows_quarantined, rows_filtered, filters, ingested_at, toolkit_version"
+)
 
 Reader = Callable[[Path, bytes, dict], Iterator[dict | Quarantined]]
 FastPath = Callable[[duckdb.DuckDBPyConnection, Path, "Stage", dict], bool]
@@ -42,21 +44,39 @@ def already_ingested(con: duckdb.DuckDBPyConnection, sha256: str, filters_key: s
     return bool(scalar(con, "SELECT count(*) FROM sources WHERE sha256 = ? AND filters = ?", [sha256, filters_key]))
 
 
-def write_source(con: duckdb.DuckDBPyConnection, source_id: int, path: Path, summary: SourceSummary,
-                 filters_key: str = "") -> None:
+def write_source(
+    con: duckdb.DuckDBPyConnection, source_id: int, path: Path, summary: SourceSummary, filters_key: str = ""
+) -> None:
     """The file's ledger row (the CHECK constraint enforces read = loaded + duplicate + quarantined + filtered)."""
     con.execute(
         f"INSERT INTO sources ({SOURCE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [source_id, str(path), summary.format, summary.sha256, path.stat().st_size, summary.rows_read,
-         summary.rows_loaded, summary.rows_duplicate, summary.rows_quarantined, summary.rows_filtered,
-         filters_key, datetime.now(UTC).replace(tzinfo=None), __version__],
+        [
+            source_id,
+            str(path),
+            summary.format,
+            summary.sha256,
+            path.stat().st_size,
+            summary.rows_read,
+            summary.rows_loaded,
+            summary.rows_duplicate,
+            summary.rows_quarantined,
+            summary.rows_filtered,
+            filters_key,
+            datetime.now(UTC).replace(tzinfo=None),
+            __version__,
+        ],
     )
 
 
-def load_records(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, read: Reader,
-                 commit_rows: Callable[[duckdb.DuckDBPyConnection, list[dict], int], int],
-                 options: dict | None = None,
-                 after: Callable[[duckdb.DuckDBPyConnection, int], int] | None = None) -> SourceSummary:
+def load_records(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    fmt: str,
+    read: Reader,
+    commit_rows: Callable[[duckdb.DuckDBPyConnection, list[dict], int], int],
+    options: dict | None = None,
+    after: Callable[[duckdb.DuckDBPyConnection, int], int] | None = None,
+) -> SourceSummary:
     """Load a file whose records go to a table other than ``spans`` (session registry, eval results) under
     the same rules as ``load_file``: one transaction, sha256 idempotence, quarantine, a ledger row.
     ``commit_rows(con, rows, source_id)`` inserts the new rows and returns how many it inserted."""
@@ -94,9 +114,16 @@ def load_records(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, read: Rea
     return summary
 
 
-def load_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, read: Reader, options: dict | None = None,
-              fast: FastPath | None = None, filters: Filters | None = None,
-              progress: Callable[[int], None] | None = None) -> SourceSummary:
+def load_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    fmt: str,
+    read: Reader,
+    options: dict | None = None,
+    fast: FastPath | None = None,
+    filters: Filters | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> SourceSummary:
     """Load one file in one transaction and write its ledger row. ``fast`` is the adapter's optional fast
     path (tried first); ``progress`` is called with the number of bytes of the file read so far. Without
     filters the rows go straight into ``spans``; the rare file that needs it is loaded again, staged
@@ -120,8 +147,18 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, read: Reader
     return _load(*attempt, direct=False, sha256=summary.sha256)
 
 
-def _load(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, read: Reader, options: dict, fast: FastPath | None,
-          filters: Filters, progress: Callable[[int], None] | None, direct: bool, sha256: str) -> SourceSummary:
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    fmt: str,
+    read: Reader,
+    options: dict,
+    fast: FastPath | None,
+    filters: Filters,
+    progress: Callable[[int], None] | None,
+    direct: bool,
+    sha256: str,
+) -> SourceSummary:
     """One attempt of ``load_file``: its transaction is rolled back on any error (Restage: raised again)."""
     summary = SourceSummary(path=str(path), format=fmt, sha256=sha256, staged=not direct)
     try:
@@ -147,8 +184,9 @@ def _load(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, read: Reader, op
         summary.rows_loaded, summary.rows_filtered = stage.commit(filters)
         summary.rows_derived = settle(con, source_id)
         summary.rows_quarantined = len(stage.quarantined)
-        summary.rows_duplicate = (summary.rows_read - summary.rows_loaded - summary.rows_quarantined
-                                  - summary.rows_filtered)
+        summary.rows_duplicate = (
+            summary.rows_read - summary.rows_loaded - summary.rows_quarantined - summary.rows_filtered
+        )
         summary.reasons = stage.write_quarantine() or None
         write_source(con, source_id, path, summary, filters.key())
         con.execute("COMMIT")
@@ -157,8 +195,9 @@ def _load(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, read: Reader, op
         raise
     except Exception as exc:  # a broken file is rolled back whole and reported; the run goes on
         con.execute("ROLLBACK")
-        return SourceSummary(path=str(path), format=fmt, sha256=sha256, staged=not direct,
-                             error=f"{type(exc).__name__}: {exc}")
+        return SourceSummary(
+            path=str(path), format=fmt, sha256=sha256, staged=not direct, error=f"{type(exc).__name__}: {exc}"
+        )
     finally:
         stage.drop()
         con.execute(restore)

@@ -15,10 +15,28 @@ from agentops_audit.ingest.canonical import COLUMNS
 from agentops_audit.ingest.convert import dig
 
 OUTCOMES = ("success", "failure", "escalated")
-MESSAGE_FIELDS = {"role": "role", "content": "content", "timestamp": "timestamp", "usage": "usage",
-                  "cost": "cost", "model": "model", "tool_calls": "tool_calls", "tool_call_id": "tool_call_id"}
-TRANSCRIPT_FIELDS = ("records", "session_id", "messages", "outcome", "cost", "started_at", "workflow", "model",
-                     "agent_name", "message")
+MESSAGE_FIELDS = {
+    "role": "role",
+    "content": "content",
+    "timestamp": "timestamp",
+    "usage": "usage",
+    "cost": "cost",
+    "model": "model",
+    "tool_calls": "tool_calls",
+    "tool_call_id": "tool_call_id",
+}
+TRANSCRIPT_FIELDS = (
+    "records",
+    "session_id",
+    "messages",
+    "outcome",
+    "cost",
+    "started_at",
+    "workflow",
+    "model",
+    "agent_name",
+    "message",
+)
 _PATH_FIELDS = ("records", "messages", "cost", "started_at")
 _SOURCE_FIELDS = ("session_id", "workflow", "model", "agent_name")
 
@@ -135,8 +153,9 @@ def _outcome(value, where: str) -> OutcomeRule:
     for raw, outcome in values.items():
         if outcome not in OUTCOMES:
             raise MappingError(f"{where}.values.{raw} must be one of {', '.join(OUTCOMES)}, got {outcome!r}")
-    return OutcomeRule(_path(value["path"], f"{where}.path"),
-                       None if threshold is None else float(threshold), dict(values))
+    return OutcomeRule(
+        _path(value["path"], f"{where}.path"), None if threshold is None else float(threshold), dict(values)
+    )
 
 
 def transcript_spec(options: dict | None) -> TranscriptSpec:

@@ -25,9 +25,18 @@ import re
 
 import orjson
 
-_ROLES = {"human": "user", "ai": "assistant", "model": "assistant", "developer": "system", "function": "tool",
-          "humanmessage": "user", "aimessage": "assistant", "toolmessage": "tool", "systemmessage": "system",
-          "aimessagechunk": "assistant"}
+_ROLES = {
+    "human": "user",
+    "ai": "assistant",
+    "model": "assistant",
+    "developer": "system",
+    "function": "tool",
+    "humanmessage": "user",
+    "aimessage": "assistant",
+    "toolmessage": "tool",
+    "systemmessage": "system",
+    "aimessagechunk": "assistant",
+}
 _TEXT_BLOCKS = ("text", "input_text", "output_text")
 _INDEX = re.compile(r"^(\d+)$")
 
@@ -63,8 +72,7 @@ def _text_part(text) -> dict | None:
 
 
 def _call(call_id, name, arguments) -> dict:
-    return {"type": "tool_call", "id": None if call_id is None else str(call_id), "name": name,
-            "arguments": arguments}
+    return {"type": "tool_call", "id": None if call_id is None else str(call_id), "name": name, "arguments": arguments}
 
 
 def _response(call_id, response) -> dict:
@@ -197,8 +205,9 @@ def _items(doc) -> list | None:
     generations = doc.get("generations")
     if isinstance(generations, list):  # LangChain LLMResult: [[{text, message}]]
         flat = [g for group in generations for g in (group if isinstance(group, list) else [group])]
-        return [g.get("message") or {"role": "assistant", "content": g.get("text")} for g in flat
-                if isinstance(g, dict)]
+        return [
+            g.get("message") or {"role": "assistant", "content": g.get("text")} for g in flat if isinstance(g, dict)
+        ]
     if "role" in doc or "parts" in doc or doc.get("type") in ("function_call", "function_call_output"):
         return [doc]
     return None
@@ -250,7 +259,7 @@ def from_indexed(attrs: dict, prefix: str) -> list[dict] | None:
     if isinstance(whole, list | str):
         return parse(whole)
     start = prefix + "."
-    flat = {k[len(start):]: v for k, v in attrs.items() if k.startswith(start) and k[len(start):][:1].isdigit()}
+    flat = {k[len(start) :]: v for k, v in attrs.items() if k.startswith(start) and k[len(start) :][:1].isdigit()}
     if not flat:
         return None
     nested = _nest(flat)

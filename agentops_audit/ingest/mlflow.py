@@ -65,8 +65,11 @@ def _traces(doc) -> Iterator[dict | None]:
         yield trace
         return
     if isinstance(doc.get("spans"), list):  # a search_traces row without its Trace JSON
-        info = {"trace_id": doc.get("trace_id"), "trace_metadata": doc.get("trace_metadata") or {},
-                "tags": doc.get("tags") or {}}
+        info = {
+            "trace_id": doc.get("trace_id"),
+            "trace_metadata": doc.get("trace_metadata") or {},
+            "tags": doc.get("tags") or {},
+        }
         yield {"info": info, "data": {"spans": doc["spans"]}}
         return
     yield None
@@ -109,8 +112,12 @@ def span_row(span, info: dict, locator: str, mapping) -> dict | Quarantined:
     status = span.get("status") if isinstance(span.get("status"), dict) else {}
     code = str(status.get("code") or "UNSET").upper().removeprefix("STATUS_CODE_")
     row = {
-        "trace_id": trace_id, "span_id": span_id, "parent_span_id": otlp.hex_id(span.get("parent_span_id"), 8),
-        "name": text_of(span.get("name")), "start_time": start, "end_time": end,
+        "trace_id": trace_id,
+        "span_id": span_id,
+        "parent_span_id": otlp.hex_id(span.get("parent_span_id"), 8),
+        "name": text_of(span.get("name")),
+        "start_time": start,
+        "end_time": end,
         "duration_ms": (end - start) / 1000 if end is not None else None,
         "status_code": code if code in ("OK", "ERROR") else "UNSET",
         "status_message": text_of(status.get("message")) or None,

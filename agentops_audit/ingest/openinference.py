@@ -29,8 +29,9 @@ _STATUS = {"OK": "OK", "ERROR": "ERROR", "UNSET": "UNSET", "STATUS_CODE_OK": "OK
 
 def sniff(head: bytes) -> bool:
     if head[:4] == PARQUET_MAGIC:
-        return b"context.span_id" in head or (b"span_kind" in head and b"parent_id" in head
-                                              and b"span_type" not in head)
+        return b"context.span_id" in head or (
+            b"span_kind" in head and b"parent_id" in head and b"span_type" not in head
+        )
     if b'"context.span_id"' in head or b'"openinference.span.kind"' in head or _NESTED_KIND.search(head):
         return True
     return b'"context"' in head and b'"span_kind"' in head and b'"parent_id"' in head
@@ -95,11 +96,16 @@ def span_row(span, locator: str, mapping) -> dict | Quarantined:
         attrs.setdefault("exception.type", error_type)
     status = _STATUS.get(str(span.get("status_code") or "UNSET").upper(), "UNSET")
     row = {
-        "trace_id": trace_id, "span_id": span_id, "parent_span_id": parent, "name": text_of(span.get("name")),
+        "trace_id": trace_id,
+        "span_id": span_id,
+        "parent_span_id": parent,
+        "name": text_of(span.get("name")),
         "span_kind": None,  # Phoenix does not export the OTel SpanKind
-        "start_time": start, "end_time": end,
+        "start_time": start,
+        "end_time": end,
         "duration_ms": (end - start) / 1000 if end is not None else None,
-        "status_code": status, "status_message": text_of(span.get("status_message")) or None,
+        "status_code": status,
+        "status_message": text_of(span.get("status_message")) or None,
         "events": orjson.dumps(events).decode() if events else None,
     }
     if "llm.cost.total" not in attrs and any(k in attrs for k in ("llm.cost.prompt", "llm.cost.completion")):

@@ -33,9 +33,15 @@ KINDS = {0: "UNSPECIFIED", 1: "INTERNAL", 2: "SERVER", 3: "CLIENT", 4: "PRODUCER
 STATUS = {0: "UNSET", 1: "OK", 2: "ERROR"}
 TAGS = ("stringValue", "intValue", "doubleValue", "boolValue", "arrayValue", "kvlistValue", "bytesValue")
 # Phoenix's REST span export (/v1/projects/P/spans/otlpv1) writes the same AnyValue in snake_case, nulls included
-SNAKE_TAGS = {"string_value": "stringValue", "int_value": "intValue", "double_value": "doubleValue",
-              "bool_value": "boolValue", "array_value": "arrayValue", "kvlist_value": "kvlistValue",
-              "bytes_value": "bytesValue"}
+SNAKE_TAGS = {
+    "string_value": "stringValue",
+    "int_value": "intValue",
+    "double_value": "doubleValue",
+    "bool_value": "boolValue",
+    "array_value": "arrayValue",
+    "kvlist_value": "kvlistValue",
+    "bytes_value": "bytesValue",
+}
 INT32_COLUMNS = ("retry_attempt",)  # INTEGER in schema.sql; the other integer columns are BIGINT
 _HEX = frozenset(string.hexdigits)
 _INT_COLUMNS = ("input_tokens", "output_tokens", "cache_read_tokens", "retry_attempt")
@@ -125,9 +131,13 @@ def _text(value) -> str | None:
 
 
 # the GenAI conventions' older per-message span events: role, and whether the message went in or came out
-MESSAGE_EVENTS = {"gen_ai.system.message": ("system", "in"), "gen_ai.user.message": ("user", "in"),
-                  "gen_ai.assistant.message": ("assistant", "in"), "gen_ai.tool.message": ("tool", "in"),
-                  "gen_ai.choice": ("assistant", "out")}
+MESSAGE_EVENTS = {
+    "gen_ai.system.message": ("system", "in"),
+    "gen_ai.user.message": ("user", "in"),
+    "gen_ai.assistant.message": ("assistant", "in"),
+    "gen_ai.tool.message": ("tool", "in"),
+    "gen_ai.choice": ("assistant", "out"),
+}
 
 
 def event_message(name: str, attrs: dict) -> dict:
@@ -281,5 +291,6 @@ def doc_records(doc, locator: str, mapping) -> Iterator[tuple[int, dict | Quaran
 
 def read(path: Path, data: bytes, options: dict) -> Iterator[dict | Quarantined]:
     mapping = extend_map(options.get("attributes"))
-    yield from rows_of(json_documents(path, data),
-                       lambda locator, doc: (record for _, record in doc_records(doc, locator, mapping)))
+    yield from rows_of(
+        json_documents(path, data), lambda locator, doc: (record for _, record in doc_records(doc, locator, mapping))
+    )

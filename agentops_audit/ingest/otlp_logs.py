@@ -28,9 +28,19 @@ from agentops_audit.ingest.documents import json_documents
 
 NAME = "otlp-logs"
 DETAILS = "gen_ai.client.inference.operation.details"
-_SCHEMA = pa.schema([("trace_id", pa.string()), ("span_id", pa.string()), ("event_name", pa.string()),
-                     ("time", pa.timestamp("us")), ("seq", pa.int64()), ("input_messages", pa.string()),
-                     ("output_messages", pa.string()), ("body", pa.string()), ("attributes", pa.string())])
+_SCHEMA = pa.schema(
+    [
+        ("trace_id", pa.string()),
+        ("span_id", pa.string()),
+        ("event_name", pa.string()),
+        ("time", pa.timestamp("us")),
+        ("seq", pa.int64()),
+        ("input_messages", pa.string()),
+        ("output_messages", pa.string()),
+        ("body", pa.string()),
+        ("attributes", pa.string()),
+    ]
+)
 
 
 def sniff(head: bytes) -> bool:
@@ -63,11 +73,17 @@ def record_row(record, resource, locator: str, seq: int) -> dict | Quarantined:
         return Quarantined(locator, "impossible timestamp (missing, or before 2000)", otlp.excerpt_of(record))
     name = record.get("eventName") or attrs.get("event.name")
     inputs, outputs = _messages(name if isinstance(name, str) else None, body, attrs)
-    return {"trace_id": otlp.hex_id(record.get("traceId"), 16), "span_id": otlp.hex_id(record.get("spanId"), 8),
-            "event_name": name if isinstance(name, str) else None, "time": moment // 1000, "seq": seq,
-            "input_messages": inputs, "output_messages": outputs,
-            "body": None if body is None else orjson.dumps(body).decode(),
-            "attributes": orjson.dumps({**attrs, **otlp.attributes_of(resource, prefix="resource.")}).decode()}
+    return {
+        "trace_id": otlp.hex_id(record.get("traceId"), 16),
+        "span_id": otlp.hex_id(record.get("spanId"), 8),
+        "event_name": name if isinstance(name, str) else None,
+        "time": moment // 1000,
+        "seq": seq,
+        "input_messages": inputs,
+        "output_messages": outputs,
+        "body": None if body is None else orjson.dumps(body).decode(),
+        "attributes": orjson.dumps({**attrs, **otlp.attributes_of(resource, prefix="resource.")}).decode(),
+    }
 
 
 def read(path: Path, data: bytes, options: dict) -> Iterator[dict | Quarantined]:
@@ -83,11 +99,13 @@ def read(path: Path, data: bytes, options: dict) -> Iterator[dict | Quarantined]
         index = 0
         for batch in batches:
             batch = batch if isinstance(batch, dict) else {}
-            resource = (batch.get("resource") or {}).get("attributes") if isinstance(batch.get("resource"), dict) \
-                else None
+            resource = (
+                (batch.get("resource") or {}).get("attributes") if isinstance(batch.get("resource"), dict) else None
+            )
             for scope in batch.get("scopeLogs") or batch.get("scope_logs") or ():
-                for record in (scope.get("logRecords") or scope.get("log_records") or ()) if isinstance(scope, dict) \
-                        else ():
+                for record in (
+                    (scope.get("logRecords") or scope.get("log_records") or ()) if isinstance(scope, dict) else ()
+                ):
                     seq += 1
                     yield record_row(record, resource, f"{locator}#{index}", seq)
                     index += 1
@@ -99,7 +117,9 @@ def commit(con: duckdb.DuckDBPyConnection, rows: list[dict], source_id: int) -> 
         return 0
     con.register("_log_batch", pa.Table.from_pylist(rows, schema=_SCHEMA))
     try:
-        inserted = scalar(con, f"""
+        inserted = scalar(
+            con,
+            f"""
             INSERT INTO log_events BY NAME
             SELECT * EXCLUDE (seq, n), {source_id} AS source_id FROM (
                 SELECT *, row_number() OVER (PARTITION BY trace_id, span_id, event_name, time, body ORDER BY seq) AS n
@@ -107,7 +127,8 @@ def commit(con: duckdb.DuckDBPyConnection, rows: list[dict], source_id: int) -> 
             WHERE n = 1 AND NOT EXISTS (
                 SELECT 1 FROM log_events e WHERE e.trace_id IS NOT DISTINCT FROM b.trace_id
                   AND e.span_id IS NOT DISTINCT FROM b.span_id AND e.event_name IS NOT DISTINCT FROM b.event_name
-                  AND e.time = b.time AND e.body IS NOT DISTINCT FROM b.body::JSON)""")
+                  AND e.time = b.time AND e.body IS NOT DISTINCT FROM b.body::JSON)""",
+        )
     finally:
         con.unregister("_log_batch")
     return inserted
@@ -122,8 +143,8 @@ def attach(con: duckdb.DuckDBPyConnection, touched: str) -> None:
     con.execute(f"""
         UPDATE spans s SET input_text = coalesce(s.input_text, e.inputs), output_text = coalesce(s.output_text,
                                                                                                    e.outputs)
-        FROM (SELECT trace_id, span_id, {_LISTS.format(c='input_messages')} AS inputs,
-                     {_LISTS.format(c='output_messages')} AS outputs
+        FROM (SELECT trace_id, span_id, {_LISTS.format(c="input_messages")} AS inputs,
+                     {_LISTS.format(c="output_messages")} AS outputs
               FROM log_events
               WHERE {touched} AND span_id IS NOT NULL
                 AND (input_messages IS NOT NULL OR output_messages IS NOT NULL)

@@ -63,14 +63,15 @@ class _Block:
         self.numbers = np.arange(first, first + len(starts), dtype=np.int64)
         ends = self.offsets[1:]
         self.keep = np.ones(len(starts), dtype=bool)
-        candidates = np.flatnonzero(np.isin(buf[np.minimum(starts, max(len(data) - 1, 0))], _WHITESPACE)
-                                    | (ends == starts))
+        candidates = np.flatnonzero(
+            np.isin(buf[np.minimum(starts, max(len(data) - 1, 0))], _WHITESPACE) | (ends == starts)
+        )
         for i in candidates:  # a line starting with whitespace: blank only if it is all whitespace
-            if not data[starts[i]:ends[i]].strip():
+            if not data[starts[i] : ends[i]].strip():
                 self.keep[i] = False
 
     def line(self, i: int) -> bytes:
-        return self.data[self.offsets[i]:self.offsets[i + 1]].rstrip(b"\n")
+        return self.data[self.offsets[i] : self.offsets[i + 1]].rstrip(b"\n")
 
     def nonblank(self) -> int:
         return int(self.keep.sum())

@@ -3,7 +3,6 @@ flattens the JSON Lines of an OTLP file into canonical rows, built for a given a
 leaf is kept as raw JSON text so its type can be checked; a value or record this SQL cannot convert
 exactly as ``otlp.py`` does is marked for the reference reader (``BAD``, ``LATER``)."""
 
-
 from __future__ import annotations
 
 import json
@@ -27,15 +26,34 @@ _PRESENCE = ("agentops.policy.decision", "agentops.approval.status", "gen_ai.too
 _VALUE = {tag: "JSON" for tag in otlp.TAGS}
 _ATTRS = [{"key": "JSON", "value": {**_VALUE, "arrayValue": {"values": [_VALUE]}}}]
 _SPAN = {
-    "traceId": "JSON", "spanId": "JSON", "parentSpanId": "JSON", "trace_id": "JSON", "span_id": "JSON",
-    "parent_span_id": "JSON", "name": "JSON", "kind": "JSON", "startTimeUnixNano": "JSON",
-    "endTimeUnixNano": "JSON", "attributes": _ATTRS, "status": {"code": "JSON", "message": "JSON"},
-    "events": "JSON", "links": "JSON",
+    "traceId": "JSON",
+    "spanId": "JSON",
+    "parentSpanId": "JSON",
+    "trace_id": "JSON",
+    "span_id": "JSON",
+    "parent_span_id": "JSON",
+    "name": "JSON",
+    "kind": "JSON",
+    "startTimeUnixNano": "JSON",
+    "endTimeUnixNano": "JSON",
+    "attributes": _ATTRS,
+    "status": {"code": "JSON", "message": "JSON"},
+    "events": "JSON",
+    "links": "JSON",
 }
-LINE_SHAPE = json.dumps({
-    "resourceSpans": [{"resource": {"attributes": _ATTRS}, "scopeSpans": [{"spans": [_SPAN]}],
-                       "scope_spans": "JSON", "instrumentationLibrarySpans": "JSON"}],
-}, separators=(",", ":"))
+LINE_SHAPE = json.dumps(
+    {
+        "resourceSpans": [
+            {
+                "resource": {"attributes": _ATTRS},
+                "scopeSpans": [{"spans": [_SPAN]}],
+                "scope_spans": "JSON",
+                "instrumentationLibrarySpans": "JSON",
+            }
+        ],
+    },
+    separators=(",", ":"),
+)
 
 _INT = "0|-?[1-9][0-9]{0,17}"  # an integer Python and DuckDB read alike (BIGINT range)
 _FLOAT = r"-?(0|[1-9][0-9]*)(\.[0-9]+([eE][-+]?[0-9]+)?|[eE][-+]?[0-9]+)"
@@ -62,8 +80,10 @@ def _value(x: str, nested: bool, simple: bool = False) -> str:
     (a kvlist, a nested array, no value, an intValue that is not an integer, ...) is BAD, for the
     reference reader. ``simple`` leaves arrays and kvlists to a second pass (LATER)."""
     r = _raws(x)
-    double = (f"CASE WHEN regexp_full_match({r['doubleValue']}, '{_INT}') THEN {r['doubleValue']} || '.0' "
-              f"WHEN regexp_full_match({r['doubleValue']}, '{_FLOAT}') THEN {r['doubleValue']} ELSE {BAD} END")
+    double = (
+        f"CASE WHEN regexp_full_match({r['doubleValue']}, '{_INT}') THEN {r['doubleValue']} || '.0' "
+        f"WHEN regexp_full_match({r['doubleValue']}, '{_FLOAT}') THEN {r['doubleValue']} ELSE {BAD} END"
+    )
     if nested:  # a double in an array: orjson writes some doubles differently (1e+20), the reference reader
         double = BAD
     if simple:
@@ -71,24 +91,28 @@ def _value(x: str, nested: bool, simple: bool = False) -> str:
     elif nested:
         array = BAD
     else:
-        items = f"coalesce({x}.arrayValue.\"values\", [])"
+        items = f'coalesce({x}.arrayValue."values", [])'
         array = f"'[' || array_to_string(list_transform({items}, lambda e: {_value('e', True)}), ',') || ']'"
-    return (f"CASE WHEN {x}.stringValue IS NOT NULL THEN {_as_is(r['stringValue'])} "
-            f"WHEN {x}.intValue IS NOT NULL THEN CASE WHEN regexp_full_match({r['intValue']}, "
-            f"'\"({_INT})\"|{_INT}') THEN trim({r['intValue']}, '\"') ELSE {BAD} END "
-            f"WHEN {x}.doubleValue IS NOT NULL THEN {double} "
-            f"WHEN {x}.boolValue IS NOT NULL THEN CASE WHEN {r['boolValue']} IN ('true', 'false') "
-            f"THEN {r['boolValue']} ELSE {BAD} END "
-            f"WHEN {x}.arrayValue IS NOT NULL THEN {array} "
-            f"WHEN {x}.kvlistValue IS NOT NULL THEN {LATER if simple else BAD} "
-            f"WHEN {x}.bytesValue IS NOT NULL THEN {_as_is(r['bytesValue'])} ELSE {BAD} END")
+    return (
+        f"CASE WHEN {x}.stringValue IS NOT NULL THEN {_as_is(r['stringValue'])} "
+        f"WHEN {x}.intValue IS NOT NULL THEN CASE WHEN regexp_full_match({r['intValue']}, "
+        f"'\"({_INT})\"|{_INT}') THEN trim({r['intValue']}, '\"') ELSE {BAD} END "
+        f"WHEN {x}.doubleValue IS NOT NULL THEN {double} "
+        f"WHEN {x}.boolValue IS NOT NULL THEN CASE WHEN {r['boolValue']} IN ('true', 'false') "
+        f"THEN {r['boolValue']} ELSE {BAD} END "
+        f"WHEN {x}.arrayValue IS NOT NULL THEN {array} "
+        f"WHEN {x}.kvlistValue IS NOT NULL THEN {LATER if simple else BAD} "
+        f"WHEN {x}.bytesValue IS NOT NULL THEN {_as_is(r['bytesValue'])} ELSE {BAD} END"
+    )
 
 
 def _as_is(r: str) -> str:
     """A stringValue or bytesValue as it is: a string, or other JSON (not a NaN or Infinity literal)."""
-    return (f"CASE WHEN starts_with({r}, '\"') OR starts_with({r}, '{{') OR starts_with({r}, '[') "
-            f"OR {r} IN ('true', 'false') OR regexp_full_match({r}, '{_INT}') "
-            f"OR regexp_full_match({r}, '{_FLOAT}') THEN {r} ELSE {BAD} END")
+    return (
+        f"CASE WHEN starts_with({r}, '\"') OR starts_with({r}, '{{') OR starts_with({r}, '[') "
+        f"OR {r} IN ('true', 'false') OR regexp_full_match({r}, '{_INT}') "
+        f"OR regexp_full_match({r}, '{_FLOAT}') THEN {r} ELSE {BAD} END"
+    )
 
 
 def _pairs(attrs: str, prefix: str) -> str:
@@ -97,24 +121,31 @@ def _pairs(attrs: str, prefix: str) -> str:
     name = f"'\"{prefix}' || substr(kv.key::VARCHAR, 2)" if prefix else "kv.key::VARCHAR"
 
     def joined(simple: bool) -> str:
-        return (f"array_to_string(list_transform({attrs}, lambda kv: "
-                f"{name} || ':' || {_value('kv.value', False, simple)}), ',')")
+        return (
+            f"array_to_string(list_transform({attrs}, lambda kv: "
+            f"{name} || ':' || {_value('kv.value', False, simple)}), ',')"
+        )
 
-    return (f"list_transform([{joined(True)}], lambda p: "
-            f"CASE WHEN contains(p, {LATER}) THEN {joined(False)} ELSE p END)[1]")
+    return (
+        f"list_transform([{joined(True)}], lambda p: CASE WHEN contains(p, {LATER}) THEN {joined(False)} ELSE p END)[1]"
+    )
 
 
 def _id(r: str, nbytes: int) -> str:
     """Lower-case hex for a plain hex id; '' when missing or invalid; NULL when only the reference
     reader can tell (base64, escapes, other JSON types)."""
-    return (f"CASE WHEN {r} IS NULL OR {r} = '\"\"' OR {r} = '\"{'0' * 2 * nbytes}\"' THEN '' "
-            f"WHEN regexp_full_match({r}, '\"[0-9a-fA-F]{{{2 * nbytes}}}\"') THEN lower(trim({r}, '\"')) END")
+    return (
+        f"CASE WHEN {r} IS NULL OR {r} = '\"\"' OR {r} = '\"{'0' * 2 * nbytes}\"' THEN '' "
+        f"WHEN regexp_full_match({r}, '\"[0-9a-fA-F]{{{2 * nbytes}}}\"') THEN lower(trim({r}, '\"')) END"
+    )
 
 
 def _nanos(r: str) -> str:
     """Nanoseconds, 0 when missing or empty, NULL when only the reference reader can tell."""
-    return (f"CASE WHEN {r} IS NULL OR {r} = '\"\"' THEN 0::BIGINT WHEN regexp_full_match({r}, "
-            f"'\"[0-9]{{1,19}}\"|[0-9]{{1,19}}') THEN TRY_CAST(trim({r}, '\"') AS BIGINT) END")
+    return (
+        f"CASE WHEN {r} IS NULL OR {r} = '\"\"' THEN 0::BIGINT WHEN regexp_full_match({r}, "
+        f"'\"[0-9]{{1,19}}\"|[0-9]{{1,19}}') THEN TRY_CAST(trim({r}, '\"') AS BIGINT) END"
+    )
 
 
 def _code(r: str, table: dict[int, str], prefix: str) -> str:
@@ -122,10 +153,12 @@ def _code(r: str, table: dict[int, str], prefix: str) -> str:
     lookup = " ".join(f"WHEN {k} THEN '{v}'" for k, v in table.items())
     number = f"CASE TRY_CAST(trim({r}, '\"') AS INTEGER) {lookup} ELSE '{table[0]}' END"
     upper = f"upper(trim({r}, '\"'))"
-    return (f"CASE WHEN {r} IS NULL THEN '{table[0]}' "
-            f"WHEN regexp_full_match({r}, '\"[0-9]{{1,9}}\"|[0-9]{{1,9}}') THEN {number} "
-            f"WHEN regexp_full_match({r}, '\"[A-Za-z_]*\"') THEN "
-            f"CASE WHEN starts_with({upper}, '{prefix}') THEN substr({upper}, {len(prefix) + 1}) ELSE {upper} END END")
+    return (
+        f"CASE WHEN {r} IS NULL THEN '{table[0]}' "
+        f"WHEN regexp_full_match({r}, '\"[0-9]{{1,9}}\"|[0-9]{{1,9}}') THEN {number} "
+        f"WHEN regexp_full_match({r}, '\"[A-Za-z_]*\"') THEN "
+        f"CASE WHEN starts_with({upper}, '{prefix}') THEN substr({upper}, {len(prefix) + 1}) ELSE {upper} END END"
+    )
 
 
 def _optional_text(r: str, empty_is_null: bool) -> str:
@@ -145,16 +178,20 @@ def _number(column: str, v: str) -> str:
     if ARROW_SCHEMA.field(column).type == pa.int64():
         target = "INTEGER" if column in otlp.INT32_COLUMNS else "BIGINT"  # INTEGER: out of range is NULL
         return f"CASE WHEN regexp_full_match({v}, '{_INT}') THEN TRY_CAST({v} AS {target}) END"
-    return (f"CASE WHEN regexp_full_match({v}, '{_INT}') OR regexp_full_match({v}, '{_FLOAT}') "
-            f"THEN CAST({v} AS DOUBLE) END")
+    return (
+        f"CASE WHEN regexp_full_match({v}, '{_INT}') OR regexp_full_match({v}, '{_FLOAT}') THEN CAST({v} AS DOUBLE) END"
+    )
 
 
 def supported(mapping: dict[str, tuple[str, ...]]) -> bool:
     """Whether the fast path can apply ``mapping`` (names must be distinct ignoring case: DuckDB struct
     fields are case-insensitive)."""
     names = {n for c, ns in mapping.items() if c in COLUMNS for n in ns}
-    return (not any(column in _UNSUPPORTED for column in mapping if column in COLUMNS)
-            and all(names) and len({n.lower() for n in names}) == len(names))
+    return (
+        not any(column in _UNSUPPORTED for column in mapping if column in COLUMNS)
+        and all(names)
+        and len({n.lower() for n in names}) == len(names)
+    )
 
 
 def insert_sql(mapping: dict[str, tuple[str, ...]], source_id: int, direct: bool = False) -> str:
@@ -165,8 +202,16 @@ def insert_sql(mapping: dict[str, tuple[str, ...]], source_id: int, direct: bool
     writes some differently) or a number that does not fit its column goes to the reference reader."""
     mapped = {c: mapping[c] for c in COLUMNS if c in mapping and c != "attributes"}
     numeric = {c for c in mapped if ARROW_SCHEMA.field(c).type in (pa.int64(), pa.float64())}
-    names = list(dict.fromkeys([*_PRESENCE, *conventions.SIGNATURES, *conventions.MESSAGE_NAMES,
-                                *(n for ns in mapped.values() for n in ns)]))
+    names = list(
+        dict.fromkeys(
+            [
+                *_PRESENCE,
+                *conventions.SIGNATURES,
+                *conventions.MESSAGE_NAMES,
+                *(n for ns in mapped.values() for n in ns),
+            ]
+        )
+    )
     shape = json.dumps(dict.fromkeys(names, "JSON"), separators=(",", ":"))
 
     def field(name: str) -> str:
@@ -179,18 +224,33 @@ def insert_sql(mapping: dict[str, tuple[str, ...]], source_id: int, direct: bool
         "span_kind": (_code(_leaf("kind"), otlp.KINDS, "SPAN_KIND_"), _leaf("kind")),
         "status_code": (_code(_leaf("status.code"), otlp.STATUS, "STATUS_CODE_"), _leaf("status.code")),
         "status_message": (_optional_text(message, True), f"nullif({message}, '\"\"')"),
-        "links": (f"CASE WHEN {links} IN ('[]', '{{}}', '\"\"', 'false') THEN NULL WHEN starts_with({links}, '[') "
-                  f"OR starts_with({links}, '{{') OR starts_with({links}, '\"') OR {links} = 'true' THEN {links} END",
-                  f"CASE WHEN {links} NOT IN ('[]', '{{}}', '\"\"', 'false') THEN {links} END"),
+        "links": (
+            f"CASE WHEN {links} IN ('[]', '{{}}', '\"\"', 'false') THEN NULL WHEN starts_with({links}, '[') "
+            f"OR starts_with({links}, '{{') OR starts_with({links}, '\"') OR {links} = 'true' THEN {links} END",
+            f"CASE WHEN {links} NOT IN ('[]', '{{}}', '\"\"', 'false') THEN {links} END",
+        ),
     }
-    fixed = {"trace_id": "trace_hex", "span_id": "span_hex", "parent_span_id": "nullif(parent_hex, '')",
-             "start_time": "make_timestamp(start_ns // 1000)",
-             "end_time": "CASE WHEN end_ns != 0 THEN make_timestamp(end_ns // 1000) END",
-             "duration_ms": "CASE WHEN end_ns != 0 THEN (end_ns - start_ns) / 1e6 END"}
+    fixed = {
+        "trace_id": "trace_hex",
+        "span_id": "span_hex",
+        "parent_span_id": "nullif(parent_hex, '')",
+        "start_time": "make_timestamp(start_ns // 1000)",
+        "end_time": "CASE WHEN end_ns != 0 THEN make_timestamp(end_ns // 1000) END",
+        "duration_ms": "CASE WHEN end_ns != 0 THEN (end_ns - start_ns) / 1e6 END",
+    }
     problems = [f"(c_{c} IS NULL AND {raw} IS NOT NULL)" for c, (_, raw) in own.items()]
-    problems += ["trace_hex IS NULL", "span_hex IS NULL", "parent_hex IS NULL", "start_ns IS NULL",
-                 "end_ns IS NULL", "bad_attrs", f"{_leaf('trace_id')} IS NOT NULL", f"{_leaf('span_id')} IS NOT NULL",
-                 f"{_leaf('parent_span_id')} IS NOT NULL", f"coalesce({_leaf('events')} != '[]', false)"]
+    problems += [
+        "trace_hex IS NULL",
+        "span_hex IS NULL",
+        "parent_hex IS NULL",
+        "start_ns IS NULL",
+        "end_ns IS NULL",
+        "bad_attrs",
+        f"{_leaf('trace_id')} IS NOT NULL",
+        f"{_leaf('span_id')} IS NOT NULL",
+        f"{_leaf('parent_span_id')} IS NOT NULL",
+        f"coalesce({_leaf('events')} != '[]', false)",
+    ]
     values, columns = [f"{expr} AS c_{c}" for c, (expr, _) in own.items()], {}
     for column in COLUMNS:
         base = f"c_{column}" if column in own else fixed.get(column, "NULL")
@@ -203,8 +263,11 @@ def insert_sql(mapping: dict[str, tuple[str, ...]], source_id: int, direct: bool
             values.append(f"{_number(column, raw)} AS m_{column}")
             converted = f"m_{column} IS NULL"
         else:  # a string as it is; integers, booleans, arrays and objects as JSON, as orjson writes them
-            last = (f"WHEN starts_with({raw}, '[') THEN json_extract_string({raw}, '$[#-1]') "
-                    if column in LAST_OF_LIST else "")
+            last = (
+                f"WHEN starts_with({raw}, '[') THEN json_extract_string({raw}, '$[#-1]') "
+                if column in LAST_OF_LIST
+                else ""
+            )
             values.append(f"CASE WHEN starts_with({raw}, '\"') THEN {_text(raw)} {last}ELSE {raw} END AS m_{column}")
             converted = f"NOT starts_with({raw}, '\"') AND regexp_full_match({raw}, '{_FLOAT}')"  # a double
         unset = f"{base} IS NULL AND " if base != "NULL" else ""
@@ -217,16 +280,19 @@ def insert_sql(mapping: dict[str, tuple[str, ...]], source_id: int, direct: bool
         f"CASE lower(nullif({columns['operation']}, '')) {operations} END, "
         f"CASE WHEN {has['agentops.policy.decision']} THEN 'policy' "
         f"WHEN {has['agentops.approval.status']} THEN 'approval' "
-        f"WHEN {has['gen_ai.tool.name']} OR {has['tool.name']} THEN 'tool' ELSE 'other' END)")
+        f"WHEN {has['gen_ai.tool.name']} OR {has['tool.name']} THEN 'tool' ELSE 'other' END)"
+    )
     # a tool's name without its decoration, else the span's name (as ``conventions.interpret`` does)
     named = f"coalesce(nullif({columns['tool_name']}, ''), {columns['name']})"
     columns["tool_name"] = (
         f"CASE WHEN {columns['span_type']} = 'tool' THEN coalesce(nullif(trim(regexp_replace({named}, "
-        f"{_q(conventions.DECORATED_TOOL)}, '', 'i'), ' '), ''), {named}) ELSE {columns['tool_name']} END")
+        f"{_q(conventions.DECORATED_TOOL)}, '', 'i'), ' '), ''), {named}) ELSE {columns['tool_name']} END"
+    )
     # names of other conventions, or tool calls inside messages: the reference reader interprets them
     # a signature name of another convention, or tool calls in a message attribute in another shape: the
     # reference reader interprets the span (conventions.needs_interpretation)
     signed = " OR ".join(f"{field(n)} IS NOT NULL" for n in conventions.SIGNATURES)
+
     def words(n: str) -> str:
         return " OR ".join(f"contains({field(n)}, {_q(w)})" for w in conventions.MESSAGE_CALL_WORDS)
 
@@ -239,12 +305,15 @@ def insert_sql(mapping: dict[str, tuple[str, ...]], source_id: int, direct: bool
         "WHEN trace_hex = '' THEN 'span without a valid trace id' "
         "WHEN span_hex = '' THEN 'span without a valid span id' "
         f"WHEN start_ns < {otlp.MIN_NS} THEN 'impossible start timestamp (missing, or before 2000)' "
-        "WHEN end_ns != 0 AND end_ns < start_ns THEN 'impossible timestamps: end before start' END")
+        "WHEN end_ns != 0 AND end_ns < start_ns THEN 'impossible timestamps: end before start' END"
+    )
     # a marker row straight into spans has trace_id '', span_id 'line:idx' and the reason as name; in the
     # staging table it has the columns _line, _idx and _reason
     marker = {"trace_id": "''", "span_id": "line_no || ':' || idx", "name": "_reason"} if direct else {}
-    out = ",\n       ".join(f"CASE WHEN _reason IS NULL THEN {expr} ELSE {marker.get(name, 'NULL')} END AS {name}"
-                           for name, expr in columns.items())
+    out = ",\n       ".join(
+        f"CASE WHEN _reason IS NULL THEN {expr} ELSE {marker.get(name, 'NULL')} END AS {name}"
+        for name, expr in columns.items()
+    )
     position, target = ("", "spans") if direct else (", line_no AS _line, idx AS _idx, _reason", "_stage")
     values = ",\n           ".join(values)
     spans = "CASE WHEN line_reason IS NULL THEN {} ELSE [NULL] END"  # a line left to Python: one marker row
@@ -270,21 +339,21 @@ WITH checked_lines AS (
                 END AS scopes,
            CASE WHEN line_reason IS NULL THEN flatten(list_transform(d.resourceSpans, lambda b:
                 list_transform(b.scopeSpans, lambda sc: len(sc.spans)))) END AS counts,
-           unnest({spans.format('d.resourceSpans')}) AS b,
-           generate_subscripts({spans.format('d.resourceSpans')}, 1) AS i
+           unnest({spans.format("d.resourceSpans")}) AS b,
+           generate_subscripts({spans.format("d.resourceSpans")}, 1) AS i
     FROM lines
 ), scopes AS (
-    SELECT line_no, line_reason, i, {_pairs('b.resource.attributes', 'resource.')} AS res,
+    SELECT line_no, line_reason, i, {_pairs("b.resource.attributes", "resource.")} AS res,
            coalesce(list_sum(scopes[:i - 1]), 0) AS scope_base, counts,
-           unnest({spans.format('b.scopeSpans')}) AS sc, generate_subscripts({spans.format('b.scopeSpans')}, 1) AS j
+           unnest({spans.format("b.scopeSpans")}) AS sc, generate_subscripts({spans.format("b.scopeSpans")}, 1) AS j
     FROM batches
 ), items AS (
     SELECT line_no, line_reason, res, coalesce(list_sum(counts[:scope_base + j - 1]), 0) AS span_base,
-           unnest({spans.format('sc.spans')}) AS sp, generate_subscripts({spans.format('sc.spans')}, 1) AS k
+           unnest({spans.format("sc.spans")}) AS sp, generate_subscripts({spans.format("sc.spans")}, 1) AS k
     FROM scopes
 ), spans AS (
     SELECT line_no, line_reason, CASE WHEN line_reason IS NULL THEN span_base + k - 1 ELSE -1 END AS idx,
-           sp, res, {_pairs('sp.attributes', '')} AS pairs
+           sp, res, {_pairs("sp.attributes", "")} AS pairs
     FROM items
 ), built AS (
     SELECT *, '{{' || concat_ws(',', nullif(pairs, ''), nullif(res, '')) || '}}' AS attrs_json FROM spans
@@ -294,9 +363,9 @@ WITH checked_lines AS (
     FROM built
 ), checked AS (
     SELECT *, av IS NULL AS bad_attrs,
-           {_id(_leaf('traceId'), 16)} AS trace_hex, {_id(_leaf('spanId'), 8)} AS span_hex,
-           {_id(_leaf('parentSpanId'), 8)} AS parent_hex,
-           {_nanos(_leaf('startTimeUnixNano'))} AS start_ns, {_nanos(_leaf('endTimeUnixNano'))} AS end_ns
+           {_id(_leaf("traceId"), 16)} AS trace_hex, {_id(_leaf("spanId"), 8)} AS span_hex,
+           {_id(_leaf("parentSpanId"), 8)} AS parent_hex,
+           {_nanos(_leaf("startTimeUnixNano"))} AS start_ns, {_nanos(_leaf("endTimeUnixNano"))} AS end_ns
     FROM valid
 ), converted AS (
     SELECT *, {values} FROM checked

@@ -46,8 +46,11 @@ def _entry(record, locator: str) -> dict | Quarantined:
     except ValueError as exc:
         return Quarantined(locator, f"unreadable started_at ({exc})", excerpt(record))
     workflow = record.get("workflow")
-    return {"session_id": str(session).strip(), "started_at": started,
-            "workflow": None if workflow in (None, "") else str(workflow)}
+    return {
+        "session_id": str(session).strip(),
+        "started_at": started,
+        "workflow": None if workflow in (None, "") else str(workflow),
+    }
 
 
 def read(path: Path, data: bytes, options: dict) -> Iterator[dict | Quarantined]:
@@ -87,10 +90,13 @@ def _commit(con: duckdb.DuckDBPyConnection, rows: list[dict], source_id: int) ->
         return 0
     con.register("_registry_batch", pa.Table.from_pylist(list(entries.values()), schema=_SCHEMA))
     try:
-        return scalar(con, """
+        return scalar(
+            con,
+            """
             INSERT INTO session_registry BY NAME
             SELECT * FROM _registry_batch b
-            WHERE NOT EXISTS (SELECT 1 FROM session_registry r WHERE r.session_id = b.session_id)""")
+            WHERE NOT EXISTS (SELECT 1 FROM session_registry r WHERE r.session_id = b.session_id)""",
+        )
     finally:
         con.unregister("_registry_batch")
 

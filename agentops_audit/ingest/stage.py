@@ -35,16 +35,23 @@ class Stage:
     earlier file already stored. Copies that differ raise ``Restage``: which one comes first in the file
     is only known to the staged load."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, source_id: int,
-                 progress: Callable[[int], None] | None = None, direct: bool = False):
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        source_id: int,
+        progress: Callable[[int], None] | None = None,
+        direct: bool = False,
+    ):
         self.con, self.source_id, self.progress, self.direct = con, source_id, progress, direct
         self.rows: list[dict] = []
         self.order: list[tuple[int, int]] = []
         self.staged, self.seq = 0, 0
         self.quarantined: list[tuple[int, int, str, str, str]] = []
         if not direct:
-            con.execute("CREATE OR REPLACE TEMP TABLE _stage AS SELECT *, 0::BIGINT AS _line, 0::BIGINT AS _idx, "
-                        "''::VARCHAR AS _reason FROM spans LIMIT 0")
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _stage AS SELECT *, 0::BIGINT AS _line, 0::BIGINT AS _idx, "
+                "''::VARCHAR AS _reason FROM spans LIMIT 0"
+            )
 
     @property
     def rows_read(self) -> int:
@@ -79,8 +86,9 @@ class Stage:
             if markers:
                 self.con.execute(f"DELETE FROM spans WHERE {where}")
             return sorted(markers)
-        markers = self.con.execute("SELECT _line, _idx, _reason FROM _stage WHERE _reason IS NOT NULL "
-                                   "ORDER BY _line, _idx").fetchall()
+        markers = self.con.execute(
+            "SELECT _line, _idx, _reason FROM _stage WHERE _reason IS NOT NULL ORDER BY _line, _idx"
+        ).fetchall()
         if markers:
             self.con.execute("DELETE FROM _stage WHERE _reason IS NOT NULL")
         return [(int(line), int(idx), reason) for line, idx, reason in markers]
@@ -106,8 +114,10 @@ class Stage:
             batch = batch.append_column("_idx", pa.array([o[1] for o in self.order], pa.int64()))
         self.con.register("_batch", batch)
         try:
-            self.con.execute(f"INSERT INTO {'spans' if self.direct else '_stage'} BY NAME "
-                             f"SELECT *, {self.source_id} AS source_id FROM _batch")
+            self.con.execute(
+                f"INSERT INTO {'spans' if self.direct else '_stage'} BY NAME "
+                f"SELECT *, {self.source_id} AS source_id FROM _batch"
+            )
         finally:
             self.con.unregister("_batch")
         self.staged += len(self.rows)
@@ -127,7 +137,9 @@ class Stage:
             kept = f"(SELECT _stage.* FROM _stage SEMI JOIN ({sql}) k USING (_line, _idx))"
             params = params * 2
         # the first occurrence of each (trace_id, span_id), found on the narrow key columns only
-        inserted = scalar(self.con, f"""
+        inserted = scalar(
+            self.con,
+            f"""
             INSERT INTO spans BY NAME
             WITH firsts AS (
                 SELECT min(_line * 4294967296 + _idx) AS _ord FROM {kept} GROUP BY trace_id, span_id
@@ -135,7 +147,9 @@ class Stage:
             SELECT s.* EXCLUDE (_line, _idx, _reason) FROM {kept} s
             SEMI JOIN firsts f ON f._ord = s._line * 4294967296 + s._idx
             WHERE NOT EXISTS (SELECT 1 FROM spans t WHERE t.trace_id = s.trace_id AND t.span_id = s.span_id)
-        """, params)
+        """,
+            params,
+        )
         return inserted, filtered
 
     def _commit_direct(self, filters: Filters) -> int:
@@ -150,16 +164,22 @@ class Stage:
             differ = scalar(self.con, f"SELECT count(*) FROM (SELECT 1 {repeated} AND count(DISTINCT s) > 1)")
             if differ:
                 raise Restage(f"{differ} spans occur more than once in the file, with different content")
-            again = scalar(self.con, f"""
+            again = scalar(
+                self.con,
+                f"""
                 DELETE FROM spans WHERE rowid IN (
                     SELECT rowid FROM (
                         SELECT rowid, row_number() OVER (PARTITION BY trace_id, span_id ORDER BY rowid) AS copy
                         FROM spans WHERE {mine} AND (trace_id, span_id) IN (SELECT trace_id, span_id {repeated})
-                    ) WHERE copy > 1)""")
-        earlier = scalar(self.con, f"""
+                    ) WHERE copy > 1)""",
+            )
+        earlier = scalar(
+            self.con,
+            f"""
             DELETE FROM spans s WHERE s.{mine} AND EXISTS (
                 SELECT 1 FROM spans t WHERE t.trace_id = s.trace_id AND t.span_id = s.span_id
-                                        AND t.source_id IS DISTINCT FROM {self.source_id})""")
+                                        AND t.source_id IS DISTINCT FROM {self.source_id})""",
+        )
         return self.staged - again - (earlier or 0)
 
     def write_quarantine(self) -> dict:
@@ -172,23 +192,27 @@ class Stage:
             self.con.execute("DROP TABLE IF EXISTS _stage")
 
 
-def store_quarantine(con: duckdb.DuckDBPyConnection, source_id: int,
-                     records: list[tuple[str, str, str | None]]) -> dict[str, int]:
+def store_quarantine(
+    con: duckdb.DuckDBPyConnection, source_id: int, records: list[tuple[str, str, str | None]]
+) -> dict[str, int]:
     """Store (locator, reason, raw excerpt) records, the excerpts masked and truncated in one set-based
     statement; return the count per reason."""
     if not records:
         return {}
-    table = pa.table({
-        "locator": [r[0] for r in records],
-        "reason": [r[1] for r in records],
-        "excerpt": [None if r[2] is None else valid_utf8(r[2]) for r in records],
-    })
+    table = pa.table(
+        {
+            "locator": [r[0] for r in records],
+            "reason": [r[1] for r in records],
+            "excerpt": [None if r[2] is None else valid_utf8(r[2]) for r in records],
+        }
+    )
     install_pii(con)  # the phone UDF that mask_sql calls
     con.register("_quarantined", table)
     try:
         con.execute(
             f"INSERT INTO quarantine SELECT {source_id}, locator, reason, "
-            f"{mask_sql(f'substring(excerpt, 1, {EXCERPT_CHARS})')} FROM _quarantined")
+            f"{mask_sql(f'substring(excerpt, 1, {EXCERPT_CHARS})')} FROM _quarantined"
+        )
     finally:
         con.unregister("_quarantined")
     reasons: dict[str, int] = {}

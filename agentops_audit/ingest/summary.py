@@ -45,8 +45,10 @@ class SourceSummary:
         if self.empty:
             return f"{self.path} [{self.format}]: empty, no records"
         reasons = "; ".join(f"{n} {r}" for r, n in sorted((self.reasons or {}).items()))
-        return (f"{self.path} [{self.format}]: read {self.rows_read}, loaded {self.rows_loaded}, "
-                f"duplicate {self.rows_duplicate}, quarantined {self.rows_quarantined}"
-                + (f", filtered {self.rows_filtered}" if self.rows_filtered else "")
-                + (f"; {self.rows_derived} tool calls taken from LLM messages" if self.rows_derived else "")
-                + (f" ({reasons})" if reasons else ""))
+        return (
+            f"{self.path} [{self.format}]: read {self.rows_read}, loaded {self.rows_loaded}, "
+            f"duplicate {self.rows_duplicate}, quarantined {self.rows_quarantined}"
+            + (f", filtered {self.rows_filtered}" if self.rows_filtered else "")
+            + (f"; {self.rows_derived} tool calls taken from LLM messages" if self.rows_derived else "")
+            + (f" ({reasons})" if reasons else "")
+        )

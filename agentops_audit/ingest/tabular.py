@@ -96,9 +96,10 @@ def _csv_rows(path: Path, data: bytes) -> Iterator[tuple[str, object]]:
             try:
                 good.append(line.decode("utf-8"))
             except UnicodeDecodeError as err:
-                yield f"{path.name}:{number}", Quarantined(f"{path.name}:{number}",
-                                                           f"non-UTF-8 bytes at column {err.start + 1}",
-                                                           excerpt(line))
+                yield (
+                    f"{path.name}:{number}",
+                    Quarantined(f"{path.name}:{number}", f"non-UTF-8 bytes at column {err.start + 1}", excerpt(line)),
+                )
                 good.append("")
         text = "\n".join(good)
     reader = csv.DictReader(io.StringIO(text, newline=""))
@@ -106,8 +107,14 @@ def _csv_rows(path: Path, data: bytes) -> Iterator[tuple[str, object]]:
     for record in reader:
         locator = f"{path.name}:{reader.line_num}"
         if None in record or any(v is None for v in record.values()) and len(record) >= width:
-            yield locator, Quarantined(locator, "CSV row with the wrong number of fields (truncated or malformed)",
-                                       excerpt(",".join(str(v) for v in record.values())))
+            yield (
+                locator,
+                Quarantined(
+                    locator,
+                    "CSV row with the wrong number of fields (truncated or malformed)",
+                    excerpt(",".join(str(v) for v in record.values())),
+                ),
+            )
         else:
             yield locator, record
 

@@ -13,8 +13,9 @@ def text(content) -> str | None:
         return content
     if isinstance(content, list):
         texts = [b.get("text") for b in content if isinstance(b, dict) and b.get("type") == "text"]
-        others = [b for b in content if not (isinstance(b, dict) and b.get("type") in ("text", "tool_use",
-                                                                                         "tool_result"))]
+        others = [
+            b for b in content if not (isinstance(b, dict) and b.get("type") in ("text", "tool_use", "tool_result"))
+        ]
         if texts and not others:
             return "\n".join(t for t in texts if t) or None
         if not texts and not others:
@@ -30,16 +31,23 @@ def calls(message: dict, names: dict) -> list[dict]:
             continue
         function = item.get("function") if isinstance(item.get("function"), dict) else None
         if function is not None:  # OpenAI: {id, type, function: {name, arguments}}
-            out.append({"id": item.get("id"), "name": function.get("name"), "args": function.get("arguments"),
-                        "style": "openai"})
+            out.append(
+                {
+                    "id": item.get("id"),
+                    "name": function.get("name"),
+                    "args": function.get("arguments"),
+                    "style": "openai",
+                }
+            )
         else:  # flat: {id, name, arguments}
             args = next((item[k] for k in ("arguments", "args", "input", "parameters") if k in item), None)
             out.append({"id": item.get("id"), "name": item.get("name"), "args": args, "style": "flat"})
     content = dig(message, names["content"])
     for block in content if isinstance(content, list) else ():
         if isinstance(block, dict) and block.get("type") == "tool_use":  # Anthropic content block
-            out.append({"id": block.get("id"), "name": block.get("name"), "args": block.get("input"),
-                        "style": "anthropic"})
+            out.append(
+                {"id": block.get("id"), "name": block.get("name"), "args": block.get("input"), "style": "anthropic"}
+            )
     return out
 
 
@@ -49,19 +57,35 @@ def results(message: dict, names: dict, role: str) -> list[dict]:
     content = dig(message, names["content"])
     if role in ("tool", "function"):  # the call it answers: tool_call_id, tool_use_id, or its own id (tau2)
         call_id = dig(message, names["tool_call_id"]) or message.get("tool_use_id") or message.get("id")
-        out.append({"id": call_id, "result": text(content) if isinstance(content, list) else text_of(content),
-                    "is_error": bool(message.get("is_error") or message.get("error") is True)})
+        out.append(
+            {
+                "id": call_id,
+                "result": text(content) if isinstance(content, list) else text_of(content),
+                "is_error": bool(message.get("is_error") or message.get("error") is True),
+            }
+        )
     for block in content if isinstance(content, list) else ():
         if isinstance(block, dict) and block.get("type") == "tool_result":
             inner = block.get("content")
-            out.append({"id": block.get("tool_use_id"), "result": text(inner) if isinstance(inner, list)
-                        else text_of(inner), "is_error": bool(block.get("is_error"))})
+            out.append(
+                {
+                    "id": block.get("tool_use_id"),
+                    "result": text(inner) if isinstance(inner, list) else text_of(inner),
+                    "is_error": bool(block.get("is_error")),
+                }
+            )
     return out
 
 
 def first_int(mapping: dict, *keys) -> int | None:
-    return next((int(mapping[k]) for k in keys if isinstance(mapping.get(k), int | float)
-                 and not isinstance(mapping.get(k), bool)), None)
+    return next(
+        (
+            int(mapping[k])
+            for k in keys
+            if isinstance(mapping.get(k), int | float) and not isinstance(mapping.get(k), bool)
+        ),
+        None,
+    )
 
 
 def usage(usage) -> tuple[int | None, int | None, int | None]:
@@ -72,8 +96,11 @@ def usage(usage) -> tuple[int | None, int | None, int | None]:
     details = usage.get("prompt_tokens_details")
     if cached is None and isinstance(details, dict):
         cached = first_int(details, "cached_tokens")
-    return (first_int(usage, "input_tokens", "prompt_tokens", "input"),
-            first_int(usage, "output_tokens", "completion_tokens", "output"), cached)
+    return (
+        first_int(usage, "input_tokens", "prompt_tokens", "input"),
+        first_int(usage, "output_tokens", "completion_tokens", "output"),
+        cached,
+    )
 
 
 def number(value) -> float | None:

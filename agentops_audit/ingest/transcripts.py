@@ -42,8 +42,9 @@ def is_conversation(record) -> bool:
     if not isinstance(record, dict):
         return False
     messages = next((record[k] for k in _MESSAGE_KEYS if isinstance(record.get(k), list)), None)
-    return bool(messages) and all(isinstance(m, dict) for m in messages[:20]) and any(
-        "role" in m for m in messages[:20])
+    return (
+        bool(messages) and all(isinstance(m, dict) for m in messages[:20]) and any("role" in m for m in messages[:20])
+    )
 
 
 def conversations_key(doc) -> str | None:
@@ -125,8 +126,9 @@ def conversation_rows(record, locator: str, spec: TranscriptSpec) -> Iterator[di
     where = _messages_path(record, spec)
     messages = dig(record, where) if where else None
     if not isinstance(messages, list):
-        yield Quarantined(locator, f"conversation without a message list at '{where or '|'.join(_MESSAGE_KEYS)}'",
-                          excerpt(record))
+        yield Quarantined(
+            locator, f"conversation without a message list at '{where or '|'.join(_MESSAGE_KEYS)}'", excerpt(record)
+        )
         return
     bad = next((i for i, m in enumerate(messages) if not isinstance(m, dict)), None)
     if bad is not None:
@@ -134,8 +136,9 @@ def conversation_rows(record, locator: str, spec: TranscriptSpec) -> Iterator[di
         return
     session, derived = _session_id(record, spec)
     if session is None:
-        yield Quarantined(locator, f"conversation without a session id at '{spec.session_id.describe()}'",
-                          excerpt(record))
+        yield Quarantined(
+            locator, f"conversation without a session id at '{spec.session_id.describe()}'", excerpt(record)
+        )
         return
     try:
         times, synthetic = _clock(record, messages, spec)
@@ -148,16 +151,23 @@ def conversation_rows(record, locator: str, spec: TranscriptSpec) -> Iterator[di
     yield from _spans(record, messages, session, derived, times, synthetic, spec)
 
 
-def _spans(record: dict, messages: list, session: str, derived: bool, times: list[int], synthetic: bool,
-           spec: TranscriptSpec) -> Iterator[dict]:
+def _spans(
+    record: dict, messages: list, session: str, derived: bool, times: list[int], synthetic: bool, spec: TranscriptSpec
+) -> Iterator[dict]:
     names = spec.message
     trace_id = _id("transcript", session)[:32]
     root_id = _id(session, "root")[:16]
     workflow = spec.workflow.resolve(record) if spec.workflow else None
     model = spec.model.resolve(record) if spec.model else None
     agent = spec.agent_name.resolve(record) if spec.agent_name else None
-    common = {"trace_id": trace_id, "session_id": session, "workflow": workflow, "agent_name": agent,
-              "span_kind": "INTERNAL", "status_code": "UNSET"}
+    common = {
+        "trace_id": trace_id,
+        "session_id": session,
+        "workflow": workflow,
+        "agent_name": agent,
+        "span_kind": "INTERNAL",
+        "status_code": "UNSET",
+    }
     flags = {"gen_ai.conversation.id": session}
     if synthetic:
         flags["agentops.synthetic_time"] = True
@@ -169,8 +179,7 @@ def _spans(record: dict, messages: list, session: str, derived: bool, times: lis
     inputs: list[str] = []
     # where assistant messages report usage, one that reports none and calls no tool was not written by the
     # model (tau2-bench's fixed greeting): a step of the conversation, not an LLM call
-    metered = any(str(dig(m, names["role"]) or "").lower() in _ASSISTANT and dig(m, names["usage"])
-                  for m in messages)
+    metered = any(str(dig(m, names["role"]) or "").lower() in _ASSISTANT and dig(m, names["usage"]) for m in messages)
     for index, message in enumerate(messages):
         role = str(dig(message, names["role"]) or "").lower()
         for result in msg.results(message, names, role):
@@ -193,17 +202,30 @@ def _spans(record: dict, messages: list, session: str, derived: bool, times: lis
             attrs["gen_ai.operation.name"] = "chat"
         if message_calls:
             attrs["agentops.transcript.tool_calls"] = len(message_calls)
-        llm_rows.append({
-            **common, "span_id": _id(session, index)[:16], "parent_span_id": root_id,
-            "name": "assistant message" if scripted else f"chat {msg_model or model}" if (msg_model or model)
-            else "chat", "operation": None if scripted else "chat",
-            "span_type": "other" if scripted else "llm",
-            "start_time": times[index - 1] if index else times[index], "end_time": times[index],
-            "request_model": text_of(msg_model) or model, "input_tokens": tokens_in, "output_tokens": tokens_out,
-            "cache_read_tokens": cached, "cost_usd": msg.number(dig(message, names["cost"])),
-            "input_text": "\n\n".join(inputs) or None, "output_text": msg.text(dig(message, names["content"])),
-            "_attrs": attrs,
-        })
+        llm_rows.append(
+            {
+                **common,
+                "span_id": _id(session, index)[:16],
+                "parent_span_id": root_id,
+                "name": "assistant message"
+                if scripted
+                else f"chat {msg_model or model}"
+                if (msg_model or model)
+                else "chat",
+                "operation": None if scripted else "chat",
+                "span_type": "other" if scripted else "llm",
+                "start_time": times[index - 1] if index else times[index],
+                "end_time": times[index],
+                "request_model": text_of(msg_model) or model,
+                "input_tokens": tokens_in,
+                "output_tokens": tokens_out,
+                "cache_read_tokens": cached,
+                "cost_usd": msg.number(dig(message, names["cost"])),
+                "input_text": "\n\n".join(inputs) or None,
+                "output_text": msg.text(dig(message, names["content"])),
+                "_attrs": attrs,
+            }
+        )
         inputs = []
         for number, call in enumerate(message_calls):
             call.update(index=index, number=number, result=None, is_error=False, result_index=None)
@@ -213,9 +235,13 @@ def _spans(record: dict, messages: list, session: str, derived: bool, times: lis
 
     start, end = (times[0], times[-1]) if times else (SYNTHETIC_BASE, SYNTHETIC_BASE)
     raw_outcome = dig(record, spec.outcome.path) if spec.outcome else record.get("outcome")
-    outcome = (spec.outcome.resolve(raw_outcome) if spec.outcome
-               else raw_outcome.lower() if isinstance(raw_outcome, str) and raw_outcome.lower() in
-               ("success", "failure", "escalated") else None)
+    outcome = (
+        spec.outcome.resolve(raw_outcome)
+        if spec.outcome
+        else raw_outcome.lower()
+        if isinstance(raw_outcome, str) and raw_outcome.lower() in ("success", "failure", "escalated")
+        else None
+    )
     root_attrs = {**flags, "gen_ai.operation.name": "invoke_agent", "agentops.transcript.messages": len(messages)}
     if outcome:
         root_attrs["agentops.session.outcome"] = outcome
@@ -225,28 +251,51 @@ def _spans(record: dict, messages: list, session: str, derived: bool, times: lis
         root_attrs["agentops.transcript.derived_session_id"] = True
     if orphan_results:
         root_attrs["agentops.transcript.results_without_call"] = orphan_results
-    yield _finish({
-        **common, "span_id": root_id, "parent_span_id": None, "name": f"invoke_agent {agent or workflow or ''}".strip(),
-        "operation": "invoke_agent", "span_type": "agent", "start_time": start, "end_time": end,
-        "session_outcome": outcome, "request_model": model,
-        "cost_usd": msg.number(dig(record, spec.cost)) if spec.cost else None, "_attrs": root_attrs,
-    })
+    yield _finish(
+        {
+            **common,
+            "span_id": root_id,
+            "parent_span_id": None,
+            "name": f"invoke_agent {agent or workflow or ''}".strip(),
+            "operation": "invoke_agent",
+            "span_type": "agent",
+            "start_time": start,
+            "end_time": end,
+            "session_outcome": outcome,
+            "request_model": model,
+            "cost_usd": msg.number(dig(record, spec.cost)) if spec.cost else None,
+            "_attrs": root_attrs,
+        }
+    )
     yield from (_finish(row) for row in llm_rows)
     for call in calls:
-        attrs = {**flags, "gen_ai.operation.name": "execute_tool", "agentops.transcript.message_index": call["index"],
-                 "agentops.transcript.tool_call_style": call["style"]}
+        attrs = {
+            **flags,
+            "gen_ai.operation.name": "execute_tool",
+            "agentops.transcript.message_index": call["index"],
+            "agentops.transcript.tool_call_style": call["style"],
+        }
         if call["result_index"] is None:
             attrs["agentops.tool.result_missing"] = True
         failed = call["is_error"]
-        yield _finish({
-            **common, "span_id": _id(session, call["index"], call["number"])[:16], "parent_span_id": root_id,
-            "name": f"execute_tool {call['name']}" if call["name"] else "execute_tool", "operation": "execute_tool",
-            "span_type": "tool", "start_time": times[call["index"]],
-            "end_time": times[call["result_index"]] if call["result_index"] is not None else None,
-            "tool_name": text_of(call["name"]), "tool_call_id": text_of(call["id"]),
-            "tool_args": text_of(call["args"]), "tool_result": call["result"],
-            "status_code": "ERROR" if failed else "UNSET", "_attrs": attrs,
-        })
+        yield _finish(
+            {
+                **common,
+                "span_id": _id(session, call["index"], call["number"])[:16],
+                "parent_span_id": root_id,
+                "name": f"execute_tool {call['name']}" if call["name"] else "execute_tool",
+                "operation": "execute_tool",
+                "span_type": "tool",
+                "start_time": times[call["index"]],
+                "end_time": times[call["result_index"]] if call["result_index"] is not None else None,
+                "tool_name": text_of(call["name"]),
+                "tool_call_id": text_of(call["id"]),
+                "tool_args": text_of(call["args"]),
+                "tool_result": call["result"],
+                "status_code": "ERROR" if failed else "UNSET",
+                "_attrs": attrs,
+            }
+        )
 
 
 def _finish(row: dict) -> dict:
@@ -259,8 +308,12 @@ def _finish(row: dict) -> dict:
 
 def _is_message_event(doc) -> bool:
     """A line of an agent's session log that holds one message (Claude Code's session files)."""
-    return (isinstance(doc, dict) and doc.get("type") in ("user", "assistant") and isinstance(doc.get("message"), dict)
-            and doc.get("sessionId") is not None)
+    return (
+        isinstance(doc, dict)
+        and doc.get("type") in ("user", "assistant")
+        and isinstance(doc.get("message"), dict)
+        and doc.get("sessionId") is not None
+    )
 
 
 def _event_conversations(events: list[tuple[str, dict]]) -> Iterator[tuple[str, dict]]:

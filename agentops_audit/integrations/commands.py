@@ -35,28 +35,40 @@ def cmd_receive(args) -> int:
     if args.flush_seconds <= 0:
         raise InputError("--flush-seconds must be positive")
     try:
-        rec = receiver.Receiver(args.db, args.host, args.port, args.spool, interval=args.flush_seconds,
-                                max_body=int(args.max_body_mb * (1 << 20)))
+        rec = receiver.Receiver(
+            args.db,
+            args.host,
+            args.port,
+            args.spool,
+            interval=args.flush_seconds,
+            max_body=int(args.max_body_mb * (1 << 20)),
+        )
     except OSError as exc:
         raise InputError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from exc
     if args.host not in receiver.LOOPBACK:
-        print(f"warning: listening on {args.host}, not loopback: the receiver has no authentication",
-              file=sys.stderr)
+        print(f"warning: listening on {args.host}, not loopback: the receiver has no authentication", file=sys.stderr)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    print(f"Receiving OTLP/HTTP traces at {rec.url} into {args.db} (spool {rec.spool.dir}); "
-          "stop with Ctrl-C or SIGTERM", flush=True)
+    print(
+        f"Receiving OTLP/HTTP traces at {rec.url} into {args.db} (spool {rec.spool.dir}); stop with Ctrl-C or SIGTERM",
+        flush=True,
+    )
     done = rec.serve(stop)
     s, loaded = rec.stats, rec.loader.stats
-    print(f"Stopped: {s['requests']} requests accepted ({s['spans']} spans, {s['spans_rejected']} to quarantine), "
-          f"{s['requests_rejected']} rejected, {s['requests_too_large']} too large; {loaded['files_loaded']} spool "
-          f"files loaded (read {loaded['rows_read']}, loaded {loaded['rows_loaded']}, duplicate "
-          f"{loaded['rows_duplicate']}, quarantined {loaded['rows_quarantined']})", flush=True)
+    print(
+        f"Stopped: {s['requests']} requests accepted ({s['spans']} spans, {s['spans_rejected']} to quarantine), "
+        f"{s['requests_rejected']} rejected, {s['requests_too_large']} too large; {loaded['files_loaded']} spool "
+        f"files loaded (read {loaded['rows_read']}, loaded {loaded['rows_loaded']}, duplicate "
+        f"{loaded['rows_duplicate']}, quarantined {loaded['rows_quarantined']})",
+        flush=True,
+    )
     if not done:
         left = len(rec.loader.pending())
-        print(f"{left} spool files wait in {rec.spool.dir}: {args.db} stayed busy; they load at the next start",
-              file=sys.stderr)
+        print(
+            f"{left} spool files wait in {rec.spool.dir}: {args.db} stayed busy; they load at the next start",
+            file=sys.stderr,
+        )
         return EXIT_SPOOL_LEFT
     return 0
 
@@ -74,15 +86,27 @@ def cmd_pull(args) -> int:
         raise InputError(f"--from takes one of {', '.join(pull.KINDS)}, not {kind!r}")
     scope = args.project if kind == "phoenix" else args.experiment
     if not scope:
-        raise InputError("--from phoenix needs --project P" if kind == "phoenix" else
-                         "--from mlflow needs --experiment E (a name or an id)")
+        raise InputError(
+            "--from phoenix needs --project P"
+            if kind == "phoenix"
+            else "--from mlflow needs --experiment E (a name or an id)"
+        )
     if args.page_size < 1 or args.overlap < 0:
         raise InputError("--page-size must be 1 or more and --overlap 0 or more")
     if args.format or args.mapping:
         raise InputError("--format and --mapping do not apply to --from: each server's pages have a known format")
     window = Filters.of(args.since, args.until)  # checked and parsed here; the window is sent to the server
-    req = pull.Request(kind, url, scope, window.since, window.until, args.page_size, args.overlap,
-                       Path(args.pages_dir) if args.pages_dir else None, Filters.of(workflow=args.workflow))
+    req = pull.Request(
+        kind,
+        url,
+        scope,
+        window.since,
+        window.until,
+        args.page_size,
+        args.overlap,
+        Path(args.pages_dir) if args.pages_dir else None,
+        Filters.of(workflow=args.workflow),
+    )
     con = db.connect(args.db)
     try:
         result = pull.run(con, req, args.db)
@@ -100,8 +124,10 @@ def cmd_verify(args) -> int:
     for line in report.lines:
         print(line)
     if report.changed:
-        print(f"FAILED: {report.changed} check{'s' if report.changed != 1 else ''} failed"
-              + (f", {report.unchecked} not checked" if report.unchecked else ""))
+        print(
+            f"FAILED: {report.changed} check{'s' if report.changed != 1 else ''} failed"
+            + (f", {report.unchecked} not checked" if report.unchecked else "")
+        )
         return EXIT_VERIFY_FAILED
     print("verified" + (f" ({report.unchecked} not checked: not found here)" if report.unchecked else ""))
     return 0
@@ -111,8 +137,10 @@ def cmd_keygen(args) -> int:
     from agentops_audit.integrations import verify
 
     private, public = verify.keygen(args.out)
-    print(f"Wrote {private} (private: keep it secret, sign with --sign {private}) and {public} (give it to "
-          f"reviewers: verify --key {public})")
+    print(
+        f"Wrote {private} (private: keep it secret, sign with --sign {private}) and {public} (give it to "
+        f"reviewers: verify --key {public})"
+    )
     return 0
 
 
@@ -141,14 +169,20 @@ def finish_weekly(args, done: list) -> None:
     if getattr(args, "summary_md", None):
         print(f"Summary: {summary.write(args.summary_md, summary.audit_markdown(last.doc, report))}")
     if getattr(args, "notify", None):
-        outcome = notify.post(args.notify, notify.payload(last.doc, args.notify_format, report),
-                              timeout=args.notify_timeout, retries=args.notify_retries)
+        outcome = notify.post(
+            args.notify,
+            notify.payload(last.doc, args.notify_format, report),
+            timeout=args.notify_timeout,
+            retries=args.notify_retries,
+        )
         if outcome.delivered:
             print(f"Notified {notify.where(args.notify)} ({args.notify_format}, HTTP {outcome.status})")
         else:  # never fails the audit
-            print(f"warning: could not notify {notify.where(args.notify)} after {outcome.attempts} attempt"
-                  f"{'s' if outcome.attempts != 1 else ''}: {outcome.error}; the audit itself is done",
-                  file=sys.stderr)
+            print(
+                f"warning: could not notify {notify.where(args.notify)} after {outcome.attempts} attempt"
+                f"{'s' if outcome.attempts != 1 else ''}: {outcome.error}; the audit itself is done",
+                file=sys.stderr,
+            )
 
 
 def _key_file(text: str) -> str:
@@ -179,22 +213,35 @@ def add_parsers(sub) -> None:
 
     for name in ("audit", "run", "weekly", "gate"):
         sub.choices[name].add_argument(
-            "--summary-md", metavar="FILE", help="also write a short Markdown verdict (for $GITHUB_STEP_SUMMARY or a "
-                                                 "pull-request comment; appended when FILE is $GITHUB_STEP_SUMMARY)")
+            "--summary-md",
+            metavar="FILE",
+            help="also write a short Markdown verdict (for $GITHUB_STEP_SUMMARY or a "
+            "pull-request comment; appended when FILE is $GITHUB_STEP_SUMMARY)",
+        )
     for name in ("audit", "run", "weekly"):
         sub.choices[name].add_argument(
-            "--sign", metavar="KEY", type=_key_file,
+            "--sign",
+            metavar="KEY",
+            type=_key_file,
             help="sign audit.json into audit.json.sig: an Ed25519 PEM private key (see `keygen`) or a file holding "
-                 "an HMAC secret of 32 bytes or more")
+            "an HMAC secret of 32 bytes or more",
+        )
     p = sub.choices["weekly"]
-    p.add_argument("--notify", metavar="URL", type=_webhook,
-                   help="post the last week's verdict and alerts to this webhook (a failed post never fails the run)")
+    p.add_argument(
+        "--notify",
+        metavar="URL",
+        type=_webhook,
+        help="post the last week's verdict and alerts to this webhook (a failed post never fails the run)",
+    )
     p.add_argument("--notify-format", choices=notify.FORMATS, default="json", help="json (default) or slack blocks")
     p.add_argument("--notify-timeout", type=float, default=10.0, help="seconds per attempt (default 10)")
     p.add_argument("--notify-retries", type=int, default=3, help="retries after the first attempt (default 3)")
 
-    p = sub.add_parser("verify", help="recompute the sha256 of an audit's inputs, config, catalog and itself; check "
-                                      "its signature (exit 0 verified, 6 changed)")
+    p = sub.add_parser(
+        "verify",
+        help="recompute the sha256 of an audit's inputs, config, catalog and itself; check "
+        "its signature (exit 0 verified, 6 changed)",
+    )
     p.add_argument("dir", metavar="DIR", help="audit output directory (or its audit.json)")
     p.add_argument("--key", help="the signer's public key (Ed25519 PEM) or the HMAC secret file")
     p.add_argument("--root", help="directory that relative input paths are relative to (default: the current one)")
@@ -207,26 +254,45 @@ def add_parsers(sub) -> None:
 
     p = sub.choices["ingest"]
     group = p.add_argument_group("pull from a server instead of files (--since/--until are then the pull's window)")
-    group.add_argument("--from", dest="from_source", nargs=2, metavar=("SERVER", "URL"),
-                       help="phoenix URL (Arize Phoenix base URL) or mlflow URI (MLflow tracking URI)")
+    group.add_argument(
+        "--from",
+        dest="from_source",
+        nargs=2,
+        metavar=("SERVER", "URL"),
+        help="phoenix URL (Arize Phoenix base URL) or mlflow URI (MLflow tracking URI)",
+    )
     group.add_argument("--project", help="Phoenix project (name or id)")
     group.add_argument("--experiment", help="MLflow experiment (name or id)")
-    group.add_argument("--page-size", type=int, default=pull.DEFAULT_PAGE_SIZE,
-                       help="spans (Phoenix, at most 1000) or traces (MLflow) per page "
-                            f"(default {pull.DEFAULT_PAGE_SIZE})")
-    group.add_argument("--overlap", type=int, default=pull.DEFAULT_OVERLAP_S,
-                       help="MLflow: seconds before the last trace start read that the next pull starts again "
-                            f"(default {pull.DEFAULT_OVERLAP_S})")
+    group.add_argument(
+        "--page-size",
+        type=int,
+        default=pull.DEFAULT_PAGE_SIZE,
+        help=f"spans (Phoenix, at most 1000) or traces (MLflow) per page (default {pull.DEFAULT_PAGE_SIZE})",
+    )
+    group.add_argument(
+        "--overlap",
+        type=int,
+        default=pull.DEFAULT_OVERLAP_S,
+        help="MLflow: seconds before the last trace start read that the next pull starts again "
+        f"(default {pull.DEFAULT_OVERLAP_S})",
+    )
     group.add_argument("--pages-dir", help="where pulled pages are kept (default: DB.pulls/)")
 
-    p = sub.add_parser("receive", help="receive OTLP/HTTP traces (protobuf or JSON) from any OpenTelemetry exporter "
-                                       "into an audit database")
+    p = sub.add_parser(
+        "receive",
+        help="receive OTLP/HTTP traces (protobuf or JSON) from any OpenTelemetry exporter into an audit database",
+    )
     p.add_argument("--db", required=True, help="audit database (created if missing)")
     p.add_argument("--port", type=int, default=receiver.DEFAULT_PORT, help="port (default 4318; 0: any free port)")
     p.add_argument("--host", default=receiver.DEFAULT_HOST, help="address to bind (default 127.0.0.1)")
     p.add_argument("--spool", help="spool directory for received requests (default: DB.spool)")
-    p.add_argument("--flush-seconds", type=float, default=1.0,
-                   help="load the spool into the database this often (default 1 s)")
-    p.add_argument("--max-body-mb", type=float, default=receiver.DEFAULT_MAX_BODY / (1 << 20),
-                   help="largest request body accepted, before and after decompression (default 16 MiB)")
+    p.add_argument(
+        "--flush-seconds", type=float, default=1.0, help="load the spool into the database this often (default 1 s)"
+    )
+    p.add_argument(
+        "--max-body-mb",
+        type=float,
+        default=receiver.DEFAULT_MAX_BODY / (1 << 20),
+        help="largest request body accepted, before and after decompression (default 16 MiB)",
+    )
     p.set_defaults(func=cmd_receive)

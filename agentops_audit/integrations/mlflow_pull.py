@@ -49,18 +49,27 @@ def pages(req: Request, resume: str | None) -> Iterator[Page]:
     client = _client(req.url)
     experiment = _experiment_id(client, req.scope)
     lower = _ms(req.since) if req.since else (max(0, int(resume) - req.overlap_s * 1000) if resume else None)
-    bounds = ([f"trace.timestamp_ms >= {lower}"] if lower is not None else []) + \
-             ([f"trace.timestamp_ms < {_ms(req.until)}"] if req.until else [])
+    bounds = ([f"trace.timestamp_ms >= {lower}"] if lower is not None else []) + (
+        [f"trace.timestamp_ms < {_ms(req.until)}"] if req.until else []
+    )
     # MLflow 3.x names the experiments `locations` (`experiment_ids` is deprecated); earlier 3.x only had the latter
-    where = ({"locations": [experiment]} if "locations" in inspect.signature(client.search_traces).parameters
-             else {"experiment_ids": [experiment]})
+    where = (
+        {"locations": [experiment]}
+        if "locations" in inspect.signature(client.search_traces).parameters
+        else {"experiment_ids": [experiment]}
+    )
     latest = int(resume) if resume else None
     running = None  # the earliest start of a trace still in progress: the next pull must not start after it
     token = None
     while True:
         try:
-            found = client.search_traces(**where, filter_string=" AND ".join(bounds) or None,
-                                         max_results=req.page_size, order_by=["timestamp_ms ASC"], page_token=token)
+            found = client.search_traces(
+                **where,
+                filter_string=" AND ".join(bounds) or None,
+                max_results=req.page_size,
+                order_by=["timestamp_ms ASC"],
+                page_token=token,
+            )
         except MlflowException as exc:
             raise PullError(f"MLflow search_traces failed: {str(exc).splitlines()[0][:300]}") from None
         except Exception as exc:

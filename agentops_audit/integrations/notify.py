@@ -46,15 +46,41 @@ def payload(doc: dict, fmt: str = "json", report: str | None = None) -> dict:
     """The message for one week's audit document."""
     from agentops_audit.integrations.verify import digest
 
-    alerts = [{"metric": a["metric"], "message": a["message"], "previous": a["previous"], "current": a["current"],
-               "change": a["change"], "threshold": a["threshold"]} for a in doc.get("alerts") or []]
-    blockers = [{"item": b["item"], "title": b["title"], "status": b["status"], "found": b.get("display"),
-                 "owner": b.get("owner")} for b in (doc.get("blockers") or [])[:TOP_BLOCKERS]]
+    alerts = [
+        {
+            "metric": a["metric"],
+            "message": a["message"],
+            "previous": a["previous"],
+            "current": a["current"],
+            "change": a["change"],
+            "threshold": a["threshold"],
+        }
+        for a in doc.get("alerts") or []
+    ]
+    blockers = [
+        {
+            "item": b["item"],
+            "title": b["title"],
+            "status": b["status"],
+            "found": b.get("display"),
+            "owner": b.get("owner"),
+        }
+        for b in (doc.get("blockers") or [])[:TOP_BLOCKERS]
+    ]
     week = (doc.get("week") or {}).get("label")
-    body = {"source": "agentops-audit", "toolkit_version": doc.get("toolkit_version"), "week": week,
-            "verdict": doc["verdict"], "recommended_phase": doc.get("recommended_phase"),
-            "declared_phase": doc.get("declared_phase"), "alerts": alerts, "blockers": blockers,
-            "blockers_total": len(doc.get("blockers") or []), "digest": digest(doc), "report": report}
+    body = {
+        "source": "agentops-audit",
+        "toolkit_version": doc.get("toolkit_version"),
+        "week": week,
+        "verdict": doc["verdict"],
+        "recommended_phase": doc.get("recommended_phase"),
+        "declared_phase": doc.get("declared_phase"),
+        "alerts": alerts,
+        "blockers": blockers,
+        "blockers_total": len(doc.get("blockers") or []),
+        "digest": digest(doc),
+        "report": report,
+    }
     return body if fmt == "json" else slack_blocks(body)
 
 
@@ -67,18 +93,30 @@ def slack_blocks(body: dict) -> dict:
     """Slack Block Kit: a header, the verdict, the alerts, the top blockers, a context line; `text` is the
     notification fallback."""
     title = f"agentops-audit {body['week'] or ''}: {body['verdict']}".replace("  ", " ")
-    verdict = (f"*Verdict:* {_mrkdwn(body['verdict'])} · recommended phase {body['recommended_phase']}"
-               + (f" (declared {body['declared_phase']})" if body.get("declared_phase") else ""))
+    verdict = f"*Verdict:* {_mrkdwn(body['verdict'])} · recommended phase {body['recommended_phase']}" + (
+        f" (declared {body['declared_phase']})" if body.get("declared_phase") else ""
+    )
     alerts = "\n".join(f"• :warning: {_mrkdwn(a['message'])}" for a in body["alerts"]) or "No alert this week."
-    blocks = [{"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
-              {"type": "section", "text": {"type": "mrkdwn", "text": verdict}},
-              {"type": "section", "text": {"type": "mrkdwn", "text": f"*Alerts*\n{alerts}"[:3000]}}]
+    blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": verdict}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*Alerts*\n{alerts}"[:3000]}},
+    ]
     if body["blockers"]:
-        lines = "\n".join(f"• {_mrkdwn(b['title'])} (`{_mrkdwn(b['item'])}`): {_mrkdwn(b['found'] or b['status'])}"
-                          for b in body["blockers"])
+        lines = "\n".join(
+            f"• {_mrkdwn(b['title'])} (`{_mrkdwn(b['item'])}`): {_mrkdwn(b['found'] or b['status'])}"
+            for b in body["blockers"]
+        )
         more = body["blockers_total"] - len(body["blockers"])
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": (
-            f"*Blockers*\n{lines}" + (f"\n…and {more} more" if more > 0 else ""))[:3000]}})
+        blocks.append(
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": (f"*Blockers*\n{lines}" + (f"\n…and {more} more" if more > 0 else ""))[:3000],
+                },
+            }
+        )
     context = f"result digest `{body['digest']}`" if body.get("digest") else "agentops-audit"
     if body.get("report"):
         context += f" · report `{_mrkdwn(body['report'])}`"
@@ -86,15 +124,22 @@ def slack_blocks(body: dict) -> dict:
     return {"text": f"{title}: {len(body['alerts'])} alert(s)", "blocks": blocks}
 
 
-def post(url: str, message: dict, timeout: float = 10.0, retries: int = 3, backoff: float = 1.0,
-         sleep: Callable[[float], None] = time.sleep) -> Outcome:
+def post(
+    url: str,
+    message: dict,
+    timeout: float = 10.0,
+    retries: int = 3,
+    backoff: float = 1.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Outcome:
     """POST ``message`` as JSON; up to ``retries`` more attempts after the first on a transient failure."""
     data = json.dumps(message).encode()
     status, error = None, None
     for attempt in range(1, retries + 2):
         wait = backoff * 2 ** (attempt - 1)
-        request = urllib.request.Request(url, data=data, method="POST", headers={
-            "Content-Type": "application/json", "User-Agent": "agentops-audit"})
+        request = urllib.request.Request(
+            url, data=data, method="POST", headers={"Content-Type": "application/json", "User-Agent": "agentops-audit"}
+        )
         try:
             with urllib.request.urlopen(request, timeout=timeout) as resp:
                 return Outcome(True, attempt, resp.status)

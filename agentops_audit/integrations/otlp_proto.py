@@ -35,8 +35,9 @@ def media_type(content_type: str | None) -> str:
         return "application/json"
     if kind in PROTOBUF_TYPES:
         return "application/x-protobuf"
-    raise BadRequest(f"unsupported Content-Type {content_type or '(none)'!r}: send application/x-protobuf or "
-                     "application/json")
+    raise BadRequest(
+        f"unsupported Content-Type {content_type or '(none)'!r}: send application/x-protobuf or application/json"
+    )
 
 
 def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
@@ -89,35 +90,66 @@ def _some(**fields) -> dict:
 
 def _span(s) -> dict:
     return _some(
-        traceId=s.trace_id.hex(), spanId=s.span_id.hex(), traceState=s.trace_state, parentSpanId=s.parent_span_id.hex(),
-        flags=s.flags, name=s.name, kind=s.kind,
+        traceId=s.trace_id.hex(),
+        spanId=s.span_id.hex(),
+        traceState=s.trace_state,
+        parentSpanId=s.parent_span_id.hex(),
+        flags=s.flags,
+        name=s.name,
+        kind=s.kind,
         startTimeUnixNano=str(s.start_time_unix_nano) if s.start_time_unix_nano else "",
         endTimeUnixNano=str(s.end_time_unix_nano) if s.end_time_unix_nano else "",
-        attributes=_attrs(s.attributes), droppedAttributesCount=s.dropped_attributes_count,
-        events=[_some(timeUnixNano=str(e.time_unix_nano) if e.time_unix_nano else "", name=e.name,
-                      attributes=_attrs(e.attributes), droppedAttributesCount=e.dropped_attributes_count)
-                for e in s.events],
+        attributes=_attrs(s.attributes),
+        droppedAttributesCount=s.dropped_attributes_count,
+        events=[
+            _some(
+                timeUnixNano=str(e.time_unix_nano) if e.time_unix_nano else "",
+                name=e.name,
+                attributes=_attrs(e.attributes),
+                droppedAttributesCount=e.dropped_attributes_count,
+            )
+            for e in s.events
+        ],
         droppedEventsCount=s.dropped_events_count,
-        links=[_some(traceId=x.trace_id.hex(), spanId=x.span_id.hex(), traceState=x.trace_state,
-                     attributes=_attrs(x.attributes), droppedAttributesCount=x.dropped_attributes_count, flags=x.flags)
-               for x in s.links],
+        links=[
+            _some(
+                traceId=x.trace_id.hex(),
+                spanId=x.span_id.hex(),
+                traceState=x.trace_state,
+                attributes=_attrs(x.attributes),
+                droppedAttributesCount=x.dropped_attributes_count,
+                flags=x.flags,
+            )
+            for x in s.links
+        ],
         droppedLinksCount=s.dropped_links_count,
-        status=_some(message=s.status.message, code=s.status.code) if s.HasField("status") else None)
+        status=_some(message=s.status.message, code=s.status.code) if s.HasField("status") else None,
+    )
 
 
 def to_json(request) -> dict:
     """An ``ExportTraceServiceRequest`` message as an OTLP/JSON document."""
     batches = []
     for rs in request.resource_spans:
-        resource = _some(attributes=_attrs(rs.resource.attributes),
-                         droppedAttributesCount=rs.resource.dropped_attributes_count)
-        scopes = [_some(scope=_some(name=ss.scope.name, version=ss.scope.version,
-                                    attributes=_attrs(ss.scope.attributes),
-                                    droppedAttributesCount=ss.scope.dropped_attributes_count),
-                        spans=[_span(s) for s in ss.spans], schemaUrl=ss.schema_url)
-                  for ss in rs.scope_spans]
-        batches.append(_some(resource=resource if rs.HasField("resource") else None, scopeSpans=scopes,
-                             schemaUrl=rs.schema_url))
+        resource = _some(
+            attributes=_attrs(rs.resource.attributes), droppedAttributesCount=rs.resource.dropped_attributes_count
+        )
+        scopes = [
+            _some(
+                scope=_some(
+                    name=ss.scope.name,
+                    version=ss.scope.version,
+                    attributes=_attrs(ss.scope.attributes),
+                    droppedAttributesCount=ss.scope.dropped_attributes_count,
+                ),
+                spans=[_span(s) for s in ss.spans],
+                schemaUrl=ss.schema_url,
+            )
+            for ss in rs.scope_spans
+        ]
+        batches.append(
+            _some(resource=resource if rs.HasField("resource") else None, scopeSpans=scopes, schemaUrl=rs.schema_url)
+        )
     return {"resourceSpans": batches}  # an empty request is valid: no spans
 
 

@@ -68,14 +68,18 @@ def pages(req: Request, resume: str | None) -> Iterator[Page]:
             body = json.loads(payload)
             spans, cursor = body["data"], body.get("next_cursor")
         except (ValueError, KeyError, TypeError):
-            raise PullError(f"Phoenix at {base} answered something that is not a span page: "
-                            f"{payload[:200].decode('utf-8', errors='replace')}") from None
+            raise PullError(
+                f"Phoenix at {base} answered something that is not a span page: "
+                f"{payload[:200].decode('utf-8', errors='replace')}"
+            ) from None
         if not spans:
             return
         rows = [row_id(s["id"]) for s in spans]
         if rows != sorted(rows) or rows[0] <= last:
-            raise PullError(f"Phoenix at {base} does not page spans in insertion order (sort=id&order=asc); "
-                            "arize-phoenix 20 or newer is needed for resumable pulls")
+            raise PullError(
+                f"Phoenix at {base} does not page spans in insertion order (sort=id&order=asc); "
+                "arize-phoenix 20 or newer is needed for resumable pulls"
+            )
         last = rows[-1]
         yield Page(payload, len(spans), str(last))
         if not cursor:

@@ -54,9 +54,11 @@ class PullResult:
         start = describe(self.source.split(" ", 1)[0], self.resumed_from)
         kind = self.source.split(" ", 1)[0]
         filtered = f", filtered {t['rows_filtered']}" if t["rows_filtered"] else ""
-        return (f"pull {self.pull_id} of {self.source} ({start}): {self.pages} page{'s' if self.pages != 1 else ''}, "
-                f"read {t['rows_read']}, loaded {t['rows_loaded']}, duplicate {t['rows_duplicate']}, "
-                f"quarantined {t['rows_quarantined']}{filtered}; the next pull starts {describe(kind, self.mark)}")
+        return (
+            f"pull {self.pull_id} of {self.source} ({start}): {self.pages} page{'s' if self.pages != 1 else ''}, "
+            f"read {t['rows_read']}, loaded {t['rows_loaded']}, duplicate {t['rows_duplicate']}, "
+            f"quarantined {t['rows_quarantined']}{filtered}; the next pull starts {describe(kind, self.mark)}"
+        )
 
 
 def describe(kind: str, mark: str | None) -> str:
@@ -70,8 +72,11 @@ def describe(kind: str, mark: str | None) -> str:
 
 
 def last_mark(con: duckdb.DuckDBPyConnection, source: str) -> str | None:
-    rows = con.execute("SELECT mark FROM pulls WHERE source = ? AND status = 'complete' AND mark IS NOT NULL "
-                       "ORDER BY pull_id DESC LIMIT 1", [source]).fetchall()
+    rows = con.execute(
+        "SELECT mark FROM pulls WHERE source = ? AND status = 'complete' AND mark IS NOT NULL "
+        "ORDER BY pull_id DESC LIMIT 1",
+        [source],
+    ).fetchall()
     return rows[0][0] if rows else None
 
 
@@ -79,8 +84,9 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:80]
 
 
-def run(con: duckdb.DuckDBPyConnection, req: Request, db_path: str | Path,
-        echo: Callable[[str], None] | None = print) -> PullResult:
+def run(
+    con: duckdb.DuckDBPyConnection, req: Request, db_path: str | Path, echo: Callable[[str], None] | None = print
+) -> PullResult:
     """Pull ``req`` into the database behind ``con``; see the module docstring."""
     from agentops_audit import ingest
 
@@ -92,10 +98,12 @@ def run(con: duckdb.DuckDBPyConnection, req: Request, db_path: str | Path,
     folder = Path(req.pages_dir or f"{db_path}.pulls") / _slug(req.source)
     folder.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC).replace(tzinfo=None)
-    con.execute("INSERT INTO pulls (pull_id, source, window_start, window_end, resumed_from, status, pages, "
-                "rows_read, rows_loaded, rows_duplicate, rows_quarantined, rows_filtered, started_at) "
-                "VALUES (?, ?, ?, ?, ?, 'running', 0, 0, 0, 0, 0, 0, ?)",
-                [pull_id, req.source, req.since, req.until, resumed_from, started])
+    con.execute(
+        "INSERT INTO pulls (pull_id, source, window_start, window_end, resumed_from, status, pages, "
+        "rows_read, rows_loaded, rows_duplicate, rows_quarantined, rows_filtered, started_at) "
+        "VALUES (?, ?, ?, ?, ?, 'running', 0, 0, 0, 0, 0, 0, ?)",
+        [pull_id, req.source, req.since, req.until, resumed_from, started],
+    )
     totals = dict.fromkeys(TOTALS, 0)
     pages, mark, status = 0, resumed_from, "interrupted"
     try:
@@ -110,17 +118,28 @@ def run(con: duckdb.DuckDBPyConnection, req: Request, db_path: str | Path,
                 raise PullError(f"page {pages} of {req.source} could not be loaded: {summary.error}")
             for key in TOTALS:
                 totals[key] += getattr(summary, key)
-            source_id = con.execute("SELECT max(source_id) FROM sources WHERE sha256 = ?",  # the row of this content
-                                    [summary.sha256]).fetchall()[0][0]
-            con.execute("INSERT INTO pull_pages VALUES (?, ?, ?, ?, ?)", [pull_id, pages, source_id, str(path),
-                                                                         page.records])
+            source_id = con.execute(
+                "SELECT max(source_id) FROM sources WHERE sha256 = ?",  # the row of this content
+                [summary.sha256],
+            ).fetchall()[0][0]
+            con.execute(
+                "INSERT INTO pull_pages VALUES (?, ?, ?, ?, ?)", [pull_id, pages, source_id, str(path), page.records]
+            )
             mark = page.mark or mark
         status = "complete"
     finally:
-        con.execute("UPDATE pulls SET status = ?, pages = ?, mark = ?, rows_read = ?, rows_loaded = ?, "
-                    "rows_duplicate = ?, rows_quarantined = ?, rows_filtered = ?, finished_at = ? WHERE pull_id = ?",
-                    [status, pages, mark if status == "complete" else None, *(totals[k] for k in TOTALS),
-                     datetime.now(UTC).replace(tzinfo=None), pull_id])
+        con.execute(
+            "UPDATE pulls SET status = ?, pages = ?, mark = ?, rows_read = ?, rows_loaded = ?, "
+            "rows_duplicate = ?, rows_quarantined = ?, rows_filtered = ?, finished_at = ? WHERE pull_id = ?",
+            [
+                status,
+                pages,
+                mark if status == "complete" else None,
+                *(totals[k] for k in TOTALS),
+                datetime.now(UTC).replace(tzinfo=None),
+                pull_id,
+            ],
+        )
     return PullResult(pull_id, req.source, pages, resumed_from, mark, totals)
 
 

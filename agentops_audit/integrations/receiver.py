@@ -41,9 +41,16 @@ def default_spool(db_path: str | Path) -> Path:
 class Receiver:
     """The HTTP server, its spool and its loader. ``serve`` runs until ``stop`` is set, then closes cleanly."""
 
-    def __init__(self, db_path: str | Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
-                 spool_dir: str | Path | None = None, interval: float = 1.0, max_body: int = DEFAULT_MAX_BODY,
-                 echo: Callable[[str], None] = print):
+    def __init__(
+        self,
+        db_path: str | Path,
+        host: str = DEFAULT_HOST,
+        port: int = DEFAULT_PORT,
+        spool_dir: str | Path | None = None,
+        interval: float = 1.0,
+        max_body: int = DEFAULT_MAX_BODY,
+        echo: Callable[[str], None] = print,
+    ):
         self.max_body, self.echo = max_body, echo
         self.spool = Spool(spool_dir or default_spool(db_path))
         self.loader = Loader(self.spool, db_path, interval, echo, limit=max_body)
@@ -104,9 +111,16 @@ class Receiver:
         self.count(requests=1, spans=spans, spans_rejected=rejected)
         if not rejected:
             return 200, {}, kind
-        return 200, {"partialSuccess": {"rejectedSpans": rejected,
-                                        "errorMessage": f"{rejected} of {spans} spans will be quarantined, "
-                                                        f"e.g. {reason}"}}, kind
+        return (
+            200,
+            {
+                "partialSuccess": {
+                    "rejectedSpans": rejected,
+                    "errorMessage": f"{rejected} of {spans} spans will be quarantined, e.g. {reason}",
+                }
+            },
+            kind,
+        )
 
     def _check(self, batches: list) -> tuple[int, int, str | None]:
         """(spans, spans the ingest will quarantine for their ids or timestamps, the first reason). The ingest
@@ -133,8 +147,9 @@ class Receiver:
     def serve(self, stop: threading.Event) -> bool:
         """Serve until ``stop`` is set, then ``close``; return what ``close`` returns."""
         self.loader.start()
-        thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.2},
-                                  name="agentops-otlp-http", daemon=True)
+        thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.2}, name="agentops-otlp-http", daemon=True
+        )
         thread.start()
         try:
             stop.wait()
@@ -256,14 +271,19 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(length)
         if length > receiver.max_body:
             receiver.count(requests_too_large=1)
-            self._error(413, f"the body ({length:,} bytes) is larger than the limit of {receiver.max_body:,} bytes; "
-                             "send smaller batches", close=True)
+            self._error(
+                413,
+                f"the body ({length:,} bytes) is larger than the limit of {receiver.max_body:,} bytes; "
+                "send smaller batches",
+                close=True,
+            )
             return
         body = self.rfile.read(length)
         if len(body) < length:  # the client went away mid-body: keep what arrived
             receiver._reject(body, None, self.headers.get("Content-Encoding"))
             return
-        status, fields, kind = receiver.accept(body, self.headers.get("Content-Type"),
-                                               self.headers.get("Content-Encoding"))
+        status, fields, kind = receiver.accept(
+            body, self.headers.get("Content-Type"), self.headers.get("Content-Encoding")
+        )
         payload, media = _encode(status, fields, kind)
         self._send(status, payload, media)

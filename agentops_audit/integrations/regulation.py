@@ -55,16 +55,27 @@ def evaluate(doc: dict, path: str | None = None) -> dict:
     for fw in mapping["frameworks"]:
         controls, uncovered = [], []
         for control in fw["controls"]:
-            found = [{"id": i, "title": items[i]["title"], "status": items[i]["status"]}
-                     for i in control["items"] if i in items]
+            found = [
+                {"id": i, "title": items[i]["title"], "status": items[i]["status"]}
+                for i in control["items"]
+                if i in items
+            ]
             if not found:
                 uncovered.append({"id": control["id"], "title": control["title"]})
                 continue
             status = section_status([(items[i["id"]]["status"], items[i["id"]]["severity"]) for i in found])
             controls.append({"id": control["id"], "title": control["title"], "status": status, "items": found})
         evidenced = [c for c in controls if c["status"] != NOT_APPLICABLE]
-        frameworks.append({"id": fw["id"], "title": fw["title"], "reference": fw.get("reference"),
-                           "controls": controls, "not_covered": uncovered,
-                           "summary": {s: sum(c["status"] == s for c in evidenced)
-                                       for s in sorted({c["status"] for c in evidenced})}})
+        frameworks.append(
+            {
+                "id": fw["id"],
+                "title": fw["title"],
+                "reference": fw.get("reference"),
+                "controls": controls,
+                "not_covered": uncovered,
+                "summary": {
+                    s: sum(c["status"] == s for c in evidenced) for s in sorted({c["status"] for c in evidenced})
+                },
+            }
+        )
     return {"version": mapping["version"], "disclaimer": mapping["disclaimer"].strip(), "frameworks": frameworks}

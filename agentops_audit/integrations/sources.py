@@ -21,9 +21,9 @@ class PullError(InputError):
 
 @dataclass
 class Page:
-    payload: bytes      # the file's content, as the server returned it
-    records: int        # spans (Phoenix) or traces (MLflow) on the page
-    mark: str | None    # where a pull that ends after this page resumes
+    payload: bytes  # the file's content, as the server returned it
+    records: int  # spans (Phoenix) or traces (MLflow) on the page
+    mark: str | None  # where a pull that ends after this page resumes
     suffix: str = "json"
 
 
@@ -31,13 +31,13 @@ class Page:
 class Request:
     kind: str
     url: str
-    scope: str                      # Phoenix project or MLflow experiment (name or id)
-    since: datetime | None = None   # naive UTC
+    scope: str  # Phoenix project or MLflow experiment (name or id)
+    since: datetime | None = None  # naive UTC
     until: datetime | None = None
     page_size: int = DEFAULT_PAGE_SIZE
     overlap_s: int = DEFAULT_OVERLAP_S
     pages_dir: Path | None = None
-    filters: object = None          # ingest.filters.Filters (--workflow)
+    filters: object = None  # ingest.filters.Filters (--workflow)
     extra: dict = field(default_factory=dict)
 
     @property

@@ -119,8 +119,14 @@ def read_rejected(path: Path, data: bytes, options: dict):
 class Loader:
     """Loads sealed segments into the audit database, on a timer and once more when stopped."""
 
-    def __init__(self, spool: Spool, db_path: str | Path, interval: float = 1.0,
-                 echo: Callable[[str], None] = print, limit: int = 64 << 20):
+    def __init__(
+        self,
+        spool: Spool,
+        db_path: str | Path,
+        interval: float = 1.0,
+        echo: Callable[[str], None] = print,
+        limit: int = 64 << 20,
+    ):
         self.spool, self.db_path, self.interval, self.echo, self.limit = spool, Path(db_path), interval, echo, limit
         self.stats: Counter = Counter()
         self.failed: set[Path] = set()
@@ -170,14 +176,20 @@ class Loader:
                 con = db.connect(self.db_path)
             except duckdb.IOException as exc:
                 if not self._busy_said:
-                    self.echo(f"receive: {self.db_path} is busy ({str(exc).splitlines()[0][:120]}); "
-                              "requests wait in the spool")
+                    self.echo(
+                        f"receive: {self.db_path} is busy ({str(exc).splitlines()[0][:120]}); "
+                        "requests wait in the spool"
+                    )
                     self._busy_said = True
                 return False
             self._busy_said = False
             try:
-                loaded = {row[0] for row in con.execute("SELECT path FROM sources WHERE path LIKE ?",
-                                                        [f"{self.spool.dir}%"]).fetchall()}
+                loaded = {
+                    row[0]
+                    for row in con.execute(
+                        "SELECT path FROM sources WHERE path LIKE ?", [f"{self.spool.dir}%"]
+                    ).fetchall()
+                }
                 for path in self.pending():
                     if str(path) not in loaded:
                         self._load(con, path)

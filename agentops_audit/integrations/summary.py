@@ -12,8 +12,17 @@ import re
 from pathlib import Path
 
 TOP_BLOCKERS = 10
-ICON = {"GO": "🟢", "GO WITH CONDITIONS": "🟡", "INCONCLUSIVE": "⚪", "NO-GO": "🔴",
-        "PASS": "🟢", "FAIL": "🔴", "WARN": "🟡", "NO_DATA": "⚪", "ERROR": "🟠"}
+ICON = {
+    "GO": "🟢",
+    "GO WITH CONDITIONS": "🟡",
+    "INCONCLUSIVE": "⚪",
+    "NO-GO": "🔴",
+    "PASS": "🟢",
+    "FAIL": "🔴",
+    "WARN": "🟡",
+    "NO_DATA": "⚪",
+    "ERROR": "🟠",
+}
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 
 
@@ -28,17 +37,22 @@ def _pct(x) -> str:
 
 
 def gate_table(gate: dict) -> list[str]:
-    lines = [f"**Regression gate: {ICON.get(gate['decision'], '')} {esc(gate['decision'])}** — "
-             f"{esc(gate['candidate'])} against baseline {esc(gate['baseline'])} (drop allowed "
-             f"{_pct(gate['threshold'])}, {gate['confidence']:.0%} confidence)", "",
-             "| Metric | Baseline | Candidate | Difference | Interval | Cases | Decision |",
-             "|---|---:|---:|---:|---|---:|---|"]
+    lines = [
+        f"**Regression gate: {ICON.get(gate['decision'], '')} {esc(gate['decision'])}** — "
+        f"{esc(gate['candidate'])} against baseline {esc(gate['baseline'])} (drop allowed "
+        f"{_pct(gate['threshold'])}, {gate['confidence']:.0%} confidence)",
+        "",
+        "| Metric | Baseline | Candidate | Difference | Interval | Cases | Decision |",
+        "|---|---:|---:|---:|---|---:|---|",
+    ]
     for c in gate.get("comparisons") or []:
         interval = f"[{c['ci_low']:+.1%}, {c['ci_high']:+.1%}]" if c.get("ci_low") is not None else "–"
         diff = "–" if c.get("difference") is None else f"{c['difference']:+.1%}"
         decision = esc(c["decision"]) + (f" (needs {c['n_needed']:,} cases)" if c.get("n_needed") else "")
-        lines.append(f"| {esc(c['metric'])} | {_pct(c.get('baseline'))} | {_pct(c.get('candidate'))} | {diff} | "
-                     f"{interval} | {min(c['n_baseline'], c['n_candidate']):,} | {decision} |")
+        lines.append(
+            f"| {esc(c['metric'])} | {_pct(c.get('baseline'))} | {_pct(c.get('candidate'))} | {diff} | "
+            f"{interval} | {min(c['n_baseline'], c['n_candidate']):,} | {decision} |"
+        )
     return lines
 
 
@@ -52,8 +66,11 @@ def audit_markdown(doc: dict, report: str | Path | None = None) -> str:
     week = f" — {esc(doc['week']['label'])}" if doc.get("week") else ""
     lines = [f"## {ICON.get(doc['verdict'], '')} agentops-audit: **{esc(doc['verdict'])}**{week} ({phase})", ""]
     m = doc.get("metrics") or {}
-    facts = [f"{m.get('sessions', 0):,} sessions", f"{m.get('spans', 0):,} spans",
-             f"window {esc((doc.get('window') or {}).get('start'))} to {esc((doc.get('window') or {}).get('end'))}"]
+    facts = [
+        f"{m.get('sessions', 0):,} sessions",
+        f"{m.get('spans', 0):,} spans",
+        f"window {esc((doc.get('window') or {}).get('start'))} to {esc((doc.get('window') or {}).get('end'))}",
+    ]
     if digest(doc):
         facts.append(f"result digest `{digest(doc)}`")
     lines += [" · ".join(facts), ""]
@@ -61,12 +78,18 @@ def audit_markdown(doc: dict, report: str | Path | None = None) -> str:
         lines += [f"> {esc(doc['phase_advice'])}", ""]
     blockers = doc.get("blockers") or []
     if blockers:
-        lines += [f"### Blockers ({len(blockers)})", "", "| | Item | Section | Found | Threshold | Owner |",
-                  "|---|---|---|---|---|---|"]
+        lines += [
+            f"### Blockers ({len(blockers)})",
+            "",
+            "| | Item | Section | Found | Threshold | Owner |",
+            "|---|---|---|---|---|---|",
+        ]
         for b in blockers[:TOP_BLOCKERS]:
-            lines.append(f"| {ICON.get(b['status'], '')} {esc(b['status'])} | {esc(b['title'])} (`{esc(b['item'])}`) | "
-                         f"{b['section']}. {esc(b['section_title'])} | {esc(b.get('display'))} | "
-                         f"{esc(b.get('threshold') or '–')} | {esc(b.get('owner') or '–')} |")
+            lines.append(
+                f"| {ICON.get(b['status'], '')} {esc(b['status'])} | {esc(b['title'])} (`{esc(b['item'])}`) | "
+                f"{b['section']}. {esc(b['section_title'])} | {esc(b.get('display'))} | "
+                f"{esc(b.get('threshold') or '–')} | {esc(b.get('owner') or '–')} |"
+            )
         if len(blockers) > TOP_BLOCKERS:
             lines.append(f"\n…and {len(blockers) - TOP_BLOCKERS} more in the report.")
         lines.append("")
@@ -77,7 +100,7 @@ def audit_markdown(doc: dict, report: str | Path | None = None) -> str:
         lines += ["### Week-over-week alerts", ""]
         lines += [f"- ⚠️ {esc(a['message'])}" for a in alerts] or ["No alert this week."]
         lines.append("")
-    gate = ((m.get("evals") or {}).get("gate"))
+    gate = (m.get("evals") or {}).get("gate")
     if gate:
         lines += gate_table(gate) + [""]
     if report:

@@ -49,12 +49,21 @@ def block(con, config_path: str | Path | None, config: dict, manifest) -> dict:
     """The ``integrity`` block of an audit document (``document_sha256`` is set by ``seal``)."""
     from agentops_audit.paths import checks_dir
 
-    inputs = [{"path": p, "format": f, "sha256": s, "size_bytes": n} for p, f, s, n in con.execute(
-        "SELECT path, format, sha256, size_bytes FROM sources ORDER BY source_id").fetchall()]
-    files = {"config": _entry(config_path),
-             "manifest": {"path": str(manifest.path), "sha256": manifest.sha256} if manifest else None,
-             "policy": ({"path": str(manifest.policy.path), "sha256": manifest.policy.sha256}
-                        if manifest and manifest.policy else None)}
+    inputs = [
+        {"path": p, "format": f, "sha256": s, "size_bytes": n}
+        for p, f, s, n in con.execute(
+            "SELECT path, format, sha256, size_bytes FROM sources ORDER BY source_id"
+        ).fetchall()
+    ]
+    files = {
+        "config": _entry(config_path),
+        "manifest": {"path": str(manifest.path), "sha256": manifest.sha256} if manifest else None,
+        "policy": (
+            {"path": str(manifest.policy.path), "sha256": manifest.policy.sha256}
+            if manifest and manifest.policy
+            else None
+        ),
+    }
     for key, name in BUNDLED.items():
         files[key] = _entry(checks_dir() / name)
     if config.get("price_table"):
@@ -96,8 +105,11 @@ def _load_key(path: str | Path):
         from cryptography.hazmat.primitives.asymmetric import ed25519
 
         try:
-            key = (serialization.load_pem_private_key(raw, password=None) if b"PRIVATE KEY" in raw
-                   else serialization.load_pem_public_key(raw))
+            key = (
+                serialization.load_pem_private_key(raw, password=None)
+                if b"PRIVATE KEY" in raw
+                else serialization.load_pem_public_key(raw)
+            )
         except (ValueError, TypeError) as exc:
             raise InputError(f"{path}: not a readable unencrypted PEM key: {exc}") from None
         if not isinstance(key, ed25519.Ed25519PrivateKey | ed25519.Ed25519PublicKey):
@@ -125,14 +137,21 @@ def sign(audit_json: str | Path, key_path: str | Path) -> Path:
     data = audit_json.read_bytes()
     algorithm, key = _load_key(key_path)
     doc_digest = (json.loads(data).get("integrity") or {}).get("document_sha256")
-    sig = {"algorithm": algorithm, "file": audit_json.name, "file_sha256": hashlib.sha256(data).hexdigest(),
-           "document_sha256": doc_digest}
+    sig = {
+        "algorithm": algorithm,
+        "file": audit_json.name,
+        "file_sha256": hashlib.sha256(data).hexdigest(),
+        "document_sha256": doc_digest,
+    }
     if algorithm == "ed25519":
         if not hasattr(key, "sign"):
             raise InputError(f"{key_path}: signing needs the private key, not the public one")
         public = _raw_public(key.public_key())
-        sig.update(key_id=key_id(public), public_key=base64.b64encode(public).decode(),
-                   signature=base64.b64encode(key.sign(data)).decode())
+        sig.update(
+            key_id=key_id(public),
+            public_key=base64.b64encode(public).decode(),
+            signature=base64.b64encode(key.sign(data)).decode(),
+        )
     else:
         sig.update(key_id=key_id(key), signature=hmac.new(key, data, hashlib.sha256).hexdigest())
     out = audit_json.with_name(audit_json.name + SIGNATURE_SUFFIX)
@@ -151,10 +170,12 @@ def keygen(out: str | Path) -> tuple[Path, Path]:
             raise InputError(f"{path} already exists: not overwritten")
     key = ed25519.Ed25519PrivateKey.generate()
     private.touch(mode=0o600)
-    private.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                          serialization.NoEncryption()))
-    public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                     serialization.PublicFormat.SubjectPublicKeyInfo))
+    private.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    public.write_bytes(
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     return private, public
 
 
@@ -194,8 +215,12 @@ def _check_file(report: Report, label: str, entry: dict | None, root: Path, fall
         report.bad(f"{label} {path}: sha256 {sha256_of(path)[:12]}, the audit recorded {entry['sha256'][:12]}")
 
 
-def verify(target: str | Path, key_path: str | Path | None = None, root: str | Path | None = None,
-           db_path: str | Path | None = None) -> Report:
+def verify(
+    target: str | Path,
+    key_path: str | Path | None = None,
+    root: str | Path | None = None,
+    db_path: str | Path | None = None,
+) -> Report:
     """Recompute what ``target`` (an audit directory or its audit.json) records; see the module docstring."""
     from agentops_audit.paths import checks_dir
 
@@ -216,8 +241,10 @@ def verify(target: str | Path, key_path: str | Path | None = None, root: str | P
     if recomputed == integrity["document_sha256"]:
         report.ok(f"audit.json, digest {recomputed[:DIGEST_CHARS]}")
     else:
-        report.bad(f"audit.json: its content no longer matches its digest {integrity['document_sha256'][:DIGEST_CHARS]}"
-                   f" (now {recomputed[:DIGEST_CHARS]}): edited after it was written")
+        report.bad(
+            f"audit.json: its content no longer matches its digest {integrity['document_sha256'][:DIGEST_CHARS]}"
+            f" (now {recomputed[:DIGEST_CHARS]}): edited after it was written"
+        )
     for entry in integrity.get("inputs") or []:
         _check_file(report, "input", entry, root)
     for key, entry in (integrity.get("files") or {}).items():
@@ -240,8 +267,10 @@ def _check_ledger(report: Report, integrity: dict, db_path: str | Path) -> None:
     if stored == recorded:
         report.ok(f"ledger of {db_path}: the same {len(stored)} inputs")
     else:
-        report.bad(f"ledger of {db_path}: {len(stored - recorded)} inputs not in the audit, "
-                   f"{len(recorded - stored)} in the audit but not in the database")
+        report.bad(
+            f"ledger of {db_path}: {len(stored - recorded)} inputs not in the audit, "
+            f"{len(recorded - stored)} in the audit but not in the database"
+        )
 
 
 def _check_signature(report: Report, path: Path, data: bytes, key_path: str | Path | None) -> None:
@@ -284,8 +313,9 @@ def _check_ed25519(report: Report, sig: dict, data: bytes, key) -> None:
     if key is not None:
         public = key.public_key() if isinstance(key, ed25519.Ed25519PrivateKey) else key
         if _raw_public(public) != embedded:
-            report.bad(f"signature: signed by key {key_id(embedded)}, not by the key given "
-                       f"({key_id(_raw_public(public))})")
+            report.bad(
+                f"signature: signed by key {key_id(embedded)}, not by the key given ({key_id(_raw_public(public))})"
+            )
             return
     else:
         public = ed25519.Ed25519PublicKey.from_public_bytes(embedded)

@@ -24,5 +24,13 @@ from agentops_audit.manifest.loader import TEMPLATE, TEMPLATE_PATH, load, load_p
 from agentops_audit.manifest.model import *  # noqa: F403 (the model's names: Manifest, Entry, the section words)
 from agentops_audit.manifest.predicate import predicate_problem, session_columns
 
-__all__ = [*model.__all__, "TEMPLATE", "TEMPLATE_PATH", "load", "load_policy", "predicate_problem",
-           "session_columns", "write_template"]
+__all__ = [
+    *model.__all__,
+    "TEMPLATE",
+    "TEMPLATE_PATH",
+    "load",
+    "load_policy",
+    "predicate_problem",
+    "session_columns",
+    "write_template",
+]

@@ -30,9 +30,22 @@ TEMPLATE_PATH = Path(__file__).resolve().parent / "template.yml"
 TEMPLATE = TEMPLATE_PATH.read_text(encoding="utf-8")  # the commented manifest ``init`` writes
 
 
-TOP_LEVEL = ("manifest_version", "workflow", "owner", "declared_phase", "playbooks", "kill_switches",
-             "fire_drills", "weekly_review", "credentials", "tools", "dashboards", "capability_tiers",
-             "backpressure", "policy_file")
+TOP_LEVEL = (
+    "manifest_version",
+    "workflow",
+    "owner",
+    "declared_phase",
+    "playbooks",
+    "kill_switches",
+    "fire_drills",
+    "weekly_review",
+    "credentials",
+    "tools",
+    "dashboards",
+    "capability_tiers",
+    "backpressure",
+    "policy_file",
+)
 
 
 def load(path: str | Path) -> Manifest:
@@ -49,18 +62,22 @@ def load(path: str | Path) -> Manifest:
     if raw.get("workflow") is not None:
         fields.update(_workflow(c, raw["workflow"]))
     if raw.get("owner") is not None:
-        o = c.mapping(raw["owner"], "owner", known=("name", "contact", "date", "link"),
-                      required=("name", "contact"))
-        fields["owner"] = Entry("owner", c.line("owner"), owner=c.text(o["name"], "owner.name"),
-                                date=c.day(o.get("date"), "owner.date", optional=True),
-                                link=c.link(o["link"], "owner.link") if o.get("link") is not None else None,
-                                data={"contact": c.text(o["contact"], "owner.contact")})
+        o = c.mapping(raw["owner"], "owner", known=("name", "contact", "date", "link"), required=("name", "contact"))
+        fields["owner"] = Entry(
+            "owner",
+            c.line("owner"),
+            owner=c.text(o["name"], "owner.name"),
+            date=c.day(o.get("date"), "owner.date", optional=True),
+            link=c.link(o["link"], "owner.link") if o.get("link") is not None else None,
+            data={"contact": c.text(o["contact"], "owner.contact")},
+        )
     if raw.get("declared_phase") is not None:
         fields["declared_phase"] = c.integer(raw["declared_phase"], "declared_phase", 1, 4)
     if raw.get("playbooks") is not None:
         pb = c.mapping(raw["playbooks"], "playbooks", known=("incident", *PLAYBOOKS))
-        fields["playbooks"] = {name: c.entry(v, f"playbooks.{name}", known=("covers",))
-                               for name, v in pb.items() if v is not None}
+        fields["playbooks"] = {
+            name: c.entry(v, f"playbooks.{name}", known=("covers",)) for name, v in pb.items() if v is not None
+        }
         incident = fields["playbooks"].get("incident")
         if incident and "covers" in incident.data:
             for i, step in enumerate(c.texts(incident.data["covers"], "playbooks.incident.covers")):
@@ -69,7 +86,9 @@ def load(path: str | Path) -> Manifest:
         ks = c.mapping(raw["kill_switches"], "kill_switches", known=KILL_SWITCHES)
         fields["kill_switches"] = {
             name: c.entry(v, f"kill_switches.{name}", known=("how",), date_key="last_tested", date_optional=True)
-            for name, v in ks.items() if v is not None}
+            for name, v in ks.items()
+            if v is not None
+        }
     if raw.get("fire_drills") is not None:
         fields["fire_drills"] = tuple(_fire_drills(c, raw["fire_drills"]))
     if raw.get("weekly_review") is not None:
@@ -81,8 +100,7 @@ def load(path: str | Path) -> Manifest:
     if raw.get("dashboards") is not None:
         fields["dashboards"] = tuple(_dashboards(c, raw["dashboards"]))
     if raw.get("capability_tiers") is not None:
-        tiers = c.entry(raw["capability_tiers"], "capability_tiers", known=("tiers", "current"),
-                        date_optional=True)
+        tiers = c.entry(raw["capability_tiers"], "capability_tiers", known=("tiers", "current"), date_optional=True)
         names = c.texts(tiers.data.get("tiers"), "capability_tiers.tiers")
         current = c.text(tiers.data.get("current"), "capability_tiers.current")
         if current not in names:
@@ -100,8 +118,12 @@ def load(path: str | Path) -> Manifest:
 
 
 def _workflow(c: Fields, value) -> dict:
-    w = c.mapping(value, "workflow", known=("name", "success_predicate", "escalation_rule",
-                                            "escalation_rate", "slos"), required=("name",))
+    w = c.mapping(
+        value,
+        "workflow",
+        known=("name", "success_predicate", "escalation_rule", "escalation_rate", "slos"),
+        required=("name",),
+    )
     out: dict[str, Any] = {"workflow": c.text(w["name"], "workflow.name")}
     if w.get("success_predicate") is not None:
         expr = c.text(w["success_predicate"], "workflow.success_predicate")
@@ -111,8 +133,7 @@ def _workflow(c: Fields, value) -> dict:
         out["success_predicate"] = expr
     out["escalation_rule"] = c.text(w.get("escalation_rule"), "workflow.escalation_rule", optional=True)
     if w.get("escalation_rate") is not None:
-        r = c.mapping(w["escalation_rate"], "workflow.escalation_rate", known=("min", "max"),
-                      required=("min", "max"))
+        r = c.mapping(w["escalation_rate"], "workflow.escalation_rate", known=("min", "max"), required=("min", "max"))
         low = c.number(r["min"], "workflow.escalation_rate.min", 0, 1)
         high = c.number(r["max"], "workflow.escalation_rate.max", 0, 1)
         if low > high:
@@ -120,8 +141,11 @@ def _workflow(c: Fields, value) -> dict:
         out["escalation_rate"] = (low, high)
     if w.get("slos") is not None:
         s = c.mapping(w["slos"], "workflow.slos", known=tuple(SLO_KEYS))
-        out["slos"] = {k: c.number(v, f"workflow.slos.{k}", 0, 1 if SLO_KEYS[k] == "ratio" else None)
-                       for k, v in s.items() if v is not None}
+        out["slos"] = {
+            k: c.number(v, f"workflow.slos.{k}", 0, 1 if SLO_KEYS[k] == "ratio" else None)
+            for k, v in s.items()
+            if v is not None
+        }
     return out
 
 
@@ -134,14 +158,22 @@ def _fire_drills(c: Fields, value):
         m = c.mapping(e.data.get("minutes"), f"{key}.minutes", known=DRILL_STEPS, required=DRILL_STEPS)
         minutes = {s: c.number(m[s], f"{key}.minutes.{s}") for s in DRILL_STEPS}
         if minutes["detect"] > min(minutes["rollback"], minutes["explain"]):
-            c.fail(f"{key}.minutes.detect", "detection cannot come after the rollback or the explanation "
-                   "(minutes are counted from the start of the simulated bad release)")
+            c.fail(
+                f"{key}.minutes.detect",
+                "detection cannot come after the rollback or the explanation "
+                "(minutes are counted from the start of the simulated bad release)",
+            )
         yield Entry(e.field, e.line, e.owner, e.date, e.link, {**e.data, "minutes": minutes})
 
 
 def _credentials(c: Fields, value) -> Entry:
-    e = c.entry(value, "credentials", known=("separate_read_write", "rotation_days"),
-                date_key="last_rotated", date_optional=True)
+    e = c.entry(
+        value,
+        "credentials",
+        known=("separate_read_write", "rotation_days"),
+        date_key="last_rotated",
+        date_optional=True,
+    )
     if "separate_read_write" not in e.data:
         c.fail("credentials.separate_read_write", "required")
     data = {"separate_read_write": c.boolean(e.data["separate_read_write"], "credentials.separate_read_write")}
@@ -156,8 +188,9 @@ def _tools(c: Fields, value):
     seen = set()
     for i, tool in enumerate(value):
         key = f"tools[{i}]"
-        t = c.mapping(tool, key, known=("name", "agent", "access", "risk", "scopes", "handoff"),
-                      required=("name", "access"))
+        t = c.mapping(
+            tool, key, known=("name", "agent", "access", "risk", "scopes", "handoff"), required=("name", "access")
+        )
         name, agent = c.text(t["name"], f"{key}.name"), c.text(t.get("agent"), f"{key}.agent", optional=True)
         if (name, agent) in seen:
             c.fail(f"{key}.name", f"{name!r} is listed twice" + (f" for agent {agent!r}" if agent else ""))
@@ -168,8 +201,9 @@ def _tools(c: Fields, value):
         handoff = t.get("handoff")
         if handoff is not None and not isinstance(handoff, bool):
             c.fail(f"{key}.handoff", f"expected true or false, got {kind_of(handoff)}")
-        yield Tool(name=name, access=access, line=c.line(key), agent=agent, risk=risk, scopes=scopes,
-                   handoff=bool(handoff))
+        yield Tool(
+            name=name, access=access, line=c.line(key), agent=agent, risk=risk, scopes=scopes, handoff=bool(handoff)
+        )
 
 
 def _dashboards(c: Fields, value):
@@ -181,9 +215,18 @@ def _dashboards(c: Fields, value):
         shows = c.texts(e.data.get("shows"), f"{key}.shows")
         for j, view in enumerate(shows):
             c.choice(view, f"{key}.shows[{j}]", DASHBOARD_VIEWS)
-        yield Entry(e.field, e.line, e.owner, e.date, e.link,
-                    {"name": c.text(e.data.get("name"), f"{key}.name"), "shows": shows,
-                     "workflow": c.text(e.data.get("workflow"), f"{key}.workflow", optional=True)})
+        yield Entry(
+            e.field,
+            e.line,
+            e.owner,
+            e.date,
+            e.link,
+            {
+                "name": c.text(e.data.get("name"), f"{key}.name"),
+                "shows": shows,
+                "workflow": c.text(e.data.get("workflow"), f"{key}.workflow", optional=True),
+            },
+        )
 
 
 def _backpressure(c: Fields, value) -> Entry:
@@ -195,8 +238,7 @@ def _backpressure(c: Fields, value) -> Entry:
     if "tool_p95_ms" in trigger:
         checked["tool_p95_ms"] = c.number(trigger["tool_p95_ms"], "backpressure.trigger.tool_p95_ms", 1)
     if "tool_error_rate" in trigger:
-        checked["tool_error_rate"] = c.number(trigger["tool_error_rate"], "backpressure.trigger.tool_error_rate",
-                                              0, 1)
+        checked["tool_error_rate"] = c.number(trigger["tool_error_rate"], "backpressure.trigger.tool_error_rate", 0, 1)
     action = c.choice(e.data.get("action"), "backpressure.action", BACKPRESSURE_ACTIONS)
     return Entry(e.field, e.line, e.owner, e.date, e.link, {"trigger": checked, "action": action})
 
@@ -206,8 +248,11 @@ def load_policy(path: str | Path) -> Policy:
     path = Path(path)
     data, lines, sha = read_yaml(path, "policy file")
     c = Fields(path, lines)
-    raw = c.mapping(data if data is not None else {}, "",
-                    known=("policy_version", "allowed_tools", "max_spend_per_action", "approvals"))
+    raw = c.mapping(
+        data if data is not None else {},
+        "",
+        known=("policy_version", "allowed_tools", "max_spend_per_action", "approvals"),
+    )
     allowed = {}
     if raw.get("allowed_tools") is not None:
         for agent, tools in c.mapping(raw["allowed_tools"], "allowed_tools").items():
@@ -226,8 +271,15 @@ def load_policy(path: str | Path) -> Policy:
             else:
                 approvals[tool] = c.choice(rule, key, APPROVAL_WORDS)
     version = raw.get("policy_version")
-    return Policy(path=path, sha256=sha, version=None if version is None else str(version),
-                  allowed_tools=allowed, max_spend=spend, approvals=approvals, lines=lines)
+    return Policy(
+        path=path,
+        sha256=sha,
+        version=None if version is None else str(version),
+        allowed_tools=allowed,
+        max_spend=spend,
+        approvals=approvals,
+        lines=lines,
+    )
 
 
 def write_template(path: str | Path) -> Path:

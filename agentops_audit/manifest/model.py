@@ -9,17 +9,39 @@ from pathlib import Path
 
 from agentops_audit.errors import InputError
 
-__all__ = ["ACCESS", "APPROVAL_WORDS", "BACKPRESSURE_ACTIONS", "DASHBOARD_VIEWS", "DRILL_STEPS", "INCIDENT_STEPS",
-           "KILL_SWITCHES", "MANIFEST_VERSION", "PLAYBOOKS", "RISKS", "SLO_KEYS", "Entry", "Manifest",
-           "ManifestError", "Policy", "Tool"]
+__all__ = [
+    "ACCESS",
+    "APPROVAL_WORDS",
+    "BACKPRESSURE_ACTIONS",
+    "DASHBOARD_VIEWS",
+    "DRILL_STEPS",
+    "INCIDENT_STEPS",
+    "KILL_SWITCHES",
+    "MANIFEST_VERSION",
+    "PLAYBOOKS",
+    "RISKS",
+    "SLO_KEYS",
+    "Entry",
+    "Manifest",
+    "ManifestError",
+    "Policy",
+    "Tool",
+]
 
 MANIFEST_VERSION = 1
 PLAYBOOKS = ("hallucinated_policy_statement", "incorrect_tool_execution", "data_leakage")  # 002's three
 INCIDENT_STEPS = ("rollback", "disable_writes", "fallback_mode")  # what 000's incident playbook covers
 KILL_SWITCHES = ("disable_writes", "force_human_approval", "rollback_version")
 DRILL_STEPS = ("detect", "rollback", "explain")
-DASHBOARD_VIEWS = ("success_rate", "escalation_rate", "cost_per_successful_task", "latency",
-                   "cost_per_task", "tool_success", "failure_reasons")
+DASHBOARD_VIEWS = (
+    "success_rate",
+    "escalation_rate",
+    "cost_per_successful_task",
+    "latency",
+    "cost_per_task",
+    "tool_success",
+    "failure_reasons",
+)
 BACKPRESSURE_ACTIONS = ("read_only", "escalate")
 ACCESS = ("read", "write")
 RISKS = ("low", "money_movement", "identity_change", "production_change", "external_comms")
@@ -38,7 +60,7 @@ class ManifestError(InputError):
 class Entry:
     """One attested entry: who vouches for it, when, and where the evidence is."""
 
-    field: str                    # dotted path in the manifest, e.g. "kill_switches.disable_writes"
+    field: str  # dotted path in the manifest, e.g. "kill_switches.disable_writes"
     line: int
     owner: str | None = None
     date: date | None = None
@@ -62,9 +84,9 @@ class Policy:
     path: Path
     sha256: str
     version: str | None
-    allowed_tools: dict[str, frozenset[str]]   # agent ("*" = any agent) -> tools
-    max_spend: dict[str, float]                # tool -> max USD per action
-    approvals: dict[str, str | float]          # tool -> "always", "never" or the USD amount above which
+    allowed_tools: dict[str, frozenset[str]]  # agent ("*" = any agent) -> tools
+    max_spend: dict[str, float]  # tool -> max USD per action
+    approvals: dict[str, str | float]  # tool -> "always", "never" or the USD amount above which
     lines: dict[str, int]
 
     def allows(self, agent: str | None, tool: str) -> bool:
@@ -79,7 +101,7 @@ class Manifest:
     path: Path
     sha256: str
     workflow: str | None = None
-    success_predicate: str | None = None   # SQL boolean over `sessions` columns, validated at load
+    success_predicate: str | None = None  # SQL boolean over `sessions` columns, validated at load
     escalation_rule: str | None = None
     escalation_rate: tuple[float, float] | None = None  # expected (min, max) share of escalated sessions
     slos: dict[str, float] = field(default_factory=dict)
@@ -116,8 +138,11 @@ class Manifest:
     def summary(self) -> dict:
         """What audit.json records about the manifest."""
         return {
-            "path": str(self.path), "sha256": self.sha256, "workflow": self.workflow,
-            "success_predicate": self.success_predicate, "owner": self.owner_name,
+            "path": str(self.path),
+            "sha256": self.sha256,
+            "workflow": self.workflow,
+            "success_predicate": self.success_predicate,
+            "owner": self.owner_name,
             "declared_phase": self.declared_phase,
             "policy_file": {"path": str(self.policy.path), "sha256": self.policy.sha256} if self.policy else None,
         }

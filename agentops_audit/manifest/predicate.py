@@ -10,12 +10,36 @@ from agentops_audit.paths import PACKAGE_DIR
 
 # ---------------------------------------------------------------- the success predicate
 
-_TOKEN = re.compile(r"""\s+|(?P<str>'(?:[^']|'')*')|(?P<num>\d+(?:\.\d+)?)|(?P<word>[A-Za-z_][A-Za-z0-9_]*)
-                        |(?P<op><>|!=|<=|>=|=|<|>|[(),+*/%-])""", re.VERBOSE)
-PREDICATE_KEYWORDS = frozenset({"and", "or", "not", "is", "null", "true", "false", "in", "between", "like",
-                                "ilike", "case", "when", "then", "else", "end", "distinct", "from"})
-PREDICATE_FUNCTIONS = frozenset({"lower", "upper", "coalesce", "length", "abs", "contains", "starts_with",
-                                 "ends_with", "least", "greatest"})
+_TOKEN = re.compile(
+    r"""\s+|(?P<str>'(?:[^']|'')*')|(?P<num>\d+(?:\.\d+)?)|(?P<word>[A-Za-z_][A-Za-z0-9_]*)
+                        |(?P<op><>|!=|<=|>=|=|<|>|[(),+*/%-])""",
+    re.VERBOSE,
+)
+PREDICATE_KEYWORDS = frozenset(
+    {
+        "and",
+        "or",
+        "not",
+        "is",
+        "null",
+        "true",
+        "false",
+        "in",
+        "between",
+        "like",
+        "ilike",
+        "case",
+        "when",
+        "then",
+        "else",
+        "end",
+        "distinct",
+        "from",
+    }
+)
+PREDICATE_FUNCTIONS = frozenset(
+    {"lower", "upper", "coalesce", "length", "abs", "contains", "starts_with", "ends_with", "least", "greatest"}
+)
 
 
 @lru_cache(maxsize=1)

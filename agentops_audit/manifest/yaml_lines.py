@@ -75,8 +75,7 @@ class Fields:
     def fail(self, key: str, problem: str) -> NoReturn:
         raise ManifestError(f"{self.path}:{self.line(key)}: {key or '(top level)'}: {problem}")
 
-    def mapping(self, value, key: str, known: tuple[str, ...] | None = None,
-                required: tuple[str, ...] = ()) -> dict:
+    def mapping(self, value, key: str, known: tuple[str, ...] | None = None, required: tuple[str, ...] = ()) -> dict:
         if not isinstance(value, dict):
             self.fail(key, f"expected a mapping, got {kind_of(value)}")
         for name in value:
@@ -148,14 +147,17 @@ class Fields:
             self.fail(key, "a link has no spaces (a URL or a path)")
         return text
 
-    def entry(self, value, key: str, known: tuple[str, ...], date_key: str = "date",
-              date_optional: bool = False) -> Entry:
+    def entry(
+        self, value, key: str, known: tuple[str, ...], date_key: str = "date", date_optional: bool = False
+    ) -> Entry:
         """An attested entry: ``owner``, a date (``date_key``) and ``link`` are required."""
         raw = self.mapping(value, key, known=("owner", date_key, "link", *known), required=("owner", "link"))
         if date_key not in raw and not date_optional:
             self.fail(f"{key}.{date_key}", "required")
         return Entry(
-            field=key, line=self.line(key), owner=self.text(raw["owner"], f"{key}.owner"),
+            field=key,
+            line=self.line(key),
+            owner=self.text(raw["owner"], f"{key}.owner"),
             date=self.day(raw.get(date_key), f"{key}.{date_key}", optional=date_optional),
             link=self.link(raw["link"], f"{key}.link"),
             data={k: v for k, v in raw.items() if k not in ("owner", date_key, "link")},

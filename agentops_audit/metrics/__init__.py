@@ -61,8 +61,9 @@ def run(con: duckdb.DuckDBPyConnection, name: str, config: dict | None = None) -
     result stored in the database's ``engine_metrics`` schema by another engine is read instead."""
     from agentops_audit.metrics import params
 
-    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'engine_metrics' AND table_name = ?",
-                   [name]).fetchall()[0][0]:  # computed by another engine (audit --engine spark)
+    if con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'engine_metrics' AND table_name = ?", [name]
+    ).fetchall()[0][0]:  # computed by another engine (audit --engine spark)
         return frame(con, f"SELECT * FROM engine_metrics.{name}")
     sql = METRICS[name].sql
     if params.needs_inputs(sql) and not params.installed(con):

@@ -32,21 +32,41 @@ from agentops_audit.metrics import sqlfiles, tool_classes
 # Defaults when the config declares no `budgets` (documented in README, "Checks"): generous ceilings
 # for an interactive support agent, meant to catch runaway tasks rather than to tune normal ones.
 DEFAULT_BUDGETS = {
-    "max_tokens_per_task": 100_000,        # input + output tokens over all LLM calls of a task
-    "max_tool_calls_per_task": 25,         # tool call attempts, retries included
-    "max_latency_ms_per_task": 300_000,    # 5 minutes, first span start to last span end
-    "max_input_tokens_per_call": 32_000,   # one prompt above this is "stuffed" (cache_reads check)
+    "max_tokens_per_task": 100_000,  # input + output tokens over all LLM calls of a task
+    "max_tool_calls_per_task": 25,  # tool call attempts, retries included
+    "max_latency_ms_per_task": 300_000,  # 5 minutes, first span start to last span end
+    "max_input_tokens_per_call": 32_000,  # one prompt above this is "stuffed" (cache_reads check)
 }
 ROUTING_PURPOSES = ("classify", "extract")  # agentops.llm.purpose values that belong on a small model
-ERROR_STREAK = 3         # consecutive failed tool calls after which a task must stop calling tools
-MIN_TASKS_PER_DAY = 10   # days with fewer tasks are left out of the daily P95 cost series
-MIN_DAYS = 3             # fewer qualifying days than this: cost predictability has no data
+ERROR_STREAK = 3  # consecutive failed tool calls after which a task must stop calling tools
+MIN_TASKS_PER_DAY = 10  # days with fewer tasks are left out of the daily P95 cost series
+MIN_DAYS = 3  # fewer qualifying days than this: cost predictability has no data
 # A tool is a generic HTTP tool when every word of its name (split on _ . - and spaces) is generic and
 # one of them names a web request: http_request, fetch, fetch_url, curl, browse, requests_get, call_api.
-GENERIC_WORDS = ("http", "https", "request", "requests", "fetch", "url", "curl", "wget", "browse", "browser",
-                 "web", "api", "get", "post", "open", "call", "make", "send", "do", "raw", "generic")
-WEB_WORDS = ("http", "https", "request", "requests", "fetch", "url", "curl", "wget", "browse", "browser", "web",
-             "api")
+GENERIC_WORDS = (
+    "http",
+    "https",
+    "request",
+    "requests",
+    "fetch",
+    "url",
+    "curl",
+    "wget",
+    "browse",
+    "browser",
+    "web",
+    "api",
+    "get",
+    "post",
+    "open",
+    "call",
+    "make",
+    "send",
+    "do",
+    "raw",
+    "generic",
+)
+WEB_WORDS = ("http", "https", "request", "requests", "fetch", "url", "curl", "wget", "browse", "browser", "web", "api")
 
 DEFAULT_PREDICATE = "CASE WHEN outcome IN ('success', 'failure', 'escalated') THEN outcome = 'success' END"
 
@@ -96,33 +116,51 @@ def install_inputs(con: duckdb.DuckDBPyConnection, config: dict, declared: manif
     predicate the views use (validated)."""
     table = price_table(config)
     entries = list(table.models.values())
-    con.register("_prices", pa.table({
-        "model": [p.model for p in entries],
-        "input_usd": [p.input / table.per_tokens for p in entries],
-        "cache_read_usd": [p.cache_read / table.per_tokens for p in entries],
-        "output_usd": [p.output / table.per_tokens for p in entries],
-        "tier": [p.tier for p in entries],
-    }))
+    con.register(
+        "_prices",
+        pa.table(
+            {
+                "model": [p.model for p in entries],
+                "input_usd": [p.input / table.per_tokens for p in entries],
+                "cache_read_usd": [p.cache_read / table.per_tokens for p in entries],
+                "output_usd": [p.output / table.per_tokens for p in entries],
+                "tier": [p.tier for p in entries],
+            }
+        ),
+    )
     con.execute("CREATE OR REPLACE TEMP TABLE audit_prices AS SELECT *, ? AS version FROM _prices", [table.version])
     con.unregister("_prices")
 
     budgets, source = budgets_of(config)
-    con.execute("CREATE OR REPLACE TEMP TABLE audit_limits AS SELECT ?::DOUBLE AS max_tokens_per_task, "
-                "?::DOUBLE AS max_tool_calls_per_task, ?::DOUBLE AS max_latency_ms_per_task, "
-                "?::DOUBLE AS max_input_tokens_per_call, ? AS budgets_source, ?::INTEGER AS error_streak, "
-                "?::INTEGER AS min_tasks_per_day",
-                [budgets["max_tokens_per_task"], budgets["max_tool_calls_per_task"],
-                 budgets["max_latency_ms_per_task"], budgets["max_input_tokens_per_call"], source,
-                 ERROR_STREAK, MIN_TASKS_PER_DAY])
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE audit_limits AS SELECT ?::DOUBLE AS max_tokens_per_task, "
+        "?::DOUBLE AS max_tool_calls_per_task, ?::DOUBLE AS max_latency_ms_per_task, "
+        "?::DOUBLE AS max_input_tokens_per_call, ? AS budgets_source, ?::INTEGER AS error_streak, "
+        "?::INTEGER AS min_tasks_per_day",
+        [
+            budgets["max_tokens_per_task"],
+            budgets["max_tool_calls_per_task"],
+            budgets["max_latency_ms_per_task"],
+            budgets["max_input_tokens_per_call"],
+            source,
+            ERROR_STREAK,
+            MIN_TASKS_PER_DAY,
+        ],
+    )
 
-    con.execute("CREATE OR REPLACE TEMP TABLE audit_generic_words AS "
-                "SELECT w AS word, list_contains(?::VARCHAR[], w) AS web FROM unnest(?::VARCHAR[]) t(w)",
-                [list(WEB_WORDS), list(GENERIC_WORDS)])
-    con.execute("CREATE OR REPLACE TEMP TABLE audit_allowlist (tool VARCHAR, agent VARCHAR, access VARCHAR, "
-                "scopes VARCHAR[])")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE audit_generic_words AS "
+        "SELECT w AS word, list_contains(?::VARCHAR[], w) AS web FROM unnest(?::VARCHAR[]) t(w)",
+        [list(WEB_WORDS), list(GENERIC_WORDS)],
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE audit_allowlist (tool VARCHAR, agent VARCHAR, access VARCHAR, scopes VARCHAR[])"
+    )
     for entry in allowlist_of(config, declared)[0]:
-        con.execute("INSERT INTO audit_allowlist VALUES (?, ?, ?, ?)",
-                    [entry["tool"], entry["agent"], entry["access"], entry["scopes"]])
+        con.execute(
+            "INSERT INTO audit_allowlist VALUES (?, ?, ?, ?)",
+            [entry["tool"], entry["agent"], entry["access"], entry["scopes"]],
+        )
 
     routing = config.get("routing") or {}
     purposes = [str(p) for p in routing.get("purposes") or ROUTING_PURPOSES]
@@ -151,8 +189,11 @@ def needs_inputs(sql: str) -> bool:
 
 
 def installed(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = 'write_actions'")
-                .fetchall()[0][0])
+    return bool(
+        con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = 'write_actions'").fetchall()[
+            0
+        ][0]
+    )
 
 
 def allowlist_of(config: dict, declared: manifest.Manifest | None = None) -> tuple[list[dict], str | None]:
@@ -160,8 +201,10 @@ def allowlist_of(config: dict, declared: manifest.Manifest | None = None) -> tup
     (which may name an agent), else the config's deprecated ``tool_allowlist`` ({tool: {access: read|write,
     scopes: [...]}}), else ([], None). ValueError on a malformed config entry."""
     if declared is not None and declared.tools:
-        return ([{"tool": t.name, "agent": t.agent, "access": t.access, "scopes": list(t.scopes)}
-                 for t in declared.tools], f"manifest tools ({declared.where('tools')})")
+        return (
+            [{"tool": t.name, "agent": t.agent, "access": t.access, "scopes": list(t.scopes)} for t in declared.tools],
+            f"manifest tools ({declared.where('tools')})",
+        )
     raw = config.get("tool_allowlist")
     if raw:
         if not isinstance(raw, dict):
@@ -172,8 +215,14 @@ def allowlist_of(config: dict, declared: manifest.Manifest | None = None) -> tup
             access = spec.get("access", "read") if isinstance(spec, dict) else None
             if access not in ("read", "write"):
                 raise ValueError(f"tool_allowlist.{tool}: access must be read or write, not {access!r}")
-            out.append({"tool": str(tool), "agent": None, "access": access,
-                        "scopes": [str(x) for x in spec.get("scopes") or []]})
+            out.append(
+                {
+                    "tool": str(tool),
+                    "agent": None,
+                    "access": access,
+                    "scopes": [str(x) for x in spec.get("scopes") or []],
+                }
+            )
         return out, "config tool_allowlist"
     return [], None
 
@@ -182,8 +231,11 @@ def slo_of(config: dict, declared: manifest.Manifest | None = None) -> dict:
     """The latency SLO in force: {session_p95_ms: float|None, step_p95_ms: {span_type or '*': float},
     source}. The manifest's ``workflow.slos``; the config's deprecated ``slo`` only fills a key the
     manifest does not declare."""
-    base = {k: v for k, v in (declared.slos if declared is not None else {}).items()
-            if k in ("session_p95_ms", "step_p95_ms")}
+    base = {
+        k: v
+        for k, v in (declared.slos if declared is not None else {}).items()
+        if k in ("session_p95_ms", "step_p95_ms")
+    }
     raw = config.get("slo") or {}
     if not isinstance(raw, dict) or set(raw) - {"session_p95_ms", "step_p95_ms"}:
         raise ValueError("slo must be a mapping with session_p95_ms and/or step_p95_ms (a number, or span type -> ms)")
@@ -191,8 +243,11 @@ def slo_of(config: dict, declared: manifest.Manifest | None = None) -> dict:
     merged = {**raw, **base}
     steps = merged.get("step_p95_ms")
     try:
-        steps = {} if steps is None else ({"*": float(steps)} if not isinstance(steps, dict)
-                                          else {str(k): float(v) for k, v in steps.items()})
+        steps = (
+            {}
+            if steps is None
+            else ({"*": float(steps)} if not isinstance(steps, dict) else {str(k): float(v) for k, v in steps.items()})
+        )
         session = None if merged.get("session_p95_ms") is None else float(merged["session_p95_ms"])
     except (TypeError, ValueError) as exc:
         raise ValueError("slo budgets must be numbers of milliseconds") from exc
@@ -227,8 +282,11 @@ def validate_config(config: dict, base_dir: Path | None = None) -> None:
     except (TypeError, ValueError) as exc:
         raise ValueError(f"budgets: {exc}" if not str(exc).startswith("budgets") else str(exc)) from exc
     routing = config.get("routing") or {}
-    if not isinstance(routing, dict) or set(routing) - {"purposes", "small_models"} or any(
-            not isinstance(routing.get(k) or [], list) for k in ("purposes", "small_models")):
+    if (
+        not isinstance(routing, dict)
+        or set(routing) - {"purposes", "small_models"}
+        or any(not isinstance(routing.get(k) or [], list) for k in ("purposes", "small_models"))
+    ):
         raise ValueError("routing must be a mapping with lists purposes and/or small_models")
     if config.get("price_table"):
         path = Path(config["price_table"])

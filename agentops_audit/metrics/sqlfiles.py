@@ -23,12 +23,20 @@ from pathlib import Path
 
 VIEWS_DIR = Path(__file__).parent / "views"
 # the audit's input tables, which metrics/params.py ``install_inputs`` creates before the views run
-INPUT_TABLES = ("audit_prices", "audit_limits", "audit_generic_words", "audit_allowlist", "audit_routing",
-                "audit_small_models", "audit_tool_classes")
+INPUT_TABLES = (
+    "audit_prices",
+    "audit_limits",
+    "audit_generic_words",
+    "audit_allowlist",
+    "audit_routing",
+    "audit_small_models",
+    "audit_tool_classes",
+)
 SCHEMA = Path(__file__).resolve().parent.parent / "schema.sql"
 _HEADER = re.compile(r"^--\s*(creates|reads):\s*(.*)$")
-_SCHEMA_OBJECT = re.compile(r"^CREATE\s+(?:OR\s+REPLACE\s+)?(?:TABLE|VIEW)\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)",
-                            re.IGNORECASE | re.MULTILINE)
+_SCHEMA_OBJECT = re.compile(
+    r"^CREATE\s+(?:OR\s+REPLACE\s+)?(?:TABLE|VIEW)\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)", re.IGNORECASE | re.MULTILINE
+)
 
 
 @dataclass(frozen=True)
@@ -81,8 +89,10 @@ def ordered(files: list[ViewFile], provided: set[str] | frozenset[str]) -> list[
     for f in sorted(files, key=lambda f: f.name):
         missing = [r for r in f.reads if r not in creator and r not in provided]
         if missing:
-            raise ValueError(f"{f.name} reads {', '.join(missing)}, which no view file creates and the "
-                             "schema and audit inputs do not provide")
+            raise ValueError(
+                f"{f.name} reads {', '.join(missing)}, which no view file creates and the "
+                "schema and audit inputs do not provide"
+            )
         deps[f.name] = {creator[r].name for r in f.reads if r in creator and creator[r] is not f}
     out: list[ViewFile] = []
     done: set[str] = set()

@@ -27,8 +27,9 @@ from agentops_audit.db import scalar
 from agentops_audit.metrics.tool_names import HANDOFF, ToolClass, infer
 
 
-def classify(tools: dict[str, str | None], declared: manifest.Manifest | None,
-             annotations: dict[str, dict] | None = None) -> list[ToolClass]:
+def classify(
+    tools: dict[str, str | None], declared: manifest.Manifest | None, annotations: dict[str, dict] | None = None
+) -> list[ToolClass]:
     """The class of every tool in ``tools`` (name -> a description the trace has, or None)."""
     handoffs = frozenset(t.name for t in declared.tools if t.handoff) if declared is not None else frozenset()
     out = []
@@ -36,13 +37,29 @@ def classify(tools: dict[str, str | None], declared: manifest.Manifest | None,
         entry = declared.tool(tool, None) if declared is not None else None
         hints = (annotations or {}).get(tool) or {}
         if entry is not None:
-            out.append(ToolClass(tool, entry.access, entry.risk, entry.handoff or bool(HANDOFF.match(tool)),
-                                 "declared", f"manifest {declared.where('tools')}"))
+            out.append(
+                ToolClass(
+                    tool,
+                    entry.access,
+                    entry.risk,
+                    entry.handoff or bool(HANDOFF.match(tool)),
+                    "declared",
+                    f"manifest {declared.where('tools')}",
+                )
+            )
         elif hints.get("readOnlyHint") is True or hints.get("destructiveHint") is True:
             access = "read" if hints.get("readOnlyHint") is True else "write"
             guess = infer(tool, description, handoffs)
-            out.append(ToolClass(tool, access, guess.risk if access == "write" else None, guess.handoff, "trace",
-                                 "MCP annotation " + ("readOnlyHint" if access == "read" else "destructiveHint")))
+            out.append(
+                ToolClass(
+                    tool,
+                    access,
+                    guess.risk if access == "write" else None,
+                    guess.handoff,
+                    "trace",
+                    "MCP annotation " + ("readOnlyHint" if access == "read" else "destructiveHint"),
+                )
+            )
         else:
             out.append(infer(tool, description, handoffs))
     return out
@@ -50,10 +67,13 @@ def classify(tools: dict[str, str | None], declared: manifest.Manifest | None,
 
 def _described(con: duckdb.DuckDBPyConnection, tool_calls: str, tools: list[str]) -> dict[str, str | None]:
     """A description of each of ``tools`` from its spans (gen_ai.tool.description, tool.description)."""
-    rows = con.execute(f"""
+    rows = con.execute(
+        f"""
         SELECT tool_name, any_value(coalesce(json_extract_string(attributes, '$."gen_ai.tool.description"'),
                                              json_extract_string(attributes, '$."tool.description"')))
-        FROM {tool_calls} WHERE tool_name IN (SELECT unnest(?::VARCHAR[])) GROUP BY tool_name""", [tools]).fetchall()
+        FROM {tool_calls} WHERE tool_name IN (SELECT unnest(?::VARCHAR[])) GROUP BY tool_name""",
+        [tools],
+    ).fetchall()
     return dict(rows)
 
 
@@ -100,20 +120,27 @@ def install(con: duckdb.DuckDBPyConnection, main: str, declared: manifest.Manife
     trace classifies on every call cost one narrow scan; annotations are read for the tools not declared,
     descriptions for those their names do not classify."""
     tool_calls = f"{main}.tool_calls"
-    unclassed = [t for (t,) in con.execute(f"SELECT DISTINCT tool_name FROM {tool_calls} "
-                                           "WHERE tool_access IS NULL AND tool_name IS NOT NULL").fetchall()]
+    unclassed = [
+        t
+        for (t,) in con.execute(
+            f"SELECT DISTINCT tool_name FROM {tool_calls} WHERE tool_access IS NULL AND tool_name IS NOT NULL"
+        ).fetchall()
+    ]
     classes = classify(dict.fromkeys(unclassed), declared)
     undeclared = [c.tool for c in classes if c.origin != "declared"]
     if undeclared:  # annotations outrank names; a description helps where the name says nothing
         unknown = [c.tool for c in classes if c.origin is None]
         described = _described(con, tool_calls, unknown) if unknown else {}
-        classes = classify({t: described.get(t) for t in unclassed}, declared,
-                           _annotations(con, main, undeclared))
-    con.execute("CREATE OR REPLACE TEMP TABLE audit_tool_classes (tool VARCHAR, access VARCHAR, risk VARCHAR, "
-                "handoff BOOLEAN, origin VARCHAR, basis VARCHAR)")
+        classes = classify({t: described.get(t) for t in unclassed}, declared, _annotations(con, main, undeclared))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE audit_tool_classes (tool VARCHAR, access VARCHAR, risk VARCHAR, "
+        "handoff BOOLEAN, origin VARCHAR, basis VARCHAR)"
+    )
     if classes:
-        con.executemany("INSERT INTO audit_tool_classes VALUES (?, ?, ?, ?, ?, ?)",
-                        [[c.tool, c.access, c.risk, c.handoff, c.origin, c.basis] for c in classes])
+        con.executemany(
+            "INSERT INTO audit_tool_classes VALUES (?, ?, ?, ?, ?, ?)",
+            [[c.tool, c.access, c.risk, c.handoff, c.origin, c.basis] for c in classes],
+        )
     con.execute(f"CREATE OR REPLACE TEMP VIEW tool_calls AS {shadow_sql(tool_calls)}")
     return classes
 
@@ -132,12 +159,16 @@ def shadow_sql(tool_calls: str) -> str:
 def summary(con: duckdb.DuckDBPyConnection) -> dict:
     """Calls per class origin, and the tools that were inferred or could not be classified."""
     rows = con.execute("SELECT class_origin, count(*) FROM tool_calls GROUP BY ALL ORDER BY ALL").fetchall()
-    tools = con.execute("SELECT tool, access, risk, handoff, origin, basis FROM audit_tool_classes "
-                        "ORDER BY tool").fetchall()
+    tools = con.execute(
+        "SELECT tool, access, risk, handoff, origin, basis FROM audit_tool_classes ORDER BY tool"
+    ).fetchall()
     return {
         "calls_by_origin": {str(origin or "unclassified"): n for origin, n in rows},
-        "inferred": [{"tool": t, "access": a, "risk": r, "handoff": h, "basis": b}
-                     for t, a, r, h, o, b in tools if o in ("inferred", "trace")],
+        "inferred": [
+            {"tool": t, "access": a, "risk": r, "handoff": h, "basis": b}
+            for t, a, r, h, o, b in tools
+            if o in ("inferred", "trace")
+        ],
         "unclassified": [t for t, a, *_ in tools if a is None],
         "unclassified_calls": scalar(con, "SELECT count(*) FROM tool_calls WHERE tool_access IS NULL") or 0,
     }

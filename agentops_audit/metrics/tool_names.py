@@ -8,36 +8,179 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-READ_VERBS = frozenset({"get", "list", "search", "lookup", "look", "find", "check", "fetch", "read", "query",
-                        "describe", "show", "view", "retrieve", "calculate", "compute", "think", "count",
-                        "validate", "verify", "estimate", "summarize", "explain", "browse", "inspect",
-                        "preview", "status", "load", "download", "select"})
-WRITE_VERBS = frozenset({"create", "update", "delete", "book", "cancel", "send", "refund", "transfer", "pay",
-                         "issue", "post", "modify", "change", "set", "add", "remove", "submit", "write", "insert",
-                         "upsert", "exchange", "return", "charge", "approve", "reject", "close", "open", "assign",
-                         "grant", "revoke", "reset", "deploy", "restart", "rollback", "publish", "upload", "save",
-                         "edit", "patch", "put", "merge", "execute", "run", "reserve", "purchase", "order",
-                         "schedule", "reschedule", "place", "apply", "withdraw", "deposit", "notify", "email",
-                         "sms", "message", "reply", "archive", "disable", "enable", "suspend", "terminate", "drop"})
+READ_VERBS = frozenset(
+    {
+        "get",
+        "list",
+        "search",
+        "lookup",
+        "look",
+        "find",
+        "check",
+        "fetch",
+        "read",
+        "query",
+        "describe",
+        "show",
+        "view",
+        "retrieve",
+        "calculate",
+        "compute",
+        "think",
+        "count",
+        "validate",
+        "verify",
+        "estimate",
+        "summarize",
+        "explain",
+        "browse",
+        "inspect",
+        "preview",
+        "status",
+        "load",
+        "download",
+        "select",
+    }
+)
+WRITE_VERBS = frozenset(
+    {
+        "create",
+        "update",
+        "delete",
+        "book",
+        "cancel",
+        "send",
+        "refund",
+        "transfer",
+        "pay",
+        "issue",
+        "post",
+        "modify",
+        "change",
+        "set",
+        "add",
+        "remove",
+        "submit",
+        "write",
+        "insert",
+        "upsert",
+        "exchange",
+        "return",
+        "charge",
+        "approve",
+        "reject",
+        "close",
+        "open",
+        "assign",
+        "grant",
+        "revoke",
+        "reset",
+        "deploy",
+        "restart",
+        "rollback",
+        "publish",
+        "upload",
+        "save",
+        "edit",
+        "patch",
+        "put",
+        "merge",
+        "execute",
+        "run",
+        "reserve",
+        "purchase",
+        "order",
+        "schedule",
+        "reschedule",
+        "place",
+        "apply",
+        "withdraw",
+        "deposit",
+        "notify",
+        "email",
+        "sms",
+        "message",
+        "reply",
+        "archive",
+        "disable",
+        "enable",
+        "suspend",
+        "terminate",
+        "drop",
+    }
+)
 RISK_WORDS = {  # the first risk whose words a write's name (or description) holds
-    "money_movement": frozenset({"refund", "pay", "payment", "payout", "charge", "transfer", "withdraw", "deposit",
-                                 "invoice", "certificate", "voucher", "credit", "compensation", "purchase",
-                                 "billing", "wire", "fund", "funds"}),
-    "identity_change": frozenset({"password", "credential", "credentials", "identity", "mfa", "2fa", "role",
-                                  "roles", "permission", "permissions", "account", "profile"}),
-    "production_change": frozenset({"deploy", "deployment", "rollback", "restart", "migrate", "migration",
-                                    "database", "db", "cluster", "server", "infra", "infrastructure", "dns",
-                                    "firewall", "production", "prod"}),
-    "external_comms": frozenset({"send", "email", "sms", "notify", "notification", "message", "post", "tweet",
-                                 "slack", "reply", "publish"}),
+    "money_movement": frozenset(
+        {
+            "refund",
+            "pay",
+            "payment",
+            "payout",
+            "charge",
+            "transfer",
+            "withdraw",
+            "deposit",
+            "invoice",
+            "certificate",
+            "voucher",
+            "credit",
+            "compensation",
+            "purchase",
+            "billing",
+            "wire",
+            "fund",
+            "funds",
+        }
+    ),
+    "identity_change": frozenset(
+        {
+            "password",
+            "credential",
+            "credentials",
+            "identity",
+            "mfa",
+            "2fa",
+            "role",
+            "roles",
+            "permission",
+            "permissions",
+            "account",
+            "profile",
+        }
+    ),
+    "production_change": frozenset(
+        {
+            "deploy",
+            "deployment",
+            "rollback",
+            "restart",
+            "migrate",
+            "migration",
+            "database",
+            "db",
+            "cluster",
+            "server",
+            "infra",
+            "infrastructure",
+            "dns",
+            "firewall",
+            "production",
+            "prod",
+        }
+    ),
+    "external_comms": frozenset(
+        {"send", "email", "sms", "notify", "notification", "message", "post", "tweet", "slack", "reply", "publish"}
+    ),
 }
 HANDOFF = re.compile(r"^(transfer_to_human|escalate|handoff|hand_off)", re.IGNORECASE)  # to a person
 NOT_FUNDS = re.compile(r"^transfer_to_", re.IGNORECASE)  # transfer_to_agent, transfer_to_billing: a handoff
-INFERENCE = ("read verbs (get, list, search, lookup, find, check, ...) are read; write verbs (create, update, "
-             "delete, book, cancel, send, refund, transfer, pay, issue, post, ...) are write; a risk where the "
-             "words show it (refund, pay, charge, transfer of funds: money_movement; send, email, sms, notify: "
-             "external_comms; password, role, account: identity_change; deploy, restart, database: "
-             "production_change); transfer_to_human*, escalate*, handoff* hand the session to a person")
+INFERENCE = (
+    "read verbs (get, list, search, lookup, find, check, ...) are read; write verbs (create, update, "
+    "delete, book, cancel, send, refund, transfer, pay, issue, post, ...) are write; a risk where the "
+    "words show it (refund, pay, charge, transfer of funds: money_movement; send, email, sms, notify: "
+    "external_comms; password, role, account: identity_change; deploy, restart, database: "
+    "production_change); transfer_to_human*, escalate*, handoff* hand the session to a person"
+)
 
 
 @dataclass(frozen=True)

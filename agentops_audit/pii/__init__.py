@@ -19,6 +19,7 @@ it is directly preceded by a version cue (``v``, ``ver``, ``version``,
 ``release``, ``build``); ``::1`` and other IPv6 forms with < 5 hex digits are ignored;
 a secret after a key cue must look like one (see ``entities.MACROS``), so ``"token": "expired"`` is not.
 """
+
 from __future__ import annotations
 
 import threading
@@ -32,8 +33,20 @@ from agentops_audit.pii.entities import ENTITIES, MACROS, Entity
 
 _MACROS = MACROS  # the name the tests and older callers use
 
-__all__ = ["ENTITIES", "Entity", "install", "install_macros", "scan", "candidate_pattern", "candidates_sql",
-           "leak_summary_sql", "mask_sql", "mask", "mask_many", "valid_utf8"]
+__all__ = [
+    "ENTITIES",
+    "Entity",
+    "install",
+    "install_macros",
+    "scan",
+    "candidate_pattern",
+    "candidates_sql",
+    "leak_summary_sql",
+    "mask_sql",
+    "mask",
+    "mask_many",
+    "valid_utf8",
+]
 
 
 def _lit(s: str) -> str:
@@ -49,8 +62,7 @@ def _entities(extra: dict[str, str] | None) -> list[Entity]:
     for name, pat in (extra or {}).items():
         if name in ENTITIES:
             raise ValueError(f"extra pattern {name!r} collides with a built-in entity")
-        out.append(Entity(name, f"({pat})", None, "pii", "organisation-specific pattern",
-                          _lit(f"[{name.upper()}]")))
+        out.append(Entity(name, f"({pat})", None, "pii", "organisation-specific pattern", _lit(f"[{name.upper()}]")))
     return out
 
 
@@ -71,8 +83,13 @@ def _hits(e: Entity, var: str, inline: bool) -> str:
 def install_macros(con) -> None:
     """Create the validator macros as TEMP macros on ``con`` (those it lacks), and register the phone UDF:
     idempotent."""
-    have = {r[0] for r in con.execute("SELECT function_name FROM duckdb_functions() WHERE function_name IN "
-                                      f"({', '.join(_lit(n) for n in _MACROS)})").fetchall()}
+    have = {
+        r[0]
+        for r in con.execute(
+            "SELECT function_name FROM duckdb_functions() WHERE function_name IN "
+            f"({', '.join(_lit(n) for n in _MACROS)})"
+        ).fetchall()
+    }
     for name, body in _MACROS.items():
         if name not in have:
             con.execute(f"CREATE OR REPLACE TEMP MACRO {name}(s) AS ({body.replace('{s}', 's')})")
@@ -84,8 +101,14 @@ def install(con) -> None:
     install_macros(con)
 
 
-def scan(con, source: str, fields: list[str], key_cols: tuple[str, ...] = ("trace_id", "span_id"),
-         extra_patterns: dict[str, str] | None = None, table: str = "pii_findings") -> None:
+def scan(
+    con,
+    source: str,
+    fields: list[str],
+    key_cols: tuple[str, ...] = ("trace_id", "span_id"),
+    extra_patterns: dict[str, str] | None = None,
+    table: str = "pii_findings",
+) -> None:
     """Create or replace the TEMP table ``table`` with one row per entity occurrence in ``fields``
     of ``source``. Findings are derived data, so they live with the connection (this also works on
     a read-only audit database).
@@ -126,8 +149,12 @@ def candidate_pattern(extra_patterns: dict[str, str] | None = None) -> str:
     return "|".join(f"(?:{p})" for p in patterns)
 
 
-def candidates_sql(source: str, fields: Sequence[str], key_cols: tuple[str, ...] = ("trace_id", "span_id"),
-                   extra_patterns: dict[str, str] | None = None) -> str:
+def candidates_sql(
+    source: str,
+    fields: Sequence[str],
+    key_cols: tuple[str, ...] = ("trace_id", "span_id"),
+    extra_patterns: dict[str, str] | None = None,
+) -> str:
     """SQL for the rows of ``source`` in which some of ``fields`` can hold a finding, each field kept only
     where it can (NULL otherwise): the input for ``scan``, with the same findings as scanning ``source``
     and far fewer values through the per-entity extraction."""
@@ -135,13 +162,18 @@ def candidates_sql(source: str, fields: Sequence[str], key_cols: tuple[str, ...]
     flags = ", ".join(f"{_q(f)}, regexp_matches({_q(f)}, {pattern}) AS {_q('_m_' + f)}" for f in fields)
     kept = ", ".join(f"CASE WHEN {_q('_m_' + f)} THEN {_q(f)} END AS {_q(f)}" for f in fields)
     keys = ", ".join(_q(k) for k in key_cols)
-    return (f"SELECT {keys}, {kept} FROM (SELECT {keys}, {flags} FROM {source}) "
-            f"WHERE {' OR '.join(_q('_m_' + f) for f in fields)}")
+    return (
+        f"SELECT {keys}, {kept} FROM (SELECT {keys}, {flags} FROM {source}) "
+        f"WHERE {' OR '.join(_q('_m_' + f) for f in fields)}"
+    )
 
 
-def leak_summary_sql(table: str = "pii_findings", source: str | None = None,
-                     fields: Sequence[str] | None = None,
-                     key_cols: tuple[str, ...] = ("trace_id", "span_id")) -> str:
+def leak_summary_sql(
+    table: str = "pii_findings",
+    source: str | None = None,
+    fields: Sequence[str] | None = None,
+    key_cols: tuple[str, ...] = ("trace_id", "span_id"),
+) -> str:
     """SQL giving, per (field, entity): records_scanned (non-null, non-empty values of the
     field in ``source``), records_with_leak (distinct key tuples with a finding), findings
     and leak_rate = records_with_leak / records_scanned (NULL when nothing was scanned).
@@ -150,7 +182,9 @@ def leak_summary_sql(table: str = "pii_findings", source: str | None = None,
         raise ValueError("leak_summary_sql() needs source and fields")
     scanned = " UNION ALL ".join(
         f"SELECT {_lit(f)} AS field, count(*) FILTER (WHERE CAST({_q(f)} AS VARCHAR) <> '') "
-        f"AS records_scanned FROM {source}" for f in fields)
+        f"AS records_scanned FROM {source}"
+        for f in fields
+    )
     names = ", ".join(_lit(n) for n in ENTITIES)
     row = "row(" + ", ".join(_q(k) for k in key_cols) + ")"
     return f"""
@@ -175,8 +209,10 @@ def mask_sql(expr: str, extra_patterns: dict[str, str] | None = None) -> str:
     out = expr
     for i, e in enumerate(_entities(extra_patterns)):
         t = f"_t{i}"
-        out = (f"list_transform([{out}], lambda {t}: list_reduce({_hits(e, t, inline=True)}, "
-               f"lambda _acc, m: replace(_acc, m, {e.masker.replace('{m}', 'm')}), {t}))[1]")
+        out = (
+            f"list_transform([{out}], lambda {t}: list_reduce({_hits(e, t, inline=True)}, "
+            f"lambda _acc, m: replace(_acc, m, {e.masker.replace('{m}', 'm')}), {t}))[1]"
+        )
     return out
 
 
@@ -208,8 +244,11 @@ def mask_many(texts: Sequence[str | None], extra_patterns: dict[str, str] | None
         return []
     values = [None if t is None else valid_utf8(t) for t in texts]
     call = mask_sql("v", extra_patterns) if extra_patterns else "aa_mask(v)"
-    rows = _mask_con().execute(f"SELECT {call} FROM unnest($1::VARCHAR[]) WITH ORDINALITY t(v, i) ORDER BY i",
-                               [values]).fetchall()
+    rows = (
+        _mask_con()
+        .execute(f"SELECT {call} FROM unnest($1::VARCHAR[]) WITH ORDINALITY t(v, i) ORDER BY i", [values])
+        .fetchall()
+    )
     return [r[0] for r in rows]
 
 

@@ -22,6 +22,7 @@ Leniency is libphonenumber's POSSIBLE (length per region), not VALID: VALID reje
 prefixes are unassigned, which is most synthetic test data and some real numbers of new ranges; the
 shape and cue rules above carry the precision instead. Measured in ``bench/pii.py``.
 """
+
 from __future__ import annotations
 
 import re
@@ -34,8 +35,40 @@ from phonenumbers import NumberParseException, PhoneMetadata
 from agentops_audit.pii import addresses
 
 # Regions tried, in order, for numbers written without a country code.
-REGIONS = ("US", "GB", "DE", "FR", "NL", "ES", "IT", "AU", "CA", "JP", "IN", "BR", "CH", "AT", "BE", "SE",
-           "PL", "IE", "NZ", "MX", "PT", "DK", "NO", "FI", "CZ", "ZA", "SG", "HK", "CN", "KR", "IL", "AE")
+REGIONS = (
+    "US",
+    "GB",
+    "DE",
+    "FR",
+    "NL",
+    "ES",
+    "IT",
+    "AU",
+    "CA",
+    "JP",
+    "IN",
+    "BR",
+    "CH",
+    "AT",
+    "BE",
+    "SE",
+    "PL",
+    "IE",
+    "NZ",
+    "MX",
+    "PT",
+    "DK",
+    "NO",
+    "FI",
+    "CZ",
+    "ZA",
+    "SG",
+    "HK",
+    "CN",
+    "KR",
+    "IL",
+    "AE",
+)
 
 # RE2 (DuckDB) necessary condition of a finding: a '+' before a digit, or seven digits with nothing but what
 # _CANDIDATE allows between two digit groups (up to two separators, parentheses with a space and a '+'
@@ -47,7 +80,9 @@ _GROUP = r"(?:\(\s?\+?\d{1,5}\s?\)|\d{1,8}+)"  # possessive: a digit run splits 
 _EXT = r"(?:\s?(?:x|ext\.?|extn\.?|extension|#)\s?\d{1,6})"
 _CANDIDATE = re.compile(
     rf"(?:(?<=\\[nrt])|(?<![\w+/.@#$-]))(?<!\d:)(?P<intl>\+\s?|(?<!\d)(?:00|011)(?=[ .-]?[1-9]))?"
-    rf"(?P<body>{_GROUP}(?:{_SEP}{{0,2}}{_GROUP}){{0,9}})(?P<ext>{_EXT})?(?![\w@])(?![.:-]\d)", re.I)
+    rf"(?P<body>{_GROUP}(?:{_SEP}{{0,2}}{_GROUP}){{0,9}})(?P<ext>{_EXT})?(?![\w@])(?![.:-]\d)",
+    re.I,
+)
 _CUE = re.compile(
     r"(?:\b(?:tele?phone|phone|ph|tel|fax|mobile|mob|cell(?:phone)?|handy|gsm|sms|"
     r"text(?: (?:me|you|us|him|her|them))?(?: (?:at|on))?|whats ?app|"
@@ -58,14 +93,19 @@ _CUE = re.compile(
     r"rufen sie (?:mich|uns) (?:unter|an)|erreichbar unter|anrufen unter|"
     r"appele[rz](?:-moi)? au|ll[aá]m[ae](?:me)? al|chiamami al|bel (?:me|ons) op)|"
     r"[\\\"']*(?:phone|tel|mobile|fax|cell|msisdn|desk)[\w-]*[\\\"']*)"
-    r"{ws}(?:number|no\.?|#)?(?: on (?:file|record)| below| above)?{ws}[:=.]?{ws}(?:is\s+|at\s+|on\s+)?$"
-    .replace("{ws}", r"(?:[\s\"'\\]|\\[nrt])*"), re.I)
+    r"{ws}(?:number|no\.?|#)?(?: on (?:file|record)| below| above)?{ws}[:=.]?{ws}(?:is\s+|at\s+|on\s+)?$".replace(
+        "{ws}", r"(?:[\s\"'\\]|\\[nrt])*"
+    ),
+    re.I,
+)
 
 # a date at the start of a run (2024-03-05 14, 05.03.2024, 12/31/24): one of day and month is a month; not with
 # spaces, which French phones use
-_DATE = re.compile(r"(?:19|20)\d\d([-/.])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])|"
-                   r"(?:0?[1-9]|[12]\d|3[01])([-/.])(?:0?[1-9]|1[0-2])\2(?:19|20)?\d\d|"
-                   r"(?:0?[1-9]|1[0-2])([-/.])(?:0?[1-9]|[12]\d|3[01])\3(?:19|20)?\d\d")
+_DATE = re.compile(
+    r"(?:19|20)\d\d([-/.])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])|"
+    r"(?:0?[1-9]|[12]\d|3[01])([-/.])(?:0?[1-9]|1[0-2])\2(?:19|20)?\d\d|"
+    r"(?:0?[1-9]|1[0-2])([-/.])(?:0?[1-9]|[12]\d|3[01])\3(?:19|20)?\d\d"
+)
 _SSN = re.compile(r"\d{3}-\d{2}-\d{4}")
 _QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _ISBN = re.compile(r"97[89][- ]\d{1,5}[- ]\d{1,7}[- ]\d{1,7}(?:[- ]\d)?")
@@ -92,7 +132,7 @@ def _possible_national(text: str, digits: str) -> bool:
     library's own parse and is_possible_number for that region."""
     for region in REGIONS:
         prefix, lengths = _region_lengths(region)
-        nsn = digits[len(prefix):] if prefix and digits.startswith(prefix) else digits
+        nsn = digits[len(prefix) :] if prefix and digits.startswith(prefix) else digits
         if len(nsn) not in lengths:
             continue
         try:
@@ -116,7 +156,7 @@ def _other_shape(run: str, cue: bool | None) -> bool:
     """``run`` (digits and separators) is written like something other than a phone number."""
     groups = _groups(run)
     date = _DATE.match(run)
-    if date and not re.match(r"[-/.]\d", run[date.end():]):  # 02.23.91.04.05 goes on: not a date
+    if date and not re.match(r"[-/.]\d", run[date.end() :]):  # 02.23.91.04.05 goes on: not a date
         return True
     if any(p.fullmatch(run) for p in (_ISBN, _SSN, _QUAD, _CARDLIKE)):
         return True
@@ -152,30 +192,40 @@ def _verdict(intl: str, body: str, cue: bool | None) -> bool | None:
         return False  # longer than a national number: a card, an account, an id
     if sum(len(g) == 1 for g in groups) >= 2:
         return False  # a list of small numbers, not a grouping
-    grouped = (len(groups) >= 3 or body.startswith("(")
-               or (len(groups) == 2 and groups[0].startswith("0") and len(groups[0]) <= 5))
+    grouped = (
+        len(groups) >= 3
+        or body.startswith("(")
+        or (len(groups) == 2 and groups[0].startswith("0") and len(groups[0]) <= 5)
+    )
     if not (grouped or cue):
         return False
     return _possible_national(body, digits)
 
 
-_NOT_PHONE = re.compile(r"(?:\b[A-Z]{2}\d\d(?: [A-Z0-9]{4})+ $|\b(?:suite|ste|apt|apartment|unit|room|rm|floor|fl|"
-                        r"box|no|order|invoice|ticket|account|acct|id|ref|serial|sku|po|zip|postcode|isbn|issn|ssn|"
-                        r"social security(?: number)?(?: is)?|iban|card|version|v)\.?|#)"
-                        r"\s*[:=]?\s*$", re.I)
+_NOT_PHONE = re.compile(
+    r"(?:\b[A-Z]{2}\d\d(?: [A-Z0-9]{4})+ $|\b(?:suite|ste|apt|apartment|unit|room|rm|floor|fl|"
+    r"box|no|order|invoice|ticket|account|acct|id|ref|serial|sku|po|zip|postcode|isbn|issn|ssn|"
+    r"social security(?: number)?(?: is)?|iban|card|version|v)\.?|#)"
+    r"\s*[:=]?\s*$",
+    re.I,
+)
 
 
 # a label right after the number (``0484 84 01 64-Office``, ``(711)471-0497 fax``)
-_CUE_AFTER = re.compile(r"(?:\\,|[ \t,(-])*(?i:office|fax|mobile|mob|cell|home|work|desk|direct|tel|phone)\b"
-                        r"(?![\s.:=]*[+(]?\d)")  # not the label of the next number (``Tel. 608 980 831``)
+_CUE_AFTER = re.compile(
+    r"(?:\\,|[ \t,(-])*(?i:office|fax|mobile|mob|cell|home|work|desk|direct|tel|phone)\b"
+    r"(?![\s.:=]*[+(]?\d)"
+)  # not the label of the next number (``Tel. 608 980 831``)
 # a house number before a street name (``0583 283 Hickory Ridge Drive``, ``02243 19 boulevard Bryas``)
-_STREET_AFTER = re.compile(rf"[ \t]+(?:(?:{addresses.W} ){{1,3}}(?:{addresses.STRONG})\b|"
-                           rf"(?:{addresses.FR_TYPE}|(?i:via|calle|strada|rua|travessa))\b)")
+_STREET_AFTER = re.compile(
+    rf"[ \t]+(?:(?:{addresses.W} ){{1,3}}(?:{addresses.STRONG})\b|"
+    rf"(?:{addresses.FR_TYPE}|(?i:via|calle|strada|rua|travessa))\b)"
+)
 
 
 def _cue_before(text: str, start: int) -> bool | None:
     """True after a phone cue, None after a word that says the number is something else, else False."""
-    before = text[max(0, start - 40):start]
+    before = text[max(0, start - 40) : start]
     if _CUE.search(before):
         return True
     return None if _NOT_PHONE.search(before.replace("\\n", " ")) else False
@@ -222,7 +272,7 @@ def _find_phones(text: str) -> tuple[str, ...]:
             sub_intl = intl if i == 0 else ""
             start = m.start("body") + a - (len(intl) if sub_intl else 0)
             if _verdict(sub_intl, body[a:b], _cue_before(text, start)):
-                best = text[start:m.start("body") + b] + (ext if b == len(body) else "")
+                best = text[start : m.start("body") + b] + (ext if b == len(body) else "")
                 break
         if best:
             found.append(best)

@@ -30,11 +30,20 @@ def _finish(chart, title: str | None = None):
     """Common look: one font, no frame, readable labels, no chart title (the report's panel has it)."""
     if title:
         chart = chart.properties(title=alt.TitleParams(title, anchor="start", fontSize=13, color=INK))
-    return (chart.configure(font=FONT, background="white")
-            .configure_view(strokeWidth=0)
-            .configure_axis(labelLimit=150, labelColor=INK, titleColor=MUTED, titleFontWeight="normal",
-                            gridColor="#eef1f4", domainColor="#c9d0d8", tickColor="#c9d0d8")
-            .configure_legend(orient="bottom", title=None, labelColor=INK, symbolType="square"))
+    return (
+        chart.configure(font=FONT, background="white")
+        .configure_view(strokeWidth=0)
+        .configure_axis(
+            labelLimit=150,
+            labelColor=INK,
+            titleColor=MUTED,
+            titleFontWeight="normal",
+            gridColor="#eef1f4",
+            domainColor="#c9d0d8",
+            tickColor="#c9d0d8",
+        )
+        .configure_legend(orient="bottom", title=None, labelColor=INK, symbolType="square")
+    )
 
 
 def _rule(value: float, scale: alt.Scale | None = None):
@@ -56,8 +65,15 @@ def tool_success(tool_success: dict, threshold: float | None) -> alt.Chart | Non
         after, raw = r.get("success_rate_after_retries"), r.get("raw_success_rate")
         if after is None:
             continue
-        rows.append({"tool": str(tool), "after": float(after), "raw": float(raw if raw is not None else after),
-                     "label": f"{after:.1%}", "ok": "meets" if threshold is None or after > threshold else "below"})
+        rows.append(
+            {
+                "tool": str(tool),
+                "after": float(after),
+                "raw": float(raw if raw is not None else after),
+                "label": f"{after:.1%}",
+                "ok": "meets" if threshold is None or after > threshold else "below",
+            }
+        )
     if not rows:
         return None
     df = pl.DataFrame(rows).sort("after")
@@ -74,7 +90,8 @@ def tool_success(tool_success: dict, threshold: float | None) -> alt.Chart | Non
     after = base.mark_circle(size=90, opacity=1).encode(y=y, x=x_after, color=color)
     # the after-retries rate as a column of labels right of the plot
     label = base.mark_text(align="left", dx=10, fontSize=10).encode(
-        y=y, x=alt.datum(1, scale=scale), text="label:N", color=color)
+        y=y, x=alt.datum(1, scale=scale), text="label:N", color=color
+    )
     layers = [link, raw, after, label]
     if threshold is not None:
         layers.insert(0, _rule(threshold, scale=scale))
@@ -93,31 +110,62 @@ def pii_by_field(by_field: list[dict]) -> alt.Chart | None:
     """Share of stored records per field that leak personal data or secrets, labelled with the counts."""
     if not by_field:
         return None
-    df = pl.DataFrame(by_field).select("field", "leak_rate", "records_with_leak", "records_scanned").with_columns(
-        label=pl.format("{} of {}", pl.col("records_with_leak"), pl.col("records_scanned")))
+    df = (
+        pl.DataFrame(by_field)
+        .select("field", "leak_rate", "records_with_leak", "records_scanned")
+        .with_columns(label=pl.format("{} of {}", pl.col("records_with_leak"), pl.col("records_scanned")))
+    )
     y = alt.Y("field:N", title=None, sort="-x")
-    x = alt.X("leak_rate:Q", title="stored records with a leak", axis=alt.Axis(format=".1%", tickCount=4),
-              scale=alt.Scale(domainMin=0, nice=True))
+    x = alt.X(
+        "leak_rate:Q",
+        title="stored records with a leak",
+        axis=alt.Axis(format=".1%", tickCount=4),
+        scale=alt.Scale(domainMin=0, nice=True),
+    )
     return _labelled_bars(df, y, x, FAIL)
 
 
-def _grouped(rows: list[dict], key: str, measures: dict[str, str], axis_title: str, fmt: str,
-             colors: list[str], threshold: float | None = None, axis_fmt: str | None = None) -> alt.Chart | None:
+def _grouped(
+    rows: list[dict],
+    key: str,
+    measures: dict[str, str],
+    axis_title: str,
+    fmt: str,
+    colors: list[str],
+    threshold: float | None = None,
+    axis_fmt: str | None = None,
+) -> alt.Chart | None:
     """Horizontal bars per ``key``, one bar per measure (column -> legend label), each labelled with ``fmt``."""
-    long = [{key: str(r[key]), "measure": label, "value": float(r[col])}
-            for r in rows for col, label in measures.items() if r.get(col) is not None]
+    long = [
+        {key: str(r[key]), "measure": label, "value": float(r[col])}
+        for r in rows
+        for col, label in measures.items()
+        if r.get(col) is not None
+    ]
     if not long:
         return None
     df = pl.DataFrame(long)
     order = list(measures.values())
     y = alt.Y(f"{key}:N", title=None)
-    x = alt.X("value:Q", title=axis_title, axis=alt.Axis(format=axis_fmt or fmt, tickCount=4, labelOverlap=True),
-              scale=alt.Scale(domainMin=0, nice=True))
+    x = alt.X(
+        "value:Q",
+        title=axis_title,
+        axis=alt.Axis(format=axis_fmt or fmt, tickCount=4, labelOverlap=True),
+        scale=alt.Scale(domainMin=0, nice=True),
+    )
     enc = {"y": y, "x": x, "yOffset": alt.YOffset("measure:N", sort=order)}
-    bars = alt.Chart(df).mark_bar().encode(
-        color=alt.Color("measure:N", sort=order, scale=alt.Scale(domain=order, range=colors[:len(order)])), **enc)
-    text = alt.Chart(df).mark_text(align="left", dx=3, fontSize=9, color=INK).encode(
-        text=alt.Text("value:Q", format=fmt), **enc)
+    bars = (
+        alt.Chart(df)
+        .mark_bar()
+        .encode(
+            color=alt.Color("measure:N", sort=order, scale=alt.Scale(domain=order, range=colors[: len(order)])), **enc
+        )
+    )
+    text = (
+        alt.Chart(df)
+        .mark_text(align="left", dx=3, fontSize=9, color=INK)
+        .encode(text=alt.Text("value:Q", format=fmt), **enc)
+    )
     layers = [bars, text] + ([_rule(threshold)] if threshold is not None else [])
     groups = df[key].n_unique()
     return _finish(alt.layer(*layers).properties(width=WIDTH, height=max(60, groups * (12 * len(order) + 10))))
@@ -139,9 +187,16 @@ def cost_per_task(rows: list[dict], budget: float | None = None) -> alt.Chart | 
         return None
     costs = [r.get(k) or 0 for r in rows for k in ("p50_usd", "p95_usd", "p50_successful_usd")]
     fmt = "$.4f" if max(costs) < 0.1 else "$.3f" if max(costs) < 10 else "$,.0f"
-    return _grouped(rows, "workflow", {"p50_usd": "P50", "p95_usd": "P95", "p50_successful_usd":
-                                       "P50 of successful tasks"}, "USD per task", fmt, [DARK, LIGHT, ACCENT],
-                    budget if budget_in_view(rows, budget) else None, axis_fmt="$.3~f")
+    return _grouped(
+        rows,
+        "workflow",
+        {"p50_usd": "P50", "p95_usd": "P95", "p50_successful_usd": "P50 of successful tasks"},
+        "USD per task",
+        fmt,
+        [DARK, LIGHT, ACCENT],
+        budget if budget_in_view(rows, budget) else None,
+        axis_fmt="$.3~f",
+    )
 
 
 def latency_per_step(rows: list[dict]) -> alt.Chart | None:
@@ -156,22 +211,35 @@ def tokens_per_task(rows: list[dict]) -> alt.Chart | None:
     """Tokens per task per workflow: P50, mean and P95."""
     if not rows:
         return None
-    return _grouped(rows, "workflow", {"p50": "P50", "mean": "mean", "p95": "P95"}, "tokens per task", ",.0f",
-                    [DARK, ACCENT, LIGHT])
+    return _grouped(
+        rows, "workflow", {"p50": "P50", "mean": "mean", "p95": "P95"}, "tokens per task", ",.0f", [DARK, ACCENT, LIGHT]
+    )
 
 
 def escalation(rows: list[dict]) -> alt.Chart | None:
     """Share of sessions handed to a person, per workflow, labelled "rate (escalated of sessions)"."""
     if not rows:
         return None
-    df = pl.DataFrame([{"workflow": str(r["workflow"]), "rate": float(r["rate"]),
-                        "label": f"{r['rate']:.1%} ({r['escalated']:,} of {r['sessions']:,})"}
-                       for r in rows if r.get("rate") is not None])
+    df = pl.DataFrame(
+        [
+            {
+                "workflow": str(r["workflow"]),
+                "rate": float(r["rate"]),
+                "label": f"{r['rate']:.1%} ({r['escalated']:,} of {r['sessions']:,})",
+            }
+            for r in rows
+            if r.get("rate") is not None
+        ]
+    )
     if df.is_empty():
         return None
     y = alt.Y("workflow:N", title=None, sort="-x")
-    x = alt.X("rate:Q", title="sessions escalated to a person", axis=alt.Axis(format="%", tickCount=4),
-              scale=alt.Scale(domainMin=0, nice=True))
+    x = alt.X(
+        "rate:Q",
+        title="sessions escalated to a person",
+        axis=alt.Axis(format="%", tickCount=4),
+        scale=alt.Scale(domainMin=0, nice=True),
+    )
     return _labelled_bars(df, y, x, DARK)
 
 
@@ -179,21 +247,33 @@ def policy_decisions(rows: list[dict]) -> alt.Chart | None:
     """Policy decisions per rule, stacked by decision (allow, require_approval, deny, others)."""
     if not rows:
         return None
-    df = pl.DataFrame([{"rule": str(r["rule"]), "decision": str(r["decision"]), "count": int(r["count"])}
-                       for r in rows])
+    df = pl.DataFrame(
+        [{"rule": str(r["rule"]), "decision": str(r["decision"]), "count": int(r["count"])} for r in rows]
+    )
     decisions = list(DECISION_COLORS) + sorted(set(df["decision"]) - set(DECISION_COLORS))
     df = df.with_columns(rank=pl.col("decision").replace_strict(decisions, list(range(len(decisions)))))
     palette = list(DECISION_COLORS.values()) + ["#7a2e8e", "#9aa3ad", "#3b8ea5", "#6b4f2a"]
     totals = df.group_by("rule").agg(pl.col("count").sum().alias("total"))
     y = alt.Y("rule:N", title=None, sort="-x")
-    bars = alt.Chart(df).mark_bar(height=14).encode(
-        y=y, x=alt.X("sum(count):Q", title="decisions"),
-        color=alt.Color("decision:N", scale=alt.Scale(domain=decisions, range=palette[:len(decisions)])),
-        order=alt.Order("rank:Q"),
+    bars = (
+        alt.Chart(df)
+        .mark_bar(height=14)
+        .encode(
+            y=y,
+            x=alt.X("sum(count):Q", title="decisions"),
+            color=alt.Color("decision:N", scale=alt.Scale(domain=decisions, range=palette[: len(decisions)])),
+            order=alt.Order("rank:Q"),
+        )
     )
-    text = alt.Chart(totals).mark_text(align="left", dx=4, fontSize=10, color=INK).encode(
-        y=alt.Y("rule:N", sort=alt.EncodingSortField("total", order="descending")), x="total:Q",
-        text=alt.Text("total:Q", format=","))
+    text = (
+        alt.Chart(totals)
+        .mark_text(align="left", dx=4, fontSize=10, color=INK)
+        .encode(
+            y=alt.Y("rule:N", sort=alt.EncodingSortField("total", order="descending")),
+            x="total:Q",
+            text=alt.Text("total:Q", format=","),
+        )
+    )
     return _finish((bars + text).properties(width=WIDTH, height=_bar_height(totals.height)))
 
 
@@ -201,8 +281,16 @@ def failure_reasons(rows: list[dict]) -> alt.Chart | None:
     """Failed sessions per failure reason, most frequent first, labelled with their share of failures."""
     if not rows:
         return None
-    df = pl.DataFrame([{"category": str(r["category"] or "uncategorised"), "sessions": int(r["sessions"]),
-                        "label": f"{r['sessions']:,} ({r['share']:.0%})"} for r in rows])
+    df = pl.DataFrame(
+        [
+            {
+                "category": str(r["category"] or "uncategorised"),
+                "sessions": int(r["sessions"]),
+                "label": f"{r['sessions']:,} ({r['share']:.0%})",
+            }
+            for r in rows
+        ]
+    )
     y = alt.Y("category:N", title=None, sort="-x")
     x = alt.X("sessions:Q", title="failed sessions", scale=alt.Scale(domainMin=0, nice=True))
     return _labelled_bars(df, y, x, FAIL)
@@ -210,9 +298,15 @@ def failure_reasons(rows: list[dict]) -> alt.Chart | None:
 
 # how each trend series is shown: its unit (ratios as percentages) and the Vega format of its axis
 TREND_FORMATS = {"ratio": ".1~%", "usd": "$.4~f", "count": ",.0f"}
-TREND_UNITS = {"trace_coverage": "ratio", "tool_success_min": "ratio", "policy_violation_rate": "ratio",
-               "releases_with_eval_run": "ratio", "cost_per_task_p95": "usd", "cost_per_task": "usd",
-               "tokens_per_task": "count"}
+TREND_UNITS = {
+    "trace_coverage": "ratio",
+    "tool_success_min": "ratio",
+    "policy_violation_rate": "ratio",
+    "releases_with_eval_run": "ratio",
+    "cost_per_task_p95": "usd",
+    "cost_per_task": "usd",
+    "tokens_per_task": "count",
+}
 TREND_WIDTH, TREND_HEIGHT = 250, 100
 
 
@@ -233,16 +327,28 @@ def trend(rows: list[dict], label: str, unit: str, target: dict | None = None) -
     df = pl.DataFrame([{"week": short[str(r["week"])], "value": float(r["value"])} for r in rows])
     fmt = TREND_FORMATS.get(unit, ",.4~r")
     x = alt.X("week:O", title=None, sort=[short[w] for w in weeks], axis=alt.Axis(labelAngle=0, labelFontSize=10))
-    y = alt.Y("value:Q", title=None, scale=alt.Scale(zero=False, nice=True),
-              axis=alt.Axis(tickCount=3, format=fmt, labelFontSize=10))
+    y = alt.Y(
+        "value:Q",
+        title=None,
+        scale=alt.Scale(zero=False, nice=True),
+        axis=alt.Axis(tickCount=3, format=fmt, labelFontSize=10),
+    )
     base = alt.Chart(df).encode(x=x, y=y)
-    layers = [base.mark_line(color=DARK), base.mark_point(color=DARK, filled=True, size=28),
-              alt.Chart(df.tail(1)).mark_text(align="left", dx=6, fontSize=10, color=INK).encode(
-                  x=x, y=y, text=alt.Text("value:Q", format=fmt))]
+    layers = [
+        base.mark_line(color=DARK),
+        base.mark_point(color=DARK, filled=True, size=28),
+        alt.Chart(df.tail(1))
+        .mark_text(align="left", dx=6, fontSize=10, color=INK)
+        .encode(x=x, y=y, text=alt.Text("value:Q", format=fmt)),
+    ]
     subtitle = None
     if target is not None:
-        layers.insert(0, alt.Chart(pl.DataFrame({"value": [float(target["value"])]})).mark_rule(
-            color=FAIL, strokeDash=[4, 3], size=1.5).encode(y=alt.Y("value:Q")))
+        layers.insert(
+            0,
+            alt.Chart(pl.DataFrame({"value": [float(target["value"])]}))
+            .mark_rule(color=FAIL, strokeDash=[4, 3], size=1.5)
+            .encode(y=alt.Y("value:Q")),
+        )
         shown = format_value(float(target["value"]), unit)
         subtitle = f"dashed line: target {target.get('shown') or shown}"
     sub = {"subtitle": subtitle, "subtitleFontSize": 10, "subtitleColor": MUTED} if subtitle else {}

@@ -136,5 +136,3 @@ def threshold_of(item: dict) -> dict | None:
         return item["threshold"]
     recorded = (item.get("evidence") or {}).get("threshold")
     return recorded if isinstance(recorded, dict) and "op" in recorded and "value" in recorded else None
-
-

@@ -34,8 +34,10 @@ def find_chromium() -> str:
         found = shutil.which(name)
         if found:
             return found
-    raise PdfError("cannot write the PDF: Chromium is not installed (install Debian's `chromium` package, "
-                   f"or set {ENV_VAR} to a Chrome/Chromium executable)")
+    raise PdfError(
+        "cannot write the PDF: Chromium is not installed (install Debian's `chromium` package, "
+        f"or set {ENV_VAR} to a Chrome/Chromium executable)"
+    )
 
 
 def write(html_path: str | Path, pdf_path: str | Path | None = None, chromium: str | None = None) -> Path:
@@ -48,9 +50,21 @@ def write(html_path: str | Path, pdf_path: str | Path | None = None, chromium: s
     pdf.parent.mkdir(parents=True, exist_ok=True)
     pdf.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="agentops-chromium-") as profile:
-        cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
-               f"--user-data-dir={profile}", "--no-pdf-header-footer", f"--print-to-pdf={pdf}", html.as_uri()]
+        cmd = [
+            exe,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-extensions",
+            f"--user-data-dir={profile}",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf}",
+            html.as_uri(),
+        ]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
         except subprocess.TimeoutExpired as exc:

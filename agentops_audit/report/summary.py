@@ -18,9 +18,11 @@ def synthetic_note(traces: int, doc: dict) -> str | None:
         return None
     of = int((doc.get("metrics") or {}).get("traces") or 0)
     share = "all" if of and traces >= of else f"{traces:,} of {of:,}" if of else f"{traces:,}"
-    return (f"the times of {share} traces are synthetic: they come from transcripts without timestamps, whose "
-            "messages the ingest placed one second apart (from 2000-01-01, or from the transcript's start), so "
-            "the window and the latencies say nothing about when or how long those sessions ran")
+    return (
+        f"the times of {share} traces are synthetic: they come from transcripts without timestamps, whose "
+        "messages the ingest placed one second apart (from 2000-01-01, or from the transcript's start), so "
+        "the window and the latencies say nothing about when or how long those sessions ran"
+    )
 
 
 def _week_days(week: dict) -> str:
@@ -30,8 +32,11 @@ def _week_days(week: dict) -> str:
     except (KeyError, TypeError, ValueError):
         return ""
     last = end.fromordinal(end.toordinal() - 1)
-    left = f"Mon {start.day}" + (f" {start:%b}" if start.month != last.month else "") + \
-        (f" {start.year}" if start.year != last.year else "")
+    left = (
+        f"Mon {start.day}"
+        + (f" {start:%b}" if start.month != last.month else "")
+        + (f" {start.year}" if start.year != last.year else "")
+    )
     return f"{left} – Sun {last.day} {last:%b} {last.year}"
 
 
@@ -39,8 +44,10 @@ def workflows(doc: dict) -> list[tuple[str, int]]:
     """(workflow, sessions) in the audited window, most sessions first (from the cost-per-task table,
     which has one row per workflow over every task)."""
     rows = ((doc.get("metrics") or {}).get("dashboards") or {}).get("cost_per_task") or []
-    found = [(str(r.get("workflow") if r.get("workflow") is not None else "(no workflow label)"),
-              int(r.get("tasks") or 0)) for r in rows]
+    found = [
+        (str(r.get("workflow") if r.get("workflow") is not None else "(no workflow label)"), int(r.get("tasks") or 0))
+        for r in rows
+    ]
     return sorted(found, key=lambda wf: (-wf[1], wf[0]))
 
 
@@ -56,8 +63,12 @@ def workflow_line(doc: dict) -> str | None:
         line = f"Declared workflow {declared}: {mine:,} of {total:,} sessions"
         if others:
             rest = sum(n for _, n in others)
-            line += (f"; {rest:,} belong to other workflow{'s' if len(others) > 1 else ''} ("
-                     + ", ".join(f"{w} {n:,}" for w, n in others[:4]) + (", ..." if len(others) > 4 else "") + ")")
+            line += (
+                f"; {rest:,} belong to other workflow{'s' if len(others) > 1 else ''} ("
+                + ", ".join(f"{w} {n:,}" for w, n in others[:4])
+                + (", ..." if len(others) > 4 else "")
+                + ")"
+            )
         return line
     if len(found) == 1:
         return f"Workflow {found[0][0]}"
@@ -71,9 +82,13 @@ def scope(doc: dict) -> dict:
     its clock is synthetic, and the workflow line."""
     week = doc.get("week") or {}
     window = doc.get("window") or {}
-    return {"week": week.get("label"), "days": _week_days(week) if week else "", "window": _window(doc),
-            "synthetic": synthetic_note(window.get("synthetic_clock_traces") or 0, doc),
-            "workflows": workflow_line(doc)}
+    return {
+        "week": week.get("label"),
+        "days": _week_days(week) if week else "",
+        "window": _window(doc),
+        "synthetic": synthetic_note(window.get("synthetic_clock_traces") or 0, doc),
+        "workflows": workflow_line(doc),
+    }
 
 
 def next_step(doc: dict) -> list[dict]:
@@ -89,6 +104,10 @@ def changes(doc: dict) -> dict | None:
     if not week:
         return None
     noise = [c["text"] for c in doc.get("changes") or [] if c.get("past_level") and not c.get("alert")]
-    return {"week": week.get("label"), "alerts": [a["message"] for a in doc.get("alerts") or []],
-            "noise": noise, "reason": week.get("no_alerts_reason"),
-            "confidence": next((c["confidence"] for c in doc.get("changes") or []), None)}
+    return {
+        "week": week.get("label"),
+        "alerts": [a["message"] for a in doc.get("alerts") or []],
+        "noise": noise,
+        "reason": week.get("no_alerts_reason"),
+        "confidence": next((c["confidence"] for c in doc.get("changes") or []), None),
+    }

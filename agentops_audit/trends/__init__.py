@@ -51,12 +51,20 @@ CRITERIA = {
 }
 ON_TARGET = (PASS, NOT_APPLICABLE)
 COST_ITEM, TOKENS_ITEM, TOOLS_ITEM, STREAK_ITEM = (
-    "cost.weekly-alerts", "cost.token-growth", "workflow.tool-success-per-tool", "rollout.consecutive-weeks")
+    "cost.weekly-alerts",
+    "cost.token-growth",
+    "workflow.tool-success-per-tool",
+    "rollout.consecutive-weeks",
+)
 ALERT_DEFAULTS = {"trace_coverage_drop": 0.02, "policy_violation_rate_rise": 0.001, "confidence": 0.95}
 TREND_WEEKS = 12
 # compared metric -> (its words, how a value is shown), for the sentences of ``alerts.describe``
-CHANGE_WORDS = {"cost_per_task": ("cost per task", "${:,.3g}"), "tokens_per_task": ("tokens per task", "{:,.0f}"),
-                "trace_coverage": ("trace coverage", ""), "policy_violation_rate": ("the policy violation rate", "")}
+CHANGE_WORDS = {
+    "cost_per_task": ("cost per task", "${:,.3g}"),
+    "tokens_per_task": ("tokens per task", "{:,.0f}"),
+    "trace_coverage": ("trace coverage", ""),
+    "policy_violation_rate": ("the policy violation rate", ""),
+}
 TOOL_PREFIX = "tool_success:"
 # metric key -> label: the series recorded every week and drawn as trends (per-tool rates are recorded too)
 WEEKLY_METRICS = {
@@ -94,30 +102,60 @@ def measure(ctx) -> dict[str, float | None]:
     priced = bool(cost.get("exported_cost_spans") or cost.get("priced_spans"))
     tokens = ctx.metric("tokens_per_task").filter(pl.col("mean").is_not_null())
     tasks = int(tokens["tasks"].sum()) if not tokens.is_empty() else 0
-    tools = {r["tool"]: r["success_rate_after_retries"] for r in ctx.metric("tool_success").iter_rows(named=True)
-             if r["tool"] is not None}
+    tools = {
+        r["tool"]: r["success_rate_after_retries"]
+        for r in ctx.metric("tool_success").iter_rows(named=True)
+        if r["tool"] is not None
+    }
     rates = [v for v in tools.values() if v is not None]
     coverage = ctx.metric("trace_coverage").row(0, named=True)
     policy = ctx.metric("policy_violation_rate").row(0, named=True)
     spread = ctx.metric("task_spread").row(0, named=True)  # what the alerts' intervals need (alerts.py)
-    return {k: stable(v) for k, v in {
-        "sessions": float(volume["sessions"]),
-        "trace_coverage": coverage["coverage"],
-        "policy_violation_rate": policy["rate"],
-        "cost_per_task": cost.get("mean_usd") if priced else None,
-        "cost_per_task_p95": cost.get("p95_usd") if priced else None,
-        "tokens_per_task": float((tokens["tasks"] * tokens["mean"]).sum()) / tasks if tasks else None,
-        "tool_success_min": min(rates) if rates else None,
-        **{TOOL_PREFIX + t: v for t, v in sorted(tools.items())},
-        **dict(zip(stats_keys("cost_per_task", "mean"), (spread["cost_tasks"], alerts.finite(spread["cost_sd"])),
-                   strict=True) if priced else {}),
-        **dict(zip(stats_keys("tokens_per_task", "mean"), (spread["token_tasks"], alerts.finite(spread["tokens_sd"])),
-                   strict=True) if tasks else {}),
-        **dict(zip(stats_keys("trace_coverage", "rate"), (coverage["covered_sessions"], coverage["all_sessions"]),
-                   strict=True)),
-        **dict(zip(stats_keys("policy_violation_rate", "rate"), (policy["violating_actions"],
-                                                                 policy["attempted_actions"]), strict=True)),
-    }.items()}
+    return {
+        k: stable(v)
+        for k, v in {
+            "sessions": float(volume["sessions"]),
+            "trace_coverage": coverage["coverage"],
+            "policy_violation_rate": policy["rate"],
+            "cost_per_task": cost.get("mean_usd") if priced else None,
+            "cost_per_task_p95": cost.get("p95_usd") if priced else None,
+            "tokens_per_task": float((tokens["tasks"] * tokens["mean"]).sum()) / tasks if tasks else None,
+            "tool_success_min": min(rates) if rates else None,
+            **{TOOL_PREFIX + t: v for t, v in sorted(tools.items())},
+            **dict(
+                zip(
+                    stats_keys("cost_per_task", "mean"),
+                    (spread["cost_tasks"], alerts.finite(spread["cost_sd"])),
+                    strict=True,
+                )
+                if priced
+                else {}
+            ),
+            **dict(
+                zip(
+                    stats_keys("tokens_per_task", "mean"),
+                    (spread["token_tasks"], alerts.finite(spread["tokens_sd"])),
+                    strict=True,
+                )
+                if tasks
+                else {}
+            ),
+            **dict(
+                zip(
+                    stats_keys("trace_coverage", "rate"),
+                    (coverage["covered_sessions"], coverage["all_sessions"]),
+                    strict=True,
+                )
+            ),
+            **dict(
+                zip(
+                    stats_keys("policy_violation_rate", "rate"),
+                    (policy["violating_actions"], policy["attempted_actions"]),
+                    strict=True,
+                )
+            ),
+        }.items()
+    }
 
 
 def open_scope(week: str | Week, history=None) -> Scope:
@@ -178,11 +216,16 @@ class Scope:
         now, before = self.current(ctx), self.prior.metrics.get(self.week.previous().label, {})
         limits = validate_alerts(ctx.config.get("weekly_alerts"))
         confidence = limits["confidence"]
-        found = [alerts.mean_change(metric, before, now, ctx.catalog.item(item).threshold.value, confidence)
-                 for metric, item in (("cost_per_task", COST_ITEM), ("tokens_per_task", TOKENS_ITEM))]
-        found += [alerts.rate_change("trace_coverage", before, now, limits["trace_coverage_drop"], DROP, confidence),
-                  alerts.rate_change("policy_violation_rate", before, now, limits["policy_violation_rate_rise"],
-                                     RISE, confidence)]
+        found = [
+            alerts.mean_change(metric, before, now, ctx.catalog.item(item).threshold.value, confidence)
+            for metric, item in (("cost_per_task", COST_ITEM), ("tokens_per_task", TOKENS_ITEM))
+        ]
+        found += [
+            alerts.rate_change("trace_coverage", before, now, limits["trace_coverage_drop"], DROP, confidence),
+            alerts.rate_change(
+                "policy_violation_rate", before, now, limits["policy_violation_rate_rise"], RISE, confidence
+            ),
+        ]
         return [c for c in found if c is not None]
 
     def change(self, ctx, metric: str) -> Change | None:
@@ -195,19 +238,40 @@ class Scope:
         for c in self.changes(ctx):
             if c.fires:
                 what, shown = CHANGE_WORDS[c.metric]
-                out.append({"metric": c.metric, "week": label, "previous": c.previous, "current": c.current,
-                            "change": c.change, "threshold": c.threshold, "unit": c.unit, "ci_low": c.ci_low,
-                            "ci_high": c.ci_high, "confidence": c.confidence, "significant": c.significant,
-                            "message": alerts.describe(c, what, shown)})
+                out.append(
+                    {
+                        "metric": c.metric,
+                        "week": label,
+                        "previous": c.previous,
+                        "current": c.current,
+                        "change": c.change,
+                        "threshold": c.threshold,
+                        "unit": c.unit,
+                        "ci_low": c.ci_low,
+                        "ci_high": c.ci_high,
+                        "confidence": c.confidence,
+                        "significant": c.significant,
+                        "message": alerts.describe(c, what, shown),
+                    }
+                )
         target = ctx.catalog.item(TOOLS_ITEM).threshold
         for metric in sorted(k for k in now if k.startswith(TOOL_PREFIX)):
             before, after = self.previous(metric), now[metric]
             if before is not None and after is not None and target.holds(before) and not target.holds(after):
-                tool = metric[len(TOOL_PREFIX):]
-                out.append({"metric": metric, "week": label, "previous": before, "current": after,
-                            "change": after - before, "threshold": target.value, "unit": "ratio",
-                            "message": f"{tool} success after retries fell to {after:.2%} from {before:.2%}, "
-                                       f"below the {target.value:.2%} target"})
+                tool = metric[len(TOOL_PREFIX) :]
+                out.append(
+                    {
+                        "metric": metric,
+                        "week": label,
+                        "previous": before,
+                        "current": after,
+                        "change": after - before,
+                        "threshold": target.value,
+                        "unit": "ratio",
+                        "message": f"{tool} success after retries fell to {after:.2%} from {before:.2%}, "
+                        f"below the {target.value:.2%} target",
+                    }
+                )
         return out
 
     def no_alerts_reason(self) -> str | None:
@@ -216,21 +280,29 @@ class Scope:
         if self.history is None:
             return "no history store: week-over-week alerts need `agentops-audit weekly --history FILE`"
         if not self.prior.weeks:
-            return (f"no week-over-week alerts yet: the history is new, {self.week.label} is its first week; "
-                    f"alerts start with the next week, compared with this one")
+            return (
+                f"no week-over-week alerts yet: the history is new, {self.week.label} is its first week; "
+                f"alerts start with the next week, compared with this one"
+            )
         if not self.has_previous_week:
-            return (f"no week-over-week alerts: the history holds no audit of {before}, the week before "
-                    f"{self.week.label} (weeks recorded: {', '.join(self.prior.weeks[-3:])}); audit {before} "
-                    "to compare with it")
+            return (
+                f"no week-over-week alerts: the history holds no audit of {before}, the week before "
+                f"{self.week.label} (weeks recorded: {', '.join(self.prior.weeks[-3:])}); audit {before} "
+                "to compare with it"
+            )
         return None
 
     def trends(self, current: dict[str, float | None]) -> list[dict]:
         """The last ``TREND_WEEKS`` weeks (the audited one included) of each ``WEEKLY_METRICS`` series."""
-        weeks = [w for w in self.prior.weeks if w < self.week.label][-(TREND_WEEKS - 1):]
+        weeks = [w for w in self.prior.weeks if w < self.week.label][-(TREND_WEEKS - 1) :]
         series = {**{w: self.prior.metrics.get(w, {}) for w in weeks}, self.week.label: current}
-        return [{"metric": label, "key": key, "week": week, "value": float(values[key])}
-                for key, label in WEEKLY_METRICS.items() if key != "sessions"
-                for week, values in series.items() if values.get(key) is not None]
+        return [
+            {"metric": label, "key": key, "week": week, "value": float(values[key])}
+            for key, label in WEEKLY_METRICS.items()
+            if key != "sessions"
+            for week, values in series.items()
+            if values.get(key) is not None
+        ]
 
     def document(self, ctx, results: dict) -> dict:
         """The weekly keys of audit.json; ``results`` are the audit's item results by id."""
@@ -240,16 +312,30 @@ class Scope:
         streaks = self.streaks({k: r.status for k, r in results.items()})
         needed = ctx.catalog.item(STREAK_ITEM).threshold.value
         return {
-            "week": {"label": self.week.label, "start": self.week.start.isoformat(),
-                     "end": self.week.end.isoformat(), "history": self.history,
-                     "weeks_before": len(self.prior.weeks), "no_alerts_reason": self.no_alerts_reason()},
+            "week": {
+                "label": self.week.label,
+                "start": self.week.start.isoformat(),
+                "end": self.week.end.isoformat(),
+                "history": self.history,
+                "weeks_before": len(self.prior.weeks),
+                "no_alerts_reason": self.no_alerts_reason(),
+            },
             "weekly_metrics": current,
-            "changes": [{**c.to_dict(), "text": alerts.describe(c, *CHANGE_WORDS[c.metric])}
-                        for c in self.changes(ctx)],
+            "changes": [
+                {**c.to_dict(), "text": alerts.describe(c, *CHANGE_WORDS[c.metric])} for c in self.changes(ctx)
+            ],
             "alerts": self.alerts(ctx),
-            "streaks": {"threshold": needed,
-                        "criteria": [{"item": item, "criterion": name, "streak": streaks[item],
-                                      "status": results[item].status if item in results else None}
-                                     for item, name in CRITERIA.items()]},
+            "streaks": {
+                "threshold": needed,
+                "criteria": [
+                    {
+                        "item": item,
+                        "criterion": name,
+                        "streak": streaks[item],
+                        "status": results[item].status if item in results else None,
+                    }
+                    for item, name in CRITERIA.items()
+                ],
+            },
             "trends": self.trends(current),
         }

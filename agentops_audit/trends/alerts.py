@@ -48,15 +48,15 @@ class Change:
     metric: str
     previous: float
     current: float
-    change: float             # percent of the previous value (unit percent_change) or a difference of ratios
-    unit: str                 # percent_change or ratio
-    threshold: float          # the alert level, as a size: the smallest change that matters
-    direction: int            # RISE: a rise alerts; DROP: a fall alerts
+    change: float  # percent of the previous value (unit percent_change) or a difference of ratios
+    unit: str  # percent_change or ratio
+    threshold: float  # the alert level, as a size: the smallest change that matters
+    direction: int  # RISE: a rise alerts; DROP: a fall alerts
     confidence: float
-    ci_low: float | None      # the interval of ``change``, same unit; None when not tested
+    ci_low: float | None  # the interval of ``change``, same unit; None when not tested
     ci_high: float | None
-    method: str | None        # welch_normal, newcombe_independent; None when not tested
-    note: str = ""            # why it was not tested
+    method: str | None  # welch_normal, newcombe_independent; None when not tested
+    note: str = ""  # why it was not tested
 
     @property
     def past_level(self) -> bool:
@@ -74,8 +74,7 @@ class Change:
         return self.past_level and self.significant is not False
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "past_level": self.past_level, "significant": self.significant,
-                "alert": self.fires}
+        return {**asdict(self), "past_level": self.past_level, "significant": self.significant, "alert": self.fires}
 
 
 def mean_change(metric: str, before: dict, after: dict, threshold: float, confidence: float) -> Change | None:
@@ -87,22 +86,37 @@ def mean_change(metric: str, before: dict, after: dict, threshold: float, confid
     change = (m2 - m1) / abs(m1) * 100
     n_key, sd_key = stats_keys(metric, "mean")
     n1, sd1, n2, sd2 = before.get(n_key), before.get(sd_key), after.get(n_key), after.get(sd_key)
-    base = {"metric": metric, "previous": m1, "current": m2, "change": change, "unit": "percent_change",
-            "threshold": threshold, "direction": RISE, "confidence": confidence}
+    base = {
+        "metric": metric,
+        "previous": m1,
+        "current": m2,
+        "change": change,
+        "unit": "percent_change",
+        "threshold": threshold,
+        "direction": RISE,
+        "confidence": confidence,
+    }
     if None in (n1, sd1, n2, sd2):
-        return Change(**base, ci_low=None, ci_high=None, method=None,
-                      note="a week was recorded without the per-task spread (by an older toolkit)")
+        return Change(
+            **base,
+            ci_low=None,
+            ci_high=None,
+            method=None,
+            note="a week was recorded without the per-task spread (by an older toolkit)",
+        )
     if min(n1, n2) < gate.MIN_SCORE_CASES:
-        return Change(**base, ci_low=None, ci_high=None, method=None,
-                      note=f"fewer than {gate.MIN_SCORE_CASES} tasks in a week")
+        return Change(
+            **base, ci_low=None, ci_high=None, method=None, note=f"fewer than {gate.MIN_SCORE_CASES} tasks in a week"
+        )
     summary = gate.IndependentScores(n1, m1, sd1, n2, m2, sd2)
     low, high = summary.interval(gate.z_value(confidence))
     scale = 100 / abs(m1)
     return Change(**base, ci_low=low * scale, ci_high=high * scale, method=summary.method)
 
 
-def rate_change(metric: str, before: dict, after: dict, threshold: float, direction: int,
-                confidence: float) -> Change | None:
+def rate_change(
+    metric: str, before: dict, after: dict, threshold: float, direction: int, confidence: float
+) -> Change | None:
     """The change of a rate (a difference of ratios), with Newcombe's interval for independent
     proportions; None when a week has no value."""
     p1, p2 = before.get(metric), after.get(metric)
@@ -110,11 +124,24 @@ def rate_change(metric: str, before: dict, after: dict, threshold: float, direct
         return None
     k_key, n_key = stats_keys(metric, "rate")
     k1, n1, k2, n2 = before.get(k_key), before.get(n_key), after.get(k_key), after.get(n_key)
-    base = {"metric": metric, "previous": p1, "current": p2, "change": p2 - p1, "unit": "ratio",
-            "threshold": threshold, "direction": direction, "confidence": confidence}
+    base = {
+        "metric": metric,
+        "previous": p1,
+        "current": p2,
+        "change": p2 - p1,
+        "unit": "ratio",
+        "threshold": threshold,
+        "direction": direction,
+        "confidence": confidence,
+    }
     if None in (k1, n1, k2, n2) or not n1 or not n2:
-        return Change(**base, ci_low=None, ci_high=None, method=None,
-                      note="a week was recorded without the counts behind the rate (by an older toolkit)")
+        return Change(
+            **base,
+            ci_low=None,
+            ci_high=None,
+            method=None,
+            note="a week was recorded without the counts behind the rate (by an older toolkit)",
+        )
     summary = gate.IndependentCounts(k1, n1, k2, n2)
     low, high = summary.interval(gate.z_value(confidence))
     return Change(**base, ci_low=low, ci_high=high, method=summary.method)

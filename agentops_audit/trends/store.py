@@ -85,8 +85,9 @@ def connect(history: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConn
     """Open the history store; a writable open creates it. Call with the lock held."""
     history = Path(history)
     if history.is_dir():
-        raise HistoryError(f"history {history} is a directory; give the history store's file, e.g. "
-                           f"{history / 'history.duckdb'}")
+        raise HistoryError(
+            f"history {history} is a directory; give the history store's file, e.g. {history / 'history.duckdb'}"
+        )
     if not read_only:
         history.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -109,16 +110,15 @@ def _check(con: duckdb.DuckDBPyConnection, history: Path) -> None:
     if "meta" in tables:
         found = scalar(con, "SELECT value FROM meta WHERE key = 'schema_version'")
         if found not in (None, SCHEMA_VERSION):
-            raise HistoryError(f"{history} has history schema version {found}; this toolkit writes "
-                               f"{SCHEMA_VERSION}")
+            raise HistoryError(f"{history} has history schema version {found}; this toolkit writes {SCHEMA_VERSION}")
 
 
 @dataclass
 class Snapshot:
     """What the history holds for the weeks before one audited week (read once, before the audit)."""
 
-    metrics: dict[str, dict[str, float | None]] = field(default_factory=dict)   # week -> metric -> value
-    statuses: dict[str, dict[str, str]] = field(default_factory=dict)           # week -> item id -> status
+    metrics: dict[str, dict[str, float | None]] = field(default_factory=dict)  # week -> metric -> value
+    statuses: dict[str, dict[str, str]] = field(default_factory=dict)  # week -> item id -> status
 
     def value(self, week: str, metric: str) -> float | None:
         return self.metrics.get(week, {}).get(metric)
@@ -136,11 +136,11 @@ def snapshot(history: str | Path | None, before: str) -> Snapshot:
     try:
         snap = Snapshot()
         for week, metric, value in con.execute(
-                "SELECT week, metric, value FROM week_metrics WHERE week < ? ORDER BY week, metric", [before]
+            "SELECT week, metric, value FROM week_metrics WHERE week < ? ORDER BY week, metric", [before]
         ).fetchall():
             snap.metrics.setdefault(week, {})[metric] = value
         for week, item, status in con.execute(
-                "SELECT week, item_id, status FROM week_items WHERE week < ? ORDER BY week, item_id", [before]
+            "SELECT week, item_id, status FROM week_items WHERE week < ? ORDER BY week, item_id", [before]
         ).fetchall():
             snap.statuses.setdefault(week, {})[item] = status
         return snap

@@ -95,8 +95,10 @@ _main = main_catalog
 
 
 def _in_week(main: str) -> str:
-    return (f"SELECT session_key FROM {main}.span_sessions GROUP BY session_key "
-            "HAVING min(start_time) >= ? AND min(start_time) < ?")
+    return (
+        f"SELECT session_key FROM {main}.span_sessions GROUP BY session_key "
+        "HAVING min(start_time) >= ? AND min(start_time) < ?"
+    )
 
 
 def sessions_in(con: duckdb.DuckDBPyConnection, week: Week) -> int:
@@ -112,14 +114,17 @@ def week_spans_sql(main: str) -> str:
 
 def week_registry_sql(main: str) -> str:
     """The week's session registry (parameters: start, end), once ``spans`` holds the week's spans."""
-    return (f"SELECT * FROM {main}.session_registry WHERE (started_at >= ? AND started_at < ?) "
-            "OR (started_at IS NULL AND session_id IN (SELECT DISTINCT session_key FROM span_sessions))")
+    return (
+        f"SELECT * FROM {main}.session_registry WHERE (started_at >= ? AND started_at < ?) "
+        "OR (started_at IS NULL AND session_id IN (SELECT DISTINCT session_key FROM span_sessions))"
+    )
 
 
 def restrict(con: duckdb.DuckDBPyConnection, week: Week) -> None:
     """Make every unqualified read of ``con`` see only ``week`` (see the module docstring)."""
-    if scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name IN "
-                   "('spans', 'session_registry')"):
+    if scalar(
+        con, "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name IN ('spans', 'session_registry')"
+    ):
         raise RuntimeError("this connection is already restricted to a window")
     main = _main(con)
     bounds = [week.start, week.end]
@@ -127,5 +132,7 @@ def restrict(con: duckdb.DuckDBPyConnection, week: Week) -> None:
     con.execute(f"CREATE TEMP TABLE session_registry AS {week_registry_sql(main)}", bounds)
     # the persistent views must read the TEMP spans: their row count is the week's, not the whole table's
     if scalar(con, "SELECT count(*) FROM span_sessions") != scalar(con, "SELECT count(*) FROM spans"):
-        raise RuntimeError("DuckDB resolved the canonical views to the stored spans, not to the week's: "
-                           "the weekly window cannot be applied with this DuckDB version")
+        raise RuntimeError(
+            "DuckDB resolved the canonical views to the stored spans, not to the week's: "
+            "the weekly window cannot be applied with this DuckDB version"
+        )

@@ -52,8 +52,9 @@ def lock_path(history: str | Path) -> Path:
 
 
 @contextmanager
-def locked(history: str | Path, timeout: float = 60.0, note: str = "",
-           echo: Callable[[str], None] | None = None) -> Iterator[Lock]:
+def locked(
+    history: str | Path, timeout: float = 60.0, note: str = "", echo: Callable[[str], None] | None = None
+) -> Iterator[Lock]:
     """Hold the exclusive lock of ``history`` (waiting at most ``timeout`` seconds, then HistoryBusy).
 
     ``note`` (e.g. the weeks being audited) is written into the lock file with the pid, so a run that
@@ -72,8 +73,10 @@ def locked(history: str | Path, timeout: float = 60.0, note: str = "",
             except BlockingIOError:
                 holder = _holder(path)
                 if time.monotonic() - began >= timeout:
-                    raise HistoryBusy(f"history {history} is in use by another run ({holder}); gave up after "
-                                      f"{timeout:g} s (raise --lock-timeout to wait longer)") from None
+                    raise HistoryBusy(
+                        f"history {history} is in use by another run ({holder}); gave up after "
+                        f"{timeout:g} s (raise --lock-timeout to wait longer)"
+                    ) from None
                 if echo and not told:
                     echo(f"waiting up to {timeout:g} s for the history lock held by {holder}")
                     told = True
@@ -81,8 +84,12 @@ def locked(history: str | Path, timeout: float = 60.0, note: str = "",
         held = True
         acquired = datetime.now(UTC).replace(tzinfo=None)
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()} since {acquired:%Y-%m-%d %H:%M:%S} UTC"
-                      f"{' (' + note + ')' if note else ''}\n".encode(), 0)
+        os.pwrite(
+            fd,
+            f"pid {os.getpid()} on {socket.gethostname()} since {acquired:%Y-%m-%d %H:%M:%S} UTC"
+            f"{' (' + note + ')' if note else ''}\n".encode(),
+            0,
+        )
         yield Lock(path, acquired, round(time.monotonic() - began, 3), fd)
     finally:
         if held:
@@ -113,25 +120,53 @@ def record(history: str | Path, doc: dict, lock: Lock) -> int:
     week = doc["week"]
     inputs = inputs_of(doc)
     digest = hashlib.sha256("\n".join(sorted(str(i["sha256"]) for i in inputs)).encode()).hexdigest()
-    items = [(week["label"], it["id"], it["status"], stable(it.get("value")), it.get("display") or it.get("reason"))
-             for s in doc["sections"] for it in s["items"]]
+    items = [
+        (week["label"], it["id"], it["status"], stable(it.get("value")), it.get("display") or it.get("reason"))
+        for s in doc["sections"]
+        for it in s["items"]
+    ]
     metrics = [(week["label"], k, stable(v)) for k, v in sorted(doc["weekly_metrics"].items())]
     con = connect(history)
     try:
         con.execute("BEGIN TRANSACTION")
         try:
-            run_id = scalar(con, """
+            run_id = scalar(
+                con,
+                """
                 INSERT INTO runs (week, started_at, recorded_at, waited_s, database, inputs, inputs_sha256,
                                   config_hash, toolkit_version, verdict, alerts, host, pid)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING run_id""",
-                [week["label"], lock.acquired_at, datetime.now(UTC).replace(tzinfo=None), lock.waited_s,
-                 doc.get("database"), json.dumps(inputs), digest, doc.get("config_hash"), doc.get("toolkit_version"),
-                 doc["verdict"], len(doc.get("alerts") or []), socket.gethostname(), os.getpid()])
+                [
+                    week["label"],
+                    lock.acquired_at,
+                    datetime.now(UTC).replace(tzinfo=None),
+                    lock.waited_s,
+                    doc.get("database"),
+                    json.dumps(inputs),
+                    digest,
+                    doc.get("config_hash"),
+                    doc.get("toolkit_version"),
+                    doc["verdict"],
+                    len(doc.get("alerts") or []),
+                    socket.gethostname(),
+                    os.getpid(),
+                ],
+            )
             for table in ("weeks", "week_metrics", "week_items"):
                 con.execute(f"DELETE FROM {table} WHERE week = ?", [week["label"]])
-            con.execute("INSERT INTO weeks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        [week["label"], week["start"], week["end"], doc["verdict"], doc.get("recommended_phase"),
-                         doc["weekly_metrics"].get("sessions"), doc.get("config_hash"), run_id])
+            con.execute(
+                "INSERT INTO weeks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    week["label"],
+                    week["start"],
+                    week["end"],
+                    doc["verdict"],
+                    doc.get("recommended_phase"),
+                    doc["weekly_metrics"].get("sessions"),
+                    doc.get("config_hash"),
+                    run_id,
+                ],
+            )
             if metrics:
                 con.executemany("INSERT INTO week_metrics VALUES (?, ?, ?)", metrics)
             if items:
@@ -143,5 +178,3 @@ def record(history: str | Path, doc: dict, lock: Lock) -> int:
         return run_id
     finally:
         con.close()
-
-

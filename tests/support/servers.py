@@ -57,8 +57,19 @@ def phoenix(work: Path):
     """`python -m phoenix.server.main serve` with PHOENIX_WORKING_DIR = work (SQLite), no telemetry."""
     port, grpc = free_port(), free_port()
     url = f"http://127.0.0.1:{port}"
-    cmd = [sys.executable, "-m", "phoenix.server.main", "serve", "--host", "127.0.0.1", "--port", str(port),
-           "--grpc-port", str(grpc), "--no-internet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "phoenix.server.main",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--grpc-port",
+        str(grpc),
+        "--no-internet",
+    ]
     env = {"PHOENIX_WORKING_DIR": str(work), "PHOENIX_TELEMETRY_ENABLED": "false"}
     with _serve(cmd, env, url + "/healthz", work):
         yield url
@@ -69,8 +80,21 @@ def mlflow(work: Path):
     """`mlflow server` with a SQLite backend store and a local artifact destination, both in work."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    cmd = [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
-           "--backend-store-uri", f"sqlite:///{work / 'mlflow.db'}", "--artifacts-destination",
-           str(work / "artifacts"), "--workers", "1"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "mlflow",
+        "server",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--backend-store-uri",
+        f"sqlite:///{work / 'mlflow.db'}",
+        "--artifacts-destination",
+        str(work / "artifacts"),
+        "--workers",
+        "1",
+    ]
     with _serve(cmd, {"MLFLOW_ENABLE_TELEMETRY": "false", "DO_NOT_TRACK": "true"}, url + "/health", work):
         yield url
