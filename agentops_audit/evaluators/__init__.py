@@ -8,7 +8,7 @@ fill. A catalog item whose check is not registered is NO_DATA ("not evaluated ye
 
 from __future__ import annotations
 
-from agentops_audit.evaluators import (  # each module registers its checks with @check
+from agentops_audit.evaluators import (  # noqa: F401  (imported for their @check registrations)
     attested,
     cost,
     declared,
@@ -25,22 +25,7 @@ from agentops_audit.evaluators import (  # each module registers its checks with
 )
 from agentops_audit.evaluators.base import CHECKS, AuditContext, Evaluator, evaluate
 
-__all__ = ["CHECKS", "EVALUATORS", "MODULES", "AuditContext", "evaluate"]
+__all__ = ["CHECKS", "EVALUATORS", "AuditContext", "evaluate"]
 
 
 EVALUATORS: dict[str, Evaluator] = {name: c.fn for name, c in CHECKS.items()}
-MODULES = (
-    attested,
-    cost,
-    declared,
-    eval_suite,
-    instrumentation,
-    operations,
-    phase,
-    release_gate,
-    security,
-    traces,
-    versions,
-    weekly,
-    workflow,
-)  # they register
