@@ -111,25 +111,17 @@ def encode(request: ExportTraceServiceRequest, encoding: str, compress: bool) ->
     return body, headers
 
 
+def launch(db: Path, spool: Path, *options: str) -> tuple[subprocess.Popen, str]:
+    """The real receiver on a free loopback port (``--port 0``), and the first line it printed (its URL)."""
+    cmd = [sys.executable, "-m", "agentops_audit.cli", "receive", "--port", "0"]
+    cmd += ["--db", str(db), "--spool", str(spool), *options]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    return proc, proc.stdout.readline()
+
+
 def start(db: Path, spool: Path, flush: float) -> tuple[subprocess.Popen, str, int]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "agentops_audit.cli",
-        "receive",
-        "--db",
-        str(db),
-        "--port",
-        "0",
-        "--spool",
-        str(spool),
-        "--flush-seconds",
-        str(flush),
-    ]
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}
-    )
-    line = proc.stdout.readline()
+    proc, line = launch(db, spool, "--flush-seconds", str(flush))
     url = line.split(" at ", 1)[1].split(" ", 1)[0]
     host, port = url.split("//", 1)[1].split("/", 1)[0].split(":")
     return proc, host, int(port)

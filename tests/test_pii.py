@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-import importlib.util
 import ipaddress
 import json
 import random
@@ -26,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agentops_audit import pii
+from tests.support.bench import module as bench_module
 
 CORPUS = Path(__file__).parent / "data" / "pii_corpus.jsonl"
 BENCH_DATA = Path(__file__).parent.parent / "bench" / "data"
@@ -95,15 +95,7 @@ IBAN_BBAN = {
 ALNUM = string.ascii_letters + string.digits
 
 
-def _bench_module(name: str):
-    """A module of bench/ (not a package), loaded from its file."""
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH_DATA.parent / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_luhn_digit = _bench_module("checkdigits").luhn_digit  # independent of the product's Luhn macro
+_luhn_digit = bench_module("checkdigits").luhn_digit  # independent of the product's Luhn macro
 
 
 def _iban_check(country: str, bban: str) -> str:
@@ -769,7 +761,7 @@ def test_prefilter_is_lossless_on_every_labelled_corpus():
 def test_bench_corpora_meet_the_goals():
     """Recall and precision per type on the committed corpora (bench/pii.py's scoring), as a regression guard:
     the tuned corpus must meet every goal; the held-out one is reported by the bench, not pinned here."""
-    bench = _bench_module("pii")
+    bench = bench_module("pii")
     rows = [json.loads(line) for line in (BENCH_DATA / "pii_own.jsonl").read_text().splitlines()]
     found, _ = bench.ours(rows, repeat=1)
     scores = bench.score(rows, found)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -26,6 +25,10 @@ from opentelemetry.sdk.trace import TracerProvider  # noqa: E402
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor  # noqa: E402
 from opentelemetry.trace import Status, StatusCode  # noqa: E402
 
+from tests.support.bench import module as bench_module  # noqa: E402
+
+launch = bench_module("receiver").launch
+
 
 class Running:
     def __init__(self, proc: subprocess.Popen, url: str, db: Path, spool: Path):
@@ -40,26 +43,7 @@ class Running:
 def start(tmp: Path, *extra: str, db: Path | None = None) -> Running:
     db = db or tmp / "live.duckdb"
     spool = tmp / "spool"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "agentops_audit.cli",
-            "receive",
-            "--db",
-            str(db),
-            "--port",
-            "0",
-            "--spool",
-            str(spool),
-            *extra,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    line = proc.stdout.readline()
+    proc, line = launch(db, spool, *extra)
     assert "Receiving OTLP/HTTP traces at http://127.0.0.1:" in line, line + proc.stderr.read()
     return Running(proc, line.split(" at ", 1)[1].split(" ", 1)[0], db, spool)
 

@@ -30,14 +30,6 @@ SCREENSHOT = {"width": 1280, "height": 1000}  # docs/report.png: the first scree
 SCREENS = {"phone-390": {"width": 390, "height": 844}, "laptop-1280": {"width": 1280, "height": 800}}
 # printable width in CSS px (96 px per inch) at 12 mm margins: A4 is 210 mm wide, Letter 8.5 in
 PRINT_WIDTHS = {"A4": round((210 - 24) / 25.4 * 96), "Letter": round((8.5 * 25.4 - 24) / 25.4 * 96)}
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def _chromium() -> str | None:
@@ -54,7 +46,7 @@ def browser():
     if exe is None:
         pytest.skip("Chromium is not installed (Debian package `chromium`)")
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        b = p.chromium.launch(executable_path=exe, args=list(pdf.FLAGS))
         yield b
         b.close()
 

@@ -17,6 +17,15 @@ from pathlib import Path
 ENV_VAR = "AGENTOPS_CHROMIUM"  # path of the browser, instead of looking on PATH
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 TIMEOUT_S = 120
+# a headless browser for one local file: no sandbox (root, containers), no GPU, nothing fetched in the background
+FLAGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
 
 
 class PdfError(Exception):
@@ -53,12 +62,7 @@ def write(html_path: str | Path, pdf_path: str | Path | None = None, chromium: s
         cmd = [
             exe,
             "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
+            *FLAGS,
             "--disable-extensions",
             f"--user-data-dir={profile}",
             "--no-pdf-header-footer",
