@@ -35,6 +35,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Unpack
 
 import duckdb
 import polars as pl
@@ -42,7 +43,7 @@ import polars as pl
 from agentops_audit import catalog, db
 from agentops_audit.evidence import EVIDENCE
 from agentops_audit.explore.evidence import Evidence, evidence_sql, no_query, prepare, query_params
-from agentops_audit.explore.frames import Filters, failures_sql, llm_calls_sql, sessions_sql, tool_calls_sql
+from agentops_audit.explore.frames import Filters, Selection, failures_sql, llm_calls_sql, sessions_sql, tool_calls_sql
 from agentops_audit.explore.mask import mask_frame, masked_texts, q
 from agentops_audit.explore.scope import (
     Verdict,
@@ -94,57 +95,27 @@ class Explorer:
 
     # -- frames -------------------------------------------------------------------------------------
 
-    def sessions(
-        self,
-        workflow: str | None = None,
-        tool: str | None = None,
-        week: str | None = None,
-        outcome: str | None = None,
-        limit: int | None = None,
-    ) -> pl.DataFrame:
+    def sessions(self, limit: int | None = None, **filters: Unpack[Selection]) -> pl.DataFrame:
         """One row per session: workflow, outcome, failure category, ISO week, start, end, duration, span,
         LLM and tool call counts, failed tool calls, the tools called, tokens and cost."""
-        where, params = Filters(workflow, tool, week, outcome).sessions_where("s")
+        where, params = Filters(**filters).sessions_where("s")
         return self._frame(sessions_sql(where, bool(params)), params, limit)
 
-    def tool_calls(
-        self,
-        workflow: str | None = None,
-        tool: str | None = None,
-        week: str | None = None,
-        outcome: str | None = None,
-        limit: int | None = None,
-    ) -> pl.DataFrame:
+    def tool_calls(self, limit: int | None = None, **filters: Unpack[Selection]) -> pl.DataFrame:
         """One row per tool call attempt: tool, access, risk, retry attempt, timing, status, whether it
         failed and how (``status`` or ``payload``), error type, arguments and result."""
-        where, params = Filters(workflow, tool, week, outcome).sessions_where("s")
-        only_tool = "AND c.tool_name = $tool" if tool is not None else ""
+        where, params = Filters(**filters).sessions_where("s")
+        only_tool = "AND c.tool_name = $tool" if filters.get("tool") is not None else ""
         return self._frame(tool_calls_sql(where, only_tool), params, limit)
 
-    def llm_calls(
-        self,
-        workflow: str | None = None,
-        tool: str | None = None,
-        week: str | None = None,
-        outcome: str | None = None,
-        limit: int | None = None,
-        text: bool = False,
-    ) -> pl.DataFrame:
+    def llm_calls(self, limit: int | None = None, text: bool = False, **filters: Unpack[Selection]) -> pl.DataFrame:
         """One row per LLM call: models, timing, status, tokens and cost; with ``text=True`` also the
         prompt and completion (masked)."""
-        where, params = Filters(workflow, tool, week, outcome).sessions_where("s")
+        where, params = Filters(**filters).sessions_where("s")
         texts = ", c.input_text AS prompt, c.output_text AS completion" if text else ""
         return self._frame(llm_calls_sql(where, texts), params, limit)
 
-    def failures(
-        self,
-        workflow: str | None = None,
-        tool: str | None = None,
-        week: str | None = None,
-        outcome: str | None = None,
-        kind: str | None = None,
-        limit: int | None = None,
-    ) -> pl.DataFrame:
+    def failures(self, kind: str | None = None, limit: int | None = None, **filters: Unpack[Selection]) -> pl.DataFrame:
         """Everything that failed, one row each, ``kind`` being:
 
         - ``tool_call``: a logical tool call (one tool with the same arguments in a session) with at least
@@ -157,8 +128,8 @@ class Explorer:
         """
         if kind not in (None, "tool_call", "llm_call", "session"):
             raise ValueError(f"kind must be tool_call, llm_call or session, not {kind!r}")
-        where, params = Filters(workflow, tool, week, outcome).sessions_where("s")
-        only_tool = "WHERE tool_name = $tool" if tool is not None else ""
+        where, params = Filters(**filters).sessions_where("s")
+        only_tool = "WHERE tool_name = $tool" if filters.get("tool") is not None else ""
         only_kind = "AND f.kind = $kind" if kind else ""
         if kind:
             params["kind"] = kind
@@ -191,15 +162,7 @@ class Explorer:
 
     # -- checklist ------------------------------------------------------------------------------------
 
-    def evidence(
-        self,
-        item_id: str,
-        workflow: str | None = None,
-        tool: str | None = None,
-        week: str | None = None,
-        outcome: str | None = None,
-        limit: int | None = 1000,
-    ) -> Evidence:
+    def evidence(self, item_id: str, limit: int | None = 1000, **filters: Unpack[Selection]) -> Evidence:
         """The rows behind checklist item ``item_id``, from its check's query in
         ``agentops_audit/evidence/``, in the explorer's window, filtered like the frames and ordered by time;
         ``limit`` rows at most (``total_rows`` says how many there are). An item whose check has no
@@ -227,7 +190,7 @@ class Explorer:
                 total_rows=0,
                 message=f"Item {item.id} has no threshold, which the {item.check} query needs.",
             )
-        where, fparams = Filters(workflow, tool, week, outcome).sessions_where("s")
+        where, fparams = Filters(**filters).sessions_where("s")
         with self._connect() as con:
             prepare(con, query, self.config)
             sql = evidence_sql(con, query, params, where, bool(fparams))

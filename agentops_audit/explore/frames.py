@@ -7,8 +7,18 @@ evidence queries."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 from agentops_audit.explore.scope import week_range
+
+
+class Selection(TypedDict, total=False):
+    """The filters every frame and ``evidence`` take, as keywords (see ``Filters``)."""
+
+    workflow: str | None
+    tool: str | None
+    week: str | None
+    outcome: str | None
 
 
 @dataclass(frozen=True)
