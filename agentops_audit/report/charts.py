@@ -99,8 +99,14 @@ def tool_success(tool_success: dict, threshold: float | None) -> alt.Chart | Non
     return _finish(chart)
 
 
-def _labelled_bars(df: pl.DataFrame, y: alt.Y, x: alt.X, color: str) -> alt.Chart:
-    """Horizontal bars, one per row of ``df``, each with its ``label`` column written after it."""
+def _labelled_bars(
+    df: pl.DataFrame, name: str, value: str, title: str, color: str, fmt: str | None = None
+) -> alt.Chart:
+    """Horizontal bars, one per row of ``df``: ``name`` down the side, ``value`` along (axis ``title``, ticks
+    in format ``fmt``, from 0), sorted largest first, each with its ``label`` column written after it."""
+    y = alt.Y(f"{name}:N", title=None, sort="-x")
+    axis = alt.Axis(format=fmt, tickCount=4) if fmt else alt.Undefined
+    x = alt.X(f"{value}:Q", title=title, axis=axis, scale=alt.Scale(domainMin=0, nice=True))
     bars = alt.Chart(df).mark_bar(color=color, height=14).encode(y=y, x=x)
     text = alt.Chart(df).mark_text(align="left", dx=4, fontSize=10, color=INK).encode(y=y, x=x, text="label:N")
     return _finish((bars + text).properties(width=WIDTH, height=_bar_height(len(df))))
@@ -115,14 +121,7 @@ def pii_by_field(by_field: list[dict]) -> alt.Chart | None:
         .select("field", "leak_rate", "records_with_leak", "records_scanned")
         .with_columns(label=pl.format("{} of {}", pl.col("records_with_leak"), pl.col("records_scanned")))
     )
-    y = alt.Y("field:N", title=None, sort="-x")
-    x = alt.X(
-        "leak_rate:Q",
-        title="stored records with a leak",
-        axis=alt.Axis(format=".1%", tickCount=4),
-        scale=alt.Scale(domainMin=0, nice=True),
-    )
-    return _labelled_bars(df, y, x, FAIL)
+    return _labelled_bars(df, "field", "leak_rate", "stored records with a leak", FAIL, ".1%")
 
 
 def _grouped(
@@ -233,14 +232,7 @@ def escalation(rows: list[dict]) -> alt.Chart | None:
     )
     if df.is_empty():
         return None
-    y = alt.Y("workflow:N", title=None, sort="-x")
-    x = alt.X(
-        "rate:Q",
-        title="sessions escalated to a person",
-        axis=alt.Axis(format="%", tickCount=4),
-        scale=alt.Scale(domainMin=0, nice=True),
-    )
-    return _labelled_bars(df, y, x, DARK)
+    return _labelled_bars(df, "workflow", "rate", "sessions escalated to a person", DARK, "%")
 
 
 def policy_decisions(rows: list[dict]) -> alt.Chart | None:
@@ -291,9 +283,7 @@ def failure_reasons(rows: list[dict]) -> alt.Chart | None:
             for r in rows
         ]
     )
-    y = alt.Y("category:N", title=None, sort="-x")
-    x = alt.X("sessions:Q", title="failed sessions", scale=alt.Scale(domainMin=0, nice=True))
-    return _labelled_bars(df, y, x, FAIL)
+    return _labelled_bars(df, "category", "sessions", "failed sessions", FAIL)
 
 
 # how each trend series is shown: its unit (ratios as percentages) and the Vega format of its axis
