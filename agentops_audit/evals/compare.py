@@ -117,22 +117,7 @@ def _unsafe(con: duckdb.DuckDBPyConnection, params: dict, threshold: float, conf
             comparison,
             note=(comparison.note + "; " if comparison.note else "") + "from traced sessions of each release",
         )
-    return gate.Comparison(
-        UNSAFE,
-        gate.SAFETY,
-        "none",
-        0,
-        0,
-        None,
-        None,
-        None,
-        None,
-        None,
-        confidence,
-        0.0,
-        gate.NOT_MEASURED,
-        note=NOT_MEASURED_NOTE,
-    )
+    return gate.Comparison.undecided(UNSAFE, gate.SAFETY, gate.NOT_MEASURED, confidence, 0.0, NOT_MEASURED_NOTE)
 
 
 NOT_MEASURED_NOTE = (

@@ -216,6 +216,14 @@ class Comparison:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def undecided(
+        cls, metric: str, kind: str, decision: str, confidence: float, threshold: float, note: str, n=(0, 0)
+    ) -> Comparison:
+        """A comparison with no values to compare: no method, rates, difference or interval; ``n`` the
+        cases (baseline, candidate)."""
+        return cls(metric, kind, "none", *n, None, None, None, None, None, confidence, threshold, decision, note=note)
+
 
 def _needed(summary: Summary, bad_side: str, margin: float, z: float) -> int | None:
     """Cases per release at which the interval's half-width on ``bad_side`` ('low' or 'high') shrinks to
@@ -254,21 +262,9 @@ def compare(
         raise ValueError(f"unknown comparison kind {kind!r}")
     allowed = 0.0 if kind == SAFETY else threshold
     if summary is None or min(summary.n_baseline, summary.n_candidate) <= 0:
-        return Comparison(
-            metric,
-            kind,
-            "none",
-            int(summary.n_baseline if summary else 0),
-            int(summary.n_candidate if summary else 0),
-            None,
-            None,
-            None,
-            None,
-            None,
-            confidence,
-            allowed,
-            INCONCLUSIVE,
-            note="no results in one of the releases",
+        n = (int(summary.n_baseline), int(summary.n_candidate)) if summary else (0, 0)
+        return Comparison.undecided(
+            metric, kind, INCONCLUSIVE, confidence, allowed, "no results in one of the releases", n
         )
     z = z_value(confidence)
     d = summary.candidate - summary.baseline

@@ -27,7 +27,7 @@ What each week needs is recorded in the history beside the number itself (``week
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from agentops_audit.evals import gate
 
@@ -53,9 +53,9 @@ class Change:
     threshold: float  # the alert level, as a size: the smallest change that matters
     direction: int  # RISE: a rise alerts; DROP: a fall alerts
     confidence: float
-    ci_low: float | None  # the interval of ``change``, same unit; None when not tested
-    ci_high: float | None
-    method: str | None  # welch_normal, newcombe_independent; None when not tested
+    ci_low: float | None = None  # the interval of ``change``, same unit; None when not tested
+    ci_high: float | None = None
+    method: str | None = None  # welch_normal, newcombe_independent; None when not tested
     note: str = ""  # why it was not tested
 
     @property
@@ -86,32 +86,15 @@ def mean_change(metric: str, before: dict, after: dict, threshold: float, confid
     change = (m2 - m1) / abs(m1) * 100
     n_key, sd_key = stats_keys(metric, "mean")
     n1, sd1, n2, sd2 = before.get(n_key), before.get(sd_key), after.get(n_key), after.get(sd_key)
-    base = {
-        "metric": metric,
-        "previous": m1,
-        "current": m2,
-        "change": change,
-        "unit": "percent_change",
-        "threshold": threshold,
-        "direction": RISE,
-        "confidence": confidence,
-    }
+    untested = Change(metric, m1, m2, change, "percent_change", threshold, RISE, confidence)
     if None in (n1, sd1, n2, sd2):
-        return Change(
-            **base,
-            ci_low=None,
-            ci_high=None,
-            method=None,
-            note="a week was recorded without the per-task spread (by an older toolkit)",
-        )
+        return replace(untested, note="a week was recorded without the per-task spread (by an older toolkit)")
     if min(n1, n2) < gate.MIN_SCORE_CASES:
-        return Change(
-            **base, ci_low=None, ci_high=None, method=None, note=f"fewer than {gate.MIN_SCORE_CASES} tasks in a week"
-        )
+        return replace(untested, note=f"fewer than {gate.MIN_SCORE_CASES} tasks in a week")
     summary = gate.IndependentScores(n1, m1, sd1, n2, m2, sd2)
     low, high = summary.interval(gate.z_value(confidence))
     scale = 100 / abs(m1)
-    return Change(**base, ci_low=low * scale, ci_high=high * scale, method=summary.method)
+    return replace(untested, ci_low=low * scale, ci_high=high * scale, method=summary.method)
 
 
 def rate_change(
@@ -124,27 +107,12 @@ def rate_change(
         return None
     k_key, n_key = stats_keys(metric, "rate")
     k1, n1, k2, n2 = before.get(k_key), before.get(n_key), after.get(k_key), after.get(n_key)
-    base = {
-        "metric": metric,
-        "previous": p1,
-        "current": p2,
-        "change": p2 - p1,
-        "unit": "ratio",
-        "threshold": threshold,
-        "direction": direction,
-        "confidence": confidence,
-    }
+    untested = Change(metric, p1, p2, p2 - p1, "ratio", threshold, direction, confidence)
     if None in (k1, n1, k2, n2) or not n1 or not n2:
-        return Change(
-            **base,
-            ci_low=None,
-            ci_high=None,
-            method=None,
-            note="a week was recorded without the counts behind the rate (by an older toolkit)",
-        )
+        return replace(untested, note="a week was recorded without the counts behind the rate (by an older toolkit)")
     summary = gate.IndependentCounts(k1, n1, k2, n2)
     low, high = summary.interval(gate.z_value(confidence))
-    return Change(**base, ci_low=low, ci_high=high, method=summary.method)
+    return replace(untested, ci_low=low, ci_high=high, method=summary.method)
 
 
 def _interval(c: Change) -> str:
