@@ -37,7 +37,7 @@ import polars as pl
 from agentops_audit.errors import check_keys
 from agentops_audit.results import NOT_APPLICABLE, PASS
 from agentops_audit.trends import alerts
-from agentops_audit.trends.alerts import DROP, RISE, Change, stats_keys
+from agentops_audit.trends.alerts import DROP, RISE, Change, finite
 from agentops_audit.trends.store import Snapshot, snapshot, stable
 from agentops_audit.trends.windows import Week
 
@@ -122,38 +122,16 @@ def measure(ctx) -> dict[str, float | None]:
             "tokens_per_task": float((tokens["tasks"] * tokens["mean"]).sum()) / tasks if tasks else None,
             "tool_success_min": min(rates) if rates else None,
             **{TOOL_PREFIX + t: v for t, v in sorted(tools.items())},
-            **dict(
-                zip(
-                    stats_keys("cost_per_task", "mean"),
-                    (spread["cost_tasks"], alerts.finite(spread["cost_sd"])),
-                    strict=True,
-                )
-                if priced
-                else {}
+            **(
+                alerts.stats("cost_per_task", "mean", spread["cost_tasks"], finite(spread["cost_sd"])) if priced else {}
             ),
-            **dict(
-                zip(
-                    stats_keys("tokens_per_task", "mean"),
-                    (spread["token_tasks"], alerts.finite(spread["tokens_sd"])),
-                    strict=True,
-                )
+            **(
+                alerts.stats("tokens_per_task", "mean", spread["token_tasks"], finite(spread["tokens_sd"]))
                 if tasks
                 else {}
             ),
-            **dict(
-                zip(
-                    stats_keys("trace_coverage", "rate"),
-                    (coverage["covered_sessions"], coverage["all_sessions"]),
-                    strict=True,
-                )
-            ),
-            **dict(
-                zip(
-                    stats_keys("policy_violation_rate", "rate"),
-                    (policy["violating_actions"], policy["attempted_actions"]),
-                    strict=True,
-                )
-            ),
+            **alerts.stats("trace_coverage", "rate", coverage["covered_sessions"], coverage["all_sessions"]),
+            **alerts.stats("policy_violation_rate", "rate", policy["violating_actions"], policy["attempted_actions"]),
         }.items()
     }
 

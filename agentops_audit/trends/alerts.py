@@ -41,6 +41,12 @@ def stats_keys(metric: str, kind: str) -> tuple[str, str]:
     return tuple(metric + suffix for suffix in (MEAN_STATS if kind == "mean" else RATE_STATS))
 
 
+def stats(metric: str, kind: str, *values) -> dict:
+    """What the interval of ``metric`` needs, under its history keys: ``values`` n and sd for a mean, count
+    and n for a rate."""
+    return dict(zip(stats_keys(metric, kind), values, strict=True))
+
+
 @dataclass(frozen=True)
 class Change:
     """One number compared with the week before: the change, its interval, and whether it alerts."""
