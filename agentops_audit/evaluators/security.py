@@ -73,31 +73,10 @@ def _who(row: dict) -> str:
 
 @check("gateway_decisions", metrics=("gateway_decisions",), evidence=True)
 def gateway_decisions(ctx: AuditContext, item: Item) -> ItemResult:
-    df = ctx.metric("gateway_decisions")
     if not _writes(ctx):
         return no_writes(ctx, item)
-    missing, bad = _unmet(df, "without_decision")
-    return with_classes(
-        ctx,
-        judge(
-            ctx,
-            item,
-            df,
-            value=missing,
-            display=f"{missing} of {int(df['writes'].sum())} write calls had no policy decision before them"
-            + (
-                " (" + ", ".join(f"{r['tool']} {r['without_decision']}" for r in bad.iter_rows(named=True)) + ")"
-                if missing
-                else ""
-            ),
-            evidence={
-                "query": "gateway_decisions",
-                "writes": int(df["writes"].sum()),
-                "without_decision": missing,
-                "by_tool": {r["tool"]: r["without_decision"] for r in df.iter_rows(named=True)},
-            },
-            at_fault=bad["tool"].to_list(),
-        ),
+    return _lacking(
+        ctx, item, "gateway_decisions", "without_decision", "write calls had no policy decision", "writes", "tool"
     )
 
 
@@ -105,8 +84,7 @@ def gateway_decisions(ctx: AuditContext, item: Item) -> ItemResult:
 def risky_write_approvals(ctx: AuditContext, item: Item) -> ItemResult:
     if not _writes(ctx):
         return no_writes(ctx, item)
-    df = ctx.metric("risky_writes")
-    if df.is_empty():
+    if ctx.metric("risky_writes").is_empty():
         return ItemResult(
             item.id,
             NO_DATA,
@@ -114,7 +92,19 @@ def risky_write_approvals(ctx: AuditContext, item: Item) -> ItemResult:
             "tools or words in its name: money_movement, identity_change, "
             "production_change, external_comms)",
         )
-    missing, bad = _unmet(df, "without_approval")
+    return _lacking(
+        ctx, item, "risky_writes", "without_approval", "risky writes had no approval", "risky_writes", "risk"
+    )
+
+
+def _lacking(ctx: AuditContext, item: Item, metric: str, column: str, what: str, total: str, by: str) -> ItemResult:
+    """Judged on the writes that lack what ``column`` of ``metric`` counts (a decision, an approval), per tool
+    (and ``by``): ``what`` says it of the writes, ``total`` names their count in the evidence."""
+    df = ctx.metric(metric)
+    missing, bad = _unmet(df, column)
+    rows = bad.iter_rows(named=True)
+    listed = ", ".join(r["tool"] + (f" [{r[by]}]" if by != "tool" else "") + f" {r[column]}" for r in rows)
+    writes = int(df["writes"].sum())
     return with_classes(
         ctx,
         judge(
@@ -122,19 +112,12 @@ def risky_write_approvals(ctx: AuditContext, item: Item) -> ItemResult:
             item,
             df,
             value=missing,
-            display=f"{missing} of {int(df['writes'].sum())} risky writes had no approval before them"
-            + (
-                " ("
-                + ", ".join(f"{r['tool']} [{r['risk']}] {r['without_approval']}" for r in bad.iter_rows(named=True))
-                + ")"
-                if missing
-                else ""
-            ),
+            display=f"{missing} of {writes} {what} before them" + (f" ({listed})" if missing else ""),
             evidence={
-                "query": "risky_writes",
-                "risky_writes": int(df["writes"].sum()),
-                "without_approval": missing,
-                "by_risk": {r["risk"]: r["without_approval"] for r in df.iter_rows(named=True)},
+                "query": metric,
+                total: writes,
+                column: missing,
+                f"by_{by}": {r[by]: r[column] for r in df.iter_rows(named=True)},
             },
             at_fault=bad["tool"].unique(maintain_order=True).to_list(),
         ),
