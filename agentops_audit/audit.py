@@ -126,17 +126,16 @@ def _examples(ctx: AuditContext) -> list[Example]:
     return examples
 
 
+VOLUME = ("sessions", "traces", "spans", "llm_calls", "tool_calls")  # the counts of metrics/volume.sql in metrics
+
+
 def _metrics(ctx: AuditContext) -> Metrics:
     volume = ctx.metric("volume").row(0, named=True)
     coverage = ctx.metric("trace_coverage").row(0, named=True)
     propagation = {r["defect"]: r["count"] for r in ctx.metric("trace_propagation").iter_rows(named=True)}
     by_field, by_entity = ctx.pii_frames()
     return Metrics(
-        sessions=volume["sessions"],
-        traces=volume["traces"],
-        spans=volume["spans"],
-        llm_calls=volume["llm_calls"],
-        tool_calls=volume["tool_calls"],
+        **{k: volume[k] for k in VOLUME},
         trace_coverage=coverage["coverage"],
         trace_coverage_method=coverage["method"],
         orphan_spans=propagation["orphan_spans"],
@@ -256,7 +255,8 @@ def run(
 
 def _item(cat: catalog.Catalog, result) -> AuditedItem:
     item = cat.item(result.item_id)
-    r = result.to_dict()  # a copy: the document does not share the evaluator's dicts
+    outcome = result.to_dict()  # a copy: the document does not share the evaluator's dicts
+    del outcome["item_id"]  # the rest: status, value, display, reason, evidence, at_fault, expectations
     return AuditedItem(
         id=item.id,
         title=item.title,
@@ -266,14 +266,8 @@ def _item(cat: catalog.Catalog, result) -> AuditedItem:
         check=item.check,
         explain=item.explain,
         source=Source(document=item.source, title=cat.documents[item.source]["title"], text=item.source_text),
-        status=r["status"],
-        value=r["value"],
-        display=r["display"],
-        reason=r["reason"],
-        evidence=r["evidence"],
-        at_fault=r["at_fault"],
-        expectations=r["expectations"],
-        threshold=r["evidence"].get("threshold")
+        **outcome,
+        threshold=outcome["evidence"].get("threshold")
         if item.threshold is None
         else {  # else the suite default
             "metric": item.threshold.metric,

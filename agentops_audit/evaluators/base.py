@@ -170,6 +170,11 @@ def judge(
     return ItemResult(item.id, PASS if ok else FAIL, expectations=[o.to_dict() for o in outcomes], **result)
 
 
+def totals(df: pl.DataFrame, *columns: str) -> dict[str, int]:
+    """Each column's sum, as an int (a metric's per-group counts added up)."""
+    return {c: int(df[c].sum()) for c in columns}
+
+
 def inline_suite(name: str) -> dict | None:
     """The suite a check declares with ``@check(..., suite={...})``, or None (its suite is in suites.yml)."""
     declared = CHECKS.get(name)

@@ -10,7 +10,7 @@ from dataclasses import replace
 import polars as pl
 
 from agentops_audit.catalog import Item, Threshold
-from agentops_audit.evaluators.base import AuditContext, check, judge, threshold_of
+from agentops_audit.evaluators.base import AuditContext, check, judge, threshold_of, totals
 from agentops_audit.metrics import params
 from agentops_audit.results import NO_DATA, ItemResult
 
@@ -22,7 +22,8 @@ def task_success_rate(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("task_success")
     if df.is_empty():
         return ItemResult(item.id, NO_DATA, reason="no tasks (sessions) in the traces")
-    sessions, judged, successes = (int(df[c].sum()) for c in ("sessions", "judged", "successes"))
+    counts = totals(df, "sessions", "judged", "successes")
+    sessions, judged, successes = counts.values()
     source = params.success_source(ctx.config, ctx.manifest)
     if not judged:
         return ItemResult(
@@ -43,9 +44,7 @@ def task_success_rate(ctx: AuditContext, item: Item) -> ItemResult:
         evidence={
             "query": "task_success",
             "success_source": source,
-            "sessions": sessions,
-            "judged": judged,
-            "successes": successes,
+            **counts,
             "success_rate": rate,
             "by_workflow": {r["workflow"]: r["success_rate"] for r in df.iter_rows(named=True)},
         },
@@ -58,7 +57,8 @@ def escalation_rate(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("escalation")
     if df.is_empty():
         return ItemResult(item.id, NO_DATA, reason="no task carries an outcome (agentops.session.outcome)")
-    sessions, escalated = int(df["sessions"].sum()), int(df["escalated"].sum())
+    counts = totals(df, "sessions", "escalated")
+    sessions, escalated = counts.values()
     low, high, threshold, source = _escalation_range(ctx, item)
     table = df.with_columns(low=pl.lit(low), high=pl.lit(high))
     out = [r["workflow"] for r in df.iter_rows(named=True) if not (r["rate"] > 0 and low <= r["rate"] <= high)]
@@ -73,8 +73,7 @@ def escalation_rate(ctx: AuditContext, item: Item) -> ItemResult:
         f"{f'at least {low:.0%}' if low else 'above 0'} and at most {high:.0%} ({source})",
         evidence={
             "query": "escalation",
-            "sessions": sessions,
-            "escalated": escalated,
+            **counts,
             "expected_range": [low, high],
             "range_source": source,
         },
