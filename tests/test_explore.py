@@ -107,6 +107,8 @@ def test_sessions_per_workflow_and_outcome_equal_truth(ex, demo):
             assert picked.height == n
             assert set(picked["workflow"]) == {workflow} and set(picked["outcome"]) == {outcome}
     assert ex.sessions(workflow="no such workflow").is_empty()
+    with pytest.raises(TypeError, match="unknown filter workflw .filters: workflow, tool, week, outcome"):
+        ex.sessions(workflw="refund_eligibility")
 
 
 def test_week_filter_matches_session_starts_in_the_export(ex, export):

@@ -25,9 +25,10 @@ identifiers included: an id that looks like personal data is masked too), so fra
 show raw personal data or secrets. Text is masked, not HTML-escaped: polars escapes it when a notebook
 shows a frame, and Altair draws it as text (see ``charts.enable_safe_rendering``).
 
-Filters, the same on every frame: ``workflow``, ``outcome`` (success, failure, escalated) and ``week``
-(ISO week ``2026-W46``, of the session's start) select sessions; ``tool`` keeps the sessions that called
-that tool, and in frames of tool calls only that tool's calls.
+Filters, the same keywords on every frame (``frames.Selection``): ``workflow``, ``outcome`` (success, failure,
+escalated) and ``week`` (ISO week ``2026-W46``, of the session's start) select sessions; ``tool`` keeps the
+sessions that called that tool, and in frames of tool calls only that tool's calls. An unknown keyword is a
+``TypeError`` that lists them.
 """
 
 from __future__ import annotations
@@ -43,7 +44,14 @@ import polars as pl
 from agentops_audit import catalog, db
 from agentops_audit.evidence import EVIDENCE
 from agentops_audit.explore.evidence import Evidence, evidence_sql, no_query, prepare, query_params
-from agentops_audit.explore.frames import Filters, Selection, failures_sql, llm_calls_sql, sessions_sql, tool_calls_sql
+from agentops_audit.explore.frames import (
+    Selection,
+    failures_sql,
+    llm_calls_sql,
+    sessions_sql,
+    sessions_where,
+    tool_calls_sql,
+)
 from agentops_audit.explore.mask import mask_frame, masked_texts, q
 from agentops_audit.explore.scope import (
     Verdict,
@@ -98,20 +106,20 @@ class Explorer:
     def sessions(self, limit: int | None = None, **filters: Unpack[Selection]) -> pl.DataFrame:
         """One row per session: workflow, outcome, failure category, ISO week, start, end, duration, span,
         LLM and tool call counts, failed tool calls, the tools called, tokens and cost."""
-        where, params = Filters(**filters).sessions_where("s")
+        where, params = sessions_where(filters)
         return self._frame(sessions_sql(where, bool(params)), params, limit)
 
     def tool_calls(self, limit: int | None = None, **filters: Unpack[Selection]) -> pl.DataFrame:
         """One row per tool call attempt: tool, access, risk, retry attempt, timing, status, whether it
         failed and how (``status`` or ``payload``), error type, arguments and result."""
-        where, params = Filters(**filters).sessions_where("s")
+        where, params = sessions_where(filters)
         only_tool = "AND c.tool_name = $tool" if filters.get("tool") is not None else ""
         return self._frame(tool_calls_sql(where, only_tool), params, limit)
 
     def llm_calls(self, limit: int | None = None, text: bool = False, **filters: Unpack[Selection]) -> pl.DataFrame:
         """One row per LLM call: models, timing, status, tokens and cost; with ``text=True`` also the
         prompt and completion (masked)."""
-        where, params = Filters(**filters).sessions_where("s")
+        where, params = sessions_where(filters)
         texts = ", c.input_text AS prompt, c.output_text AS completion" if text else ""
         return self._frame(llm_calls_sql(where, texts), params, limit)
 
@@ -128,7 +136,7 @@ class Explorer:
         """
         if kind not in (None, "tool_call", "llm_call", "session"):
             raise ValueError(f"kind must be tool_call, llm_call or session, not {kind!r}")
-        where, params = Filters(**filters).sessions_where("s")
+        where, params = sessions_where(filters)
         only_tool = "WHERE tool_name = $tool" if filters.get("tool") is not None else ""
         only_kind = "AND f.kind = $kind" if kind else ""
         if kind:
@@ -190,7 +198,7 @@ class Explorer:
                 total_rows=0,
                 message=f"Item {item.id} has no threshold, which the {item.check} query needs.",
             )
-        where, fparams = Filters(**filters).sessions_where("s")
+        where, fparams = sessions_where(filters)
         with self._connect() as con:
             prepare(con, query, self.config)
             sql = evidence_sql(con, query, params, where, bool(fparams))

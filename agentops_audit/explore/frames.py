@@ -6,14 +6,14 @@ evidence queries."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TypedDict
 
 from agentops_audit.explore.scope import week_range
 
 
 class Selection(TypedDict, total=False):
-    """The filters every frame and ``evidence`` take, as keywords (see ``Filters``)."""
+    """The filters every frame and ``evidence`` take, as keywords: ``workflow``, ``outcome`` and ``week`` (ISO)
+    select sessions; ``tool`` keeps the sessions that called that tool."""
 
     workflow: str | None
     tool: str | None
@@ -21,29 +21,27 @@ class Selection(TypedDict, total=False):
     outcome: str | None
 
 
-@dataclass(frozen=True)
-class Filters:
-    workflow: str | None = None
-    tool: str | None = None
-    week: str | None = None
-    outcome: str | None = None
-
-    def sessions_where(self, alias: str = "s") -> tuple[str, dict]:
-        """A WHERE condition over the ``sessions`` view (as ``alias``) and its named parameters."""
-        conds, params = ["true"], {}
-        if self.workflow is not None:
-            conds.append(f"{alias}.workflow = $workflow")
-            params["workflow"] = self.workflow
-        if self.outcome is not None:
-            conds.append(f"{alias}.outcome = $outcome")
-            params["outcome"] = self.outcome
-        if self.week is not None:
-            params["week_start"], params["week_end"] = week_range(self.week)
-            conds.append(f"{alias}.started_at >= $week_start AND {alias}.started_at < $week_end")
-        if self.tool is not None:
-            conds.append(f"{alias}.session_id IN (SELECT session_key FROM tool_calls WHERE tool_name = $tool)")
-            params["tool"] = self.tool
-        return " AND ".join(conds), params
+def sessions_where(selection: Selection, alias: str = "s") -> tuple[str, dict]:
+    """A WHERE condition over the ``sessions`` view (as ``alias``) for ``selection``, and its named
+    parameters."""
+    unknown = set(selection) - set(Selection.__annotations__)
+    if unknown:
+        raise TypeError(
+            f"unknown filter {', '.join(sorted(unknown))} (filters: {', '.join(Selection.__annotations__)})"
+        )
+    given = {k: v for k, v in selection.items() if v is not None}
+    conds, params = ["true"], {}
+    for column in ("workflow", "outcome"):
+        if column in given:
+            conds.append(f"{alias}.{column} = ${column}")
+            params[column] = given[column]
+    if "week" in given:
+        params["week_start"], params["week_end"] = week_range(given["week"])
+        conds.append(f"{alias}.started_at >= $week_start AND {alias}.started_at < $week_end")
+    if "tool" in given:
+        conds.append(f"{alias}.session_id IN (SELECT session_key FROM tool_calls WHERE tool_name = $tool)")
+        params["tool"] = given["tool"]
+    return " AND ".join(conds), params
 
 
 def sessions_sql(where: str, filtered: bool) -> str:

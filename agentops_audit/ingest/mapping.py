@@ -8,35 +8,17 @@ Every problem is one ``InputError`` naming the file and the field.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from agentops_audit.errors import InputError, check_keys
 from agentops_audit.ingest.canonical import COLUMNS
 from agentops_audit.ingest.convert import dig
 
 OUTCOMES = ("success", "failure", "escalated")
+# a message's fields, each read from the key of the same name unless the mapping's transcript.message renames it
 MESSAGE_FIELDS = {
-    "role": "role",
-    "content": "content",
-    "timestamp": "timestamp",
-    "usage": "usage",
-    "cost": "cost",
-    "model": "model",
-    "tool_calls": "tool_calls",
-    "tool_call_id": "tool_call_id",
+    f: f for f in ("role", "content", "timestamp", "usage", "cost", "model", "tool_calls", "tool_call_id")
 }
-TRANSCRIPT_FIELDS = (
-    "records",
-    "session_id",
-    "messages",
-    "outcome",
-    "cost",
-    "started_at",
-    "workflow",
-    "model",
-    "agent_name",
-    "message",
-)
 _PATH_FIELDS = ("records", "messages", "cost", "started_at")
 _SOURCE_FIELDS = ("session_id", "workflow", "model", "agent_name")
 
@@ -100,6 +82,9 @@ class TranscriptSpec:
     model: Source | None = None
     agent_name: Source | None = None
     message: dict = field(default_factory=lambda: dict(MESSAGE_FIELDS))
+
+
+TRANSCRIPT_FIELDS = tuple(f.name for f in fields(TranscriptSpec))  # the keys of a mapping's transcript
 
 
 def _is_number(value) -> bool:
