@@ -422,15 +422,24 @@ def own_record(v: Values, i: int) -> dict:
         for k, t in enumerate(chosen):
             if k:
                 d.add(" ")
-            if t == "secret":
-                own_secret(v, d)
-                continue
-            template = r.choice(OWN_PROSE[t])
-            a, b = template.split("{v}")
-            d.add(a).add(getattr(v, GENERATORS[t])(), t).add(b)
-    for _ in range(r.choice([0, 1, 1, 2]) if n_pos else r.choice([1, 2, 3])):
-        d.add(" " + fill_negative(v, r.choice(OWN_NEGATIVES)))
+            add_positive(v, d, t, OWN_PROSE, own_secret)
+    add_negatives(v, d, r.choice([0, 1, 1, 2]) if n_pos else r.choice([1, 2, 3]), " ", OWN_NEGATIVES)
     return d.record("own")
+
+
+def add_positive(v: Values, d: Doc, t: str, prose: dict, secret) -> None:
+    """One value of type ``t``: a secret written by ``secret``, else in one of ``prose``'s templates of ``t``."""
+    if t == "secret":
+        secret(v, d)
+        return
+    a, b = v.r.choice(prose[t]).split("{v}")
+    d.add(a).add(getattr(v, GENERATORS[t])(), t).add(b)
+
+
+def add_negatives(v: Values, d: Doc, count: int, sep: str, templates: list[str]) -> None:
+    """``count`` hard negatives from ``templates``, each after ``sep``."""
+    for _ in range(count):
+        d.add(sep + fill_negative(v, v.r.choice(templates)))
 
 
 def fill_negative(v: Values, t: str) -> str:
@@ -540,13 +549,8 @@ def held_record(v: Values, i: int) -> dict:
         for k, t in enumerate(chosen):
             if k:
                 d.add(r.choice([" | ", "\n", " — "]))
-            if t == "secret":
-                held_secret(v, d)
-                continue
-            a, b = r.choice(HELD_PROSE[t]).split("{v}")
-            d.add(a).add(getattr(v, GENERATORS[t])(), t).add(b)
-    for _ in range(r.choice([0, 1, 2]) if n_pos else r.choice([1, 2])):
-        d.add("\n" + fill_negative(v, r.choice(HELD_NEGATIVES)))
+            add_positive(v, d, t, HELD_PROSE, held_secret)
+    add_negatives(v, d, r.choice([0, 1, 2]) if n_pos else r.choice([1, 2]), "\n", HELD_NEGATIVES)
     return d.record("heldout")
 
 
@@ -616,13 +620,8 @@ def fresh_record(v: Values, i: int) -> dict:
         t = r.choice(types)
         if k:
             d.add(" ")
-        if t == "secret":
-            fresh_secret(v, d)
-            continue
-        a, b = r.choice(FRESH_PROSE[t]).split("{v}")
-        d.add(a).add(getattr(v, GENERATORS[t])(), t).add(b)
-    for _ in range(r.choice([1, 2]) if n_pos else r.choice([1, 2, 3])):
-        d.add(" " + fill_negative(v, r.choice(FRESH_NEGATIVES)))
+        add_positive(v, d, t, FRESH_PROSE, fresh_secret)
+    add_negatives(v, d, r.choice([1, 2]) if n_pos else r.choice([1, 2, 3]), " ", FRESH_NEGATIVES)
     return d.record("fresh")
 
 
