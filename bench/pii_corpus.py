@@ -27,55 +27,16 @@ import random
 import string
 import sys
 import uuid
+from pathlib import Path
 
 from checkdigits import luhn_digit  # bench/checkdigits.py (this script runs from bench/)
 from faker import Faker
 
-OWN_LOCALES = [
-    "en_US",
-    "en_GB",
-    "de_DE",
-    "fr_FR",
-    "nl_NL",
-    "es_ES",
-    "it_IT",
-    "en_AU",
-    "en_CA",
-    "ja_JP",
-    "en_IN",
-    "pt_BR",
-    "de_CH",
-    "sv_SE",
-    "pl_PL",
-]
-HELDOUT_LOCALES = [
-    "en_IE",
-    "en_NZ",
-    "de_AT",
-    "fr_CH",
-    "nl_BE",
-    "es_MX",
-    "fr_CA",
-    "pt_PT",
-    "da_DK",
-    "en_IN",
-    "de_CH",
-    "en_US",
-]
-ADDRESS_LOCALES_OWN = ["en_US", "en_GB", "de_DE", "fr_FR", "nl_NL", "es_ES", "it_IT", "en_AU", "en_CA"]
-ADDRESS_LOCALES_HELDOUT = [
-    "en_IE",
-    "en_NZ",
-    "de_AT",
-    "de_CH",
-    "fr_CH",
-    "nl_BE",
-    "es_MX",
-    "fr_CA",
-    "pt_PT",
-    "da_DK",
-    "en_US",
-]
+# Faker locales (values; street addresses), prose templates ({v}: the value) and hard negatives of each corpus,
+# as data (bench/pii_templates.json)
+TEMPLATES = json.loads((Path(__file__).resolve().parent / "pii_templates.json").read_text())
+OWN_LOCALES, ADDRESS_LOCALES_OWN = TEMPLATES["own"]["locales"], TEMPLATES["own"]["address_locales"]
+HELDOUT_LOCALES, ADDRESS_LOCALES_HELDOUT = TEMPLATES["heldout"]["locales"], TEMPLATES["heldout"]["address_locales"]
 CALLING_CODES = {
     "en_US": "1",
     "en_GB": "44",
@@ -288,120 +249,31 @@ GENERATORS = {
 }
 
 # ---------------------------------------------------------------- own corpus templates (tuning set)
-OWN_PROSE = {
-    "email": [
-        "Please send the invoice to {v} before Friday.",
-        "Contact: {v}",
-        "cc {v} on the thread",
-        "The customer wrote from {v} and asked for a refund.",
-    ],
-    "phone": [
-        "Call me at {v} tomorrow.",
-        "Phone: {v}",
-        "Tel. {v}",
-        "You can reach the office on {v}.",
-        "SMS sent to {v}; delivery confirmed.",
-        "mobile {v}",
-        "Fax: {v}",
-        "Customer callback number {v}.",
-    ],
-    "credit_card": [
-        "Charged card {v} for $42.10.",
-        "card number: {v}",
-        "Payment with {v} declined by issuer.",
-        "PAN {v} exp 09/27",
-    ],
-    "iban": ["Please transfer to IBAN {v}.", "account: {v}", "Refund goes to {v} (SEPA)."],
-    "us_ssn": ["SSN {v} on file", "social security number: {v}", "ssn={v}"],
-    "ip": ["request from {v} blocked", "client_ip={v}", "Connecting to {v} on port 5432", "peer [{v}] reset"],
-    "street_address": [
-        "Ship to:\n{v}",
-        "The customer lives at {v}.",
-        "Billing address: {v}",
-        "Delivered to {v} at 14:02.",
-    ],
-}
-OWN_JSON_KEYS = {
-    "email": "email",
-    "phone": "phone",
-    "credit_card": "card_number",
-    "iban": "iban",
-    "us_ssn": "ssn",
-    "ip": "ip_address",
-    "street_address": "address",
-}
-OWN_NEGATIVES = [
-    "Suite {n3} {n2} {n4} is on the third floor.",
-    "ZIP+4 {n5}-{n4} was validated.",
-    "version {d}.{d}.{d}.{n4}",
-    "at 2024-{mm}-{dd}T1{d}:2{d}:3{d}.{n3}Z",
-    "timestamp 2024-{mm}-{dd} 14:22:31",
-    "order #{n9} shipped",
-    "order id ORD-{n4}-{n4}-{n4}",
-    "trace {uuid}",
-    "request_id={uuid}",
-    "price EUR 1 234 567,89",
-    "coordinates 37.{n4} -122.{n4}",
-    "build {n8}",
-    "ISBN 978-{d}-{n3}-{n5}-{d}",
-    "Room {n3}, Building {d}",
-    "{n2} items at {n3}.{n2} each",
-    "elapsed 12:30:45.{n3}",
-    "tracking number 1Z{n8}{n8}",
-    "invoice INV-{n8}",
-    "epoch {n13} ms",
-    "temperature 21.{d} C at 12:00",
-    "Step {d} of {d}",
-    "Top {n2} Key Points",
-    "In 2024 Wall Street rallied",
-    "HTTP/1.1 200 OK",
-    "Apt {n3} needs painting",
-    "uuid {uuid} stored",
-    '{{"token_type": "bearer", "expires_in": 3600}}',
-    "password reset required",
-    '{{"max_tokens": 4096, "temperature": 0.2}}',
-    "token: expired",
-    'api_key: "${{OPENAI_API_KEY}}"',
-    "password: ********",
-    "Authorization: Bearer [REDACTED]",
-    "IBAN-like DE00 1234 5678 9012 3456 78",
-    "card 4111 1111 1111 1112 failed Luhn",
-    "call extension {n4}",
-    "+{n3} points",
-    "chapter 12 page {n3}",
-]
+OWN_PROSE = TEMPLATES["own"]["prose"]
+OWN_JSON_KEYS = TEMPLATES["own"]["json_keys"]  # the keys of own_record's JSON records
+OWN_NEGATIVES = TEMPLATES["own"]["negatives"]
 
 
-def own_secret(v: Values, d: Doc) -> None:
-    r = v.r
-    kind = r.randrange(12)
-    if kind == 0:
-        d.add("curl -H 'Authorization: Basic ").add(v.basic(), "secret").add("' https://api.example.com/v1/users")
-    elif kind == 1:
-        d.add("Authorization: Bearer ").add(v.token(), "secret")
-    elif kind == 2:
-        d.add('{"tool": "http_request", "arguments": {"headers": {"X-Api-Key": ').json_value(v.uuid_key(), "secret")
-        d.add("}}}")
-    elif kind == 3:
-        d.add("psql postgres://admin:").add(v.password(), "secret").add("@db.internal:5432/orders -c 'select 1'")
-    elif kind == 4:
-        d.add("export API_KEY=").add(v.token(32), "secret")
-    elif kind == 5:
-        d.add('{"tool": "configure", "arguments": {"password": ').json_value(v.password(), "secret").add("}}")
-    elif kind == 6:
-        d.add("mysql -h ").add(v.fakers["en_US"].ipv4_private(), "ip").add(" -u root --password=")
-        d.add(v.password(), "secret").add(" shop")
-    elif kind == 7:
-        d.add("Server=tcp:sql.example.net;Database=crm;User Id=app;Password=").add(v.password(), "secret")
-        d.add(";Encrypt=true")
-    elif kind == 8:
-        d.add("client_secret: ").add(v.token(40), "secret")
-    elif kind == 9:
-        d.add("git clone https://deploy:").add(v.token(20), "secret").add("@git.example.com/team/app.git")
-    elif kind == 10:
-        d.add("token=").add(v.token(), "secret").add("&user=42")
-    else:
-        d.add('"access_token": ').json_value(v.token(36), "secret")
+OWN_SECRETS = (  # own_record's secrets, one drawn per secret
+    lambda v: ("curl -H 'Authorization: Basic ", secret(v.basic()), "' https://api.example.com/v1/users"),
+    lambda v: ("Authorization: Bearer ", secret(v.token())),
+    lambda v: ('{"tool": "http_request", "arguments": {"headers": {"X-Api-Key": ', quoted(v.uuid_key()), "}}}"),
+    lambda v: ("psql postgres://admin:", secret(v.password()), "@db.internal:5432/orders -c 'select 1'"),
+    lambda v: ("export API_KEY=", secret(v.token(32))),
+    lambda v: ('{"tool": "configure", "arguments": {"password": ', quoted(v.password()), "}}"),
+    lambda v: (
+        "mysql -h ",
+        ip(v.fakers["en_US"].ipv4_private()),
+        " -u root --password=",
+        secret(v.password()),
+        " shop",
+    ),
+    lambda v: ("Server=tcp:sql.example.net;Database=crm;User Id=app;Password=", secret(v.password()), ";Encrypt=true"),
+    lambda v: ("client_secret: ", secret(v.token(40))),
+    lambda v: ("git clone https://deploy:", secret(v.token(20)), "@git.example.com/team/app.git"),
+    lambda v: ("token=", secret(v.token()), "&user=42"),
+    lambda v: ('"access_token": ', quoted(v.token(36))),
+)
 
 
 def own_record(v: Values, i: int) -> dict:
@@ -422,15 +294,35 @@ def own_record(v: Values, i: int) -> dict:
         for k, t in enumerate(chosen):
             if k:
                 d.add(" ")
-            add_positive(v, d, t, OWN_PROSE, own_secret)
+            add_positive(v, d, t, OWN_PROSE, OWN_SECRETS)
     add_negatives(v, d, r.choice([0, 1, 1, 2]) if n_pos else r.choice([1, 2, 3]), " ", OWN_NEGATIVES)
     return d.record("own")
 
 
-def add_positive(v: Values, d: Doc, t: str, prose: dict, secret) -> None:
-    """One value of type ``t``: a secret written by ``secret``, else in one of ``prose``'s templates of ``t``."""
+def secret(value: str) -> tuple[str, str]:
+    return ("secret", value)
+
+
+def quoted(value: str) -> tuple[str, str]:
+    """A secret as a JSON string literal (labelled as escaped)."""
+    return ("json", value)
+
+
+def ip(value: str) -> tuple[str, str]:
+    return ("ip", value)
+
+
+def add_positive(v: Values, d: Doc, t: str, prose: dict, secrets: tuple) -> None:
+    """One value of type ``t``: one of ``secrets`` (functions of the values giving the text's parts: plain
+    text, or ``secret``, ``quoted`` and ``ip`` values), else in one of ``prose``'s templates of ``t``."""
     if t == "secret":
-        secret(v, d)
+        for part in v.r.choice(secrets)(v):
+            if isinstance(part, str):
+                d.add(part)
+            elif part[0] == "json":
+                d.json_value(part[1], "secret")
+            else:
+                d.add(part[1], part[0])
         return
     a, b = v.r.choice(prose[t]).split("{v}")
     d.add(a).add(getattr(v, GENERATORS[t])(), t).add(b)
@@ -460,72 +352,26 @@ def fill_negative(v: Values, t: str) -> str:
 
 
 # ---------------------------------------------------------------- held-out templates (written apart)
-HELD_PROSE = {
-    "email": ["Forwarding the thread from {v} as requested", "user {v} unsubscribed", "Reply-To: {v}\nSubject: order"],
-    "phone": [
-        "Rufen Sie mich unter {v} an",
-        "WhatsApp {v}",
-        "my cell is {v}, text before calling",
-        "Telephone number: {v}",
-        "ph. {v}",
-        "please dial {v} ext. 0",
-    ],
-    "credit_card": ["stored payment method {v}", "cc_number={v}", "the Visa/MC ending… full number {v}"],
-    "iban": ["Bankverbindung: {v}", "beneficiary account {v}", "IBAN:{v}"],
-    "us_ssn": ["Social Security No. {v}", "taxpayer SSN: {v}", "SSN#{v}"],
-    "ip": ["X-Forwarded-For: {v}", "ssh deploy@{v}", "resolved to {v}"],
-    "street_address": ["Lieferadresse: {v}", "Our new office: {v}", "return label to {v}", "Adresse :\n{v}"],
-}
-HELD_NEGATIVES = [
-    "Suite {n3} {n2} {n4}",
-    "postcode {n5}-{n4}",
-    "release {d}.{n2}.{n3}",
-    "2025-{mm}-{dd} 08:{n2}:00 UTC",
-    "ticket {n8}",
-    "sku {n4}-{n4}-{n2}",
-    "session {uuid}",
-    "id={uuid}",
-    "total 12 345,00 EUR",
-    "lat/long 51.{n4}, 4.{n4}",
-    "PR #{n4} merged",
-    "tag v{d}.{d}.{d}",
-    "line {n3}, column {n2}",
-    "Unit {n2} {n3} {n4}",
-    "disk 500 107 862 016 bytes",
-    "MAC 3c:22:fb:{n2}:{n2}:1a",
-    '{{"password_policy": "min 12 chars"}}',
-    "token bucket refilled",
-    "api_key=<your-key-here>",
-    '{{"secret": null}}',
-    "Bearer auth is required",
-    "password=${{DB_PASS}}",
-]
+HELD_PROSE = TEMPLATES["heldout"]["prose"]
+HELD_NEGATIVES = TEMPLATES["heldout"]["negatives"]
 
 
-def held_secret(v: Values, d: Doc) -> None:
-    r = v.r
-    kind = r.randrange(10)
-    if kind == 0:
-        d.add('{"name": "fetch_url", "args": {"url": "https://svc:').add(v.password(), "secret")
-        d.add('@internal.example.org/report.csv"}}')
-    elif kind == 1:
-        d.add('requests.get(url, headers={"Authorization": "Bearer ').add(v.token(), "secret").add('"})')
-    elif kind == 2:
-        d.add("PGPASSWORD=").add(v.password(), "secret").add(" pg_dump -h db.prod mydb > dump.sql")
-    elif kind == 3:
-        d.add("[default]\naws_secret_access_key = ").add(v.token(40), "secret")
-    elif kind == 4:
-        d.add("redis://:").add(v.password(), "secret").add("@cache.local:6379/0")
-    elif kind == 5:
-        d.add("docker login -u ci --password ").add(v.password(), "secret").add(" registry.example.com")
-    elif kind == 6:
-        d.add("stripe key ").add("sk_live_" + v.token(24), "secret")
-    elif kind == 7:
-        d.add("Authorization: Basic ").add(v.basic(), "secret")
-    elif kind == 8:
-        d.add('{"tool_result": {"db": {"user": "app", "passwd": ').json_value(v.password(), "secret").add("}}}")
-    else:
-        d.add("x-auth-token: ").add(v.uuid_key(), "secret")
+HELD_SECRETS = (  # held_record's secrets
+    lambda v: (
+        '{"name": "fetch_url", "args": {"url": "https://svc:',
+        secret(v.password()),
+        '@internal.example.org/report.csv"}}',
+    ),
+    lambda v: ('requests.get(url, headers={"Authorization": "Bearer ', secret(v.token()), '"})'),
+    lambda v: ("PGPASSWORD=", secret(v.password()), " pg_dump -h db.prod mydb > dump.sql"),
+    lambda v: ("[default]\naws_secret_access_key = ", secret(v.token(40))),
+    lambda v: ("redis://:", secret(v.password()), "@cache.local:6379/0"),
+    lambda v: ("docker login -u ci --password ", secret(v.password()), " registry.example.com"),
+    lambda v: ("stripe key ", secret("sk_live_" + v.token(24))),
+    lambda v: ("Authorization: Basic ", secret(v.basic())),
+    lambda v: ('{"tool_result": {"db": {"user": "app", "passwd": ', quoted(v.password()), "}}}"),
+    lambda v: ("x-auth-token: ", secret(v.uuid_key())),
+)
 
 
 def held_record(v: Values, i: int) -> dict:
@@ -549,67 +395,30 @@ def held_record(v: Values, i: int) -> dict:
         for k, t in enumerate(chosen):
             if k:
                 d.add(r.choice([" | ", "\n", " — "]))
-            add_positive(v, d, t, HELD_PROSE, held_secret)
+            add_positive(v, d, t, HELD_PROSE, HELD_SECRETS)
     add_negatives(v, d, r.choice([0, 1, 2]) if n_pos else r.choice([1, 2]), "\n", HELD_NEGATIVES)
     return d.record("heldout")
 
 
 # ---------------------------------------------------------------- fresh templates (evaluated once, never tuned on)
-FRESH_PROSE = {
-    "email": ["Escalating to {v} per the runbook.", "assistant: I found the account ({v}) and reset it.", "mailto:{v}"],
-    "phone": [
-        "The caller left a voicemail from {v} asking about the refund.",
-        "Contact number on file: {v}",
-        "assistant: I will text you at {v} once it ships.",
-        "tel: {v}",
-    ],
-    "credit_card": ["Card on file ends in the digits of {v}", "payment_method: {v}", "charge {v} 49.99 EUR"],
-    "iban": ["Payout account {v} verified", "sepa_iban: {v}"],
-    "us_ssn": ["Applicant SSN: {v}", "ssn {v} matched the credit bureau record"],
-    "ip": ["Login from {v} flagged as unusual", "upstream={v}:8080"],
-    "street_address": [
-        "Deliver the replacement to {v}, leave at the door.",
-        "Customer address\n{v}",
-        "shipping_address: {v}",
-    ],
-}
-FRESH_NEGATIVES = [
-    "Apt. {n3} {n2} {n4} buzzer broken",
-    "case {n8} reopened",
-    "rev {d}.{d}.{n2}",
-    "2026-{mm}-{dd}T0{d}:00:00+02:00",
-    "batch {uuid} done",
-    "dimensions 1 200 x 800 mm",
-    "model gpt-4o-2024-08-06",
-    "invoice no. {n5}-{n4}",
-    "room 4{n2}, floor {d}",
-    "ETA {n2} minutes",
-    "session_token_count: {n4}",
-    "secret sauce recipe v{d}",
-    "the password field is empty",
-    "Bearer tokens expire hourly",
-]
+FRESH_PROSE = TEMPLATES["fresh"]["prose"]
+FRESH_NEGATIVES = TEMPLATES["fresh"]["negatives"]
 
 
-def fresh_secret(v: Values, d: Doc) -> None:
-    kind = v.r.randrange(8)
-    if kind == 0:
-        d.add('{"tool_call": {"name": "http_get", "arguments": {"url": "https://api.example.com/v2/orders?api_key=')
-        d.add(v.token(32), "secret").add('"}}}')
-    elif kind == 1:
-        d.add("wget --header='Authorization: Bearer ").add(v.token(), "secret").add("' https://files.example.com/x")
-    elif kind == 2:
-        d.add("DATABASE_URL=mysql://app:").add(v.password(), "secret").add("@").add("10.1.2.3", "ip").add(":3306/shop")
-    elif kind == 3:
-        d.add("smtp_password: ").add(v.password(), "secret")
-    elif kind == 4:
-        d.add('{"headers": {"Authorization": "Basic ').add(v.basic(), "secret").add('"}}')
-    elif kind == 5:
-        d.add("SLACK_BOT_TOKEN=").add("xoxb-" + v.s("0123456789", 12) + "-" + v.token(24), "secret")
-    elif kind == 6:
-        d.add("gh auth login --with-token <<< ").add("ghp_" + v.token(36), "secret")
-    else:
-        d.add('"refresh_token": "').add(v.token(40), "secret").add('"')
+FRESH_SECRETS = (  # fresh_record's secrets
+    lambda v: (
+        '{"tool_call": {"name": "http_get", "arguments": {"url": "https://api.example.com/v2/orders?api_key=',
+        secret(v.token(32)),
+        '"}}}',
+    ),
+    lambda v: ("wget --header='Authorization: Bearer ", secret(v.token()), "' https://files.example.com/x"),
+    lambda v: ("DATABASE_URL=mysql://app:", secret(v.password()), "@", ip("10.1.2.3"), ":3306/shop"),
+    lambda v: ("smtp_password: ", secret(v.password())),
+    lambda v: ('{"headers": {"Authorization": "Basic ', secret(v.basic()), '"}}'),
+    lambda v: ("SLACK_BOT_TOKEN=", secret("xoxb-" + v.s("0123456789", 12) + "-" + v.token(24))),
+    lambda v: ("gh auth login --with-token <<< ", secret("ghp_" + v.token(36))),
+    lambda v: ('"refresh_token": "', secret(v.token(40)), '"'),
+)
 
 
 def fresh_record(v: Values, i: int) -> dict:
@@ -620,7 +429,7 @@ def fresh_record(v: Values, i: int) -> dict:
         t = r.choice(types)
         if k:
             d.add(" ")
-        add_positive(v, d, t, FRESH_PROSE, fresh_secret)
+        add_positive(v, d, t, FRESH_PROSE, FRESH_SECRETS)
     add_negatives(v, d, r.choice([1, 2]) if n_pos else r.choice([1, 2, 3]), " ", FRESH_NEGATIVES)
     return d.record("fresh")
 
