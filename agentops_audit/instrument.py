@@ -1,7 +1,7 @@
 """Record on your spans what no agent framework emits, with exactly the names the audit reads.
 
 Built on the OpenTelemetry API only (``pip install opentelemetry-api``, or the ``instrument`` extra): each
-function sets ``agentops.*`` attributes (``names.py``, ``docs/conventions.md``) on the span you pass, or on
+function sets ``agentops.*`` attributes (``names.yml``, ``docs/conventions.md``) on the span you pass, or on
 the current span. The audit reads them as the trace's own facts, which win over declared and inferred ones::
 
     from opentelemetry import trace
