@@ -133,3 +133,22 @@ def test_contract_fails_on_a_judged_check_that_does_not_say_what_it_means():
     assert contract(**{**actual, "texts": texts}) == [
         "judged check 'cache_reads' has no entry (means, default) in the catalog's checks, its README row"
     ]
+
+
+def test_a_check_with_an_empty_main_metric_is_no_data_with_its_declared_reason(tmp_path):
+    """``@check(..., empty=...)``: on a database with the schema and no spans, every such check is NO_DATA with
+    its declared reason, and its evaluator does not run (it would fail on the missing rows)."""
+    from agentops_audit import db
+    from agentops_audit.evaluators.base import AuditContext, evaluate
+    from agentops_audit.results import NO_DATA
+
+    con = db.connect(tmp_path / "empty.duckdb")
+    cat = catalog.load()
+    ctx = AuditContext(con=con, catalog=cat, validator=None)
+    declared = {name: c for name, c in CHECKS.items() if c.empty}
+    assert len(declared) >= 9
+    for item in cat.items:
+        if item.check in declared:
+            result = evaluate(ctx, item)
+            assert (result.status, result.reason) == (NO_DATA, declared[item.check].empty), item.id
+    con.close()

@@ -4,10 +4,11 @@ suite and turns it into an item result.
 
 A check is declared once, where its evaluator is defined::
 
-    @check("tool_success", metrics=("tool_success",), evidence=True)
+    @check("tool_success", metrics=("tool_success",), evidence=True, empty="no tool calls in the traces")
     def tool_success(ctx, item): ...
 
-names the catalog ``check``, the metric SQL it reads (``metrics/<name>.sql``), whether a GX suite of the
+names the catalog ``check``, the metric SQL it reads (``metrics/<name>.sql``), why it is NO_DATA when
+its main metric has no rows (``empty``: the evaluator then does not run), whether a GX suite of the
 same name judges it (``checks/suites.yml``, or ``suite={...}`` declared here), whether an evidence query of
 the same name lists its rows (``evidence/<name>.sql``). What a judged check means, in words, is in the
 catalog's ``checks`` section, from which ``python -m agentops_audit.readme`` writes the README's check
@@ -47,20 +48,28 @@ class Check:
     suite: bool | dict = True  # True: judged by the GX suite of its name in checks/suites.yml; a dict
     # is the suite itself (table, default, expectations), declared here
     evidence: bool = False  # evidence/<name>.sql lists the rows behind it
+    empty: str | None = None  # the NO_DATA reason when its main metric has no rows (the evaluator is not run)
 
 
 CHECKS: dict[str, Check] = {}
 
 
 def check(
-    name: str, *, metrics: tuple[str, ...] = (), suite: bool | dict = True, evidence: bool = False
+    name: str,
+    *,
+    metrics: tuple[str, ...] = (),
+    suite: bool | dict = True,
+    evidence: bool = False,
+    empty: str | None = None,
 ) -> Callable[[Evaluator], Evaluator]:
     """Register the decorated function as the evaluator of the catalog's ``check`` ``name``."""
 
     def register(fn: Evaluator) -> Evaluator:
         if name in CHECKS:
             raise ValueError(f"check {name!r} declared twice ({CHECKS[name].fn.__module__}, {fn.__module__})")
-        CHECKS[name] = Check(name, fn, tuple(metrics), suite, evidence)
+        if empty is not None and not metrics:
+            raise ValueError(f"check {name!r}: empty= needs a main metric")
+        CHECKS[name] = Check(name, fn, tuple(metrics), suite, evidence, empty)
         return fn
 
     return register
@@ -70,8 +79,11 @@ def evaluate(ctx: AuditContext, item: Item) -> ItemResult:
     """The item's result. An evaluator that raises gives ERROR with its message, not a crash; a check
     nothing declares is NO_DATA ("not evaluated yet"), never a pass."""
     if item.check in CHECKS:
+        declared = CHECKS[item.check]
         try:
-            return CHECKS[item.check].fn(ctx, item)
+            if declared.empty is not None and ctx.metric(declared.metrics[0]).is_empty():
+                return ItemResult(item.id, NO_DATA, reason=declared.empty)
+            return declared.fn(ctx, item)
         except Exception as exc:  # reported in the audit as ERROR, the other items still run
             return ItemResult(item.id, ERROR, reason=f"{type(exc).__name__}: {exc}")
     if item.check and item.check.startswith("manifest."):

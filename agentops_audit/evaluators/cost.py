@@ -28,8 +28,6 @@ def cost_source(ctx: AuditContext) -> dict:
 def cost_per_successful_task(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("cost_per_task")
     source = cost_source(ctx)
-    if df.is_empty():
-        return ItemResult(item.id, NO_DATA, reason="no tasks in the traces")
     if not source["exported_cost_spans"] and not source["priced_spans"]:
         why = (
             f"{source['unpriced_spans']} LLM spans have tokens but a model missing from price table "
@@ -118,11 +116,9 @@ def task_budgets(ctx: AuditContext, item: Item) -> ItemResult:
     )
 
 
-@check("retry_caps", metrics=("retry_counts", "error_streaks"), evidence=True)
+@check("retry_caps", metrics=("retry_counts", "error_streaks"), evidence=True, empty="no tool calls in the traces")
 def retry_caps(ctx: AuditContext, item: Item) -> ItemResult:
     counts = ctx.metric("retry_counts")
-    if counts.is_empty():
-        return ItemResult(item.id, NO_DATA, reason="no tool calls in the traces")
     cap = threshold_of(ctx, item)
     streaks = ctx.metric("error_streaks")
     over = counts.filter(~pl.col("retries").map_elements(cap.holds, return_dtype=pl.Boolean))

@@ -11,17 +11,18 @@ import polars as pl
 from agentops_audit import words
 from agentops_audit.catalog import Item
 from agentops_audit.evaluators.base import AuditContext, check, judge, no_writes, threshold_of, with_classes
-from agentops_audit.results import NO_DATA, ItemResult
+from agentops_audit.results import ItemResult
 
 TAXONOMY = ("tool_error", "missing_context", "ambiguity", "model_refusal", "policy_block")
 UNCATEGORISED = "uncategorised"
 
+# NO_DATA: the main metric has no rows
+NO_FAILED_TASKS = "no failed tasks (agentops.session.outcome = failure) to categorise"
 
-@check("required_fields", metrics=("required_fields",))
+
+@check("required_fields", metrics=("required_fields",), empty="no spans in the traces")
 def required_fields(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("required_fields")
-    if df.is_empty():
-        return ItemResult(item.id, NO_DATA, reason="no spans in the traces")
     threshold = threshold_of(ctx, item)
     short = [r["field"] for r in df.iter_rows(named=True) if not threshold.holds(r["completeness"])]
     worst = df.row(0, named=True)
@@ -57,11 +58,9 @@ def required_fields(ctx: AuditContext, item: Item) -> ItemResult:
     )
 
 
-@check("failure_taxonomy", metrics=("failure_taxonomy",), evidence=True)
+@check("failure_taxonomy", metrics=("failure_taxonomy",), evidence=True, empty=NO_FAILED_TASKS)
 def failure_taxonomy(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("failure_taxonomy")
-    if df.is_empty():
-        return ItemResult(item.id, NO_DATA, reason="no failed tasks (agentops.session.outcome = failure) to categorise")
     failed = int(df["sessions"].sum())
     uncategorised = int(df.filter(pl.col("category") == UNCATEGORISED)["sessions"].sum())
     categorised = failed - uncategorised

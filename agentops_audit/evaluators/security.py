@@ -18,11 +18,9 @@ def _writes(ctx: AuditContext) -> int:
     return int(ctx.metric("gateway_decisions")["writes"].sum())
 
 
-@check("tool_allowlist", metrics=("tool_allowlist",))
+@check("tool_allowlist", metrics=("tool_allowlist",), empty="no tool calls in the traces")
 def tool_allowlist(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("tool_allowlist")
-    if df.is_empty():
-        return ItemResult(item.id, NO_DATA, reason="no tool calls in the traces")
     allow, source = params.allowlist_of(ctx.config, ctx.manifest)
     allowed = sorted({e["tool"] for e in allow})
     bad = df.filter(pl.col("problem").is_not_null())
@@ -204,11 +202,9 @@ def _sum_by(df: pl.DataFrame, key: str) -> dict:
     }
 
 
-@check("deny_reasons", metrics=("deny_reasons",), evidence=True)
+@check("deny_reasons", metrics=("deny_reasons",), evidence=True, empty="no policy decisions or approvals in the traces")
 def deny_reasons(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("deny_reasons")
-    if df.is_empty():
-        return ItemResult(item.id, NO_DATA, reason="no policy decisions or approvals in the traces")
     missing = int(df["missing"].sum())
     bad = df.filter(pl.col("missing") > 0)
     what = ", ".join(

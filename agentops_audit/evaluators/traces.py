@@ -6,7 +6,7 @@ import polars as pl
 
 from agentops_audit import words
 from agentops_audit.catalog import Item
-from agentops_audit.evaluators.base import AuditContext, check, judge, metric_of, threshold_of
+from agentops_audit.evaluators.base import AuditContext, check, judge, threshold_of
 from agentops_audit.results import NO_DATA, ItemResult
 
 
@@ -52,11 +52,9 @@ def trace_propagation(ctx: AuditContext, item: Item) -> ItemResult:
     )
 
 
-@check("tool_success", metrics=("tool_success",), evidence=True)
+@check("tool_success", metrics=("tool_success",), evidence=True, empty="no tool calls in the traces")
 def tool_success(ctx: AuditContext, item: Item) -> ItemResult:
-    df = metric_of(ctx, item)
-    if df.is_empty():
-        return ItemResult(item.id, NO_DATA, reason="no tool calls in the traces")
+    df = ctx.metric("tool_success")
     threshold = threshold_of(ctx, item)
     worst = df.row(0, named=True)
     failing = [r["tool"] for r in df.iter_rows(named=True) if not threshold.holds(r["success_rate_after_retries"])]

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from agentops_audit.catalog import Item
 from agentops_audit.evaluators.base import AuditContext, check, judge, threshold_of
-from agentops_audit.results import NO_DATA, ItemResult
+from agentops_audit.results import ItemResult
 
 SPAN_WORDS = {"llm": "model calls", "tool": "tool calls", "policy decision": "policy decisions"}
 
+# NO_DATA: the main metric has no rows
+NO_VERSIONED_SPANS = "no LLM, tool or policy-decision spans to carry versions"
 
-@check("versions_present", metrics=("versions", "version_changes"), evidence=True)
+
+@check("versions_present", metrics=("versions", "version_changes"), evidence=True, empty=NO_VERSIONED_SPANS)
 def versions_present(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("versions")
-    if df.is_empty():
-        return ItemResult(item.id, NO_DATA, reason="no LLM, tool or policy-decision spans to carry versions")
     changes = ctx.metric("version_changes")
     threshold = threshold_of(ctx, item)
     short = [r["kind"] for r in df.iter_rows(named=True) if not threshold.holds(r["completeness"])]

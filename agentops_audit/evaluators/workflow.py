@@ -16,12 +16,13 @@ from agentops_audit.results import NO_DATA, ItemResult
 
 HUMAN_STEPS = ("approval",)  # waiting on a person is not agent latency: left out of the step SLO
 
+# NO_DATA: the main metric has no rows
+NO_OUTCOMES = "no task carries an outcome (agentops.session.outcome)"
 
-@check("task_success_rate", metrics=("task_success",), evidence=True)
+
+@check("task_success_rate", metrics=("task_success",), evidence=True, empty="no tasks (sessions) in the traces")
 def task_success_rate(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("task_success")
-    if df.is_empty():
-        return ItemResult(item.id, NO_DATA, reason="no tasks (sessions) in the traces")
     counts = totals(df, "sessions", "judged", "successes")
     sessions, judged, successes = counts.values()
     source = params.success_source(ctx.config, ctx.manifest)
@@ -52,11 +53,9 @@ def task_success_rate(ctx: AuditContext, item: Item) -> ItemResult:
     )
 
 
-@check("escalation_rate", metrics=("escalation",), evidence=True)
+@check("escalation_rate", metrics=("escalation",), evidence=True, empty=NO_OUTCOMES)
 def escalation_rate(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("escalation")
-    if df.is_empty():
-        return ItemResult(item.id, NO_DATA, reason="no task carries an outcome (agentops.session.outcome)")
     counts = totals(df, "sessions", "escalated")
     sessions, escalated = counts.values()
     low, high, threshold, source = _escalation_range(ctx, item)
