@@ -16,14 +16,15 @@ import importlib
 
 __version__ = "0.1.0"
 
+_CLASSES = {  # module -> the names it gives the front
+    "agentops_audit.results": ("AuditDocument", "ItemResult", "Metrics"),
+    "agentops_audit.explore.explorer": ("Explorer",),
+    "agentops_audit.trends.windows": ("Week",),
+}
+_MODULES = ("audit", "ingest")  # agentops_audit.audit, agentops_audit.ingest
 _FRONT = {
-    "AuditDocument": ("agentops_audit.results", "AuditDocument"),
-    "Explorer": ("agentops_audit.explore.explorer", "Explorer"),
-    "ItemResult": ("agentops_audit.results", "ItemResult"),
-    "Metrics": ("agentops_audit.results", "Metrics"),
-    "Week": ("agentops_audit.trends.windows", "Week"),
-    "audit": ("agentops_audit.audit", None),
-    "ingest": ("agentops_audit.ingest", None),
+    **{name: (module, name) for module, names in _CLASSES.items() for name in names},
+    **{name: (f"agentops_audit.{name}", None) for name in _MODULES},
 }
 __all__ = ["__version__", *_FRONT]
 

@@ -7,7 +7,7 @@ with duckdb-engine). One ephemeral context per audit, analytics and progress bar
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import polars as pl
 import yaml
@@ -42,12 +42,7 @@ class Outcome:
     observed: dict
 
     def to_dict(self) -> dict:
-        return {
-            "expectation": self.expectation,
-            "kwargs": self.kwargs,
-            "success": self.success,
-            "observed": self.observed,
-        }
+        return asdict(self)
 
 
 def build(spec: dict, threshold: Threshold | None) -> gxe.Expectation:

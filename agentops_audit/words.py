@@ -1,5 +1,5 @@
 """Plain words for the sentences leadership reads: counts with their noun in the right number, and the
-names of stored fields, required fields, PII entities and defects instead of column ids.
+names of stored fields, required fields, PII entities and defects instead of column ids (``words.yml``).
 
 Used by the evaluators' display lines and by the report; identifiers that are the team's own data (tool,
 workflow, rule and release names) are left as they are.
@@ -7,62 +7,19 @@ workflow, rule and release names) are left as they are.
 
 from __future__ import annotations
 
-# canonical text columns and required fields -> what a reader calls them (plural: they are counted)
-FIELDS = {
-    "input_text": "model inputs",
-    "output_text": "model outputs",
-    "tool_args": "tool arguments",
-    "tool_result": "tool results",
-    "status_message": "error messages",
-    "model_name": "model names",
-    "model_version": "model versions",
-    "prompt_version": "prompt template versions",
-    "retrieval_doc_ids": "retrieved document ids",
-    "retrieval_timestamp": "retrieval timestamps",
-    "latency": "latencies",
-    "outcome": "task outcomes",
-}
-# what a required field applies to (``applies_to`` of the required_fields metric)
-RECORDS = {"llm": "model calls", "retrieval": "retrievals", "tool": "tool calls", "span": "steps", "task": "tasks"}
-# pii.ENTITIES names -> (one, many)
-ENTITIES = {
-    "email": ("e-mail address", "e-mail addresses"),
-    "phone": ("phone number", "phone numbers"),
-    "iban": ("IBAN", "IBANs"),
-    "credit_card": ("card number", "card numbers"),
-    "us_ssn": ("US social security number", "US social security numbers"),
-    "date_of_birth": ("date of birth", "dates of birth"),
-    "street_address": ("street address", "street addresses"),
-    "private_key": ("private key", "private keys"),
-    "jwt": ("access token (JWT)", "access tokens (JWT)"),
-    "github_token": ("GitHub token", "GitHub tokens"),
-    "api_key_sk": ("API key", "API keys"),
-    "aws_access_key": ("AWS access key", "AWS access keys"),
-}
-# counted defects (trace_propagation, audit_trail metrics) -> (one, many)
-DEFECTS = {
-    "orphan_spans": ("orphan span", "orphan spans"),
-    "traces_with_several_roots": ("trace with several roots", "traces with several roots"),
-    "traces_without_root": ("trace without a root", "traces without a root"),
-    "spans_without_ids": ("span without ids", "spans without ids"),
-    "tool_calls_without_call_id": ("tool call without a call id", "tool calls without a call id"),
-    "tool_calls_without_result": ("tool call whose result never arrived", "tool calls whose result never arrived"),
-    "sessions_split_across_traces": ("session split across traces", "sessions split across traces"),
-    "writes_without_record": ("write without an audit record", "writes without an audit record"),
-    "records_without_actor": ("audit record without an actor", "audit records without an actor"),
-    "records_without_change": ("audit record without the change", "audit records without the change"),
-    "hash_mismatches": ("audit record whose hash does not match", "audit records whose hash does not match"),
-    "dangling_links": ("link to a missing record", "links to a missing record"),
-    "forks": ("fork in the chain", "forks in the chain"),
-    "extra_chain_starts": ("extra start of the chain", "extra starts of the chain"),
-}
-# other ids that reach a reader (at-fault lists)
-IDS = {
+from pathlib import Path
+
+import yaml
+
+_WORDS = yaml.safe_load((Path(__file__).resolve().parent / "words.yml").read_text())  # the vocabulary, as data
+FIELDS: dict[str, str] = _WORDS["fields"]
+RECORDS: dict[str, str] = _WORDS["records"]
+ENTITIES: dict[str, tuple[str, str]] = {k: tuple(v) for k, v in _WORDS["entities"].items()}
+DEFECTS: dict[str, tuple[str, str]] = {k: tuple(v) for k, v in _WORDS["defects"].items()}
+IDS: dict[str, str] = {
     **{k: many for k, (_, many) in DEFECTS.items()},
     **{k: many for k, (_, many) in ENTITIES.items()},
-    "unsafe_write_attempts": "unsafe-write attempts",
-    "oversized_prompts": "oversized prompts",
-    "uncategorised": "uncategorised",
+    **_WORDS["ids"],
 }
 
 

@@ -335,13 +335,9 @@ class GateResult:
         return [c for c in self.comparisons if c.decision == NOT_MEASURED]
 
     def to_dict(self) -> dict:
+        shown = ("baseline", "candidate", "threshold", "confidence", "decision", "strict")
         return {
-            "baseline": self.baseline,
-            "candidate": self.candidate,
-            "threshold": self.threshold,
-            "confidence": self.confidence,
-            "decision": self.decision,
-            "strict": self.strict,
+            **{k: getattr(self, k) for k in shown},
             "not_measured": [c.metric for c in self.not_measured],
             "power": POWER,
             "comparisons": [c.to_dict() for c in self.comparisons],

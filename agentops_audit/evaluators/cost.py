@@ -28,6 +28,7 @@ def cost_source(ctx: AuditContext) -> dict:
 def cost_per_successful_task(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("cost_per_task")
     source = cost_source(ctx)
+    basis = {"query": "cost_per_task", **source}  # where the costs come from: the evidence of a NO_DATA
     if not source["exported_cost_spans"] and not source["priced_spans"]:
         why = (
             f"{source['unpriced_spans']} LLM spans have tokens but a model missing from price table "
@@ -35,17 +36,10 @@ def cost_per_successful_task(ctx: AuditContext, item: Item) -> ItemResult:
             if source["unpriced_spans"]
             else "no span exports a cost or tokens"
         )
-        return ItemResult(
-            item.id, NO_DATA, reason=f"no cost information: {why}", evidence={"query": "cost_per_task", **source}
-        )
+        return ItemResult(item.id, NO_DATA, reason=f"no cost information: {why}", evidence=basis)
     total = df.filter(pl.col("workflow") == "(all)").row(0, named=True)
     if not total["successful_tasks"]:
-        return ItemResult(
-            item.id,
-            NO_DATA,
-            reason="no successful task to divide the spend by",
-            evidence={"query": "cost_per_task", **source},
-        )
+        return ItemResult(item.id, NO_DATA, reason="no successful task to divide the spend by", evidence=basis)
     workflows = df.filter(pl.col("workflow") != "(all)")
     threshold = threshold_of(ctx, item)
     over = [
