@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,19 @@ from agentops_audit.metrics.params import DEFAULT_BUDGETS
 
 if TYPE_CHECKING:
     from agentops_audit.demo.synth import Generator
+
+
+@dataclass(frozen=True)
+class Failing:
+    """How a demo tool call fails: on every attempt before ``succeeds_at`` (99: never), by ``mode`` 'status'
+    (an error status) or 'payload' (status OK, an error in the result), tried ``attempts`` times at most."""
+
+    mode: str | None = None  # None: it succeeds at once
+    succeeds_at: int = 1
+    attempts: int = 3
+
+
+NEVER = Failing()
 
 
 class Session:
@@ -181,28 +195,25 @@ class Session:
         result: dict,
         access: str,
         risk: str | None = None,
-        fail_mode: str | None = None,
-        attempts_to_success: int = 1,
+        failing: Failing = NEVER,
         pii_field: bool = False,
-        max_attempts: int = 3,
         ms: float | None = None,
         extra: dict | None = None,
     ) -> bool:
-        """One logical tool call, retried up to ``max_attempts``; True when it succeeded.
-        fail_mode: None, 'status' or 'payload'."""
+        """One logical tool call, failing and retried as ``failing`` says; True when it succeeded."""
         g, truth = self.g, self.g.truth
-        hostile = g.hostile_pending and access == "read" and fail_mode is not None
+        hostile = g.hostile_pending and access == "read" and failing.mode is not None
         if hostile:  # same arguments on every attempt, so it stays one logical call
             g.hostile_pending = False
             args = {**args, "note": HOSTILE}
         call_args = json.dumps(args, sort_keys=True)
         succeeded, attempt = False, 0
         truth.tool_access[name] = access
-        for attempt in range(1, max_attempts + 1):
-            ok = fail_mode is None or attempt >= attempts_to_success
+        for attempt in range(1, failing.attempts + 1):
+            ok = failing.mode is None or attempt >= failing.succeeds_at
             status, message, error_type, payload = 1, "", None, result
             if not ok:
-                if fail_mode == "status":
+                if failing.mode == "status":
                     status, message, error_type = 2, "upstream timeout", "TimeoutError"
                     payload = {"error": "timeout after 5000 ms"}
                 else:  # status OK, but the payload says error

@@ -43,7 +43,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from agentops_audit import prices
-from agentops_audit.demo.sessions import Session
+from agentops_audit.demo.sessions import NEVER, Failing, Session
 from agentops_audit.demo.truth import (
     CATEGORIES,
     EPOCH,
@@ -127,8 +127,7 @@ class Generator:
             {"order_id": order},
             {"order_id": order, "total": 42.5, "status": "delivered"},
             "read",
-            fail_mode=self.rng.choice(["status", "payload"]) if fail else None,
-            attempts_to_success=99,
+            failing=Failing(self.rng.choice(["status", "payload"]), succeeds_at=99) if fail else NEVER,
             ms=400_000.0 if slow else None,
         )
         if not found:
@@ -140,9 +139,7 @@ class Generator:
                         {"order_id": f"{order}-{n}"},
                         {},
                         "read",
-                        fail_mode="payload",
-                        attempts_to_success=99,
-                        max_attempts=1,
+                        failing=Failing("payload", succeeds_at=99, attempts=1),
                     )
             s.llm(SMALL_MODEL, "respond", "Tell the customer the order was not found", "We could not find it.")
             return self._close(s, "failure", self._category("tool_error"))
@@ -196,9 +193,7 @@ class Generator:
                 {"query": "billing"},
                 {"hits": 3},
                 "read",
-                fail_mode="status",
-                attempts_to_success=6,
-                max_attempts=6,
+                failing=Failing("status", succeeds_at=6, attempts=6),
             )
         else:
             s.tool(
@@ -206,8 +201,7 @@ class Generator:
                 {"query": "billing"},
                 {"hits": 3},
                 "read",
-                fail_mode="status" if transient else None,
-                attempts_to_success=2,
+                failing=Failing("status", succeeds_at=2) if transient else NEVER,
             )
         transient = self.rng.random() < 0.03
         s.tool(
@@ -215,8 +209,7 @@ class Generator:
             {"ticket": ticket},
             {"customer_id": f"C-{self.rng.randint(1000, 9999)}", "email": REDACTED_EMAIL, "phone": REDACTED_PHONE},
             "read",
-            fail_mode="payload" if transient else None,
-            attempts_to_success=2,
+            failing=Failing("payload", succeeds_at=2) if transient else NEVER,
             pii_field=True,
         )
         if self.generic_http and self.rng.random() < 0.1:  # defect: a generic HTTP tool fetching untrusted web content
