@@ -1,7 +1,7 @@
 """A tool's class guessed from words (origin ``inferred``): read or write by the first known verb among its
 name's words (else its description's first words), a write's risk class by the words it holds, and a hand-off
-to a person by its name. ``INFERENCE`` states these rules in one sentence. ``tool_classes`` falls back on
-this only when neither the trace nor the manifest classifies the tool."""
+to a person by its name. ``tool_classes`` falls back on this only
+when neither the trace nor the manifest classifies the tool."""
 
 from __future__ import annotations
 
@@ -174,13 +174,6 @@ RISK_WORDS = {  # the first risk whose words a write's name (or description) hol
 }
 HANDOFF = re.compile(r"^(transfer_to_human|escalate|handoff|hand_off)", re.IGNORECASE)  # to a person
 NOT_FUNDS = re.compile(r"^transfer_to_", re.IGNORECASE)  # transfer_to_agent, transfer_to_billing: a handoff
-INFERENCE = (
-    "read verbs (get, list, search, lookup, find, check, ...) are read; write verbs (create, update, "
-    "delete, book, cancel, send, refund, transfer, pay, issue, post, ...) are write; a risk where the "
-    "words show it (refund, pay, charge, transfer of funds: money_movement; send, email, sms, notify: "
-    "external_comms; password, role, account: identity_change; deploy, restart, database: "
-    "production_change); transfer_to_human*, escalate*, handoff* hand the session to a person"
-)
 
 
 @dataclass(frozen=True)
