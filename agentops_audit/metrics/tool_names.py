@@ -1,7 +1,7 @@
 """A tool's class guessed from words (origin ``inferred``): read or write by the first known verb among its
 name's words (else its description's first words), a write's risk class by the words it holds, and a hand-off
-to a person by its name. ``tool_classes`` falls back on this only
-when neither the trace nor the manifest classifies the tool."""
+to a person by its name. ``tool_classes`` falls back on this only when neither the trace nor the manifest
+classifies the tool."""
 
 from __future__ import annotations
 
