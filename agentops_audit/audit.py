@@ -244,10 +244,11 @@ def run(
             examples=_examples(ctx),
             provenance=_provenance(con),
         ).to_dict()
-        if scope:  # week, weekly_metrics, alerts, streaks, trends
-            doc.update(scope.document(ctx, results))
-        doc["regulation"] = regulation.evaluate(doc)  # evidence per framework control (checks/regulation.yml)
-        doc["integrity"] = verify.block(con, config_path, config, manifest)  # sha256 of what the result rests on
+        if scope:  # week, weekly_metrics, changes, alerts, streaks, trends (trends/records.py)
+            doc.update(scope.document(ctx, results).to_dict())
+        # evidence per framework control (checks/regulation.yml), then the sha256 of what the result rests on
+        doc["regulation"] = regulation.evaluate(doc).to_dict()
+        doc["integrity"] = verify.block(con, config_path, config, manifest).to_dict()
     finally:
         con.close()
     return verify.seal(doc)  # write seals again: a caller may have added to the document

@@ -176,9 +176,10 @@ class Provenance:
 
 @dataclass
 class AuditDocument:
-    """audit.json as ``audit.run`` builds it, before the weekly parts (``trends.Scope.document``), the
-    regulation mapping and the integrity block are added to its dict. ``audit.schema.json`` requires every
-    field (``tests/test_audit_schema.py``)."""
+    """audit.json as ``audit.run`` builds it, before the typed parts that read or hash the document are added
+    to its dict: the weekly parts (``trends.records.WeeklyParts``), the regulation mapping
+    (``integrations.regulation.Regulation``) and the integrity block (``integrations.verify.Integrity``).
+    ``audit.schema.json`` requires every field (``tests/test_audit_schema.py``)."""
 
     schema_version: str
     toolkit_version: str

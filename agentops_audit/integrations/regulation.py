@@ -6,13 +6,14 @@ assessment, not a certification (the mapping file's ``disclaimer`` travels with 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
 from agentops_audit.paths import checks_dir
-from agentops_audit.results import NOT_APPLICABLE
+from agentops_audit.results import NOT_APPLICABLE, plain
 from agentops_audit.verdict import section_status
 
 FILE = "regulation.yml"
@@ -46,7 +47,54 @@ def load(path: str | None = None) -> dict:
     return data
 
 
-def evaluate(doc: dict, path: str | None = None) -> dict:
+@dataclass
+class EvidenceItem:
+    """A checklist item giving evidence towards a control, with its status in the audit."""
+
+    id: str
+    title: str
+    status: str
+
+
+@dataclass
+class Control:
+    id: str
+    title: str
+    status: str  # from its items' statuses, as a section's (verdict.section_status)
+    items: list[EvidenceItem]
+
+
+@dataclass
+class Uncovered:
+    """A control this checklist gives no evidence for."""
+
+    id: str
+    title: str
+
+
+@dataclass
+class Framework:
+    id: str
+    title: str
+    reference: str | None
+    controls: list[Control]
+    not_covered: list[Uncovered]
+    summary: dict[str, int]  # evidenced controls per status
+
+
+@dataclass
+class Regulation:
+    """``regulation`` of audit.json."""
+
+    version: str
+    disclaimer: str
+    frameworks: list[Framework]
+
+    def to_dict(self) -> dict:
+        return {f.name: plain(getattr(self, f.name)) for f in fields(self)}
+
+
+def evaluate(doc: dict, path: str | None = None) -> Regulation:
     """Per framework, the controls with evidence (mapped items that apply) and their status, and the controls
     this checklist gives no evidence for."""
     mapping = load(path)
@@ -55,27 +103,13 @@ def evaluate(doc: dict, path: str | None = None) -> dict:
     for fw in mapping["frameworks"]:
         controls, uncovered = [], []
         for control in fw["controls"]:
-            found = [
-                {"id": i, "title": items[i]["title"], "status": items[i]["status"]}
-                for i in control["items"]
-                if i in items
-            ]
+            found = [EvidenceItem(i, items[i]["title"], items[i]["status"]) for i in control["items"] if i in items]
             if not found:
-                uncovered.append({"id": control["id"], "title": control["title"]})
+                uncovered.append(Uncovered(control["id"], control["title"]))
                 continue
-            status = section_status([(items[i["id"]]["status"], items[i["id"]]["severity"]) for i in found])
-            controls.append({"id": control["id"], "title": control["title"], "status": status, "items": found})
-        evidenced = [c for c in controls if c["status"] != NOT_APPLICABLE]
-        frameworks.append(
-            {
-                "id": fw["id"],
-                "title": fw["title"],
-                "reference": fw.get("reference"),
-                "controls": controls,
-                "not_covered": uncovered,
-                "summary": {
-                    s: sum(c["status"] == s for c in evidenced) for s in sorted({c["status"] for c in evidenced})
-                },
-            }
-        )
-    return {"version": mapping["version"], "disclaimer": mapping["disclaimer"].strip(), "frameworks": frameworks}
+            status = section_status([(items[i.id]["status"], items[i.id]["severity"]) for i in found])
+            controls.append(Control(control["id"], control["title"], status, found))
+        evidenced = sorted(c.status for c in controls if c.status != NOT_APPLICABLE)
+        summary = {s: evidenced.count(s) for s in dict.fromkeys(evidenced)}
+        frameworks.append(Framework(fw["id"], fw["title"], fw.get("reference"), controls, uncovered, summary))
+    return Regulation(mapping["version"], mapping["disclaimer"].strip(), frameworks)

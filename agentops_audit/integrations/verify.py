@@ -19,10 +19,11 @@ import base64
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from agentops_audit.errors import InputError
+from agentops_audit.results import plain
 
 SIGNATURE_SUFFIX = ".sig"
 DIGEST_CHARS = 16
@@ -38,37 +39,58 @@ def sha256_of(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def _entry(path: str | Path | None) -> dict | None:
+@dataclass
+class FileHash:
+    path: str
+    sha256: str
+
+
+@dataclass
+class InputHash:
+    """An input file of the audit, from the ``sources`` ledger."""
+
+    path: str
+    format: str
+    sha256: str
+    size_bytes: int
+
+
+@dataclass
+class Integrity:
+    """``integrity`` of audit.json; ``document_sha256`` is set by ``seal``, on the document."""
+
+    algorithm: str
+    inputs: list[InputHash]
+    files: dict[str, FileHash | None]  # config, manifest, policy, catalog, suites, prices, regulation
+    document_sha256: str | None = None
+
+    def to_dict(self) -> dict:
+        return {f.name: plain(getattr(self, f.name)) for f in fields(self)}
+
+
+def _entry(path: str | Path | None) -> FileHash | None:
     if not path:
         return None
     path = Path(path).resolve()
-    return {"path": str(path), "sha256": sha256_of(path)}
+    return FileHash(str(path), sha256_of(path))
 
 
-def block(con, config_path: str | Path | None, config: dict, manifest) -> dict:
+def block(con, config_path: str | Path | None, config: dict, manifest) -> Integrity:
     """The ``integrity`` block of an audit document (``document_sha256`` is set by ``seal``)."""
     from agentops_audit.paths import checks_dir
 
-    inputs = [
-        {"path": p, "format": f, "sha256": s, "size_bytes": n}
-        for p, f, s, n in con.execute(
-            "SELECT path, format, sha256, size_bytes FROM sources ORDER BY source_id"
-        ).fetchall()
-    ]
+    ledger = con.execute("SELECT path, format, sha256, size_bytes FROM sources ORDER BY source_id").fetchall()
+    policy = manifest.policy if manifest else None
     files = {
         "config": _entry(config_path),
-        "manifest": {"path": str(manifest.path), "sha256": manifest.sha256} if manifest else None,
-        "policy": (
-            {"path": str(manifest.policy.path), "sha256": manifest.policy.sha256}
-            if manifest and manifest.policy
-            else None
-        ),
+        "manifest": FileHash(str(manifest.path), manifest.sha256) if manifest else None,
+        "policy": FileHash(str(policy.path), policy.sha256) if policy else None,
     }
     for key, name in BUNDLED.items():
         files[key] = _entry(checks_dir() / name)
     if config.get("price_table"):
         files["prices"] = _entry(config["price_table"])
-    return {"algorithm": "sha256", "inputs": inputs, "files": files, "document_sha256": None}
+    return Integrity("sha256", [InputHash(*row) for row in ledger], files)
 
 
 def canonical(doc: dict) -> bytes:

@@ -38,6 +38,15 @@ from agentops_audit.errors import check_keys
 from agentops_audit.results import NOT_APPLICABLE, PASS
 from agentops_audit.trends import alerts
 from agentops_audit.trends.alerts import DROP, RISE, Change, finite
+from agentops_audit.trends.records import (
+    Alert,
+    ShownChange,
+    StreakCriterion,
+    Streaks,
+    TrendPoint,
+    WeekInfo,
+    WeeklyParts,
+)
 from agentops_audit.trends.store import Snapshot, snapshot, stable
 from agentops_audit.trends.windows import Week
 
@@ -209,47 +218,28 @@ class Scope:
     def change(self, ctx, metric: str) -> Change | None:
         return next((c for c in self.changes(ctx) if c.metric == metric), None)
 
-    def alerts(self, ctx) -> list[dict]:
+    def alerts(self, ctx) -> list[Alert]:
         """The week-over-week alerts that fire for the audited week (see the module docstring)."""
         now, label = self.current(ctx), self.week.label
         out = []
         for c in self.changes(ctx):
             if c.fires:
                 what, shown = CHANGE_WORDS[c.metric]
+                interval = {k: getattr(c, k) for k in ("ci_low", "ci_high", "confidence", "significant")}
+                message = alerts.describe(c, what, shown)
                 out.append(
-                    {
-                        "metric": c.metric,
-                        "week": label,
-                        "previous": c.previous,
-                        "current": c.current,
-                        "change": c.change,
-                        "threshold": c.threshold,
-                        "unit": c.unit,
-                        "ci_low": c.ci_low,
-                        "ci_high": c.ci_high,
-                        "confidence": c.confidence,
-                        "significant": c.significant,
-                        "message": alerts.describe(c, what, shown),
-                    }
+                    Alert(c.metric, label, c.previous, c.current, c.change, c.threshold, c.unit, message, interval)
                 )
         target = ctx.catalog.item(TOOLS_ITEM).threshold
         for metric in sorted(k for k in now if k.startswith(TOOL_PREFIX)):
             before, after = self.previous(metric), now[metric]
             if before is not None and after is not None and target.holds(before) and not target.holds(after):
                 tool = metric[len(TOOL_PREFIX) :]
-                out.append(
-                    {
-                        "metric": metric,
-                        "week": label,
-                        "previous": before,
-                        "current": after,
-                        "change": after - before,
-                        "threshold": target.value,
-                        "unit": "ratio",
-                        "message": f"{tool} success after retries fell to {after:.2%} from {before:.2%}, "
-                        f"below the {target.value:.2%} target",
-                    }
+                message = (
+                    f"{tool} success after retries fell to {after:.2%} from {before:.2%}, "
+                    f"below the {target.value:.2%} target"
                 )
+                out.append(Alert(metric, label, before, after, after - before, target.value, "ratio", message))
         return out
 
     def no_alerts_reason(self) -> str | None:
@@ -270,50 +260,43 @@ class Scope:
             )
         return None
 
-    def trends(self, current: dict[str, float | None]) -> list[dict]:
+    def trends(self, current: dict[str, float | None]) -> list[TrendPoint]:
         """The last ``TREND_WEEKS`` weeks (the audited one included) of each ``WEEKLY_METRICS`` series."""
         weeks = [w for w in self.prior.weeks if w < self.week.label][-(TREND_WEEKS - 1) :]
         series = {**{w: self.prior.metrics.get(w, {}) for w in weeks}, self.week.label: current}
         return [
-            {"metric": label, "key": key, "week": week, "value": float(values[key])}
+            TrendPoint(label, key, week, float(values[key]))
             for key, label in WEEKLY_METRICS.items()
             if key != "sessions"
             for week, values in series.items()
             if values.get(key) is not None
         ]
 
-    def document(self, ctx, results: dict) -> dict:
-        """The weekly keys of audit.json; ``results`` are the audit's item results by id."""
+    def document(self, ctx, results: dict) -> WeeklyParts:
+        """The weekly parts of audit.json; ``results`` are the audit's item results by id."""
         current = {**self.current(ctx)}
         every_release = results.get("eval.every-release")
         current["releases_with_eval_run"] = stable(every_release.value) if every_release else None
         streaks = self.streaks({k: r.status for k, r in results.items()})
-        needed = ctx.catalog.item(STREAK_ITEM).threshold.value
-        return {
-            "week": {
-                "label": self.week.label,
-                "start": self.week.start.isoformat(),
-                "end": self.week.end.isoformat(),
-                "history": self.history,
-                "weeks_before": len(self.prior.weeks),
-                "no_alerts_reason": self.no_alerts_reason(),
-            },
-            "weekly_metrics": current,
-            "changes": [
-                {**c.to_dict(), "text": alerts.describe(c, *CHANGE_WORDS[c.metric])} for c in self.changes(ctx)
-            ],
-            "alerts": self.alerts(ctx),
-            "streaks": {
-                "threshold": needed,
-                "criteria": [
-                    {
-                        "item": item,
-                        "criterion": name,
-                        "streak": streaks[item],
-                        "status": results[item].status if item in results else None,
-                    }
+        week = self.week
+        return WeeklyParts(
+            week=WeekInfo(
+                week.label,
+                week.start.isoformat(),
+                week.end.isoformat(),
+                self.history,
+                len(self.prior.weeks),
+                self.no_alerts_reason(),
+            ),
+            weekly_metrics=current,
+            changes=[ShownChange(c, alerts.describe(c, *CHANGE_WORDS[c.metric])) for c in self.changes(ctx)],
+            alerts=self.alerts(ctx),
+            streaks=Streaks(
+                ctx.catalog.item(STREAK_ITEM).threshold.value,
+                [
+                    StreakCriterion(item, name, streaks[item], results[item].status if item in results else None)
                     for item, name in CRITERIA.items()
                 ],
-            },
-            "trends": self.trends(current),
-        }
+            ),
+            trends=self.trends(current),
+        )
