@@ -200,12 +200,13 @@ WHERE (s.input_tokens IS NOT NULL OR s.output_tokens IS NOT NULL OR s.cost_usd I
                     AND (c.input_tokens IS NOT NULL OR c.output_tokens IS NOT NULL OR c.cost_usd IS NOT NULL));
 
 -- One row per session, aggregated per (session, trace) first so that traces are counted without a
--- DISTINCT aggregate; tokens and cost come from the metered spans.
+-- DISTINCT aggregate; tokens and cost come from the metered spans. Cost is added exactly, in whole
+-- picodollars (1e-12 USD) as DECIMAL(38,0), then made a DOUBLE once: no engine's order of addition changes it.
 CREATE OR REPLACE VIEW sessions AS
 WITH metered AS (
     SELECT session_key, trace_id,
            sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)) AS tokens,
-           sum(cost_usd)                                               AS cost_usd
+           sum(floor(cost_usd * 1e12 + 0.5)::DECIMAL(38, 0))           AS cost_picousd
     FROM metered_spans
     GROUP BY session_key, trace_id
 ), per_trace AS (
@@ -233,7 +234,7 @@ SELECT session_key AS session_id,
        sum(llm_calls)::BIGINT                                                  AS llm_calls,
        sum(tool_calls)::BIGINT                                                 AS tool_calls,
        coalesce(sum(m.tokens), 0)                                              AS tokens,
-       sum(m.cost_usd)                                                         AS cost_usd
+       sum(m.cost_picousd)::DOUBLE / 1e12                                      AS cost_usd
 FROM per_trace LEFT JOIN metered m USING (session_key, trace_id)
 GROUP BY session_key;
 

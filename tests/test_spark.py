@@ -26,7 +26,7 @@ from agentops_audit.evidence import EVIDENCE, PII_FINDINGS  # noqa: E402
 from agentops_audit.metrics import params, sqlfiles  # noqa: E402
 from agentops_audit.paths import checks_dir  # noqa: E402
 from agentops_audit.trends.windows import Week, sessions_in  # noqa: E402
-from tests.parity import close, same  # noqa: E402
+from tests.parity import equal, same  # noqa: E402
 
 pytestmark = pytest.mark.spark
 SMALL = ["--spark-conf", "spark.sql.shuffle.partitions=2"]  # the CLI's default 8 is for real data
@@ -89,7 +89,7 @@ def test_audit_engine_spark_writes_the_same_audit_json(spark, demo, tmp_path):
     ) in (0, 3, 4, 5)
     doc = json.loads((tmp_path / "o" / "audit.json").read_text())
     for key in ("metrics", "sections", "verdict", "recommended_phase", "blockers", "examples", "window"):
-        assert close(doc[key], demo["audit"][key]), key
+        assert equal(doc[key], demo["audit"][key]), key
     ref = db.connect(demo["db"], read_only=True)
     params.install(ref, {}, readiness.load(manifest))
     stored = db.connect(tmp_path / "o" / "dataset.duckdb", read_only=True)
@@ -329,18 +329,18 @@ def test_weekly_engine_spark_records_the_same_history(spark, two_weeks, tmp_path
     assert [w[0] for w in ref["weeks"]] == [last]
     assert len(ref["metrics"]) > 20 and len(ref["items"]) > 20
     for key in ref:
-        assert close(got[key], ref[key]), key
+        assert equal(got[key], ref[key]), key
     docs = [json.loads((tmp_path / r / last / "audit.json").read_text()) for r in ("r1", "r2")]
     con = db.connect(two_weeks["db"], read_only=True)
     counts = [sessions_in(con, Week.parse(w)) for w in (first, last)]
     assert 0 < docs[0]["metrics"]["sessions"] == counts[1] < counts[0]
     con.close()
     for key in ("metrics", "weekly_metrics", "verdict", "recommended_phase"):
-        assert close(docs[1][key], docs[0][key]), key
+        assert equal(docs[1][key], docs[0][key]), key
     items = [
         [(i["id"], i["status"], i["value"], i["display"]) for s in d["sections"] for i in s["items"]] for d in docs
     ]  # (their evidence names the history file, which differs)
-    assert close(items[1], items[0])
+    assert equal(items[1], items[0])
 
 
 def _spans_of(line: str) -> int:
@@ -379,7 +379,7 @@ def test_ingest_engine_spark_writes_the_dataset_duckdb_ingest_would(spark, two_w
     docs = [audit.run(path, {}) for path in (ref, attached)]
     assert docs[0]["metrics"]["spans"] == loaded
     for key in ("metrics", "sections", "verdict"):
-        assert close(docs[1][key], docs[0][key]), key
+        assert equal(docs[1][key], docs[0][key]), key
     before = _files(ds)
     assert cli.main(["ingest", str(bad), str(later), "--engine", "spark", *SMALL, "--dataset", str(ds)]) == 0
     assert _files(ds) == before and "already ingested" in capsys.readouterr().out

@@ -14,9 +14,20 @@ def only(rule, sql: str) -> str:
     return to_spark(sql, rules=(rule,))
 
 
-def test_percentile():
-    assert only(transpile.percentile, "SELECT quantile_cont(x, 0.95) FROM t") == "SELECT PERCENTILE(x, 0.95) FROM t"
-    assert "PERCENTILE_CONT" in to_spark("SELECT quantile_cont(x, 0.95) FROM t", rules=())  # what it fixes
+def test_quantile_cont_is_refused():
+    """No Spark function rounds as DuckDB's quantile_cont does: the metric SQL writes the interpolation out."""
+    for sql in ("SELECT quantile_cont(x, 0.95) FROM t", "SELECT quantile_cont(x, 0.5) FILTER (WHERE ok) FROM t"):
+        with pytest.raises(Unsupported, match="round its interpolation differently"):
+            only(transpile.quantile_cont, sql)
+    assert "PERCENTILE_CONT" in to_spark("SELECT quantile_cont(x, 0.95) FROM t", rules=())  # what it stops
+    assert only(transpile.quantile_cont, "SELECT quantile_disc(x, 0.5) FROM t").startswith("SELECT PERCENTILE_DISC")
+
+
+def test_every_metric_transpiles():
+    from agentops_audit import metrics
+
+    for name, metric in metrics.METRICS.items():
+        assert to_spark(metric.sql), name
 
 
 def test_list_slice_is_one_based_and_inclusive():
@@ -125,7 +136,7 @@ def test_wide_hash():
 def test_rules_are_all_listed():
     names = {r.__name__ for r in transpile.RULES}
     assert names == {
-        "percentile",
+        "quantile_cont",
         "list_slice",
         "filtered_string_agg",
         "filtered_any_value",

@@ -5,16 +5,21 @@
 -- tokens include cache reads); spans with tokens but an unknown model stay unpriced and are counted.
 -- Only metered spans count (schema.sql: a span whose children report tokens or cost is their sum).
 -- {success_predicate} is replaced by the validated predicate (see metrics/params.py).
+-- Money is added exactly: each span's cost is rounded to whole picodollars (1e-12 USD: the bundled prices are
+-- whole picodollars per token) and summed as DECIMAL(38,0), so no engine's order of addition changes the sum;
+-- task_cost_picousd keeps that exact sum for the metrics that add tasks up (cost_per_task, task_spread), and
+-- task_cost_usd is it as a DOUBLE, converted once (README: Running on Spark, exact parity).
 CREATE OR REPLACE TEMP TABLE task_facts AS
 WITH span_cost AS (
     SELECT s.session_key,
            count(*) FILTER (WHERE s.cost_usd IS NOT NULL)                        AS cost_exported_spans,
            count(*) FILTER (WHERE s.cost_usd IS NULL AND m.input_usd IS NOT NULL) AS cost_priced_spans,
            count(*) FILTER (WHERE s.cost_usd IS NULL AND m.input_usd IS NULL)     AS cost_unpriced_spans,
-           sum(coalesce(s.cost_usd,
-                        (coalesce(s.input_tokens, 0) - coalesce(s.cache_read_tokens, 0)) * m.input_usd
-                        + coalesce(s.cache_read_tokens, 0) * m.cache_read_usd
-                        + coalesce(s.output_tokens, 0) * m.output_usd))           AS task_cost_usd
+           sum(floor(coalesce(s.cost_usd,
+                              (coalesce(s.input_tokens, 0) - coalesce(s.cache_read_tokens, 0)) * m.input_usd
+                              + coalesce(s.cache_read_tokens, 0) * m.cache_read_usd
+                              + coalesce(s.output_tokens, 0) * m.output_usd) * 1e12 + 0.5)
+               ::DECIMAL(38, 0))                                                  AS task_cost_picousd
     FROM metered_spans s
     LEFT JOIN audit_model_map m ON m.model = coalesce(s.response_model, s.request_model)
     GROUP BY s.session_key
@@ -25,7 +30,8 @@ SELECT s.session_id, coalesce(s.workflow, '(none)') AS workflow, s.outcome, s.fa
        (epoch_us(s.ended_at) - epoch_us(s.started_at)) / 1000.0 AS latency_ms,
        s.tokens::BIGINT AS tokens, s.tool_calls, s.llm_calls,
        CASE WHEN ({success_predicate}) THEN true WHEN NOT ({success_predicate}) THEN false END AS success,
-       coalesce(c.task_cost_usd, 0.0)           AS task_cost_usd,
+       coalesce(c.task_cost_picousd::DOUBLE / 1e12, 0.0) AS task_cost_usd,
+       coalesce(c.task_cost_picousd, 0::DECIMAL(38, 0)) AS task_cost_picousd,
        coalesce(c.cost_exported_spans, 0)       AS cost_exported_spans,
        coalesce(c.cost_priced_spans, 0)         AS cost_priced_spans,
        coalesce(c.cost_unpriced_spans, 0)       AS cost_unpriced_spans
