@@ -7,7 +7,8 @@ import polars as pl
 
 from agentops_audit.paths import PACKAGE_DIR
 
-SCHEMA_VERSION = "5"  # 3: spans.llm_purpose; 4: spans.derived_from; 5: log_events
+SCHEMA_VERSION = "6"  # 3: spans.llm_purpose; 4: spans.derived_from; 5: log_events; 6: the sessions view
+# adds money exactly (schema.sql)
 
 # In-place upgrades, keyed by the version they start from; each brings a database one version up. The
 # weekly database keeps weeks of spans whose exports may be gone, so an upgrade must not ask for a re-ingest.
@@ -19,6 +20,7 @@ UPGRADES: dict[str, list[str]] = {
     ],
     "3": ["ALTER TABLE spans ADD COLUMN derived_from VARCHAR"],  # message tool calls: derived by the next ingest
     "4": [],  # log_events, pulls, pull_pages are new tables: schema.sql creates them
+    "5": [],  # views only (the sessions view's cost, in picodollars): schema.sql replaces them
 }
 
 

@@ -206,7 +206,8 @@ CREATE OR REPLACE VIEW sessions AS
 WITH metered AS (
     SELECT session_key, trace_id,
            sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)) AS tokens,
-           sum(floor(cost_usd * 1e12 + 0.5)::DECIMAL(38, 0))           AS cost_picousd
+           sum(CASE WHEN cost_usd BETWEEN -1e9 AND 1e9  -- not NaN, infinite or absurd
+                    THEN floor(cost_usd * 1e12 + 0.5)::DECIMAL(38, 0) END)  AS cost_picousd
     FROM metered_spans
     GROUP BY session_key, trace_id
 ), per_trace AS (

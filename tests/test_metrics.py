@@ -361,6 +361,66 @@ def test_cost_per_task_equals_truth(demo, configured):
     assert overridden["status"] == "FAIL"
 
 
+def _otlp_task(n: int, cost) -> dict:
+    """One OTLP/JSON export: an agent root and one LLM call (gpt-4o, 1,000 in and 100 out tokens) with an
+    exported cost ``cost`` (a number, or proto3 JSON's "NaN" / "Infinity")."""
+
+    def kv(key, **value):
+        return {"key": key, "value": value}
+
+    trace, start = f"{n + 1:032x}", 1763000000000000000
+    common = {"traceId": trace, "startTimeUnixNano": str(start), "endTimeUnixNano": str(start + 10**9), "kind": 1}
+    root = {
+        **common,
+        "spanId": f"{n + 1:016x}",
+        "name": "invoke_agent",
+        "attributes": [
+            kv("gen_ai.operation.name", stringValue="invoke_agent"),
+            kv("gen_ai.conversation.id", stringValue=f"task-{n}"),
+            kv("agentops.session.outcome", stringValue="success"),
+        ],
+    }
+    llm = {
+        **common,
+        "spanId": f"{n + 101:016x}",
+        "parentSpanId": root["spanId"],
+        "name": "chat gpt-4o",
+        "attributes": [
+            kv("gen_ai.operation.name", stringValue="chat"),
+            kv("gen_ai.conversation.id", stringValue=f"task-{n}"),
+            kv("gen_ai.request.model", stringValue="gpt-4o"),
+            kv("gen_ai.usage.input_tokens", intValue="1000"),
+            kv("gen_ai.usage.output_tokens", intValue="100"),
+            kv("agentops.cost.usd", doubleValue=cost),
+        ],
+    }
+    return {"resourceSpans": [{"scopeSpans": [{"scope": {"name": "t"}, "spans": [root, llm]}]}]}
+
+
+def test_costs_that_are_no_amount_are_left_out_not_fatal(tmp_path):
+    """NaN, infinite and absurd exported costs (beyond $1e9 a span) do not stop the audit's money sums (exact
+    decimals, which cannot hold them): those spans are priced from their tokens instead. A task of $20M is
+    summed, and only the cost spread, whose squares it would overflow, is left NULL."""
+    import json
+
+    costs = [0.01, 1e30, "NaN", "Infinity", -1e12, 2e7]
+    path = tmp_path / "odd-costs.jsonl"
+    path.write_text("\n".join(json.dumps(_otlp_task(n, c)) for n, c in enumerate(costs)) + "\n")
+    con = db.connect(tmp_path / "odd.duckdb")
+    ingest.ingest(con, [str(path)])
+    params.install(con, {}, None)
+    total = metrics.run(con, "cost_per_task").filter(workflow="(all)").row(0, named=True)
+    assert (total["exported_cost_spans"], total["priced_spans"], total["unpriced_spans"]) == (2, 4, 0)
+    priced = [r[0] for r in con.execute("SELECT task_cost_usd FROM task_facts ORDER BY session_id").fetchall()]
+    by_table = priced[1]  # task-1's span, priced from its tokens
+    assert by_table > 0 and priced[1:5] == [by_table] * 4
+    assert priced[0] == 0.01 and priced[5] == 2e7
+    assert total["total_usd"] == pytest.approx(0.01 + 4 * by_table + 2e7)
+    spread = metrics.run(con, "task_spread").row(0, named=True)
+    assert spread["cost_tasks"] == 6 and spread["cost_sd"] is None and spread["tokens_sd"] == 0.0
+    con.close()
+
+
 def test_tokens_per_task_equal_truth(demo):
     truth = demo["truth"]["tokens_per_task"]
     rows = {r["workflow"]: r for r in demo["audit"]["metrics"]["dashboards"]["tokens_per_task"]}

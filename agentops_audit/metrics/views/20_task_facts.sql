@@ -2,7 +2,8 @@
 -- reads: metered_spans, audit_model_map, sessions
 -- One row per task (session): outcome, the success judgement, latency, tokens, tool calls and cost.
 -- Cost of a span: its exported agentops.cost.usd, else its tokens priced by the price table (input
--- tokens include cache reads); spans with tokens but an unknown model stay unpriced and are counted.
+-- tokens include cache reads); spans with tokens but an unknown model stay unpriced and are counted. A cost
+-- that is no amount (NaN, infinite, or beyond $1e9 for one span, exported or priced) is left out.
 -- Only metered spans count (schema.sql: a span whose children report tokens or cost is their sum).
 -- {success_predicate} is replaced by the validated predicate (see metrics/params.py).
 -- Money is added exactly: each span's cost is rounded to whole picodollars (1e-12 USD: the bundled prices are
@@ -10,19 +11,27 @@
 -- task_cost_picousd keeps that exact sum for the metrics that add tasks up (cost_per_task, task_spread), and
 -- task_cost_usd is it as a DOUBLE, converted once (README: Running on Spark, exact parity).
 CREATE OR REPLACE TEMP TABLE task_facts AS
-WITH span_cost AS (
+WITH costed AS (
+    -- an exported cost that is no amount (NaN, infinite, beyond a billion dollars) is not read: the span is
+    -- priced from its tokens instead, like a span that exports none
     SELECT s.session_key,
-           count(*) FILTER (WHERE s.cost_usd IS NOT NULL)                        AS cost_exported_spans,
-           count(*) FILTER (WHERE s.cost_usd IS NULL AND m.input_usd IS NOT NULL) AS cost_priced_spans,
-           count(*) FILTER (WHERE s.cost_usd IS NULL AND m.input_usd IS NULL)     AS cost_unpriced_spans,
-           sum(floor(coalesce(s.cost_usd,
-                              (coalesce(s.input_tokens, 0) - coalesce(s.cache_read_tokens, 0)) * m.input_usd
-                              + coalesce(s.cache_read_tokens, 0) * m.cache_read_usd
-                              + coalesce(s.output_tokens, 0) * m.output_usd) * 1e12 + 0.5)
-               ::DECIMAL(38, 0))                                                  AS task_cost_picousd
+           CASE WHEN s.cost_usd BETWEEN -1e9 AND 1e9 THEN s.cost_usd END         AS exported_usd,
+           m.input_usd IS NOT NULL                                               AS priced,
+           (coalesce(s.input_tokens, 0) - coalesce(s.cache_read_tokens, 0)) * m.input_usd
+               + coalesce(s.cache_read_tokens, 0) * m.cache_read_usd
+               + coalesce(s.output_tokens, 0) * m.output_usd                     AS priced_usd
     FROM metered_spans s
     LEFT JOIN audit_model_map m ON m.model = coalesce(s.response_model, s.request_model)
-    GROUP BY s.session_key
+), span_cost AS (
+    SELECT session_key,
+           count(*) FILTER (WHERE exported_usd IS NOT NULL)                      AS cost_exported_spans,
+           count(*) FILTER (WHERE exported_usd IS NULL AND priced)               AS cost_priced_spans,
+           count(*) FILTER (WHERE exported_usd IS NULL AND NOT priced)           AS cost_unpriced_spans,
+           sum(CASE WHEN coalesce(exported_usd, priced_usd) BETWEEN -1e9 AND 1e9
+                    THEN floor(coalesce(exported_usd, priced_usd) * 1e12 + 0.5)::DECIMAL(38, 0) END)
+                                                                                 AS task_cost_picousd
+    FROM costed
+    GROUP BY session_key
 ),
 s AS (SELECT * FROM sessions)
 SELECT s.session_id, coalesce(s.workflow, '(none)') AS workflow, s.outcome, s.failure_category,
