@@ -22,6 +22,9 @@ UPGRADES: dict[str, list[str]] = {
     "4": [],  # log_events, pulls, pull_pages are new tables: schema.sql creates them
     "5": [],  # views only (the sessions view's cost, in picodollars): schema.sql replaces them
 }
+# the versions whose tables are this version's (only views changed since): an exported dataset, which holds
+# tables alone, of any of them is read as it is
+SAME_TABLES = {"5", SCHEMA_VERSION}
 
 
 class SchemaMismatch(RuntimeError):

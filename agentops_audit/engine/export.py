@@ -88,7 +88,7 @@ def read_manifest(dataset: str | Path) -> dict:
             "(write one with `agentops-audit export --db FILE --to DIR`)"
         )
     manifest = json.loads(path.read_text())
-    if manifest.get("schema_version") != db.SCHEMA_VERSION:
+    if manifest.get("schema_version") not in db.SAME_TABLES:
         raise db.SchemaMismatch(
             f"{dataset} was exported with schema version {manifest.get('schema_version')}; "
             f"this toolkit reads {db.SCHEMA_VERSION} (export it again)"
