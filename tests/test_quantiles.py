@@ -1,8 +1,8 @@
-"""The continuous quantiles the metric SQL writes out (step_latency.sql and the cost, latency and token metrics;
-README: Running on Spark, exact parity): DuckDB's quantile_cont formula evaluated one IEEE operation at a time,
-so that Spark, which runs the same SQL, gets the same bits. Checked here on DuckDB alone against that formula in
-Python and against quantile_cont itself (which DuckDB's build computes with a fused multiply-add: one unit in
-the last place apart at most)."""
+"""The continuous quantiles the metric SQL writes out (``quantile_exact`` in the latency, cost and token
+metrics, expanded by ``metrics.expand``; README: Running on Spark, exact parity): DuckDB's quantile_cont
+formula evaluated one IEEE operation at a time, so that Spark, which runs the same SQL, gets the same bits.
+Checked here on DuckDB alone against that formula in Python and against quantile_cont itself (which DuckDB's
+build computes with a fused multiply-add: one unit in the last place apart at most)."""
 
 from __future__ import annotations
 
@@ -51,3 +51,13 @@ def test_quantiles_of_nothing_are_null():
     assert metrics.run(con, "step_latency").rows() == []
     con.execute("CREATE TEMP TABLE task_facts (latency_ms DOUBLE)")
     assert con.execute(metrics.METRICS["session_latency"].sql).fetchall() == [(0, None, None, None, None)]
+
+
+def test_quantile_exact_is_written_out_before_any_engine_sees_the_sql():
+    assert "quantile_exact(" not in "".join(m.sql for m in metrics.METRICS.values())
+    written = metrics.expand("SELECT quantile_exact(s, 0.95) AS p95 FROM t")
+    assert written.startswith("SELECT (s[floor(((array_length(s) - 1) * 0.95::DOUBLE))::INTEGER + 1] * (1 - ")
+    con = duckdb.connect()
+    values = [5.0, 1.0, 4.0, 2.0]
+    con.execute("CREATE TABLE t AS SELECT list_sort(?::DOUBLE[]) AS s", [values])
+    assert con.execute(written).fetchall() == [(_written_out(values, 0.95),)]

@@ -9,7 +9,9 @@ Header lines (SQL comments) at the top of every file::
 
 ``METRICS`` is the registry, read from the files. ``run`` executes one against an audit database and
 returns a polars frame. Metrics are set-based SQL over the canonical tables and views, and over the TEMP
-tables ``params.install`` builds once per connection (``metrics/views/``).
+tables ``params.install`` builds once per connection (``metrics/views/``). ``quantile_exact(s, p)`` in a file
+is the continuous quantile ``p`` of the sorted list ``s`` (``list_sort(list(x))``), written out by ``expand``
+before either engine sees the SQL (``QUANTILE``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,25 @@ import polars as pl
 from agentops_audit.db import frame
 
 _HEADER = re.compile(r"^--\s*(name|grain|unit|description):\s*(.+)$")
+_QUANTILE_CALL = re.compile(r"quantile_exact\(\s*(\w+)\s*,\s*(0?\.\d+|1\.0|0)\s*\)")
+# The continuous quantile p of the sorted list s: at rank rn = (n - 1) * p, between lo = s[floor(rn)] and
+# hi = s[ceil(rn)] (0-based), lo * (1 - d) + hi * d with d = rn - floor(rn). DuckDB's quantile_cont has this
+# formula but its build rounds it once, with a fused multiply-add, and Spark's percentile rounds it another
+# way; written out, one IEEE operation at a time, both engines give the same bits (README: Running on Spark,
+# exact parity; tests/test_quantiles.py).
+QUANTILE = (
+    "({s}[floor({rn})::INTEGER + 1] * (1 - ({rn} - floor({rn}))) + {s}[ceil({rn})::INTEGER + 1] * ({rn} - floor({rn})))"
+)
+
+
+def expand(sql: str) -> str:
+    """``sql`` with every ``quantile_exact(s, p)`` written out (``QUANTILE``)."""
+
+    def written(m: re.Match) -> str:
+        s, p = m.group(1), m.group(2)
+        return QUANTILE.format(s=s, rn=f"((array_length({s}) - 1) * {p}::DOUBLE)")
+
+    return _QUANTILE_CALL.sub(written, sql)
 
 
 @dataclass(frozen=True)
@@ -48,7 +69,7 @@ def _parse(path: Path) -> Metric:
         raise ValueError(f"{path.name}: metric header lacks {', '.join(sorted(missing))}")
     if header["name"] != path.stem:
         raise ValueError(f"{path.name}: header name {header['name']!r} differs from the file name")
-    return Metric(sql=sql, **header)
+    return Metric(sql=expand(sql), **header)
 
 
 METRICS: dict[str, Metric] = {p.stem: _parse(p) for p in sorted(Path(__file__).parent.glob("*.sql"))}

@@ -2,8 +2,8 @@
 -- grain: workflow, plus one '(all)' row
 -- unit: usd
 -- description: Cost per task (P50, P95, mean) and per successful task (total spend over successful tasks, and the P50 of successful tasks), by workflow and overall; span costs come from exported agentops.cost.usd, else tokens times the versioned price table.
--- Totals and means come from the exact picodollar sums of task_facts; the quantiles are interpolated in the
--- SQL itself, as in step_latency.sql: s and ok hold the sorted costs of all and of the successful tasks.
+-- Totals and means come from the exact picodollar sums of task_facts; the quantiles are written out
+-- (quantile_exact: metrics/__init__.py) over s and ok, the sorted costs of all and of the successful tasks.
 WITH g AS (
     SELECT CASE WHEN grouping(t.workflow) = 1 THEN '(all)' ELSE t.workflow END  AS workflow,
            grouping(t.workflow)                                                AS overall,
@@ -17,26 +17,19 @@ WITH g AS (
            sum(cost_unpriced_spans)::BIGINT                                    AS unpriced_spans
     FROM task_facts t  -- t.workflow, not the output column of the same name (Spark resolves ORDER BY to that)
     GROUP BY GROUPING SETS ((t.workflow), ())
-), r AS (
-    SELECT *, (array_length(s) - 1) * 0.50::DOUBLE AS r50, (array_length(s) - 1) * 0.95::DOUBLE AS r95,
-           (array_length(ok) - 1) * 0.50::DOUBLE AS r50_ok
-    FROM g
 )
 SELECT workflow,
        tasks,
        successful_tasks,
        total_usd,
-       s[floor(r50)::INTEGER + 1] * (1 - (r50 - floor(r50)))
-           + s[ceil(r50)::INTEGER + 1] * (r50 - floor(r50))                AS p50_usd,
-       s[floor(r95)::INTEGER + 1] * (1 - (r95 - floor(r95)))
-           + s[ceil(r95)::INTEGER + 1] * (r95 - floor(r95))                AS p95_usd,
+       quantile_exact(s, 0.50)                                             AS p50_usd,
+       quantile_exact(s, 0.95)                                             AS p95_usd,
        total_usd / tasks                                                   AS mean_usd,
        total_usd / nullif(successful_tasks, 0)                             AS cost_per_successful_task,
-       ok[floor(r50_ok)::INTEGER + 1] * (1 - (r50_ok - floor(r50_ok)))
-           + ok[ceil(r50_ok)::INTEGER + 1] * (r50_ok - floor(r50_ok))      AS p50_successful_usd,
+       quantile_exact(ok, 0.50)                                            AS p50_successful_usd,
        exported_cost_spans,
        priced_spans,
        unpriced_spans,
        (SELECT any_value(version) FROM audit_prices)                       AS price_table_version
-FROM r
+FROM g
 ORDER BY overall, workflow;
