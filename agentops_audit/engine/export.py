@@ -122,6 +122,8 @@ def attach(dataset: str | Path, db_path: str | Path) -> Path:
             else:
                 con.execute(f"CREATE VIEW {table} AS {source_sql(dataset, table)}")
         con.execute((PACKAGE_DIR / "schema.sql").read_text())  # tables it lacks, and the views
+        # the views are this version's, over tables of the same columns (db.SAME_TABLES)
+        con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [db.SCHEMA_VERSION])
     finally:
         con.close()
     return path
