@@ -11,6 +11,7 @@ from agentops_audit import db, ingest
 from agentops_audit.db import scalar
 from agentops_audit.errors import InputError
 from agentops_audit.ingest import loader, otlp, otlp_sql
+from tests.support.odd_otlp import REASONS, broken_lines
 
 
 def _ledger_holds(con) -> bool:
@@ -150,39 +151,12 @@ def test_broken_lines_are_quarantined_and_the_rest_loads(traces, tmp_path):
     path, truth = traces
     lines = path.read_bytes().splitlines()
     broken = tmp_path / "broken.jsonl"
-    bad_span = (
-        b'{"resourceSpans":[{"scopeSpans":[{"spans":['
-        b'{"traceId":"","spanId":"00f067aa0ba902b7","startTimeUnixNano":"1794182400000000000"},'
-        b'{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7",'
-        b'"startTimeUnixNano":"1794182400000000000","endTimeUnixNano":"1794182300000000000"},'
-        b'{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b8",'
-        b'"startTimeUnixNano":"0"}]}]}]}'
-    )
-    broken.write_bytes(
-        b"\n".join(
-            [
-                lines[0],
-                b'{"resourceSpans": [',
-                b"\xff\xfe not utf-8",
-                bad_span,
-                b'{"metrics": []}',
-                lines[1][:-40],
-            ]
-        )
-        + b"\n"
-    )
+    broken.write_bytes(broken_lines(lines))
     con = db.connect(tmp_path / "a.duckdb")
     summary = ingest.ingest(con, [str(broken)])[0]
     assert summary.error is None
     reasons = dict(con.execute("SELECT reason, count(*) FROM quarantine GROUP BY 1").fetchall())
-    assert reasons == {
-        "invalid JSON (truncated or malformed line)": 2,
-        "non-UTF-8 bytes at column 1": 1,
-        "span without a valid trace id": 1,
-        "impossible timestamps: end before start": 1,
-        "impossible start timestamp (missing, or before 2000)": 1,
-        "not an OTLP trace request (no resourceSpans)": 1,
-    }
+    assert reasons == REASONS
     assert summary.rows_quarantined == 7
     assert summary.rows_loaded == scalar(con, "SELECT count(*) FROM spans") > 0
     assert _ledger_holds(con)

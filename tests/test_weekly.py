@@ -31,6 +31,12 @@ UNTRACED = 10  # sessions the application registered in week 3 that were never t
 Z95 = 1.959963984540054  # the two-sided 95% normal quantile
 
 
+def weekly(db_path, history, out_root, *options: str) -> int:
+    """``agentops-audit weekly`` without the report: the database, the history store, the output root."""
+    argv = ["weekly", "--db", str(db_path), "--history", str(history), "--out-root", str(out_root)]
+    return cli.main([*argv, "--no-report", *options])
+
+
 def _items(doc: dict) -> dict:
     return {i["id"]: i for s in doc["sections"] for i in s["items"]}
 
@@ -75,22 +81,7 @@ def backfill(tmp_path_factory) -> dict:
     finally:
         con.close()
     history = root / "history.duckdb"
-    code = cli.main(
-        [
-            "weekly",
-            "--db",
-            str(db_path),
-            "--history",
-            str(history),
-            "--from",
-            str(weeks[0]),
-            "--to",
-            str(weeks[-1]),
-            "--out-root",
-            str(root / "reports"),
-            "--no-report",
-        ]
-    )
+    code = weekly(str(db_path), str(history), str(root / "reports"), "--from", str(weeks[0]), "--to", str(weeks[-1]))
     docs = {w.label: json.loads((root / "reports" / w.label / "audit.json").read_text()) for w in weeks}
     return {
         "root": root,
@@ -394,77 +385,26 @@ def test_a_plain_audit_has_no_weekly_history(backfill):
     ],
 )
 def test_weekly_usage_errors_are_one_line(backfill, tmp_path, capsys, args, message):
-    code = cli.main(
-        [
-            "weekly",
-            "--db",
-            str(backfill["db"]),
-            "--history",
-            str(tmp_path / "h.duckdb"),
-            "--out-root",
-            str(tmp_path),
-            "--no-report",
-            *args,
-        ]
-    )
+    code = weekly(str(backfill["db"]), str(tmp_path / "h.duckdb"), str(tmp_path), *args)
     err = capsys.readouterr().err
     assert code == cli.EXIT_USAGE
     assert message in err and "Traceback" not in err and err.count("\n") == 1
 
 
 def test_a_file_that_is_not_a_history_is_refused(backfill, tmp_path, capsys):
-    code = cli.main(
-        [
-            "weekly",
-            "--db",
-            str(backfill["db"]),
-            "--history",
-            str(backfill["db"]),
-            "--week",
-            str(backfill["weeks"][0]),
-            "--out-root",
-            str(tmp_path),
-            "--no-report",
-        ]
-    )
+    code = weekly(str(backfill["db"]), str(backfill["db"]), str(tmp_path), "--week", str(backfill["weeks"][0]))
     assert code == cli.EXIT_USAGE
     assert "is not a weekly history store" in capsys.readouterr().err
 
 
 def test_weekly_says_which_weeks_have_data_and_why_no_alert_yet(backfill, tmp_path, capsys):
-    code = cli.main(
-        [
-            "weekly",
-            "--db",
-            str(backfill["db"]),
-            "--history",
-            str(tmp_path / "h.duckdb"),
-            "--out-root",
-            str(tmp_path),
-            "--no-report",
-            "--week",
-            "2026-W01",
-        ]
-    )
+    code = weekly(str(backfill["db"]), str(tmp_path / "h.duckdb"), str(tmp_path), "--week", "2026-W01")
     err = capsys.readouterr().err
     assert code == cli.EXIT_USAGE and err.count("\n") == 1
     assert "weeks with sessions: " + ", ".join(f"{w} ({SESSIONS})" for w in backfill["weeks"]) in err
     first = str(backfill["weeks"][0])
     assert (
-        cli.main(
-            [
-                "weekly",
-                "--db",
-                str(backfill["db"]),
-                "--history",
-                str(tmp_path / "h.duckdb"),
-                "--out-root",
-                str(tmp_path),
-                "--no-report",
-                "--week",
-                first,
-            ]
-        )
+        weekly(str(backfill["db"]), str(tmp_path / "h.duckdb"), str(tmp_path), "--week", first)
         in cli.EXIT_CODES.values()
     )
     out = capsys.readouterr().out
@@ -480,20 +420,7 @@ def test_file_errors_are_one_line_exit_2(backfill, tmp_path, capsys, bad):
     history = {"history-directory": str(tmp_path / "folder"), "history-not-duckdb": str(text)}.get(
         bad, str(tmp_path / "h.duckdb")
     )
-    code = cli.main(
-        [
-            "weekly",
-            "--db",
-            database,
-            "--history",
-            history,
-            "--week",
-            str(backfill["weeks"][0]),
-            "--out-root",
-            str(tmp_path),
-            "--no-report",
-        ]
-    )
+    code = weekly(database, history, str(tmp_path), "--week", str(backfill["weeks"][0]))
     err = capsys.readouterr().err
     assert code == cli.EXIT_USAGE and err.count("\n") == 1 and "Traceback" not in err, err
     assert err.startswith("agentops-audit: error: ")
