@@ -39,13 +39,15 @@ EVIDENCE_PARAMS = {"threshold": 2, "error_streak": params.ERROR_STREAK, **params
 @pytest.fixture(scope="session")
 def spark():
     # small data: few shuffle partitions keep each of the ~60 queries short (the default 8 is for the CLI), and
-    # on small data compiling the generated code costs more than it saves (C2 took most of the CPU)
+    # on small data compiling the generated code costs more than it saves (C2 took most of the CPU). C1 alone
+    # shrinks the JVM's default code cache from 240 MB to 48 MB, which this suite's ~60 queries filled ("Out of
+    # space in CodeCache for adapters", in CI): the cache is given back its usual size.
     session = engine.session(
         "local[2]",
         {
             "spark.sql.shuffle.partitions": "2",
             "spark.sql.codegen.wholeStage": "false",
-            "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1",
+            "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m",
         },
     )
     yield session
