@@ -11,6 +11,7 @@ from datetime import date, datetime
 import polars as pl
 
 from agentops_audit.evaluators.base import AuditContext
+from agentops_audit.evaluators.cost import cost_source
 from agentops_audit.metrics import params
 
 DASHBOARD_COLUMNS = {
@@ -71,9 +72,7 @@ def headline(ctx: AuditContext) -> dict:
         "cost_per_successful_task": cost.get("cost_per_successful_task") if priced else None,
         "cost_per_successful_task_p50": cost.get("p50_successful_usd") if priced else None,
         "cost_total_usd": cost.get("total_usd") if priced else None,
-        "cost_source": {
-            k: cost.get(k) for k in ("exported_cost_spans", "priced_spans", "unpriced_spans", "price_table_version")
-        },
+        "cost_source": cost_source(ctx),
         "policy_violation_rate": violations["rate"],
         "policy_violations": _rows(ctx.metric("policy_violations")),
         "attempted_actions": violations["attempted_actions"],

@@ -9,9 +9,11 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from agentops_audit import audit, config, db, ingest, manifest, metrics
+from agentops_audit import audit, catalog, config, db, ingest, manifest, metrics
 from agentops_audit.demo import synth
 from agentops_audit.errors import InputError
+from agentops_audit.evaluators import CHECKS, AuditContext
+from agentops_audit.expectations import Validator
 from agentops_audit.metrics import params
 from agentops_audit.paths import checks_dir
 
@@ -343,6 +345,7 @@ def test_cost_per_task_equals_truth(demo, configured):
         "exported_cost_spans": truth["exported_spans"],
         "priced_spans": truth["priced_spans"],
         "unpriced_spans": 0,
+        "unusable_cost_spans": 0,
         "price_table_version": truth["price_table_version"],
     }
     rows = {r["workflow"]: r for r in m["dashboards"]["cost_per_task"]}
@@ -399,7 +402,7 @@ def _otlp_task(n: int, cost) -> dict:
 
 def test_costs_that_are_no_amount_are_left_out_not_fatal(tmp_path):
     """NaN, infinite and absurd exported costs (beyond $1e9 a span) do not stop the audit's money sums (exact
-    decimals, which cannot hold them): those spans are priced from their tokens instead. A task of $20M is
+    decimals, which cannot hold them): those spans are priced from their tokens instead, and counted. A task of $20M is
     summed, and only the cost spread, whose squares it would overflow, is left NULL."""
     import json
 
@@ -411,6 +414,7 @@ def test_costs_that_are_no_amount_are_left_out_not_fatal(tmp_path):
     params.install(con, {}, None)
     total = metrics.run(con, "cost_per_task").filter(workflow="(all)").row(0, named=True)
     assert (total["exported_cost_spans"], total["priced_spans"], total["unpriced_spans"]) == (2, 4, 0)
+    assert total["unusable_cost_spans"] == 4  # 1e30, NaN, Infinity, -1e12: counted, not silently dropped
     priced = [r[0] for r in con.execute("SELECT task_cost_usd FROM task_facts ORDER BY session_id").fetchall()]
     by_table = priced[1]  # task-1's span, priced from its tokens
     assert by_table > 0 and priced[1:5] == [by_table] * 4
@@ -418,6 +422,12 @@ def test_costs_that_are_no_amount_are_left_out_not_fatal(tmp_path):
     assert total["total_usd"] == pytest.approx(0.01 + 4 * by_table + 2e7)
     spread = metrics.run(con, "task_spread").row(0, named=True)
     assert spread["cost_tasks"] == 6 and spread["cost_sd"] is None and spread["tokens_sd"] == 0.0
+    cat = catalog.load()
+    ctx = AuditContext(con=con, catalog=cat, validator=Validator())
+    (item,) = [i for i in cat.items if i.check == "cost_per_successful_task"]
+    result = CHECKS["cost_per_successful_task"].fn(ctx, item)
+    assert result.evidence["unusable_cost_spans"] == 4
+    assert "4 span costs that are no amount left out" in result.display
     con.close()
 
 

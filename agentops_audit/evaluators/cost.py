@@ -14,14 +14,17 @@ from agentops_audit.evaluators.base import AuditContext, check, judge, metric_of
 from agentops_audit.metrics import params
 from agentops_audit.results import NO_DATA, ItemResult
 
+SPAN_COUNTS = ("exported_cost_spans", "priced_spans", "unpriced_spans", "unusable_cost_spans")
+
 
 def cost_source(ctx: AuditContext) -> dict:
-    """Where the cost figures come from: exported span costs, the price table (and its version), or neither."""
+    """Where the cost figures come from: exported span costs, the price table (and its version), or neither;
+    and how many span costs were no amount (NaN, infinite, beyond $1e9) and left out."""
     total = ctx.metric("cost_per_task").filter(pl.col("workflow") == "(all)")
     if total.is_empty():
-        return {"exported_cost_spans": 0, "priced_spans": 0, "unpriced_spans": 0, "price_table_version": None}
+        return {**dict.fromkeys(SPAN_COUNTS, 0), "price_table_version": None}
     row = total.row(0, named=True)
-    return {k: row[k] for k in ("exported_cost_spans", "priced_spans", "unpriced_spans", "price_table_version")}
+    return {k: row[k] for k in (*SPAN_COUNTS, "price_table_version")}
 
 
 @check("cost_per_successful_task", metrics=("cost_per_task",))
@@ -51,6 +54,11 @@ def cost_per_successful_task(ctx: AuditContext, item: Item) -> ItemResult:
         f"{source['exported_cost_spans']} spans with exported cost, {source['priced_spans']} priced by table "
         f"{source['price_table_version']}"
         + (f", {source['unpriced_spans']} unpriced" if source["unpriced_spans"] else "")
+        + (
+            f", {source['unusable_cost_spans']} span costs that are no amount left out"
+            if source["unusable_cost_spans"]
+            else ""
+        )
     )
     return judge(
         ctx,

@@ -1,7 +1,7 @@
 -- name: cost_per_task
 -- grain: workflow, plus one '(all)' row
 -- unit: usd
--- description: Cost per task (P50, P95, mean) and per successful task (total spend over successful tasks, and the P50 of successful tasks), by workflow and overall; span costs come from exported agentops.cost.usd, else tokens times the versioned price table.
+-- description: Cost per task (P50, P95, mean) and per successful task (total spend over successful tasks, and the P50 of successful tasks), by workflow and overall; span costs come from exported agentops.cost.usd, else tokens times the versioned price table; span costs that are no amount (NaN, infinite, beyond $1e9) are left out and counted (unusable_cost_spans).
 -- Totals and means come from the exact picodollar sums of task_facts; the quantiles are written out
 -- (quantile_exact: metrics/__init__.py) over s and ok, the sorted costs of all and of the successful tasks.
 WITH g AS (
@@ -14,7 +14,8 @@ WITH g AS (
            list_sort(list(task_cost_usd) FILTER (WHERE success))               AS ok,
            sum(cost_exported_spans)::BIGINT                                    AS exported_cost_spans,
            sum(cost_priced_spans)::BIGINT                                      AS priced_spans,
-           sum(cost_unpriced_spans)::BIGINT                                    AS unpriced_spans
+           sum(cost_unpriced_spans)::BIGINT                                    AS unpriced_spans,
+           sum(cost_unusable_spans)::BIGINT                                    AS unusable_cost_spans
     FROM task_facts t  -- t.workflow, not the output column of the same name (Spark resolves ORDER BY to that)
     GROUP BY GROUPING SETS ((t.workflow), ())
 )
@@ -30,6 +31,7 @@ SELECT workflow,
        exported_cost_spans,
        priced_spans,
        unpriced_spans,
+       unusable_cost_spans,
        (SELECT any_value(version) FROM audit_prices)                       AS price_table_version
 FROM g
 ORDER BY overall, workflow;

@@ -3,7 +3,7 @@
 -- One row per task (session): outcome, the success judgement, latency, tokens, tool calls and cost.
 -- Cost of a span: its exported agentops.cost.usd, else its tokens priced by the price table (input
 -- tokens include cache reads); spans with tokens but an unknown model stay unpriced and are counted. A cost
--- that is no amount (NaN, infinite, or beyond $1e9 for one span, exported or priced) is left out.
+-- that is no amount (NaN, infinite, or beyond $1e9 for one span, exported or priced) is left out, and counted.
 -- Only metered spans count (schema.sql: a span whose children report tokens or cost is their sum).
 -- {success_predicate} is replaced by the validated predicate (see metrics/params.py).
 -- Money is added exactly: each span's cost is rounded to whole picodollars (1e-12 USD: the bundled prices are
@@ -16,6 +16,7 @@ WITH costed AS (
     -- priced from its tokens instead, like a span that exports none
     SELECT s.session_key,
            CASE WHEN s.cost_usd BETWEEN -1e9 AND 1e9 THEN s.cost_usd END         AS exported_usd,
+           s.cost_usd IS NOT NULL AND NOT (s.cost_usd BETWEEN -1e9 AND 1e9)      AS exported_unusable,
            m.input_usd IS NOT NULL                                               AS priced,
            (coalesce(s.input_tokens, 0) - coalesce(s.cache_read_tokens, 0)) * m.input_usd
                + coalesce(s.cache_read_tokens, 0) * m.cache_read_usd
@@ -27,6 +28,9 @@ WITH costed AS (
            count(*) FILTER (WHERE exported_usd IS NOT NULL)                      AS cost_exported_spans,
            count(*) FILTER (WHERE exported_usd IS NULL AND priced)               AS cost_priced_spans,
            count(*) FILTER (WHERE exported_usd IS NULL AND NOT priced)           AS cost_unpriced_spans,
+           count(*) FILTER (WHERE exported_unusable
+                               OR NOT (coalesce(exported_usd, priced_usd) BETWEEN -1e9 AND 1e9))
+                                                                                 AS cost_unusable_spans,
            sum(CASE WHEN coalesce(exported_usd, priced_usd) BETWEEN -1e9 AND 1e9
                     THEN floor(coalesce(exported_usd, priced_usd) * 1e12 + 0.5)::DECIMAL(38, 0) END)
                                                                                  AS task_cost_picousd
@@ -43,5 +47,6 @@ SELECT s.session_id, coalesce(s.workflow, '(none)') AS workflow, s.outcome, s.fa
        coalesce(c.task_cost_picousd, 0::DECIMAL(38, 0)) AS task_cost_picousd,
        coalesce(c.cost_exported_spans, 0)       AS cost_exported_spans,
        coalesce(c.cost_priced_spans, 0)         AS cost_priced_spans,
-       coalesce(c.cost_unpriced_spans, 0)       AS cost_unpriced_spans
+       coalesce(c.cost_unpriced_spans, 0)       AS cost_unpriced_spans,
+       coalesce(c.cost_unusable_spans, 0)       AS cost_unusable_spans
 FROM s LEFT JOIN span_cost c ON c.session_key = s.session_id;
