@@ -11,7 +11,7 @@ from datetime import date, datetime
 import polars as pl
 
 from agentops_audit.evaluators.base import AuditContext
-from agentops_audit.evaluators.cost import cost_source
+from agentops_audit.evaluators.cost import cost_source, overall_cost
 from agentops_audit.metrics import params
 
 DASHBOARD_COLUMNS = {
@@ -53,9 +53,7 @@ def headline(ctx: AuditContext) -> dict:
     judged = int(tasks["judged"].sum()) if not tasks.is_empty() else 0
     escalation = ctx.metric("escalation")
     outcomes = int(escalation["sessions"].sum()) if not escalation.is_empty() else 0
-    cost_all = ctx.metric("cost_per_task").filter(pl.col("workflow") == "(all)")
-    cost = cost_all.row(0, named=True) if not cost_all.is_empty() else {}
-    priced = bool(cost.get("exported_cost_spans") or cost.get("priced_spans"))
+    cost = overall_cost(ctx)
     latency = ctx.metric("session_latency").row(0, named=True)
     violations = ctx.metric("policy_violation_rate").row(0, named=True)
     risky = ctx.metric("risky_writes")
@@ -67,11 +65,11 @@ def headline(ctx: AuditContext) -> dict:
         "latency_p50_ms": latency["p50_ms"],
         "latency_p95_ms": latency["p95_ms"],
         "latency_p99_ms": latency["p99_ms"],
-        "cost_per_task_p50": cost.get("p50_usd") if priced else None,
-        "cost_per_task_p95": cost.get("p95_usd") if priced else None,
-        "cost_per_successful_task": cost.get("cost_per_successful_task") if priced else None,
-        "cost_per_successful_task_p50": cost.get("p50_successful_usd") if priced else None,
-        "cost_total_usd": cost.get("total_usd") if priced else None,
+        "cost_per_task_p50": cost.get("p50_usd"),
+        "cost_per_task_p95": cost.get("p95_usd"),
+        "cost_per_successful_task": cost.get("cost_per_successful_task"),
+        "cost_per_successful_task_p50": cost.get("p50_successful_usd"),
+        "cost_total_usd": cost.get("total_usd"),
         "cost_source": cost_source(ctx),
         "policy_violation_rate": violations["rate"],
         "policy_violations": _rows(ctx.metric("policy_violations")),

@@ -17,6 +17,13 @@ from agentops_audit.results import NO_DATA, ItemResult
 SPAN_COUNTS = ("exported_cost_spans", "priced_spans", "unpriced_spans", "unusable_cost_spans")
 
 
+def overall_cost(ctx: AuditContext) -> dict:
+    """The '(all)' row of cost_per_task when any span has a cost (exported or priced); empty when none has."""
+    total = ctx.metric("cost_per_task").filter(pl.col("workflow") == "(all)")
+    row = total.row(0, named=True) if not total.is_empty() else {}
+    return row if row.get("exported_cost_spans") or row.get("priced_spans") else {}
+
+
 def cost_source(ctx: AuditContext) -> dict:
     """Where the cost figures come from: exported span costs, the price table (and its version), or neither;
     and how many span costs were no amount (NaN, infinite, beyond $1e9) and left out."""
