@@ -5,10 +5,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from agentops_audit.paths import PACKAGE_DIR
+from agentops_audit.paths import PACKAGE_DIR, SPAN_AGENTS_SQL
 
-SCHEMA_VERSION = "6"  # 3: spans.llm_purpose; 4: spans.derived_from; 5: log_events; 6: the sessions view
-# adds money exactly (schema.sql)
+SCHEMA_VERSION = "7"  # 3: spans.llm_purpose; 4: spans.derived_from; 5: log_events; 6: the sessions view
+# adds money exactly (schema.sql); 7: a span that names no agent has its enclosing agent's (ingest/tree.py)
 
 # In-place upgrades, keyed by the version they start from; each brings a database one version up. The
 # weekly database keeps weeks of spans whose exports may be gone, so an upgrade must not ask for a re-ingest.
@@ -21,10 +21,12 @@ UPGRADES: dict[str, list[str]] = {
     "3": ["ALTER TABLE spans ADD COLUMN derived_from VARCHAR"],  # message tool calls: derived by the next ingest
     "4": [],  # log_events, pulls, pull_pages are new tables: schema.sql creates them
     "5": [],  # views only (the sessions view's cost, in picodollars): schema.sql replaces them
+    # the agent a span runs for, over every trace (an ingest does it for the traces a file touches)
+    "6": [SPAN_AGENTS_SQL.read_text().format(touched="true")],
 }
-# the versions whose tables are this version's (only views changed since): an exported dataset, which holds
-# tables alone, of any of them is read as it is
-SAME_TABLES = {"5", SCHEMA_VERSION}
+# the versions whose tables are this version's: an exported dataset, which holds tables alone, of any of them
+# is read as it is (one of 5 or 6 lacks the inherited agent names of 7: it is exported again)
+SAME_TABLES = {SCHEMA_VERSION}
 
 
 class SchemaMismatch(RuntimeError):

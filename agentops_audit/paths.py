@@ -7,6 +7,8 @@ bundled under ``agentops_audit/_bundled``.
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+# the agent a span runs for (ingest/tree.py), also run by the upgrade from schema 6 (db.UPGRADES)
+SPAN_AGENTS_SQL = PACKAGE_DIR / "ingest" / "span_agents.sql"
 
 
 def bundled(name: str) -> Path:

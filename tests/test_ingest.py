@@ -186,6 +186,48 @@ def test_base64_ids_are_normalised(tmp_path):
     ]
 
 
+def test_a_span_runs_for_its_nearest_enclosing_agent(tmp_path):
+    """A model or tool span that names no agent takes its nearest enclosing agent span's name, across spans that
+    name none; under an agent span without a name it stays unnamed; a span's own name is kept; a parent cycle
+    (a broken export) ends the walk without an error."""
+
+    def span(sid: str, parent: str | None, name: str, attrs: dict, trace: str = "a" * 32) -> dict:
+        kvs = [{"key": f"gen_ai.{k}", "value": {"stringValue": v}} for k, v in attrs.items()]
+        out = {"traceId": trace, "spanId": sid * 16, "name": name, "attributes": kvs}
+        out.update(startTimeUnixNano="1794182400000000000", endTimeUnixNano="1794182401000000000")
+        return {**out, "parentSpanId": parent * 16} if parent else out
+
+    agent, chat = {"operation.name": "invoke_agent"}, {"operation.name": "chat"}
+
+    def tool(name: str, **more) -> dict:
+        return {"operation.name": "execute_tool", "tool.name": name, **more}
+
+    spans = [
+        span("1", None, "invoke_agent triage", {**agent, "agent.name": "triage"}),
+        span("2", "1", "step", {}),  # names no agent: inherits, and passes the name on
+        span("3", "2", "chat gpt-4o", chat),
+        span("4", "3", "execute_tool refund", tool("refund")),
+        span("5", "1", "invoke_agent", agent),  # an agent without a name
+        span("6", "5", "execute_tool lookup", tool("lookup")),
+        span("7", "1", "execute_tool own", {**tool("own"), "agent.name": "billing"}),
+        span("8", "9", "execute_tool loop", tool("loop"), "b" * 32),
+        span("9", "8", "step", {}, "b" * 32),
+    ]
+    f = tmp_path / "agents.json"
+    f.write_text(json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]}))
+    con = db.connect(tmp_path / "a.duckdb")
+    (summary,) = ingest.ingest(con, [str(f)])
+    assert summary.error is None and summary.rows_loaded == 9
+    agents = dict(con.execute("SELECT left(span_id, 1), agent_name FROM spans").fetchall())
+    assert agents == {
+        "1": "triage", "2": "triage", "3": "triage", "4": "triage",
+        "5": None, "6": None, "7": "billing", "8": None, "9": None,
+    }  # fmt: skip
+    ingest.ingest(con, [str(f)])  # loading again changes nothing
+    assert dict(con.execute("SELECT left(span_id, 1), agent_name FROM spans").fetchall()) == agents
+    con.close()
+
+
 def test_bad_paths_and_formats_are_clear_errors(tmp_path):
     con = db.connect(tmp_path / "a.duckdb")
     with pytest.raises(InputError, match="no such file"):
@@ -240,6 +282,31 @@ def test_schema_2_is_upgraded_in_place(traces, tmp_path, capsys):
     # a writable open (an ingest) upgrades by itself
     _as_schema_2(database)
     con = db.connect(database)
+    assert con.execute(sql).fetchall() == expected
+    con.close()
+
+
+def test_schema_6_gets_the_agent_of_each_span_by_the_upgrade(tmp_path, capsys):
+    """A database of schema 6 holds spans without their enclosing agent's name: `upgrade` gives them, over
+    every trace, the names an ingest now gives (a real OpenAI Agents SDK export, OpenInference)."""
+    from agentops_audit import cli
+    from agentops_audit.paths import PACKAGE_DIR
+
+    export = PACKAGE_DIR.parent / "tests" / "fixtures" / "real" / "openai-agents" / "handoff.otlp.jsonl"
+    database = tmp_path / "a.duckdb"
+    con = db.connect(database)
+    ingest.ingest(con, [str(export)])
+    sql = "SELECT span_id, agent_name FROM spans ORDER BY span_id"
+    expected = con.execute(sql).fetchall()
+    con.execute("UPDATE spans SET agent_name = NULL WHERE span_type <> 'agent'")  # as 6 loaded it
+    con.execute("UPDATE meta SET value = '6' WHERE key = 'schema_version'")
+    con.close()
+    assert {a for _, a in expected} >= {"triage", "billing"}
+    with pytest.raises(db.SchemaMismatch, match="agentops-audit upgrade"):
+        db.connect(database, read_only=True)
+    assert cli.main(["upgrade", "--db", str(database)]) == 0
+    assert "schema version 6 upgraded" in capsys.readouterr().out
+    con = db.connect(database, read_only=True)
     assert con.execute(sql).fetchall() == expected
     con.close()
 

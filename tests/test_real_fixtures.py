@@ -81,6 +81,8 @@ def _match(expected: dict, call: dict) -> bool:
         return False
     if expected.get("call_id") is not None and call["tool_call_id"] != expected["call_id"]:
         return False
+    if "agent" in expected and call["agent_name"] != expected["agent"]:  # the agent it ran for (ingest/tree.py)
+        return False
     return "error" not in expected or bool(call["failed"]) == bool(expected["error"])
 
 
@@ -112,7 +114,7 @@ def test_real_export_is_read_as_written(path: Path, spec: dict, tmp_path):
 
     calls = _rows(
         con,
-        "SELECT tool_name, tool_args, tool_result, tool_call_id, failed_status OR failed_payload "
+        "SELECT tool_name, tool_args, tool_result, tool_call_id, agent_name, failed_status OR failed_payload "
         "AS failed FROM tool_calls ORDER BY start_time",
     )
     assert len(calls) == len(spec["tool_calls"]), [(c["tool_name"], c["tool_args"]) for c in calls]

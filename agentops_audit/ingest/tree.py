@@ -10,6 +10,11 @@ A reader sees one span at a time; some facts are only in the tree:
   child that carries the failure: the call failed when that child did.
 - **A denied tool call.** A tool span whose permission wait (an approval child) was rejected never ran:
   it is a failed call, its message says so.
+- **The agent a span runs for.** Most libraries name the agent on its own span only (``invoke_agent
+  triage``, OpenInference's graph node); a model call, tool call or step inside it names none. A span that
+  is not an agent and names no agent takes the name of its nearest enclosing agent span (or of the nearest
+  ancestor that names one); under an agent span without a name it stays unnamed. The walk stops after 64
+  levels (a parent cycle in a broken export ends there).
 - **A guardrail's verdict.** The OpenAI Agents SDK's OpenInference guardrail span records none: the guardrail
   tripped when its turn failed naming it ("Guardrail tripwire triggered: ..."), and passed otherwise.
 
@@ -20,6 +25,8 @@ a few narrow columns.
 from __future__ import annotations
 
 import duckdb
+
+from agentops_audit.paths import SPAN_AGENTS_SQL
 
 _ROOTS = """
 UPDATE spans SET span_type = 'agent'
@@ -61,8 +68,11 @@ WHERE g.{touched} AND g.span_type = 'policy' AND g.policy_decision IS NULL
 """
 
 
+_AGENTS = SPAN_AGENTS_SQL.read_text()
+
+
 def resolve(con: duckdb.DuckDBPyConnection, touched: str) -> None:
     """Apply the rules to the traces a file touched (``touched``: a query of their trace ids)."""
     where = f"trace_id IN ({touched})"
-    for rule in (_ROOTS, _FAILED_EXECUTION, _DENIED, _GUARDRAIL):
+    for rule in (_ROOTS, _FAILED_EXECUTION, _DENIED, _GUARDRAIL, _AGENTS):
         con.execute(rule.format(touched=where))
