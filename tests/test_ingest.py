@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from pathlib import Path
 
 import pytest
 
@@ -290,9 +291,8 @@ def test_schema_6_gets_the_agent_of_each_span_by_the_upgrade(tmp_path, capsys):
     """A database of schema 6 holds spans without their enclosing agent's name: `upgrade` gives them, over
     every trace, the names an ingest now gives (a real OpenAI Agents SDK export, OpenInference)."""
     from agentops_audit import cli
-    from agentops_audit.paths import PACKAGE_DIR
 
-    export = PACKAGE_DIR.parent / "tests" / "fixtures" / "real" / "openai-agents" / "handoff.otlp.jsonl"
+    export = Path(__file__).parent / "fixtures" / "real" / "openai-agents" / "handoff.otlp.jsonl"
     database = tmp_path / "a.duckdb"
     con = db.connect(database)
     ingest.ingest(con, [str(export)])

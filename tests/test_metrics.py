@@ -6,6 +6,8 @@ The demo fixture is the full CLI run; the other exports are generated and audite
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -714,3 +716,17 @@ def test_generic_http_tool_names(tmp_path):
     finally:
         con.close()
     assert found == names
+
+
+def test_a_per_agent_allow_list_sees_the_agent_a_tool_ran_for(tmp_path):
+    """A real OpenAI Agents SDK handoff (OpenInference): refund_payment runs inside the 'billing' agent's span
+    and names no agent itself. Allow-listed for billing in the manifest, it is not at fault."""
+    export = Path(__file__).parent / "fixtures" / "real" / "openai-agents" / "handoff.otlp.jsonl"
+    declared = "manifest_version: 1\ntools:\n  - {name: refund_payment, agent: billing, access: write}\n"
+    (tmp_path / "readiness.yml").write_text(declared)
+    con = db.connect(tmp_path / "a.duckdb")
+    ingest.ingest(con, [str(export)])
+    params.install(con, {}, manifest.load(tmp_path / "readiness.yml"))
+    rows = metrics.run(con, "tool_allowlist").select("tool", "agent", "allow_listed", "problem").rows()
+    assert rows == [("refund_payment", "billing", True, None)]
+    con.close()
