@@ -158,3 +158,28 @@ def test_the_tree_is_formatted_by_ruff():
         [str(ruff), "format", "--check", "."], cwd=PACKAGE.parent, capture_output=True, text=True, timeout=120
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+# What schema.sql holds, per schema version: its text without comments and whitespace. A database keeps the
+# tables and views of the version that wrote it, and the audit opens it read-only, so a change here without a
+# version bump (and an UPGRADES entry in db.py) would leave older databases audited through older views.
+SCHEMA_FINGERPRINTS = {"7": "6c433705f3573d15"}
+
+
+def schema_fingerprint(text: str) -> str:
+    import hashlib
+    import re
+
+    return hashlib.sha256(" ".join(re.sub(r"--[^\n]*", "", text).split()).encode()).hexdigest()[:16]
+
+
+def test_a_schema_change_bumps_the_schema_version():
+    from agentops_audit import db
+
+    found = schema_fingerprint((PACKAGE / "schema.sql").read_text())
+    assert SCHEMA_FINGERPRINTS.get(db.SCHEMA_VERSION) == found, (
+        f"schema.sql changed (fingerprint {found}): raise db.SCHEMA_VERSION, add the UPGRADES entry from the "
+        "version before, and record the new fingerprint here (a change of comments only does not count)"
+    )
+    assert schema_fingerprint("CREATE VIEW v AS SELECT 1 -- one\n") == schema_fingerprint("CREATE VIEW v AS  SELECT 1")
+    assert schema_fingerprint("CREATE VIEW v AS SELECT 1") != schema_fingerprint("CREATE VIEW v AS SELECT 2")
