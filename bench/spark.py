@@ -27,6 +27,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -46,7 +47,9 @@ def prepare(size: str) -> tuple[Path, Path, int]:
     traces, spans = dataset(size)
     folder = OUT / size
     database, data = folder / "audit.duckdb", folder / "dataset"
-    if not (data / export.MANIFEST).exists():
+    cached = json.loads((data / export.MANIFEST).read_text()) if (data / export.MANIFEST).exists() else {}
+    if cached.get("schema_version") != db.SCHEMA_VERSION:  # none yet, or written by an older schema
+        shutil.rmtree(data, ignore_errors=True)
         folder.mkdir(parents=True, exist_ok=True)
         database.unlink(missing_ok=True)
         con = db.connect(database)
