@@ -327,6 +327,24 @@ def test_unknown_schema_version_is_one_clear_error(traces, tmp_path):
     con.close()
 
 
+def test_a_database_without_spans_is_not_audited(tmp_path, capsys):
+    """Claude Code's log events alone (its usual telemetry; spans need its tracing beta) load, but hold no
+    span: the audit stops with one line that says so and how to get spans, and writes no report; a database
+    with the schema and nothing else likewise."""
+    from agentops_audit import cli
+
+    logs = Path(__file__).parent / "fixtures" / "real" / "claude-agent-sdk" / "mcp_permissions.logs.jsonl"
+    out = tmp_path / "run"
+    assert cli.main(["run", str(logs), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "holds no spans: nothing to audit (19 log records" in err, err
+    assert "CLAUDE_CODE_ENHANCED_TELEMETRY_BETA=1 and OTEL_TRACES_EXPORTER=otlp" in err
+    assert not (out / "audit.json").exists()
+    db.connect(tmp_path / "empty.duckdb").close()
+    assert cli.main(["audit", "--db", str(tmp_path / "empty.duckdb"), "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err.strip().endswith("empty.duckdb holds no spans: nothing to audit")
+
+
 def test_nothing_loaded_is_an_error_and_an_empty_file_is_not(traces, tmp_path, capsys):
     from agentops_audit import cli
 
