@@ -13,8 +13,7 @@ A reader sees one span at a time; some facts are only in the tree:
 - **The agent a span runs for.** Most libraries name the agent on its own span only (``invoke_agent
   triage``, OpenInference's graph node); a model call, tool call or step inside it names none. A span that
   is not an agent and names no agent takes the name of its nearest enclosing agent span (or of the nearest
-  ancestor that names one); under an agent span without a name it stays unnamed. The walk stops after 64
-  levels (a parent cycle in a broken export ends there).
+  ancestor that names one); under an agent span without a name it stays unnamed (``span_agents.sql``).
 - **A guardrail's verdict.** The OpenAI Agents SDK's OpenInference guardrail span records none: the guardrail
   tripped when its turn failed naming it ("Guardrail tripwire triggered: ..."), and passed otherwise.
 
