@@ -189,14 +189,14 @@ def test_base64_ids_are_normalised(tmp_path):
 
 def test_a_span_runs_for_its_nearest_enclosing_agent(tmp_path):
     """A model or tool span that names no agent takes its nearest enclosing agent span's name, across spans that
-    name none; under an agent span without a name it stays unnamed; a span's own name is kept; a parent cycle
-    (a broken export) ends the walk without an error."""
+    name none (200 levels deep too); under an agent span without a name it stays unnamed; a span's own name is
+    kept; spans in a parent cycle (a broken export) are left as they are, without an error."""
 
     def span(sid: str, parent: str | None, name: str, attrs: dict, trace: str = "a" * 32) -> dict:
         kvs = [{"key": f"gen_ai.{k}", "value": {"stringValue": v}} for k, v in attrs.items()]
-        out = {"traceId": trace, "spanId": sid * 16, "name": name, "attributes": kvs}
+        out = {"traceId": trace, "spanId": (sid * 16)[:16], "name": name, "attributes": kvs}
         out.update(startTimeUnixNano="1794182400000000000", endTimeUnixNano="1794182401000000000")
-        return {**out, "parentSpanId": parent * 16} if parent else out
+        return {**out, "parentSpanId": (parent * 16)[:16]} if parent else out
 
     agent, chat = {"operation.name": "invoke_agent"}, {"operation.name": "chat"}
 
@@ -214,18 +214,27 @@ def test_a_span_runs_for_its_nearest_enclosing_agent(tmp_path):
         span("8", "9", "execute_tool loop", tool("loop"), "b" * 32),
         span("9", "8", "step", {}, "b" * 32),
     ]
+    deep = [span(f"{n:x}", f"{n - 1:x}" if n > 0x100 else "a", "step", {}, "c" * 32) for n in range(0x100, 0x1C8)]
+    spans += [span("a", None, "invoke_agent deep", {**agent, "agent.name": "deep"}, "c" * 32), *deep]
     f = tmp_path / "agents.json"
     f.write_text(json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]}))
     con = db.connect(tmp_path / "a.duckdb")
     (summary,) = ingest.ingest(con, [str(f)])
-    assert summary.error is None and summary.rows_loaded == 9
-    agents = dict(con.execute("SELECT left(span_id, 1), agent_name FROM spans").fetchall())
+    assert summary.error is None and summary.rows_loaded == 9 + 1 + 200
+    deep_named = "SELECT count(*) FROM spans WHERE trace_id = '" + "c" * 32 + "' AND agent_name = 'deep'"
+    assert scalar(con, deep_named) == 201
+    agents = dict(
+        con.execute(f"SELECT left(span_id, 1), agent_name FROM spans WHERE trace_id <> '{'c' * 32}'").fetchall()
+    )
     assert agents == {
         "1": "triage", "2": "triage", "3": "triage", "4": "triage",
         "5": None, "6": None, "7": "billing", "8": None, "9": None,
     }  # fmt: skip
     ingest.ingest(con, [str(f)])  # loading again changes nothing
-    assert dict(con.execute("SELECT left(span_id, 1), agent_name FROM spans").fetchall()) == agents
+    assert (
+        dict(con.execute(f"SELECT left(span_id, 1), agent_name FROM spans WHERE trace_id <> '{'c' * 32}'").fetchall())
+        == agents
+    )
     con.close()
 
 
@@ -330,19 +339,26 @@ def test_unknown_schema_version_is_one_clear_error(traces, tmp_path):
 def test_a_database_without_spans_is_not_audited(tmp_path, capsys):
     """Claude Code's log events alone (its usual telemetry; spans need its tracing beta) load, but hold no
     span: the audit stops with one line that says so and how to get spans, and writes no report; a database
-    with the schema and nothing else likewise."""
+    with the schema and nothing else likewise, and a DuckDB file that is no audit database. (Eval results
+    alone are audited: tests/test_evals.py.)"""
     from agentops_audit import cli
 
     logs = Path(__file__).parent / "fixtures" / "real" / "claude-agent-sdk" / "mcp_permissions.logs.jsonl"
     out = tmp_path / "run"
     assert cli.main(["run", str(logs), "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "holds no spans: nothing to audit (19 log records" in err, err
+    assert err.count("\n") == 1 and "holds no spans and no eval results: nothing to audit (19 log records" in err
     assert "CLAUDE_CODE_ENHANCED_TELEMETRY_BETA=1 and OTEL_TRACES_EXPORTER=otlp" in err
     assert not (out / "audit.json").exists()
     db.connect(tmp_path / "empty.duckdb").close()
     assert cli.main(["audit", "--db", str(tmp_path / "empty.duckdb"), "--out", str(tmp_path / "o")]) == 2
-    assert capsys.readouterr().err.strip().endswith("empty.duckdb holds no spans: nothing to audit")
+    assert capsys.readouterr().err.strip().endswith("empty.duckdb holds no spans and no eval results: nothing to audit")
+    import duckdb
+
+    duckdb.connect(str(tmp_path / "blank.duckdb")).close()  # a DuckDB file, but no audit database
+    assert cli.main(["audit", "--db", str(tmp_path / "blank.duckdb"), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "blank.duckdb is not an audit database" in err, err
 
 
 def test_nothing_loaded_is_an_error_and_an_empty_file_is_not(traces, tmp_path, capsys):
