@@ -18,6 +18,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from agentops_audit.database_check import check_database
 from agentops_audit.errors import InputError, UsageError
 
 EXIT_CODES = {"GO": 0, "GO WITH CONDITIONS": 3, "NO-GO": 4, "INCONCLUSIVE": 5}
@@ -71,7 +72,7 @@ def _audit(
         from agentops_audit import manifest as readiness
 
         readiness.load(manifest)  # a bad manifest or policy file: one line naming file, line and field
-    _check_database(db_path)
+    check_database(db_path)
     doc = audit_and_report(db_path, out, config, manifest, as_of)
     print(f"Verdict: {doc['verdict']} (recommended phase {doc['recommended_phase']})")
     print(f"Report:  {Path(out) / REPORT_NAME}")
@@ -89,35 +90,6 @@ def _load_config(path: str | None) -> dict:
     for line in audit_config.deprecations(loaded, path):
         print(line, file=sys.stderr)
     return loaded
-
-
-def _check_database(db_path: str) -> None:
-    """Fail with one line, before any notebook runs, when the database is missing, of another schema
-    version (``db.SchemaMismatch`` names the upgrade command when there is one) or holds no span."""
-    from agentops_audit import db
-
-    if not Path(db_path).exists():
-        raise UsageError(f"audit database not found: {db_path} (create it with `agentops-audit ingest`)")
-    if Path(db_path).is_dir():
-        raise UsageError(f"--db {db_path} is a directory; give the audit database file, e.g. {db_path}/audit.duckdb")
-    con = db.connect(db_path, read_only=True)  # not a DuckDB file: one line from main()
-    try:
-        if db.scalar(con, "SELECT count(*) FROM (SELECT 1 FROM spans LIMIT 1)"):
-            return
-        logs, claude = con.execute(  # the body of a Claude Code event is its name, a JSON string
-            "SELECT count(*), count(*) FILTER (WHERE body LIKE '\"claude_code.%') FROM log_events"
-        ).fetchone()
-    finally:
-        con.close()
-    why = f" ({logs} log records, which the audit reads only as the messages of their spans)" if logs else ""
-    beta = "CLAUDE_CODE_ENHANCED_TELEMETRY_BETA=1 and OTEL_TRACES_EXPORTER=otlp"
-    why += (
-        f"; Claude Code writes spans only with its tracing beta on ({beta}); its session logs "
-        "(~/.claude/projects/*/*.jsonl) are read as transcripts"
-        if claude
-        else ""
-    )
-    raise UsageError(f"{db_path} holds no spans: nothing to audit{why}")
 
 
 def file_error(exc: Exception) -> str:
@@ -207,7 +179,7 @@ def cmd_weekly(args) -> int:
         from agentops_audit import manifest as readiness
 
         readiness.load(args.manifest)
-    _check_database(args.db)
+    check_database(args.db)
     render = "none" if args.no_report else "all" if args.report_all else "last"
     try:
         done = weekly.run(

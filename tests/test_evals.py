@@ -560,3 +560,14 @@ def test_demo_calibration_matches_truth(demo, eval_truth):
     expected = "FAIL" if disagree / total > 0.10 else "WARN" if worse else "PASS"
     assert item["status"] == expected and sorted(item["at_fault"]) == worse
     assert all("@example-mail.com" not in json.dumps(d) for d in cal["disagreements"])
+
+
+def test_eval_results_alone_are_audited(tmp_path):
+    """A database of eval results and no spans is audited (section 2 reads them), not refused as empty."""
+    path = _write_jsonl(tmp_path / "r.jsonl", _rows(5))
+    database, out = tmp_path / "e.duckdb", tmp_path / "out"
+    assert cli.main(["ingest", str(path), "--db", str(database)]) == 0
+    assert cli.main(["audit", "--db", str(database), "--out", str(out)]) in (0, 3, 4, 5)
+    doc = json.loads((out / "audit.json").read_text())
+    judged = {i["id"]: i["status"] for s in doc["sections"] for i in s["items"]}
+    assert judged["eval.rubric"] in ("PASS", "FAIL")
