@@ -57,19 +57,33 @@ def test_audit_engine_options_are_checked_with_one_line(demo, tmp_path, capsys):
         assert err.count("\n") == 1 and words in err, err
 
 
-def test_a_dataset_of_an_older_schema_is_refused_with_one_line(demo, tmp_path):
-    """A dataset holds rows as an older schema wrote them (at 6, spans without their enclosing agent's name,
-    which 7 gives them): it is exported again, and the attach says so in one line; one of this version is
-    read."""
+def test_a_dataset_of_an_older_schema_with_the_same_tables_is_read_with_a_note(demo, tmp_path, capsys):
+    """A dataset written at 5 or 6 holds this version's tables and is read (one `ingest --engine spark` wrote
+    has no database to export it again from), with a note that its spans lack their enclosing agent's name
+    (schema 7); one of an older schema is refused with one line."""
+    import argparse
+
     import pytest
+
+    from agentops_audit.engine import commands
 
     export.export(demo["db"], tmp_path / "ds")
     path = tmp_path / "ds" / "dataset.json"
     manifest = json.loads(path.read_text())
-    con = db.connect(export.attach(tmp_path / "ds", tmp_path / "now.duckdb"), read_only=True)
-    assert db.schema_version(con) == db.SCHEMA_VERSION and db.scalar(con, "SELECT count(*) FROM sessions") > 0
-    con.close()
-    for older in ("6", "5", "4"):
+
+    def prepare() -> str:
+        args = argparse.Namespace(db=None, dataset=str(tmp_path / "ds"), engine="duckdb", command="audit")
+        commands.prepare(argparse.Namespace(**vars(args), out=str(tmp_path / "o")))
+        return capsys.readouterr().err
+
+    assert prepare() == ""
+    for older in ("6", "5"):
         path.write_text(json.dumps({**manifest, "schema_version": older}))
-        with pytest.raises(db.SchemaMismatch, match=f"exported with schema version {older}.*export it again"):
-            export.attach(tmp_path / "ds", tmp_path / "old.duckdb")
+        note = prepare()
+        assert note.count("\n") == 1 and f"written at schema version {older}" in note and "(unknown)" in note
+        con = db.connect(tmp_path / "o" / "dataset.duckdb", read_only=True)  # the audit's open
+        assert db.schema_version(con) == db.SCHEMA_VERSION and db.scalar(con, "SELECT count(*) FROM sessions") > 0
+        con.close()
+    path.write_text(json.dumps({**manifest, "schema_version": "4"}))
+    with pytest.raises(db.SchemaMismatch, match="exported with schema version 4"):
+        export.attach(tmp_path / "ds", tmp_path / "four.duckdb")

@@ -151,6 +151,7 @@ def prepare(args) -> None:
     if args.engine == "spark" and not args.dataset:
         raise UsageError("--engine spark audits an exported dataset: give --dataset DIR (see `export`)")
     if args.dataset:
+        from agentops_audit import db
         from agentops_audit.engine import export
 
         if not Path(args.dataset).is_dir():
@@ -158,6 +159,14 @@ def prepare(args) -> None:
         out = Path(args.out if args.command == "audit" else args.out_root)
         out.mkdir(parents=True, exist_ok=True)
         args.db = str(export.attach(args.dataset, out / "dataset.duckdb"))
+        written = str(export.read_manifest(args.dataset).get("schema_version"))
+        if int(written) < int(db.AGENTS_INHERITED):
+            print(
+                f"note: {args.dataset} was written at schema version {written}: its spans inside an agent do not "
+                "carry the agent's name, so per-agent tables show them as (unknown); export it again from an "
+                "upgraded database (`agentops-audit upgrade`) to have them",
+                file=sys.stderr,
+            )
     if args.engine == "spark" and args.command == "weekly":
         args.before_week = _week_on_spark(args)
     elif args.engine == "spark":
