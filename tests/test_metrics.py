@@ -433,6 +433,34 @@ def test_costs_that_are_no_amount_are_left_out_not_fatal(tmp_path):
     con.close()
 
 
+def test_a_cost_that_is_no_amount_on_a_span_without_tokens_is_no_data(tmp_path):
+    """A span whose only cost is NaN and which has no tokens has no cost at all: it is not priced at $0 (which
+    passed the cost item), and the NO_DATA reason names the unusable cost."""
+    import json
+
+    task = _otlp_task(0, "NaN")
+    llm = task["resourceSpans"][0]["scopeSpans"][0]["spans"][1]
+    llm["attributes"] = [a for a in llm["attributes"] if "usage" not in a["key"]]
+    path = tmp_path / "nan-cost.jsonl"
+    path.write_text(json.dumps(task) + "\n")
+    con = db.connect(tmp_path / "nan.duckdb")
+    ingest.ingest(con, [str(path)])
+    params.install(con, {}, None)
+    total = metrics.run(con, "cost_per_task").filter(workflow="(all)").row(0, named=True)
+    assert [total[k] for k in ("exported_cost_spans", "priced_spans", "unpriced_spans", "unusable_cost_spans")] == [
+        0,
+        0,
+        0,
+        1,
+    ]
+    cat = catalog.load()
+    ctx = AuditContext(con=con, catalog=cat, validator=Validator())
+    (item,) = [i for i in cat.items if i.check == "cost_per_successful_task"]
+    result = CHECKS["cost_per_successful_task"].fn(ctx, item)
+    assert result.status == "NO_DATA" and "1 span costs are no amount" in result.reason, result.reason
+    con.close()
+
+
 def test_tokens_per_task_equal_truth(demo):
     truth = demo["truth"]["tokens_per_task"]
     rows = {r["workflow"]: r for r in demo["audit"]["metrics"]["dashboards"]["tokens_per_task"]}

@@ -39,13 +39,17 @@ def cost_per_successful_task(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("cost_per_task")
     source = cost_source(ctx)
     basis = {"query": "cost_per_task", **source}  # where the costs come from: the evidence of a NO_DATA
-    if not source["exported_cost_spans"] and not source["priced_spans"]:
-        why = (
+    if not overall_cost(ctx):
+        reasons = [
             f"{source['unpriced_spans']} LLM spans have tokens but a model missing from price table "
             f"{source['price_table_version']}"
             if source["unpriced_spans"]
-            else "no span exports a cost or tokens"
-        )
+            else "",
+            f"{source['unusable_cost_spans']} span costs are no amount (NaN, infinite or beyond $1e9)"
+            if source["unusable_cost_spans"]
+            else "",
+        ]
+        why = "; ".join(r for r in reasons if r) or "no span exports a cost or tokens"
         return ItemResult(item.id, NO_DATA, reason=f"no cost information: {why}", evidence=basis)
     total = df.filter(pl.col("workflow") == "(all)").row(0, named=True)
     if not total["successful_tasks"]:
@@ -283,8 +287,7 @@ def cache_reads(ctx: AuditContext, item: Item) -> ItemResult:
 @check("cost_p95_predictable", metrics=("cost_daily_p95", "task_budgets"))
 def cost_p95_predictable(ctx: AuditContext, item: Item) -> ItemResult:
     days = ctx.metric("cost_daily_p95")
-    source = cost_source(ctx)
-    if not source["exported_cost_spans"] and not source["priced_spans"]:
+    if not overall_cost(ctx):
         return ItemResult(item.id, NO_DATA, reason="no cost information (no exported or priceable spans)")
     if days.height < params.MIN_DAYS:
         return ItemResult(

@@ -2,7 +2,8 @@
 -- reads: metered_spans, audit_model_map, sessions
 -- One row per task (session): outcome, the success judgement, latency, tokens, tool calls and cost.
 -- Cost of a span: its exported agentops.cost.usd, else its tokens priced by the price table (input
--- tokens include cache reads); spans with tokens but an unknown model stay unpriced and are counted. A cost
+-- tokens include cache reads); spans with tokens but an unknown model stay unpriced and are counted; a span
+-- with neither a usable cost nor tokens is not priced (at $0) but counted as unusable. A cost
 -- that is no amount (NaN, infinite, or beyond $1e9 for one span, exported or priced) is left out, and counted.
 -- Only metered spans count (schema.sql: a span whose children report tokens or cost is their sum).
 -- {success_predicate} is replaced by the validated predicate (see metrics/params.py).
@@ -17,7 +18,8 @@ WITH costed AS (
     SELECT s.session_key,
            CASE WHEN s.cost_usd BETWEEN -1e9 AND 1e9 THEN s.cost_usd END         AS exported_usd,
            s.cost_usd IS NOT NULL AND NOT (s.cost_usd BETWEEN -1e9 AND 1e9)      AS exported_unusable,
-           m.input_usd IS NOT NULL                                               AS priced,
+           m.input_usd IS NOT NULL                                               AS known_model,
+           s.input_tokens IS NOT NULL OR s.output_tokens IS NOT NULL             AS has_tokens,
            (coalesce(s.input_tokens, 0) - coalesce(s.cache_read_tokens, 0)) * m.input_usd
                + coalesce(s.cache_read_tokens, 0) * m.cache_read_usd
                + coalesce(s.output_tokens, 0) * m.output_usd                     AS priced_usd
@@ -26,8 +28,9 @@ WITH costed AS (
 ), span_cost AS (
     SELECT session_key,
            count(*) FILTER (WHERE exported_usd IS NOT NULL)                      AS cost_exported_spans,
-           count(*) FILTER (WHERE exported_usd IS NULL AND priced)               AS cost_priced_spans,
-           count(*) FILTER (WHERE exported_usd IS NULL AND NOT priced)           AS cost_unpriced_spans,
+           count(*) FILTER (WHERE exported_usd IS NULL AND has_tokens AND known_model) AS cost_priced_spans,
+           count(*) FILTER (WHERE exported_usd IS NULL AND has_tokens AND NOT known_model)
+                                                                                 AS cost_unpriced_spans,
            count(*) FILTER (WHERE exported_unusable
                                OR NOT (coalesce(exported_usd, priced_usd) BETWEEN -1e9 AND 1e9))
                                                                                  AS cost_unusable_spans,
