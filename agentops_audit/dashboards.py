@@ -11,8 +11,8 @@ from datetime import date, datetime
 import polars as pl
 
 from agentops_audit.evaluators.base import AuditContext
-from agentops_audit.evaluators.cost import cost_source, overall_cost
-from agentops_audit.metrics import params
+from agentops_audit.evaluators.cost import cost_source
+from agentops_audit.metrics import overall_cost, params
 
 DASHBOARD_COLUMNS = {
     "cost_per_task": ("workflow", "tasks", "p50_usd", "p95_usd", "p50_successful_usd"),
@@ -53,7 +53,7 @@ def headline(ctx: AuditContext) -> dict:
     judged = int(tasks["judged"].sum()) if not tasks.is_empty() else 0
     escalation = ctx.metric("escalation")
     outcomes = int(escalation["sessions"].sum()) if not escalation.is_empty() else 0
-    cost = overall_cost(ctx)
+    cost = overall_cost(ctx.metric("cost_per_task"))
     latency = ctx.metric("session_latency").row(0, named=True)
     violations = ctx.metric("policy_violation_rate").row(0, named=True)
     risky = ctx.metric("risky_writes")

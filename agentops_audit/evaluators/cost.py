@@ -11,17 +11,10 @@ import polars as pl
 from agentops_audit import words
 from agentops_audit.catalog import Item
 from agentops_audit.evaluators.base import AuditContext, check, judge, metric_of, threshold_of
-from agentops_audit.metrics import params
+from agentops_audit.metrics import overall_cost, params
 from agentops_audit.results import NO_DATA, ItemResult
 
 SPAN_COUNTS = ("exported_cost_spans", "priced_spans", "unpriced_spans", "unusable_cost_spans")
-
-
-def overall_cost(ctx: AuditContext) -> dict:
-    """The '(all)' row of cost_per_task when any span has a cost (exported or priced); empty when none has."""
-    total = ctx.metric("cost_per_task").filter(pl.col("workflow") == "(all)")
-    row = total.row(0, named=True) if not total.is_empty() else {}
-    return row if row.get("exported_cost_spans") or row.get("priced_spans") else {}
 
 
 def cost_source(ctx: AuditContext) -> dict:
@@ -39,7 +32,7 @@ def cost_per_successful_task(ctx: AuditContext, item: Item) -> ItemResult:
     df = ctx.metric("cost_per_task")
     source = cost_source(ctx)
     basis = {"query": "cost_per_task", **source}  # where the costs come from: the evidence of a NO_DATA
-    if not overall_cost(ctx):
+    if not overall_cost(ctx.metric("cost_per_task")):
         reasons = [
             f"{source['unpriced_spans']} LLM spans have tokens but a model missing from price table "
             f"{source['price_table_version']}"
@@ -284,10 +277,10 @@ def cache_reads(ctx: AuditContext, item: Item) -> ItemResult:
     )
 
 
-@check("cost_p95_predictable", metrics=("cost_daily_p95", "task_budgets"))
+@check("cost_p95_predictable", metrics=("cost_daily_p95", "task_budgets", "cost_per_task"))
 def cost_p95_predictable(ctx: AuditContext, item: Item) -> ItemResult:
     days = ctx.metric("cost_daily_p95")
-    if not overall_cost(ctx):
+    if not overall_cost(ctx.metric("cost_per_task")):
         return ItemResult(item.id, NO_DATA, reason="no cost information (no exported or priceable spans)")
     if days.height < params.MIN_DAYS:
         return ItemResult(

@@ -90,3 +90,11 @@ def run(con: duckdb.DuckDBPyConnection, name: str, config: dict | None = None) -
     if params.needs_inputs(sql) and not params.installed(con):
         params.install(con, config or {})
     return frame(con, sql)
+
+
+def overall_cost(cost_per_task: pl.DataFrame) -> dict:
+    """The '(all)' row of a cost_per_task result when any span has a cost (exported, or tokens priced); empty
+    when none has: whether there are cost figures at all (the cost checks, the headline metrics, the history)."""
+    total = cost_per_task.filter(pl.col("workflow") == "(all)")
+    row = total.row(0, named=True) if not total.is_empty() else {}
+    return row if row.get("exported_cost_spans") or row.get("priced_spans") else {}

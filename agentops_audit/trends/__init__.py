@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from agentops_audit.errors import check_keys
+from agentops_audit.metrics import overall_cost
 from agentops_audit.results import NOT_APPLICABLE, PASS
 from agentops_audit.trends import alerts
 from agentops_audit.trends.alerts import DROP, RISE, Change, finite
@@ -106,9 +107,7 @@ def measure(ctx) -> dict[str, float | None]:
     """The audited week's numbers, from the audit context's metric frames (DuckDB computed them), to the
     history's precision (``store.stable``)."""
     volume = ctx.metric("volume").row(0, named=True)
-    cost = ctx.metric("cost_per_task").filter(pl.col("workflow") == "(all)")
-    cost = cost.row(0, named=True) if not cost.is_empty() else {}
-    priced = bool(cost.get("exported_cost_spans") or cost.get("priced_spans"))
+    cost = overall_cost(ctx.metric("cost_per_task"))
     tokens = ctx.metric("tokens_per_task").filter(pl.col("mean").is_not_null())
     tasks = int(tokens["tasks"].sum()) if not tokens.is_empty() else 0
     tools = {
@@ -126,14 +125,12 @@ def measure(ctx) -> dict[str, float | None]:
             "sessions": float(volume["sessions"]),
             "trace_coverage": coverage["coverage"],
             "policy_violation_rate": policy["rate"],
-            "cost_per_task": cost.get("mean_usd") if priced else None,
-            "cost_per_task_p95": cost.get("p95_usd") if priced else None,
+            "cost_per_task": cost.get("mean_usd"),
+            "cost_per_task_p95": cost.get("p95_usd"),
             "tokens_per_task": float((tokens["tasks"] * tokens["mean"]).sum()) / tasks if tasks else None,
             "tool_success_min": min(rates) if rates else None,
             **{TOOL_PREFIX + t: v for t, v in sorted(tools.items())},
-            **(
-                alerts.stats("cost_per_task", "mean", spread["cost_tasks"], finite(spread["cost_sd"])) if priced else {}
-            ),
+            **(alerts.stats("cost_per_task", "mean", spread["cost_tasks"], finite(spread["cost_sd"])) if cost else {}),
             **(
                 alerts.stats("tokens_per_task", "mean", spread["token_tasks"], finite(spread["tokens_sd"]))
                 if tasks
