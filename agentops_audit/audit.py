@@ -173,7 +173,9 @@ def _basis(results: dict) -> VerdictBasis:
 
 def _provenance(con) -> Provenance:
     sources = db.frame(con, "SELECT * EXCLUDE (source_id) FROM sources ORDER BY source_id")
-    reasons = db.frame(con, "SELECT reason, count(*) AS rows FROM quarantine GROUP BY reason ORDER BY rows DESC")
+    reasons = db.frame(
+        con, "SELECT reason, count(*) AS rows FROM quarantine GROUP BY reason ORDER BY rows DESC, reason"
+    )
     return Provenance(inputs=_rows(sources), quarantine_by_reason=_rows(reasons))
 
 

@@ -27,6 +27,8 @@ def test_audit_json_contract(demo):
         assert key in audit["metrics"]
     assert audit["metrics"]["sessions"] == demo["truth"]["sessions"]
     assert audit["provenance"]["inputs"][0]["sha256"] == demo["truth"]["sha256"]
+    reasons = audit["provenance"]["quarantine_by_reason"]  # in one order every run (ties by reason)
+    assert reasons == sorted(reasons, key=lambda r: (-r["rows"], r["reason"]))
     assert len(audit["config_hash"]) == 64
     assert audit["blockers"][0]["status"] == "FAIL"
 
