@@ -25,6 +25,8 @@ UNSAFE = "unsafe_write_attempts"
 PAIRED_SHARE = 0.8
 
 # Per metric: sizes, pairing and the sufficient statistics of both the paired and the independent view.
+# Every sum of scores is taken in one fixed order (ORDER BY inside the aggregate): added in whatever order
+# DuckDB's threads met them, the means differed in the last bits from run to run.
 _SUMMARY_SQL = (
     """
 WITH v AS (
@@ -33,23 +35,25 @@ WITH v AS (
     UNION ALL
     SELECT '"""
     + OVERALL
-    + """', case_id, release, avg(value) FROM eval_results
+    + """', case_id, release, avg(value ORDER BY rubric_item, value) FROM eval_results
     WHERE release IN ($base, $cand) AND value IS NOT NULL GROUP BY case_id, release
 ), b AS (SELECT metric, case_id, value FROM v WHERE release = $base),
 c AS (SELECT metric, case_id, value FROM v WHERE release = $cand),
-j AS (SELECT metric, b.value AS bv, c.value AS cv FROM b FULL JOIN c USING (metric, case_id))
+j AS (SELECT metric, case_id, b.value AS bv, c.value AS cv FROM b FULL JOIN c USING (metric, case_id))
 SELECT metric,
        count(bv) AS base_n, count(cv) AS cand_n, count(bv + cv) AS pairs,
        coalesce(bool_and(bv IN (0, 1)), true) AND coalesce(bool_and(cv IN (0, 1)), true) AS binary,
-       coalesce(sum(bv), 0) AS base_pass, coalesce(sum(cv), 0) AS cand_pass,
-       avg(bv) AS base_mean, stddev_samp(bv) AS base_sd, avg(cv) AS cand_mean, stddev_samp(cv) AS cand_sd,
+       coalesce(sum(bv ORDER BY case_id, bv, cv), 0) AS base_pass,
+       coalesce(sum(cv ORDER BY case_id, bv, cv), 0) AS cand_pass,
+       avg(bv ORDER BY case_id, bv, cv) AS base_mean, stddev_samp(bv ORDER BY case_id, bv, cv) AS base_sd,
+       avg(cv ORDER BY case_id, bv, cv) AS cand_mean, stddev_samp(cv ORDER BY case_id, bv, cv) AS cand_sd,
        count(*) FILTER (WHERE bv = 1 AND cv = 1) AS both_pass,
        count(*) FILTER (WHERE bv = 1 AND cv = 0) AS base_only,
        count(*) FILTER (WHERE bv = 0 AND cv = 1) AS cand_only,
        count(*) FILTER (WHERE bv = 0 AND cv = 0) AS neither,
-       avg(cv - bv) AS mean_diff, stddev_samp(cv - bv) AS sd_diff,
-       avg(bv) FILTER (WHERE cv IS NOT NULL) AS paired_base_mean,
-       avg(cv) FILTER (WHERE bv IS NOT NULL) AS paired_cand_mean
+       avg(cv - bv ORDER BY case_id, bv, cv) AS mean_diff, stddev_samp(cv - bv ORDER BY case_id, bv, cv) AS sd_diff,
+       avg(bv ORDER BY case_id, bv, cv) FILTER (WHERE cv IS NOT NULL) AS paired_base_mean,
+       avg(cv ORDER BY case_id, bv, cv) FILTER (WHERE bv IS NOT NULL) AS paired_cand_mean
 FROM j GROUP BY metric
 ORDER BY metric = '"""
     + OVERALL
